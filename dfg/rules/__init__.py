@@ -1,0 +1,1 @@
+"""Pure rules of the grant: money, means test, grant, clocks and calendar. No database, no CLI."""
