@@ -1,0 +1,775 @@
+"""The ``dfg`` command: a thin face over the library in ``dfg/``.
+
+Each command parses its options, calls one function in ``dfg.services`` (or ``dfg.workflow``), and prints
+the result as text or, with ``--json``, as JSON on stdout. Messages go to stderr. Every error of the
+engine becomes one line on stderr and its stable exit code (see ``docs/reference/exit-codes.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from dfg import __version__
+from dfg.errors import DfgError, InvalidInput
+from dfg.rules.dates import parse_date
+from dfg.rules.money import format_pounds, parse_pounds
+from dfg.store.database import Database
+from dfg.workflow.actor import Actor
+from dfg.workflow.guards import TriggerInput
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class DfgGroup(click.Group):
+    """Turns every error into one line on stderr and a stable exit code; never a traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except DfgError as error:
+            _fail(error.message, error.exit_code)
+        except click.UsageError as error:
+            hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+            _fail(error.format_message() + hint, error.exit_code)
+        except click.ClickException as error:
+            _fail(error.format_message(), error.exit_code)
+        except click.Abort:
+            _fail("aborted", 1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"dfg: {message}", err=True)
+    sys.exit(code)
+
+
+class Context:
+    """What every command shares: the database and the acting user, both opened only when asked for."""
+
+    def __init__(self, db: str | None, username: str | None) -> None:
+        self.db_option = db
+        self.username = username
+        self._database: Database | None = None
+
+    def database(self, *, check: bool = True) -> Database:
+        if self._database is None:
+            self._database = Database.open(self.db_option, check=check)
+            click.get_current_context().call_on_close(self._database.dispose)
+        return self._database
+
+    def actor(self) -> Actor:
+        from dfg.services.users import resolve_actor
+
+        return resolve_actor(self.database(), self.username)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def json_option(function: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of text.")(
+        function
+    )
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Plain aligned columns: reads in a terminal and pastes into an email."""
+    cells = [[str(c) if c is not None else "" for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+    return "\n".join(lines)
+
+
+def optional_date(text: str | None, field: str) -> date | None:
+    return None if text is None else parse_date(text, field=field)
+
+
+def show_date(value: date | None) -> str:
+    return "" if value is None else f"{value:%d/%m/%Y}"
+
+
+# ---------------------------------------------------------------------------------------------- root
+
+
+@click.group(cls=DfgGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--db",
+    envvar="DFG_DB",
+    metavar="PATH|URL",
+    help="The database: a SQLite file (default ./dfg.sqlite) or a URL such as "
+    "postgresql+psycopg://user@host/dfg. Environment: DFG_DB.",
+)
+@click.option(
+    "--as", "as_user", envvar="DFG_USER", metavar="USER", help="Act as this user. Environment: DFG_USER."
+)
+@click.version_option(__version__, prog_name="dfg")
+@click.pass_context
+def main(ctx: click.Context, db: str | None, as_user: str | None) -> None:
+    """Disabled Facilities Grant case workflow.
+
+    Move adaptation cases from referral through OT assessment, test of resources, approval, works,
+    completion and payment, with every step checked against the workflow and recorded in an
+    audit trail.
+
+    \b
+    Start here:
+      dfg demo                          a demonstration database with cases in every stage
+      dfg db upgrade                    create or upgrade the database
+      dfg case list --as jsmith         the cases you can see
+      dfg case actions CAN-2026-0001    what you may do next on a case, and why not
+    """
+    ctx.obj = Context(db, as_user)
+
+
+# ---------------------------------------------------------------------------------------------- db
+
+
+@main.group()
+def db() -> None:
+    """Create, upgrade and inspect the database."""
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(context: Context) -> None:
+    """Create the database, or bring its schema up to date (safe to run again).
+
+    \b
+    Example:
+      dfg --db /srv/dfg/dfg.sqlite db upgrade
+    """
+    from dfg.store.migrate import upgrade
+
+    before, after = upgrade(context.database(check=False))
+    if before == after:
+        click.echo(f"already up to date (schema {after})", err=True)
+    else:
+        click.echo(f"schema {before or 'none'} -> {after}", err=True)
+
+
+@db.command("status")
+@json_option
+@pass_context
+def db_status(context: Context, as_json: bool) -> None:
+    """Say which database is in use and whether its schema is current."""
+    from dfg.store.database import SCHEMA_HEAD
+
+    database = context.database(check=False)
+    revision = database.schema_revision()
+    status = {"database": database.display_name, "schema": revision, "expected": SCHEMA_HEAD}
+    if as_json:
+        emit_json(status)
+    else:
+        state = "up to date" if revision == SCHEMA_HEAD else "needs 'dfg db upgrade'"
+        click.echo(f"{database.display_name}: schema {revision or 'none'} ({state})")
+
+
+# ---------------------------------------------------------------------------------------------- districts
+
+
+@main.group()
+def district() -> None:
+    """The district councils (housing authorities) whose cases this database holds."""
+
+
+@district.command("add")
+@click.argument("code")
+@click.argument("name")
+@pass_context
+def district_add(context: Context, code: str, name: str) -> None:
+    """Add a district (administrators only).
+
+    \b
+    Example:
+      dfg --as admin district add CAN "Cannock Chase"
+    """
+    from dfg.services.users import add_district
+
+    view = add_district(context.database(), context.actor(), code, name)
+    click.echo(f"added district {view.code} ({view.name})", err=True)
+
+
+@district.command("list")
+@json_option
+@pass_context
+def district_list(context: Context, as_json: bool) -> None:
+    """List the districts."""
+    from dfg.services.users import list_districts
+
+    districts = list_districts(context.database())
+    if as_json:
+        emit_json([d.as_dict() for d in districts])
+    else:
+        click.echo(table(["code", "name"], [[d.code, d.name] for d in districts]))
+
+
+# ---------------------------------------------------------------------------------------------- users
+
+
+@main.group()
+def user() -> None:
+    """People who use the system, their roles and their districts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option(
+    "--name", "full_name", required=True, help="Full name, as shown on letters and the audit trail."
+)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="grant_officer, ot, technical_officer, approver, manager or admin (repeat for several).",
+)
+@click.option("--district", help="Limit the user to one district (code); default: every district.")
+@click.option("--limit", "limit", help="An approver's delegated limit in pounds, e.g. 30000.")
+@pass_context
+def user_add(
+    context: Context,
+    username: str,
+    full_name: str,
+    roles: tuple[str, ...],
+    district: str | None,
+    limit: str | None,
+) -> None:
+    """Add a user (administrators only; the first user of a new database must be an admin).
+
+    \b
+    Examples:
+      dfg user add admin --name "System administrator" --role admin
+      dfg --as admin user add jsmith --name "Jo Smith" --role grant_officer --district CAN
+      dfg --as admin user add pkhan --name "Priya Khan" --role approver --limit 15000
+    """
+    from dfg.services.users import add_user
+
+    view = add_user(
+        context.database(),
+        context.username,
+        username=username,
+        full_name=full_name,
+        roles=list(roles),
+        district=district,
+        approval_limit_pence=None if limit is None else parse_pounds(limit, field="--limit"),
+    )
+    click.echo(f"added user {view.username} ({', '.join(view.roles)})", err=True)
+
+
+@user.command("list")
+@json_option
+@pass_context
+def user_list(context: Context, as_json: bool) -> None:
+    """List users with their roles, districts and delegated limits."""
+    from dfg.services.users import list_users
+
+    users = list_users(context.database())
+    if as_json:
+        emit_json([u.as_dict() for u in users])
+    else:
+        click.echo(table(["user", "name", "roles", "district", "limit"], [u.as_row() for u in users]))
+
+
+# ---------------------------------------------------------------------------------------------- cases
+
+
+@main.group()
+def case() -> None:
+    """Open, read and advance cases."""
+
+
+def _split_name(name: str, option: str) -> tuple[str, str]:
+    parts = name.split()
+    if len(parts) < 2:
+        raise InvalidInput(f"{option}: give a first name and a family name, e.g. 'Margaret Holt'")
+    return " ".join(parts[:-1]), parts[-1]
+
+
+@case.command("new")
+@click.option("--district", required=True, help="District code, e.g. CAN.")
+@click.option("--applicant", required=True, help="The applicant's name, e.g. 'Margaret Holt'.")
+@click.option("--title", help="The applicant's title, e.g. Mrs.")
+@click.option("--dob", help="The applicant's date of birth (2026-03-31 or 31/03/2026).")
+@click.option(
+    "--occupant",
+    help="The disabled occupant's name, if not the applicant (the applicant is the occupant otherwise).",
+)
+@click.option("--occupant-dob", help="The disabled occupant's date of birth.")
+@click.option("--relationship", help="The occupant's relationship to the applicant, e.g. son.")
+@click.option("--address", required=True, help="First line of the address of the home to be adapted.")
+@click.option("--address2", help="Second line of the address.")
+@click.option("--town", required=True)
+@click.option("--postcode", required=True)
+@click.option("--tenure", required=True, type=click.Choice(["owner", "tenant", "occupier", "landlord"]))
+@click.option(
+    "--priority", default="non_urgent", show_default=True, type=click.Choice(["urgent", "non_urgent"])
+)
+@click.option("--priority-reason", help="Why the case is urgent (required for urgent cases).")
+@click.option(
+    "--source", help="Where the referral came from, e.g. 'county OT', 'self', 'hospital discharge'."
+)
+@click.option("--first-contact", help="Date of first contact (default: today).")
+@click.option("--large-print", is_flag=True, help="The applicant asks for large-print letters.")
+@pass_context
+def case_new(context: Context, **options: Any) -> None:
+    """Open a case at 'Referral received' and print its reference.
+
+    \b
+    Example:
+      dfg --as jsmith case new --district CAN --applicant "Margaret Holt" --title Mrs \\
+          --dob 1946-05-12 --address "12 Mill Lane" --town Cannock --postcode "WS11 1AA" \\
+          --tenure owner --priority urgent --priority-reason "hospital discharge"
+    """
+    from dfg.services.cases import NewCase, NewPerson, open_case
+    from dfg.services.clock import local_day, utcnow
+
+    given, family = _split_name(options["applicant"], "--applicant")
+    occupant_is_applicant = not options["occupant"]
+    people = [
+        NewPerson(
+            given_name=given,
+            family_name=family,
+            title=options["title"],
+            date_of_birth=optional_date(options["dob"], "--dob"),
+            is_applicant=True,
+            is_disabled_occupant=occupant_is_applicant,
+            communication_needs="large_print" if options["large_print"] else None,
+        )
+    ]
+    if not occupant_is_applicant:
+        o_given, o_family = _split_name(options["occupant"], "--occupant")
+        people.append(
+            NewPerson(
+                given_name=o_given,
+                family_name=o_family,
+                date_of_birth=optional_date(options["occupant_dob"], "--occupant-dob"),
+                is_disabled_occupant=True,
+                relationship_to_applicant=options["relationship"],
+            )
+        )
+    new = NewCase(
+        district=options["district"].upper(),
+        priority=options["priority"],
+        priority_reason=options["priority_reason"],
+        tenure=options["tenure"],
+        first_contact_date=optional_date(options["first_contact"], "--first-contact") or local_day(utcnow()),
+        address_line_1=options["address"],
+        address_line_2=options["address2"],
+        town=options["town"],
+        postcode=options["postcode"],
+        referral_source=options["source"],
+        people=tuple(people),
+    )
+    reference = open_case(context.database(), context.actor(), new)
+    click.echo(reference)
+
+
+@case.command("show")
+@click.argument("reference")
+@json_option
+@pass_context
+def case_show(context: Context, reference: str, as_json: bool) -> None:
+    """Everything recorded on a case.
+
+    \b
+    Example:
+      dfg case show CAN-2026-0001 --json
+    """
+    from dfg.services.cases import show_case
+
+    view = show_case(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json(view.as_dict())
+        return
+    stage = "closed" if view.stage is None else f"stage {view.stage}"
+    lines = [
+        f"{view.reference}  {view.state_label} ({stage})",
+        f"District:     {view.district_name} ({view.district})",
+        f"Priority:     {view.priority.replace('_', '-')}"
+        + (f" - {view.priority_reason}" if view.priority_reason else ""),
+        f"Tenure:       {view.tenure}",
+        f"Address:      {', '.join(view.address)}",
+        f"Assigned to:  {view.assigned_to or '-'}",
+    ]
+    if view.on_hold_since:
+        lines.append(
+            f"ON HOLD since {view.on_hold_since:%d/%m/%Y}, review by {show_date(view.hold_review_date)}"
+        )
+    lines.append("People:")
+    for person in view.people:
+        born = f", born {show_date(person['date_of_birth'])}" if person["date_of_birth"] else ""
+        lines.append(f"  {person['name']} ({', '.join(person['roles']).replace('_', ' ')}{born})")
+    lines.append("Milestones:")
+    for name, value in view.milestones.items():
+        if value is not None:
+            lines.append(f"  {name.removesuffix('_date').replace('_', ' '):<26}{show_date(value)}")
+    if view.approved_grant_pence is not None:
+        lines.append(f"Approved grant: {format_pounds(view.approved_grant_pence)}")
+    lines.append(f"Workflow {view.workflow_version}, record version {view.version}")
+    click.echo("\n".join(lines))
+
+
+@case.command("list")
+@click.option("--state", help="Only cases in this state, e.g. application_valid.")
+@click.option("--stage", type=int, help="Only cases in this stage (0-4).")
+@click.option("--district", help="Only this district (code).")
+@click.option("--priority", type=click.Choice(["urgent", "non_urgent"]))
+@click.option("--mine", is_flag=True, help="Only cases assigned to me.")
+@click.option("--on-hold/--not-on-hold", default=None, help="Only cases on hold, or only those not on hold.")
+@click.option("--limit", default=200, show_default=True)
+@json_option
+@pass_context
+def case_list(context: Context, as_json: bool, mine: bool, on_hold: bool | None, **filters: Any) -> None:
+    """List cases you may see, oldest first contact first.
+
+    \b
+    Examples:
+      dfg case list --district CAN --stage 3
+      dfg case list --mine --priority urgent
+    """
+    from dfg.services.cases import CaseFilter, list_cases
+
+    if filters["district"]:
+        filters["district"] = filters["district"].upper()
+    cases = list_cases(
+        context.database(), context.actor(), CaseFilter(assigned_to_me=mine, on_hold=on_hold, **filters)
+    )
+    if as_json:
+        emit_json([c.as_dict() for c in cases])
+        return
+    rows = [
+        [
+            c.reference,
+            "-" if c.stage is None else c.stage,
+            c.state + (" (hold)" if c.on_hold else ""),
+            c.priority.replace("_", "-"),
+            c.applicant,
+            show_date(c.first_contact_date),
+            c.assigned_to or "",
+        ]
+        for c in cases
+    ]
+    click.echo(
+        table(["reference", "stage", "state", "priority", "applicant", "first contact", "assigned"], rows)
+    )
+    click.echo(f"{len(cases)} case(s)", err=True)
+
+
+def _trigger_input(
+    reason: str | None, code: str | None, on: str | None, review_date: str | None, amount: str | None
+) -> TriggerInput:
+    return TriggerInput(
+        reason=reason,
+        code=code,
+        on=optional_date(on, "--date"),
+        review_date=optional_date(review_date, "--review-date"),
+        amount_pence=None if amount is None else parse_pounds(amount, field="--amount"),
+    )
+
+
+def _report_advance(result: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    moved = (
+        f"{result.from_state} -> {result.to_state}"
+        if result.from_state != result.to_state
+        else result.to_state
+    )
+    click.echo(f"{result.reference}: {result.trigger} ({moved}) on {show_date(result.effective_date)}")
+    if result.letters:
+        click.echo(f"letters: {', '.join(result.letters)}", err=True)
+
+
+@case.command("advance")
+@click.argument("reference")
+@click.argument("trigger")
+@click.option("--reason", help="Why (required by some triggers; always recorded).")
+@click.option("--code", help="A reason code (required by cancel, refuse, hold, reopen, ...).")
+@click.option("--date", "on", help="The date the step happened, if not today (not in the future).")
+@click.option("--review-date", help="When to review a hold.")
+@click.option("--amount", help="An amount in pounds, for triggers that record one (approve).")
+@json_option
+@pass_context
+def case_advance(
+    context: Context,
+    reference: str,
+    trigger: str,
+    reason: str | None,
+    code: str | None,
+    on: str | None,
+    review_date: str | None,
+    amount: str | None,
+    as_json: bool,
+) -> None:
+    """Fire a workflow TRIGGER on a case. 'dfg case actions REF' lists the triggers you may fire.
+
+    \b
+    Examples:
+      dfg case advance CAN-2026-0001 accept_referral
+      dfg case advance CAN-2026-0001 validate_application --date 2026-04-02
+      dfg case advance CAN-2026-0001 approve --amount 8450.00
+      dfg case advance CAN-2026-0001 cancel --code no_response --reason "Three letters unanswered"
+    """
+    from dfg.services.cases import advance
+
+    given = _trigger_input(reason, code, on, review_date, amount)
+    _report_advance(advance(context.database(), context.actor(), reference, trigger, given), as_json)
+
+
+@case.command("hold")
+@click.argument("reference")
+@click.option("--code", required=True, help="Why: hospital, applicant_request, awaiting_information, ...")
+@click.option("--reason", required=True, help="The reason in words.")
+@click.option("--review-date", required=True, help="When to look at the case again.")
+@json_option
+@pass_context
+def case_hold(
+    context: Context, reference: str, code: str, reason: str, review_date: str, as_json: bool
+) -> None:
+    """Put a case on hold: service clocks pause, statutory clocks do not, the stage is kept."""
+    from dfg.services.cases import advance
+
+    given = _trigger_input(reason, code, None, review_date, None)
+    _report_advance(advance(context.database(), context.actor(), reference, "hold", given), as_json)
+
+
+@case.command("resume")
+@click.argument("reference")
+@click.option("--reason", help="A note for the audit trail.")
+@json_option
+@pass_context
+def case_resume(context: Context, reference: str, reason: str | None, as_json: bool) -> None:
+    """Take a case off hold."""
+    from dfg.services.cases import advance
+
+    given = TriggerInput(reason=reason)
+    _report_advance(advance(context.database(), context.actor(), reference, "resume", given), as_json)
+
+
+@case.command("assign")
+@click.argument("reference")
+@click.argument("username")
+@pass_context
+def case_assign(context: Context, reference: str, username: str) -> None:
+    """Put a case on an officer's list ('dfg case list --mine')."""
+    from dfg.services.cases import assign
+
+    assign(context.database(), context.actor(), reference, username)
+    click.echo(f"assigned to {username}", err=True)
+
+
+@case.command("actions")
+@click.argument("reference")
+@json_option
+@pass_context
+def case_actions(context: Context, reference: str, as_json: bool) -> None:
+    """What you may do next on a case and, for everything you may not, why not."""
+    from dfg.services.cases import available_actions
+
+    actions = available_actions(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json([a.as_dict() for a in actions])
+        return
+    for action in actions:
+        mark = "yes" if action.allowed else "no "
+        needs = f"  needs {' '.join(action.needs)}" if action.needs and action.allowed else ""
+        click.echo(f"{mark}  {action.trigger:<28}{action.label}{needs}")
+        for reason in action.reasons:
+            click.echo(f"       - {reason}")
+
+
+@case.command("history")
+@click.argument("reference")
+@json_option
+@pass_context
+def case_history(context: Context, reference: str, as_json: bool) -> None:
+    """The case's audit trail: who did what, when, as which role, and why."""
+    from dfg.services.cases import history
+
+    entries = history(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json([e.as_dict() for e in entries])
+        return
+    rows = [
+        [
+            e.seq,
+            f"{e.occurred_at:%Y-%m-%d %H:%M}",
+            f"{e.actor} ({e.role})" if e.role else e.actor,
+            e.trigger or e.kind,
+            f"{e.from_state or ''} -> {e.to_state}" if e.to_state and e.to_state != e.from_state else "",
+            " ".join(x for x in (f"[{e.code}]" if e.code else "", e.reason or "") if x),
+        ]
+        for e in entries
+    ]
+    click.echo(table(["#", "when (UTC)", "who", "what", "state", "reason"], rows))
+
+
+# ---------------------------------------------------------------------------------------------- audit
+
+
+@main.group()
+def audit() -> None:
+    """Check the audit trail."""
+
+
+@audit.command("verify")
+@click.argument("reference", required=False)
+@json_option
+@pass_context
+def audit_verify(context: Context, reference: str | None, as_json: bool) -> None:
+    """Check every event's hash chain (or one case's): reports edited, deleted, inserted or reordered
+    events. Exits 10 if anything is wrong."""
+    from dfg.services.audit import verify_audit
+
+    report = verify_audit(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        for problem in report.problems:
+            click.echo(str(problem))
+        click.echo(
+            f"{report.streams} stream(s), {report.events} event(s) checked: {report.verdict}", err=True
+        )
+    report.raise_if_broken()
+
+
+# ---------------------------------------------------------------------------------------------- workflow
+
+
+@main.group()
+def workflow() -> None:
+    """The workflow definition: check it and draw it."""
+
+
+@workflow.command("lint")
+@click.option(
+    "--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Lint this file."
+)
+def workflow_lint(path: Path | None) -> None:
+    """Check workflow definitions: unknown states, guards, roles, clocks, reason codes and letters;
+    unreachable states; open states with no way out. Exits 11 if there are problems."""
+    from dfg.errors import ConfigurationError
+    from dfg.workflow.definition import all_definitions, load_definition
+    from dfg.workflow.lint import lint
+
+    definitions = [load_definition(path)] if path else list(all_definitions().values())
+    failed = 0
+    for definition in definitions:
+        problems = lint(definition)
+        for problem in problems:
+            click.echo(f"{definition.path.name}: {problem}")
+        failed += len(problems)
+        click.echo(f"{definition.key}: {len(problems) or 'no'} problem(s)", err=True)
+    if failed:
+        raise ConfigurationError(f"{failed} problem(s) in the workflow definition")
+
+
+@workflow.command("diagram")
+@click.option("--case", "reference", help="Highlight this case's path and current state.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file (default: stdout)."
+)
+@pass_context
+def workflow_diagram(context: Context, reference: str | None, output: Path | None) -> None:
+    """Draw the workflow as a Mermaid state diagram (paste it into any Markdown that renders Mermaid).
+
+    \b
+    Examples:
+      dfg workflow diagram --output docs/workflow.md
+      dfg workflow diagram --case CAN-2026-0001
+    """
+    from dfg.workflow.definition import current_definition
+    from dfg.workflow.diagram import mermaid
+
+    if reference:
+        from dfg.services.cases import case_path
+
+        definition, path, state = case_path(context.database(), context.actor(), reference)
+        text = mermaid(definition, path=path, current=state)
+    else:
+        text = mermaid(current_definition())
+    if output:
+        output.write_text(f"```mermaid\n{text}```\n")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+# ---------------------------------------------------------------------------------------------- reports
+
+
+@main.group()
+def report() -> None:
+    """Reports for managers."""
+
+
+@report.command("pipeline")
+@click.option("--district", help="Only this district.")
+@json_option
+@pass_context
+def report_pipeline(context: Context, district: str | None, as_json: bool) -> None:
+    """Open cases by stage and district, with urgent cases and holds."""
+    from dfg.reports.pipeline import pipeline
+
+    result = pipeline(context.database(), context.actor(), district=district.upper() if district else None)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        click.echo(result.as_text())
+
+
+# ---------------------------------------------------------------------------------------------- demo
+
+
+@main.command("demo")
+@click.option(
+    "--db", "demo_db", default="dfg-demo.sqlite", show_default=True, help="Where to create the demo."
+)
+@click.option("--cases", "per_district", default=6, show_default=True, help="Cases per district.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed: the same seed, the same demo.")
+def demo(demo_db: str, per_district: int, seed: int) -> None:
+    """Create a demonstration database: the eight Staffordshire districts, a user for each role, and
+    cases walked through the workflow by those users; then print the pipeline.
+
+    The file is replaced if it exists. Afterwards, try for example:
+
+    \b
+      export DFG_DB=dfg-demo.sqlite DFG_USER=can.officer
+      dfg case list
+      dfg case actions CAN-2026-0001
+    """
+    from dfg.services.demo import run_demo
+
+    path = Path(demo_db)
+    if "://" not in demo_db:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    database = Database.open(demo_db, check=False)
+    try:
+        with click.progressbar(length=per_district * 8, label="Walking demo cases", file=sys.stderr) as bar:
+            summary = run_demo(database, per_district=per_district, seed=seed, progress=bar.update)
+        click.echo(summary.as_text())
+    finally:
+        database.dispose()
+    shown = demo_db if "://" in demo_db else os.fspath(path)
+    click.echo(f"\nThe demo database is {shown}. Try: dfg --db {shown} --as can.officer case list", err=True)
+
+
+if __name__ == "__main__":
+    main(prog_name="dfg")

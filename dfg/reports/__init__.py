@@ -1,0 +1,1 @@
+"""Reports for managers: SQL aggregates, never loops over ORM objects."""

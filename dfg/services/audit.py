@@ -1,0 +1,46 @@
+"""Verify the audit trail, as a user may ask it to be verified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dfg.errors import AuditFailure, NotFound
+from dfg.services.cases import normalise_reference
+from dfg.services.users import require_role
+from dfg.store.audit import AuditProblem, verify
+from dfg.store.database import Database
+from dfg.workflow.actor import Actor
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    streams: int
+    events: int
+    problems: tuple[AuditProblem, ...]
+
+    @property
+    def verdict(self) -> str:
+        return "intact" if not self.problems else f"{len(self.problems)} problem(s)"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "streams": self.streams,
+            "events": self.events,
+            "intact": not self.problems,
+            "problems": [{"stream": p.stream, "seq": p.seq, "problem": p.problem} for p in self.problems],
+        }
+
+    def raise_if_broken(self) -> None:
+        if self.problems:
+            raise AuditFailure(f"the audit trail is broken: {self.problems[0]}")
+
+
+def verify_audit(db: Database, actor: Actor, reference: str | None = None) -> AuditReport:
+    """Check the hash chains of every stream, or of one case. Managers and administrators only."""
+    require_role(actor, "manager", "admin")
+    with db.reading() as session:
+        streams, events, problems = verify(session, normalise_reference(reference) if reference else None)
+    if reference and not streams:
+        raise NotFound(f"no case {normalise_reference(reference)}")
+    return AuditReport(streams, events, tuple(problems))

@@ -1,0 +1,780 @@
+"""Cases: open one, read it, list them, and move them through the workflow.
+
+Advancing a case is the hot path (an officer's most common action, and every import and batch job), so
+it runs on SQLAlchemy Core rather than the ORM: read the case in a short read transaction, decide with
+the workflow engine, then write the change and its event in one version-checked write transaction.
+Reading outside the write lock is what makes two officers racing on one case see a clear conflict
+rather than the second silently acting on a state they never saw.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, func, select
+from sqlalchemy.orm import Session
+
+from dfg.errors import InvalidInput, NotFound, PermissionDenied
+from dfg.services.clock import local_day, utcnow
+from dfg.services.policy import review_window_days
+from dfg.services.users import require_role
+from dfg.store.audit import NewEvent, append_to_case
+from dfg.store.database import Database
+from dfg.store.models import (
+    PRIORITIES,
+    TENURES,
+    Case,
+    District,
+    Event,
+    Person,
+    Property,
+    ReferenceCounter,
+    User,
+)
+from dfg.workflow import engine
+from dfg.workflow.actor import Actor
+from dfg.workflow.definition import (
+    AMOUNTS,
+    MILESTONES,
+    PREVIOUS,
+    Definition,
+    Trigger,
+    current_definition,
+    definition_for,
+)
+from dfg.workflow.facts import CaseFacts, PersonFacts
+from dfg.workflow.guards import TriggerInput
+
+_cases = Case.__table__
+_people = Person.__table__
+
+_FACT_COLUMNS = (
+    _cases.c.id, _cases.c.reference, _cases.c.district_code, _cases.c.state, _cases.c.workflow_version,
+    _cases.c.version, _cases.c.priority, _cases.c.hold_since, _cases.c.assigned_to, _cases.c.audit_seq,
+    _cases.c.audit_head, *(_cases.c[m] for m in MILESTONES), *(_cases.c[f"{a}_pence"] for a in AMOUNTS),
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------------- reading a case's facts
+
+
+def _people_loader(session: Session, case_id: int) -> Any:
+    def load() -> list[PersonFacts]:
+        rows = session.execute(select(_people).where(_people.c.case_id == case_id).order_by(_people.c.id))
+        return [
+            PersonFacts(
+                person_id=r.id,
+                full_name=" ".join(p for p in (r.title, r.given_name, r.family_name) if p),
+                date_of_birth=r.date_of_birth,
+                is_applicant=r.is_applicant,
+                is_disabled_occupant=r.is_disabled_occupant,
+                is_relevant_person=r.is_relevant_person,
+            )
+            for r in rows
+        ]
+
+    return load
+
+
+def _facts(session: Session, row: Row[Any]) -> CaseFacts:
+    return CaseFacts(
+        case_id=row.id,
+        reference=row.reference,
+        district=row.district_code,
+        state=row.state,
+        workflow_version=row.workflow_version,
+        version=row.version,
+        priority=row.priority,
+        hold_since=row.hold_since,
+        milestones={m: row._mapping[m] for m in MILESTONES},
+        amounts={a: row._mapping[f"{a}_pence"] for a in AMOUNTS},
+        assigned_to=row.assigned_to,
+        load_people=_people_loader(session, row.id),
+    )
+
+
+def _check_district(actor: Actor, reference: str, district: str) -> None:
+    if not actor.may_act_in(district):
+        raise PermissionDenied(
+            f"{actor.username} works for district {actor.district}; {reference} is in {district}"
+        )
+
+
+def _read_case(session: Session, reference: str, actor: Actor) -> Row[Any]:
+    row = session.execute(select(*_FACT_COLUMNS).where(_cases.c.reference == reference)).one_or_none()
+    if row is None:
+        raise NotFound(f"no case {reference}")
+    _check_district(actor, reference, row.district_code)
+    return row
+
+
+def normalise_reference(reference: str) -> str:
+    """Officers type references in any case and with spaces: ``can-2026-42`` is ``CAN-2026-0042``."""
+    parts = reference.strip().upper().split("-")
+    if len(parts) != 3 or not parts[0].isalpha() or not parts[1].isdigit() or not parts[2].isdigit():
+        raise InvalidInput(f"'{reference}' is not a case reference (like CAN-2026-0042)")
+    return f"{parts[0]}-{parts[1]}-{int(parts[2]):04d}"
+
+
+# ---------------------------------------------------------------------- advancing
+
+
+@dataclass(frozen=True)
+class Advanced:
+    reference: str
+    trigger: str
+    from_state: str
+    to_state: str
+    effective_date: date
+    letters: tuple[str, ...]
+    event_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "trigger": self.trigger,
+            "from": self.from_state,
+            "to": self.to_state,
+            "effective_date": self.effective_date.isoformat(),
+            "letters": list(self.letters),
+            "event_hash": self.event_hash,
+        }
+
+
+def _state_before_closure(session: Session, case_id: int, state: str) -> str | None:
+    return session.scalar(
+        select(Event.from_state)
+        .where(Event.case_id == case_id, Event.to_state == state, Event.kind == "transition")
+        .order_by(Event.seq.desc())
+        .limit(1)
+    )
+
+
+def advance(
+    db: Database,
+    actor: Actor,
+    reference: str,
+    trigger_name: str,
+    given: TriggerInput | None = None,
+    *,
+    now: datetime | None = None,
+) -> Advanced:
+    """Fire ``trigger_name`` on the case as ``actor``; write the change and its event together.
+
+    Raises :class:`NotFound`, :class:`InvalidTransition`, :class:`PermissionDenied`,
+    :class:`GuardFailed`, :class:`InvalidInput` or :class:`Conflict`; on any of them nothing is written.
+    """
+    now = now or utcnow()
+    given = given or TriggerInput()
+    reference = normalise_reference(reference)
+    with db.reading() as session:
+        row = _read_case(session, reference, actor)
+        facts = _facts(session, row)
+        definition = definition_for(facts.workflow_version)
+        trigger = engine.trigger_named(definition, trigger_name)
+        restore_to = (
+            _state_before_closure(session, facts.case_id, facts.state) if trigger.dest == PREVIOUS else None
+        )
+        outcome = engine.fire(
+            definition,
+            facts,
+            actor,
+            trigger_name,
+            given,
+            now=now,
+            today=local_day(now),
+            review_window_days=review_window_days(facts.district),
+            restore_to=restore_to,
+        )
+    # the effective date is when the step happened (it may be earlier than the event: --date)
+    payload: dict[str, Any] = {"effective_date": outcome.effective_date}
+    payload.update((k, v) for k, v in outcome.changes.items() if k not in ("state", "hold_since"))
+    if trigger.letters:
+        payload["letters"] = list(trigger.letters)
+    if trigger.clocks_start or trigger.clocks_stop:
+        payload["clocks"] = {"start": list(trigger.clocks_start), "stop": list(trigger.clocks_stop)}
+    new = NewEvent(
+        occurred_at=now,
+        actor=actor.username,
+        role=outcome.role,
+        kind="transition",
+        trigger=trigger.name,
+        from_state=outcome.source,
+        to_state=outcome.dest,
+        reason=given.reason,
+        code=given.code,
+        payload=payload,
+        workflow_version=definition.key,
+    )
+    with db.writing() as session:
+        event_hash = append_to_case(
+            session.connection(),
+            case_id=facts.case_id,
+            reference=reference,
+            version=facts.version,
+            audit_seq=row.audit_seq,
+            audit_head=row.audit_head,
+            changes=outcome.changes,
+            new=new,
+        )
+    return Advanced(
+        reference,
+        trigger.name,
+        outcome.source,
+        outcome.dest,
+        outcome.effective_date,
+        trigger.letters,
+        event_hash,
+    )
+
+
+# ---------------------------------------------------------------------- what may be done now
+
+
+@dataclass(frozen=True)
+class Action:
+    trigger: str
+    label: str
+    allowed: bool
+    needs: tuple[str, ...]  # inputs the trigger asks for: reason, code, date, review_date, amount
+    reasons: tuple[str, ...]  # why not, when not allowed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "trigger": self.trigger,
+            "label": self.label,
+            "allowed": self.allowed,
+            "needs": list(self.needs),
+            "why_not": list(self.reasons),
+        }
+
+
+def _needs(definition: Definition, trigger: Trigger) -> tuple[str, ...]:
+    needs = []
+    if trigger.reason == "required":
+        needs.append("--reason")
+    if trigger.reason_codes:
+        needs.append(f"--code ({'|'.join(definition.reason_codes.get(trigger.reason_codes, {}))})")
+    if trigger.review_date:
+        needs.append("--review-date")
+    if trigger.amount:
+        needs.append("--amount")
+    if trigger.records:
+        needs.append(f"[--date for {trigger.records}]")
+    return tuple(needs)
+
+
+def available_actions(
+    db: Database, actor: Actor, reference: str, *, now: datetime | None = None
+) -> list[Action]:
+    """Every trigger possible from the case's state, whether this user may fire it now, and why not."""
+    now = now or utcnow()
+    reference = normalise_reference(reference)
+    with db.reading() as session:
+        facts = _facts(session, _read_case(session, reference, actor))
+        definition = definition_for(facts.workflow_version)
+        actions = []
+        for trigger in definition.triggers_from(facts.state):
+            found = engine.obstacles(
+                definition,
+                facts,
+                actor,
+                trigger,
+                None,
+                today=local_day(now),
+                review_window_days=review_window_days(facts.district),
+            )
+            actions.append(
+                Action(
+                    trigger.name,
+                    trigger.label,
+                    not found,
+                    _needs(definition, trigger),
+                    tuple(o.reason for o in found),
+                )
+            )
+        return actions
+
+
+# ---------------------------------------------------------------------- opening a case
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    given_name: str
+    family_name: str
+    title: str | None = None
+    date_of_birth: date | None = None
+    is_applicant: bool = False
+    is_disabled_occupant: bool = False
+    is_relevant_person: bool = False
+    relationship_to_applicant: str | None = None
+    nhs_number: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    communication_needs: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCase:
+    district: str
+    priority: str
+    tenure: str
+    first_contact_date: date
+    address_line_1: str
+    town: str
+    postcode: str
+    people: tuple[NewPerson, ...]
+    address_line_2: str | None = None
+    uprn: str | None = None
+    priority_reason: str | None = None
+    referral_source: str | None = None
+
+
+def _validate_new_case(new: NewCase, today: date) -> None:
+    if new.priority not in PRIORITIES:
+        raise InvalidInput(f"priority '{new.priority}' is not one of: {', '.join(PRIORITIES)}")
+    if new.priority == "urgent" and not new.priority_reason:
+        raise InvalidInput("an urgent case needs a --priority-reason")
+    if new.tenure not in TENURES:
+        raise InvalidInput(f"tenure '{new.tenure}' is not one of: {', '.join(TENURES)}")
+    if new.first_contact_date > today:
+        raise InvalidInput(f"first contact date {new.first_contact_date:%d/%m/%Y} is in the future")
+    if sum(p.is_applicant for p in new.people) != 1:
+        raise InvalidInput("a case needs exactly one applicant")
+    for person in new.people:
+        if person.date_of_birth and person.date_of_birth > today:
+            raise InvalidInput(f"{person.given_name} {person.family_name}: date of birth is in the future")
+    for text, what in ((new.address_line_1, "address"), (new.town, "town"), (new.postcode, "postcode")):
+        if not text.strip():
+            raise InvalidInput(f"the {what} is required")
+
+
+def _next_reference(session: Session, district: str, year: int) -> str:
+    counter = session.get(ReferenceCounter, (district, year), with_for_update=True)
+    if counter is None:
+        counter = ReferenceCounter(district_code=district, year=year, last_number=0)
+        session.add(counter)
+    counter.last_number += 1
+    return f"{district}-{year}-{counter.last_number:04d}"
+
+
+def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None = None) -> str:
+    """Open a case at the workflow's initial state; return its reference."""
+    now = now or utcnow()
+    today = local_day(now)
+    role = require_role(actor, "grant_officer")
+    _validate_new_case(new, today)
+    if not actor.may_act_in(new.district):
+        raise PermissionDenied(f"{actor.username} works for district {actor.district}, not {new.district}")
+    definition = current_definition()
+    with db.writing() as session:
+        if session.get(District, new.district) is None:
+            raise NotFound(f"no district '{new.district}' (see 'dfg district list')")
+        reference = _next_reference(session, new.district, today.year)
+        home = Property(
+            address_line_1=new.address_line_1,
+            address_line_2=new.address_line_2,
+            town=new.town,
+            postcode=new.postcode.upper(),
+            uprn=new.uprn,
+            district_code=new.district,
+        )
+        case = Case(
+            reference=reference,
+            district_code=new.district,
+            property=home,
+            workflow_version=definition.key,
+            state=definition.initial,
+            priority=new.priority,
+            priority_reason=new.priority_reason,
+            referral_source=new.referral_source,
+            tenure=new.tenure,
+            first_contact_date=new.first_contact_date,
+            audit_seq=0,
+            audit_head="",
+            created_at=now,
+            updated_at=now,
+            # a disabled occupant is always a relevant person: their means are tested
+            people=[
+                Person(**{**vars(p), "is_relevant_person": p.is_relevant_person or p.is_disabled_occupant})
+                for p in new.people
+            ],
+        )
+        session.add(case)
+        session.flush()
+        payload = {
+            "district": new.district,
+            "priority": new.priority,
+            "priority_reason": new.priority_reason,
+            "tenure": new.tenure,
+            "referral_source": new.referral_source,
+            "first_contact_date": new.first_contact_date,
+            "property": {
+                "address": [new.address_line_1, new.address_line_2, new.town],
+                "postcode": home.postcode,
+            },
+            "people": [
+                {"name": p.full_name, "date_of_birth": p.date_of_birth, "roles": _person_roles(p)}
+                for p in case.people
+            ],
+        }
+        append_to_case(
+            session.connection(),
+            case_id=case.id,
+            reference=reference,
+            version=case.version,
+            audit_seq=0,
+            audit_head="",
+            changes={},
+            new=NewEvent(
+                occurred_at=now,
+                actor=actor.username,
+                role=role,
+                kind="case_opened",
+                to_state=definition.initial,
+                payload=payload,
+                workflow_version=definition.key,
+            ),
+        )
+        session.expunge(case)  # the row's version moved on underneath the ORM: never flush it again
+        return reference
+
+
+def _person_roles(person: Person) -> list[str]:
+    return [
+        name
+        for name, flag in (
+            ("applicant", person.is_applicant),
+            ("disabled_occupant", person.is_disabled_occupant),
+            ("relevant_person", person.is_relevant_person),
+        )
+        if flag
+    ]
+
+
+def assign(db: Database, actor: Actor, reference: str, username: str, *, now: datetime | None = None) -> None:
+    """Put the case on a named officer's list."""
+    now = now or utcnow()
+    reference = normalise_reference(reference)
+    role = require_role(actor, "grant_officer", "manager")
+    with db.reading() as session:
+        row = _read_case(session, reference, actor)
+        user = session.execute(
+            select(User.id, User.district_code).where(User.username == username)
+        ).one_or_none()
+    if user is None:
+        raise NotFound(f"no user '{username}'")
+    if user.district_code not in (None, row.district_code):
+        raise InvalidInput(
+            f"{username} works for district {user.district_code}; {reference} is in {row.district_code}"
+        )
+    with db.writing() as session:
+        append_to_case(
+            session.connection(),
+            case_id=row.id,
+            reference=reference,
+            version=row.version,
+            audit_seq=row.audit_seq,
+            audit_head=row.audit_head,
+            changes={"assigned_to": user.id},
+            new=NewEvent(
+                occurred_at=now, actor=actor.username, role=role, kind="assigned", payload={"to": username}
+            ),
+        )
+
+
+# ---------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class CaseView:
+    reference: str
+    district: str
+    district_name: str
+    state: str
+    state_label: str
+    stage: int | None
+    owner_role: str | None
+    priority: str
+    priority_reason: str | None
+    tenure: str
+    referral_source: str | None
+    workflow_version: str
+    version: int
+    assigned_to: str | None
+    on_hold_since: datetime | None
+    hold_review_date: date | None
+    address: tuple[str, ...]
+    milestones: dict[str, date | None]
+    approved_grant_pence: int | None
+    people: tuple[dict[str, Any], ...]
+    created_at: datetime
+    updated_at: datetime
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        def iso(value: Any) -> Any:
+            return value.isoformat() if isinstance(value, date | datetime) else value
+
+        return {
+            "reference": self.reference,
+            "district": self.district,
+            "district_name": self.district_name,
+            "state": self.state,
+            "state_label": self.state_label,
+            "stage": self.stage,
+            "owner_role": self.owner_role,
+            "priority": self.priority,
+            "priority_reason": self.priority_reason,
+            "tenure": self.tenure,
+            "referral_source": self.referral_source,
+            "workflow_version": self.workflow_version,
+            "version": self.version,
+            "assigned_to": self.assigned_to,
+            "on_hold_since": iso(self.on_hold_since),
+            "hold_review_date": iso(self.hold_review_date),
+            "address": list(self.address),
+            "milestones": {k: iso(v) for k, v in self.milestones.items() if v is not None},
+            "approved_grant_pence": self.approved_grant_pence,
+            "people": [{k: iso(v) for k, v in p.items()} for p in self.people],
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+
+
+def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
+    """Everything recorded on one case."""
+    reference = normalise_reference(reference)
+    with db.reading() as session:
+        row = session.execute(
+            select(Case, District.name, User.username)
+            .join(District, District.code == Case.district_code)
+            .outerjoin(User, User.id == Case.assigned_to)
+            .where(Case.reference == reference)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no case {reference}")
+        case, district_name, assignee = row
+        _check_district(actor, reference, case.district_code)
+        definition = definition_for(case.workflow_version)
+        state = definition.states.get(case.state)
+        home = case.property
+        people = tuple(
+            {
+                "name": p.full_name,
+                "date_of_birth": p.date_of_birth,
+                "roles": _person_roles(p),
+                "relationship_to_applicant": p.relationship_to_applicant,
+                "communication_needs": p.communication_needs,
+            }
+            for p in case.people
+        )
+        return CaseView(
+            reference=case.reference,
+            district=case.district_code,
+            district_name=district_name,
+            state=case.state,
+            state_label=state.label if state else case.state,
+            stage=state.stage if state else None,
+            owner_role=state.owner if state else None,
+            priority=case.priority,
+            priority_reason=case.priority_reason,
+            tenure=case.tenure,
+            referral_source=case.referral_source,
+            workflow_version=case.workflow_version,
+            version=case.version,
+            assigned_to=assignee,
+            on_hold_since=case.hold_since,
+            hold_review_date=case.hold_review_date,
+            address=tuple(
+                p for p in (home.address_line_1, home.address_line_2, home.town, home.postcode) if p
+            ),
+            milestones={m: getattr(case, m) for m in MILESTONES},
+            approved_grant_pence=case.approved_grant_pence,
+            people=people,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+        )
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    state: str | None = None
+    stage: int | None = None
+    district: str | None = None
+    priority: str | None = None
+    assigned_to_me: bool = False
+    on_hold: bool | None = None
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    reference: str
+    district: str
+    state: str
+    stage: int | None
+    priority: str
+    applicant: str
+    first_contact_date: date
+    on_hold: bool
+    assigned_to: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "district": self.district,
+            "state": self.state,
+            "stage": self.stage,
+            "priority": self.priority,
+            "applicant": self.applicant,
+            "first_contact_date": self.first_contact_date.isoformat(),
+            "on_hold": self.on_hold,
+            "assigned_to": self.assigned_to,
+        }
+
+
+def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummary]:
+    """Cases matching ``where`` that this user may see, oldest first contact first."""
+    definition = current_definition()
+    stage_of = {s.name: s.stage for s in definition.states.values()}
+    if where.state is not None and where.state not in definition.states:
+        raise InvalidInput(f"unknown state '{where.state}' (known: {', '.join(definition.states)})")
+    if where.priority is not None and where.priority not in PRIORITIES:
+        raise InvalidInput(f"priority '{where.priority}' is not one of: {', '.join(PRIORITIES)}")
+    if where.stage is not None and where.stage not in range(5):
+        raise InvalidInput("stage must be 0 to 4")
+    if actor.district and where.district and where.district != actor.district:
+        raise PermissionDenied(f"{actor.username} works for district {actor.district}")
+    applicant = (
+        select(
+            func.trim(
+                func.coalesce(_people.c.title + " ", "") + _people.c.given_name + " " + _people.c.family_name
+            )
+        )
+        .where(and_(_people.c.case_id == _cases.c.id, _people.c.is_applicant.is_(True)))
+        .limit(1)
+        .scalar_subquery()
+    )
+    users = User.__table__
+    query = (
+        select(
+            _cases.c.reference,
+            _cases.c.district_code,
+            _cases.c.state,
+            _cases.c.priority,
+            _cases.c.first_contact_date,
+            _cases.c.hold_since,
+            applicant.label("applicant"),
+            users.c.username,
+        )
+        .outerjoin(users, users.c.id == _cases.c.assigned_to)
+        .order_by(_cases.c.first_contact_date, _cases.c.reference)
+        .limit(where.limit)
+    )
+    district = where.district or actor.district
+    if district:
+        query = query.where(_cases.c.district_code == district)
+    if where.state:
+        query = query.where(_cases.c.state == where.state)
+    if where.stage is not None:
+        query = query.where(_cases.c.state.in_([s for s, stage in stage_of.items() if stage == where.stage]))
+    if where.priority:
+        query = query.where(_cases.c.priority == where.priority)
+    if where.assigned_to_me:
+        query = query.where(_cases.c.assigned_to == actor.user_id)
+    if where.on_hold is not None:
+        query = query.where(
+            _cases.c.hold_since.is_not(None) if where.on_hold else _cases.c.hold_since.is_(None)
+        )
+    with db.reading() as session:
+        return [
+            CaseSummary(
+                r.reference,
+                r.district_code,
+                r.state,
+                stage_of.get(r.state),
+                r.priority,
+                r.applicant or "",
+                r.first_contact_date,
+                r.hold_since is not None,
+                r.username,
+            )
+            for r in session.execute(query)
+        ]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    seq: int
+    occurred_at: datetime
+    actor: str
+    role: str | None
+    kind: str
+    trigger: str | None
+    from_state: str | None
+    to_state: str | None
+    reason: str | None
+    code: str | None
+    payload: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor": self.actor,
+            "role": self.role,
+            "kind": self.kind,
+            "trigger": self.trigger,
+            "from": self.from_state,
+            "to": self.to_state,
+            "reason": self.reason,
+            "code": self.code,
+            "payload": json.loads(self.payload),
+        }
+
+
+def history(db: Database, actor: Actor, reference: str) -> list[HistoryEntry]:
+    """The case's audit trail, oldest first."""
+    reference = normalise_reference(reference)
+    with db.reading() as session:
+        _read_case(session, reference, actor)
+        events = session.scalars(select(Event).where(Event.stream == reference).order_by(Event.seq))
+        return [
+            HistoryEntry(
+                e.seq,
+                e.occurred_at,
+                e.actor,
+                e.role,
+                e.kind,
+                e.trigger,
+                e.from_state,
+                e.to_state,
+                e.reason,
+                e.code,
+                e.payload,
+            )
+            for e in events
+        ]
+
+
+def case_path(db: Database, actor: Actor, reference: str) -> tuple[Definition, list[str], str]:
+    """The definition a case runs under, the states it has been in (in order), and its state now."""
+    reference = normalise_reference(reference)
+    with db.reading() as session:
+        row = _read_case(session, reference, actor)
+        states = session.scalars(
+            select(Event.to_state)
+            .where(Event.stream == reference, Event.to_state.is_not(None))
+            .order_by(Event.seq)
+        )
+        return definition_for(row.workflow_version), [s for s in states if s], row.state
+
+
+def count_cases(db: Database) -> int:
+    with db.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(Case)) or 0)

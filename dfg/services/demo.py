@@ -1,0 +1,195 @@
+"""The demonstration: a database of realistic cases across the eight Staffordshire districts.
+
+Every case is opened and advanced through the real services as the user whose role the workflow asks
+for, so the demo exercises the same checks, events and audit chain as live use. Milestones are dated in
+the past with the triggers' ``--date``; the events themselves are stamped with the real time.
+"""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dfg.services.cases import NewCase, NewPerson, advance, assign, count_cases, open_case
+from dfg.services.clock import local_day, utcnow
+from dfg.services.users import add_district, add_user, resolve_actor
+from dfg.store.database import Database
+from dfg.store.migrate import upgrade
+from dfg.paths import workflows_dir
+from dfg.reports.pipeline import Pipeline, pipeline
+from dfg.workflow.actor import Actor
+from dfg.workflow.guards import TriggerInput
+
+_TOWNS = {
+    "CAN": ("Cannock", ("WS11", "WS12")),
+    "EST": ("Burton upon Trent", ("DE13", "DE14")),
+    "LIC": ("Lichfield", ("WS13", "WS14")),
+    "NUL": ("Newcastle-under-Lyme", ("ST5",)),
+    "SST": ("Wombourne", ("WV5", "WV8")),
+    "STA": ("Stafford", ("ST16", "ST17")),
+    "SML": ("Leek", ("ST13",)),
+    "TAM": ("Tamworth", ("B77", "B79")),
+}
+_WOMEN = ("Margaret", "Doreen", "Patricia", "Sheila", "Joan", "Aisha", "Kelly", "Sophie", "Gwen", "Irene")
+_MEN = ("Brian", "Keith", "Derek", "Graham", "Trevor", "Tariq", "Liam", "Mohammed", "Harold", "Stanley")
+_FAMILY = (
+    "Holt", "Bennett", "Whitehouse", "Parkes", "Plant", "Salt", "Riley", "Hussain", "Cartwright", "Bloor",
+    "Hollins", "Mellor", "Sherratt", "Tomkinson", "Wood", "Ahmed", "Lovatt", "Hulme", "Beech", "Dale",
+)  # fmt: skip
+_STREETS = (
+    "Mill Lane", "Church Street", "Park Road", "The Crescent", "Station Road", "Victoria Street",
+    "Meadow Close", "Orchard Way", "Brook Lane", "Queens Drive",
+)  # fmt: skip
+
+# The main path with typical days between steps (urgent cases move faster) and who takes each step.
+_PATH: tuple[tuple[str, str, int, int], ...] = (
+    ("accept_referral", "officer", 3, 2),
+    ("record_assessment", "ot", 45, 10),
+    ("complete_test_of_resources", "officer", 21, 7),
+    ("receive_application", "officer", 40, 15),
+    ("validate_application", "officer", 14, 5),
+    ("approve", "approver", 28, 7),
+    ("order_works", "officer", 10, 3),
+    ("start_on_site", "technical", 21, 5),
+    ("complete_works", "technical", 14, 4),
+    ("certify", "technical", 7, 3),
+    ("pay_final", "officer", 10, 5),
+    ("close", "officer", 5, 2),
+)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    cases: int
+    pipeline: Pipeline
+
+    def as_text(self) -> str:
+        return f"{self.pipeline.as_text()}\n\n{self.cases} cases in 8 districts."
+
+
+def _district_names() -> dict[str, str]:
+    with (workflows_dir() / "districts.toml").open("rb") as handle:
+        return dict(tomllib.load(handle)["districts"])
+
+
+def _seed_people(db: Database, districts: dict[str, str]) -> None:
+    add_user(db, None, username="admin", full_name="System administrator", roles=["admin"])
+    admin = resolve_actor(db, "admin")
+    for code, name in districts.items():
+        add_district(db, admin, code, name)
+    add_user(db, "admin", username="ot.county", full_name="Ruth Ashley (County OT)", roles=["ot"])
+    add_user(
+        db,
+        "admin",
+        username="approver",
+        full_name="Dev Patel",
+        roles=["approver"],
+        approval_limit_pence=30_000_00,
+    )
+    add_user(db, "admin", username="manager", full_name="Helen Clarke", roles=["manager"])
+    for code in districts:
+        town = _TOWNS[code][0]
+        add_user(db, "admin", username=f"{code.lower()}.officer", full_name=f"{town} grant officer",
+                 roles=["grant_officer"], district=code)  # fmt: skip
+        add_user(db, "admin", username=f"{code.lower()}.technical", full_name=f"{town} technical officer",
+                 roles=["technical_officer"], district=code)  # fmt: skip
+
+
+def _new_case(rng: random.Random, code: str, first_contact: date) -> NewCase:
+    town, prefixes = _TOWNS[code]
+    urgent = rng.random() < 0.3
+    age = rng.choice((rng.randint(66, 92), rng.randint(66, 92), rng.randint(30, 64)))
+    woman = rng.random() < 0.55
+    applicant = NewPerson(
+        title=rng.choice(("Mrs", "Ms", "Miss")) if woman else "Mr",
+        given_name=rng.choice(_WOMEN if woman else _MEN),
+        family_name=rng.choice(_FAMILY),
+        date_of_birth=date(first_contact.year - age, rng.randint(1, 12), rng.randint(1, 28)),
+        is_applicant=True,
+        is_disabled_occupant=True,
+        communication_needs="large_print" if rng.random() < 0.15 else None,
+    )
+    prefix = rng.choice(prefixes)
+    return NewCase(
+        district=code,
+        priority="urgent" if urgent else "non_urgent",
+        priority_reason=rng.choice(("hospital discharge", "end of life", "carer at risk of injury"))
+        if urgent
+        else None,
+        tenure=rng.choice(("owner", "owner", "owner", "tenant", "tenant", "landlord")),
+        first_contact_date=first_contact,
+        address_line_1=f"{rng.randint(1, 140)} {rng.choice(_STREETS)}",
+        town=town,
+        postcode=f"{prefix} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+        referral_source=rng.choice(
+            ("county OT", "self-referral", "hospital discharge team", "housing association")
+        ),
+        people=(applicant,),
+    )
+
+
+def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], today: date) -> None:
+    first_contact = today - timedelta(days=rng.randint(10, 420))
+    officer = users[f"{code}.officer"]
+    reference = open_case(db, officer, _new_case(rng, code, first_contact))
+    if rng.random() < 0.7:
+        assign(db, officer, reference, f"{code.lower()}.officer")
+    urgent = rng.random() < 0.3
+    on = first_contact
+    state = "referral"
+    roll = rng.random()
+    stop_at = rng.randint(0, len(_PATH))  # how far this case has got, before time runs out
+    for number, (trigger, who, slow, fast) in enumerate(_PATH, start=1):
+        step = max(1, int(rng.gauss(fast if urgent else slow, (fast if urgent else slow) / 3)))
+        if on + timedelta(days=step) > today or number > stop_at:
+            break
+        on += timedelta(days=step)
+        actor = users[{"officer": f"{code}.officer", "technical": f"{code}.technical"}.get(who, who)]
+        if trigger == "approve" and roll < 0.08:
+            advance(db, users["approver"], reference, "refuse",
+                    TriggerInput(on=on, code="not_reasonable_practicable",
+                                 reason="The structure of the stair cannot take a lift; alternatives offered"))  # fmt: skip
+            return
+        amount = rng.randint(25, 280) * 100_00 if trigger == "approve" else None
+        state = advance(db, actor, reference, trigger, TriggerInput(on=on, amount_pence=amount)).to_state
+    if state == "closed":
+        return
+    if roll > 0.95:
+        advance(
+            db,
+            officer,
+            reference,
+            "withdraw",
+            TriggerInput(reason="Family are moving her to sheltered housing"),
+        )
+    elif roll > 0.90:
+        advance(db, officer, reference, "cancel",
+                TriggerInput(code="no_response", reason="Three letters and two calls unanswered"))  # fmt: skip
+    elif roll > 0.84:
+        advance(db, officer, reference, "hold",
+                TriggerInput(code="hospital", reason="Admitted to Royal Stoke", review_date=today + timedelta(days=21)))  # fmt: skip
+
+
+def run_demo(
+    db: Database, *, per_district: int = 6, seed: int = 2026, progress: Callable[[int], None] = lambda n: None
+) -> DemoSummary:
+    """Create the schema, the districts and users, and ``per_district`` cases in each district."""
+    upgrade(db)
+    districts = _district_names()
+    _seed_people(db, districts)
+    usernames = ["admin", "ot.county", "approver", "manager"]
+    usernames += [f"{c.lower()}.{kind}" for c in districts for kind in ("officer", "technical")]
+    users: dict[str, Actor] = {name: resolve_actor(db, name) for name in usernames}
+    users.update({f"{c}.officer": users[f"{c.lower()}.officer"] for c in districts})
+    users.update({f"{c}.technical": users[f"{c.lower()}.technical"] for c in districts})
+    users["ot"] = users["ot.county"]
+    rng = random.Random(seed)
+    today = local_day(utcnow())
+    for _ in range(per_district):
+        for code in districts:
+            _walk(db, rng, code, users, today)
+            progress(1)
+    return DemoSummary(count_cases(db), pipeline(db, resolve_actor(db, "manager")))

@@ -1,0 +1,1 @@
+"""Persistence: engines and transactions, tables, migrations and the append-only audit log."""

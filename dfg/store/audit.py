@@ -1,0 +1,208 @@
+"""The audit trail: append-only events, hash-chained per stream, and their verification.
+
+Each case is one stream (named by its reference); changes that belong to no case (users, districts) go
+to the ``system`` stream. An event's hash covers its content and the previous event's hash, so editing,
+deleting, inserting or reordering an event breaks the chain; the stream's head (kept on the case row,
+or in ``audit_heads``) also catches a deleted last event. The database refuses UPDATE and DELETE on
+``events`` (triggers made by the first migration), so tampering needs someone to drop those first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.orm import Session
+
+from dfg.errors import Conflict
+from dfg.store.models import AuditHead, Case, Event
+
+SYSTEM_STREAM = "system"
+GENESIS = ""
+
+# The fields a hash covers, in order. Changing this list invalidates every chain: never do it.
+HASHED_FIELDS = (
+    "stream", "seq", "occurred_at", "actor", "role", "kind", "trigger", "from_state", "to_state",
+    "reason", "code", "payload", "workflow_version", "prev_hash",
+)  # fmt: skip
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot record {type(value).__name__} in an event payload")
+
+
+def canonical_json(payload: Mapping[str, Any]) -> str:
+    """The one text form of a payload: sorted keys, no spaces, dates as ISO 8601."""
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    )
+
+
+def event_hash(row: Mapping[str, Any]) -> str:
+    """SHA-256 over the hashed fields of an event row (instants as UTC ISO 8601)."""
+    values = [row[name].isoformat() if name == "occurred_at" else row[name] for name in HASHED_FIELDS]
+    return hashlib.sha256(canonical_json({"v": values}).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """What happened, before it is placed in its stream."""
+
+    occurred_at: datetime
+    actor: str
+    kind: str
+    role: str | None = None
+    trigger: str | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+    reason: str | None = None
+    code: str | None = None
+    payload: Mapping[str, Any] | None = None
+    workflow_version: str | None = None
+
+
+def chained(new: NewEvent, *, stream: str, seq: int, prev_hash: str, case_id: int | None) -> dict[str, Any]:
+    """The row for ``new`` as event ``seq`` of ``stream``, with its hash."""
+    row: dict[str, Any] = {
+        "stream": stream,
+        "seq": seq,
+        "case_id": case_id,
+        "occurred_at": new.occurred_at.astimezone(UTC),
+        "actor": new.actor,
+        "role": new.role,
+        "kind": new.kind,
+        "trigger": new.trigger,
+        "from_state": new.from_state,
+        "to_state": new.to_state,
+        "reason": new.reason,
+        "code": new.code,
+        "payload": canonical_json(new.payload or {}),
+        "workflow_version": new.workflow_version,
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = event_hash(row)
+    return row
+
+
+_events = Event.__table__
+_cases = Case.__table__
+
+
+def append_to_case(
+    connection: Connection,
+    *,
+    case_id: int,
+    reference: str,
+    version: int,
+    audit_seq: int,
+    audit_head: str,
+    changes: Mapping[str, Any],
+    new: NewEvent,
+) -> str:
+    """Apply ``changes`` to a case and append ``new`` to its stream, if nobody changed it since it was read.
+
+    ``version``, ``audit_seq`` and ``audit_head`` are as the caller read them. One UPDATE both applies the
+    changes and moves the chain's head, guarded by the version: a concurrent writer makes it match no
+    row, and :class:`Conflict` is raised before anything is written. Returns the new event's hash.
+    """
+    row = chained(new, stream=reference, seq=audit_seq + 1, prev_hash=audit_head, case_id=case_id)
+    result = connection.execute(
+        update(_cases)
+        .where(_cases.c.id == case_id, _cases.c.version == version)
+        .values(
+            **changes,
+            version=version + 1,
+            audit_seq=audit_seq + 1,
+            audit_head=row["hash"],
+            updated_at=new.occurred_at,
+        )
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"{reference} was changed by someone else after you read it: show it again and retry")
+    connection.execute(insert(_events), row)
+    return str(row["hash"])
+
+
+def append_to_system(session: Session, new: NewEvent) -> None:
+    """Append ``new`` to the ``system`` stream (changes that belong to no case)."""
+    head = session.execute(
+        select(AuditHead).where(AuditHead.stream == SYSTEM_STREAM).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(stream=SYSTEM_STREAM, seq=0, hash=GENESIS)
+        session.add(head)
+    row = chained(new, stream=SYSTEM_STREAM, seq=head.seq + 1, prev_hash=head.hash, case_id=None)
+    session.execute(insert(_events), row)
+    head.seq, head.hash = row["seq"], row["hash"]
+
+
+# ---------------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    stream: str
+    seq: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.stream} event {self.seq}" if self.seq is not None else self.stream
+        return f"{where}: {self.problem}"
+
+
+def verify_stream(
+    stream: str, rows: Iterable[Mapping[str, Any]], head_seq: int, head_hash: str
+) -> list[AuditProblem]:
+    """Check one stream's events (in ``id`` order) against each other and against the stream's head."""
+    problems: list[AuditProblem] = []
+    expected_seq, expected_prev = 1, GENESIS
+    for row in rows:
+        seq = row["seq"]
+        if seq != expected_seq:
+            what = "missing before it (deleted?)" if seq > expected_seq else "out of order or inserted"
+            problems.append(AuditProblem(stream, seq, f"expected event {expected_seq}: {what}"))
+        if row["prev_hash"] != expected_prev:
+            problems.append(AuditProblem(stream, seq, "does not follow the event before it"))
+        if event_hash(row) != row["hash"]:
+            problems.append(AuditProblem(stream, seq, "content does not match its hash (edited)"))
+        expected_seq, expected_prev = seq + 1, row["hash"]
+    if expected_seq - 1 != head_seq or expected_prev != head_hash:
+        problems.append(
+            AuditProblem(
+                stream, None, f"the chain ends at event {expected_seq - 1} but {head_seq} were recorded"
+            )
+            if expected_seq - 1 != head_seq
+            else AuditProblem(stream, None, "the last event is not the one recorded as the head (replaced)")
+        )
+    return problems
+
+
+def verify(session: Session, reference: str | None = None) -> tuple[int, int, list[AuditProblem]]:
+    """Verify every stream (or one case's); return (streams checked, events checked, problems)."""
+    heads: dict[str, tuple[int, str]] = {}
+    case_query = select(Case.reference, Case.audit_seq, Case.audit_head)
+    if reference is not None:
+        case_query = case_query.where(Case.reference == reference)
+    heads.update({ref: (seq, head) for ref, seq, head in session.execute(case_query)})
+    if reference is None:
+        heads.update({h.stream: (h.seq, h.hash) for h in session.scalars(select(AuditHead))})
+    query = select(*(_events.c[name] for name in ("id", "hash", *HASHED_FIELDS))).order_by(_events.c.id)
+    if reference is not None:
+        query = query.where(_events.c.stream == reference)
+    by_stream: dict[str, list[Mapping[str, Any]]] = {}
+    for row in session.execute(query).mappings():
+        by_stream.setdefault(row["stream"], []).append(row)
+    problems: list[AuditProblem] = []
+    for stream in sorted(set(heads) | set(by_stream)):
+        if stream not in heads:
+            problems.append(AuditProblem(stream, None, "events for a stream that has no head (inserted)"))
+            continue
+        problems.extend(verify_stream(stream, by_stream.get(stream, []), *heads[stream]))
+    return len(heads), sum(len(rows) for rows in by_stream.values()), problems

@@ -1,0 +1,157 @@
+"""Engines and transactions: the only module that knows SQLite from PostgreSQL.
+
+SQLite (the default, one file) gets the settings measured in ``decisions.md``: WAL, ``synchronous=NORMAL``,
+foreign keys on, a 15 s busy timeout, and ``BEGIN IMMEDIATE`` for write transactions so two processes
+never deadlock upgrading a read lock. PostgreSQL (a county sharing one database) needs none of that.
+Reads and writes use separate engines so a read never takes the write lock.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from dfg.errors import DatabaseProblem
+
+DEFAULT_DB = "dfg.sqlite"
+
+# The newest migration this code knows, and every one before it. tests/test_migrations.py checks these
+# against the migration scripts, so the CLI can check a database without importing Alembic.
+SCHEMA_HEAD = "0001"
+KNOWN_REVISIONS = frozenset({"0001"})
+
+
+def database_url(db: str | None = None) -> str:
+    """Turn ``--db`` / ``DFG_DB`` (a file path or a SQLAlchemy URL) into a URL."""
+    value = db or os.environ.get("DFG_DB") or DEFAULT_DB
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _sqlite_engine(url: str, *, begin: str, foreign_keys: bool = True) -> Engine:
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 15000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """A DFG database: the engines, and transactions for reading and for writing."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            self.read_engine = _sqlite_engine(url, begin="BEGIN")
+            self.write_engine = _sqlite_engine(url, begin="BEGIN IMMEDIATE")
+        else:
+            self.read_engine = self.write_engine = create_engine(url, pool_pre_ping=False)
+
+    @classmethod
+    def open(cls, db: str | None = None, *, check: bool = True) -> Database:
+        """Open ``db`` (path or URL); with ``check``, refuse one that is not an up-to-date DFG database."""
+        url = database_url(db)
+        if url.startswith("sqlite:///") and check and not Path(url.removeprefix("sqlite:///")).exists():
+            raise DatabaseProblem(
+                f"no database at {url.removeprefix('sqlite:///')}: run 'dfg db upgrade' to create it"
+            )
+        database = cls(url)
+        if check:
+            database.check_schema()
+        return database
+
+    def dispose(self) -> None:
+        self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            self.write_engine.dispose()
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reading; rolled back at the end."""
+        with Session(self.read_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session whose work commits together at the end, or not at all."""
+        with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # ------------------------------------------------------------------ schema
+
+    def schema_revision(self) -> str | None:
+        """The migration the database is at, ``None`` if it has no DFG schema at all."""
+        try:
+            with self.read_engine.connect() as connection:
+                names = inspect(connection).get_table_names()
+                if "alembic_version" not in names:
+                    if names:
+                        raise DatabaseProblem(f"{self.display_name} is not a DFG database")
+                    return None
+                return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except (OperationalError, ProgrammingError) as exc:
+            raise DatabaseProblem(f"cannot read {self.display_name}: {exc.orig}") from None
+        except UnicodeDecodeError:
+            raise DatabaseProblem(f"{self.display_name} is not a DFG database") from None
+
+    def check_schema(self) -> None:
+        """Raise :class:`DatabaseProblem` unless the schema is exactly what this code expects."""
+        revision = self.schema_revision()
+        if revision is None:
+            raise DatabaseProblem(f"{self.display_name} has no DFG tables: run 'dfg db upgrade'")
+        if revision not in KNOWN_REVISIONS:
+            raise DatabaseProblem(
+                f"{self.display_name} was made by a newer version of dfg (schema {revision}): upgrade dfg"
+            )
+        if revision != SCHEMA_HEAD:
+            raise DatabaseProblem(f"{self.display_name} is at schema {revision}: run 'dfg db upgrade'")
+
+    @property
+    def display_name(self) -> str:
+        url = make_url(self.url)
+        if self.is_sqlite:
+            return f"the database {url.database}"
+        return f"the database {url.database} on {url.host or 'localhost'}"
+
+    @contextmanager
+    def migration_connection(self) -> Iterator[Connection]:
+        """A connection for Alembic. On SQLite, foreign keys are off *before* the migration's
+        transaction (batch migrations copy and drop tables), and checked once it has committed."""
+        if not self.is_sqlite:
+            with self.write_engine.begin() as connection:
+                yield connection
+            return
+        engine = _sqlite_engine(self.url, begin="BEGIN IMMEDIATE", foreign_keys=False)
+        try:
+            with engine.connect() as connection:
+                with connection.begin():
+                    yield connection
+                problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise DatabaseProblem(f"migration left broken foreign keys: {problems[:5]}")
+        finally:
+            engine.dispose()

@@ -1,0 +1,43 @@
+"""Schema migrations: Alembic, driven from code (no alembic.ini), imported only by `dfg db` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from dfg.store.database import Database
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(database: Database) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database.url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database: Database, revision: str = "head") -> tuple[str | None, str]:
+    """Bring the schema up to ``revision``; return (revision before, revision after)."""
+    before = database.schema_revision()
+    config = alembic_config(database)
+    with database.migration_connection() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    after = database.schema_revision()
+    assert after is not None
+    return before, after
+
+
+def script_head() -> str:
+    """The newest revision among the migration scripts."""
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert head is not None
+    return head
+
+
+def script_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}

@@ -1,0 +1,241 @@
+"""The tables: districts, users and roles, properties, cases, people, and the append-only event log.
+
+Money is integer pence (``*_pence``); instants are timezone-aware UTC (:class:`UTCDateTime`); days are
+plain dates. Enumerations are strings with CHECK constraints, portable to SQLite and PostgreSQL. The
+schema is made by the Alembic migrations in ``dfg/store/migrations``; a test checks they match.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("grant_officer", "ot", "technical_officer", "approver", "manager", "admin")
+PRIORITIES = ("urgent", "non_urgent")
+TENURES = ("owner", "tenant", "occupier", "landlord")
+
+# Every state any shipped workflow definition uses. A new state needs a migration that widens the
+# CHECK constraint; tests/test_workflow_definition.py fails until it is added here.
+CASE_STATES = (
+    "referral", "awaiting_assessment", "test_of_resources", "scheme_design", "application_incomplete",
+    "application_valid", "refused", "under_review", "approved", "works_ordered", "on_site",
+    "works_complete", "certified", "paid", "closed", "withdrawn", "cancelled",
+)  # fmt: skip
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant, stored in UTC and always read back timezone-aware (SQLite keeps it as text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the store only takes timezone-aware instants")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class District(Base):
+    __tablename__ = "districts"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    district_code: Mapped[str | None] = mapped_column(ForeignKey("districts.code"))
+    approval_limit_pence: Mapped[int | None] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    roles: Mapped[list[UserRole]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class Property(Base):
+    __tablename__ = "properties"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address_line_1: Mapped[str] = mapped_column(String(120))
+    address_line_2: Mapped[str | None] = mapped_column(String(120))
+    town: Mapped[str] = mapped_column(String(60))
+    postcode: Mapped[str] = mapped_column(String(10))
+    uprn: Mapped[str | None] = mapped_column(String(12))
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(_in("state", CASE_STATES), name="state"),
+        CheckConstraint(_in("priority", PRIORITIES), name="priority"),
+        CheckConstraint(_in("tenure", TENURES), name="tenure"),
+        CheckConstraint("approved_grant_pence >= 0", name="approved_grant_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), index=True)
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id"))
+    workflow_version: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(40), index=True)
+    priority: Mapped[str] = mapped_column(String(12))
+    priority_reason: Mapped[str | None] = mapped_column(Text)
+    referral_source: Mapped[str | None] = mapped_column(String(60))
+    tenure: Mapped[str] = mapped_column(String(12))
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hold_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_review_date: Mapped[date | None] = mapped_column(Date)
+
+    first_contact_date: Mapped[date] = mapped_column(Date)
+    assessment_date: Mapped[date | None] = mapped_column(Date)
+    test_of_resources_date: Mapped[date | None] = mapped_column(Date)
+    application_received_date: Mapped[date | None] = mapped_column(Date)
+    valid_application_date: Mapped[date | None] = mapped_column(Date)
+    approval_date: Mapped[date | None] = mapped_column(Date)
+    refusal_date: Mapped[date | None] = mapped_column(Date)
+    works_ordered_date: Mapped[date | None] = mapped_column(Date)
+    works_started_date: Mapped[date | None] = mapped_column(Date)
+    works_completed_date: Mapped[date | None] = mapped_column(Date)
+    certified_date: Mapped[date | None] = mapped_column(Date)
+    paid_date: Mapped[date | None] = mapped_column(Date)
+    closed_date: Mapped[date | None] = mapped_column(Date)
+
+    approved_grant_pence: Mapped[int | None] = mapped_column(BigInteger)
+
+    # The head of this case's hash-chained audit stream moves with the case row, so appending an event
+    # costs no extra statement and the version check serialises writers to the chain.
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    property: Mapped[Property] = relationship()
+    people: Mapped[list[Person]] = relationship(back_populates="case", order_by="Person.id")
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}  # noqa: RUF012
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    title: Mapped[str | None] = mapped_column(String(20))
+    given_name: Mapped[str] = mapped_column(String(80))
+    family_name: Mapped[str] = mapped_column(String(80))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    is_applicant: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_disabled_occupant: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_relevant_person: Mapped[bool] = mapped_column(Boolean, default=False)
+    relationship_to_applicant: Mapped[str | None] = mapped_column(String(40))
+    nhs_number: Mapped[str | None] = mapped_column(String(10))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(120))
+    communication_needs: Mapped[str | None] = mapped_column(String(200))  # e.g. "large_print"
+
+    case: Mapped[Case] = relationship(back_populates="people")
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.title, self.given_name, self.family_name) if part)
+
+
+class Event(Base):
+    """One entry of the audit trail. Never updated or deleted: the database refuses both."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("stream", "seq", name="stream_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stream: Mapped[str] = mapped_column(String(30))  # a case reference, or "system"
+    seq: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str | None] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(40))
+    trigger: Mapped[str | None] = mapped_column(String(60))
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON: exactly the text that was hashed
+    workflow_version: Mapped[str | None] = mapped_column(String(30))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The head of each audit stream that is not a case's (a case keeps its head on its own row)."""
+
+    __tablename__ = "audit_heads"
+
+    stream: Mapped[str] = mapped_column(String(30), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ReferenceCounter(Base):
+    """The last case number issued per district and year: ``CAN-2026-0042``."""
+
+    __tablename__ = "reference_counters"
+
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,126 @@
+"""Named guards: the rules a trigger in a workflow definition may require.
+
+A guard is a pure predicate over the case's facts, the actor and the trigger's input. It returns
+``None`` when the rule is met, or one sentence saying why not: the engine turns that into the error an
+officer sees and into the explanations of ``dfg case actions``. Add a guard here, then name it in
+``workflows/*.toml``; ``dfg workflow lint`` refuses names that are not registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dfg.rules.money import format_pounds
+from dfg.workflow.actor import Actor
+from dfg.workflow.facts import CaseFacts
+
+
+@dataclass(frozen=True)
+class TriggerInput:
+    """What the person firing a trigger supplied."""
+
+    reason: str | None = None
+    code: str | None = None
+    on: date | None = None  # the effective date of the recorded milestone (default: today)
+    review_date: date | None = None
+    amount_pence: int | None = None
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    case: CaseFacts
+    actor: Actor
+    given: TriggerInput
+    today: date
+    review_window_days: int
+
+    @property
+    def effective_date(self) -> date:
+        return self.given.on or self.today
+
+
+Guard = Callable[[GuardContext], str | None]
+
+GUARDS: dict[str, Guard] = {}
+
+
+def guard(function: Guard) -> Guard:
+    """Register ``function`` under its own name; its docstring is the rule as documented."""
+    GUARDS[function.__name__] = function
+    return function
+
+
+@guard
+def has_applicant(ctx: GuardContext) -> str | None:
+    """The case has an applicant recorded."""
+    return None if ctx.case.applicant else "no applicant is recorded on the case"
+
+
+@guard
+def has_disabled_occupant(ctx: GuardContext) -> str | None:
+    """The case has at least one disabled occupant recorded."""
+    if any(p.is_disabled_occupant for p in ctx.case.people):
+        return None
+    return "no disabled occupant is recorded on the case"
+
+
+@guard
+def applicant_is_adult(ctx: GuardContext) -> str | None:
+    """The applicant is 18 or over on the date of the application (s.19)."""
+    applicant = ctx.case.applicant
+    if applicant is None:
+        return "no applicant is recorded on the case"
+    age = applicant.age_on(ctx.effective_date)
+    if age is None:
+        return f"the applicant's date of birth ({applicant.full_name}) is not recorded"
+    return (
+        None
+        if age >= 18
+        else f"the applicant {applicant.full_name} is {age}: an applicant must be 18 or over"
+    )
+
+
+@guard
+def within_delegated_limit(ctx: GuardContext) -> str | None:
+    """The grant is within the approver's delegated limit."""
+    limit = ctx.actor.approval_limit_pence
+    amount = ctx.given.amount_pence
+    if limit is None:
+        return f"{ctx.actor.username} has no delegated limit for approvals"
+    if amount is None:
+        return "the grant amount is needed to check the delegated limit"
+    if amount > limit:
+        return (
+            f"the grant of {format_pounds(amount)} is above {ctx.actor.username}'s delegated limit of "
+            f"{format_pounds(limit)}"
+        )
+    return None
+
+
+def _review_window_end(ctx: GuardContext) -> date | None:
+    refused = ctx.case.milestones.get("refusal_date")
+    return None if refused is None else refused + timedelta(days=ctx.review_window_days)
+
+
+@guard
+def review_window_open(ctx: GuardContext) -> str | None:
+    """The request for review is within the review window after the refusal."""
+    end = _review_window_end(ctx)
+    if end is None:
+        return "no refusal date is recorded"
+    if ctx.effective_date > end:
+        return f"the review window closed on {end:%d/%m/%Y}"
+    return None
+
+
+@guard
+def review_window_closed(ctx: GuardContext) -> str | None:
+    """The review window after the refusal has passed."""
+    end = _review_window_end(ctx)
+    if end is None:
+        return "no refusal date is recorded"
+    if ctx.effective_date <= end:
+        return f"the review window is open until {end:%d/%m/%Y}"
+    return None

@@ -1,0 +1,110 @@
+"""Lint a workflow definition: every name it uses must exist, and every state must lead somewhere.
+
+Names are resolved only when a trigger fires (a typo in a guard would pass construction of the machine
+and fail months later on one case), so every definition is linted at load in tests and by
+``dfg workflow lint``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from dfg.store.models import CASE_STATES, ROLES
+from dfg.workflow.definition import ALL_CLOCKS, AMOUNTS, MILESTONES, PREVIOUS, STAY, Definition
+from dfg.workflow.guards import GUARDS
+
+
+def _letter_kinds() -> frozenset[str] | None:
+    """The letter kinds that have templates, or None while the letters package is not installed."""
+    try:
+        from dfg.letters.contracts import LETTER_KINDS
+    except ImportError:
+        return None
+    return frozenset(LETTER_KINDS)
+
+
+def lint(definition: Definition) -> list[str]:
+    """Every problem with ``definition``, one sentence each; empty when it is sound."""
+    problems: list[str] = []
+    states = definition.states
+    if definition.initial not in states:
+        problems.append(f"initial state '{definition.initial}' is not a state")
+    for name in definition.roles:
+        if name not in ROLES:
+            problems.append(f"role '{name}' is not a role the engine knows ({', '.join(ROLES)})")
+    for state in states.values():
+        if state.name not in CASE_STATES:
+            problems.append(f"state '{state.name}' is not allowed by the database (add it in a migration)")
+        if state.owner is not None and state.owner not in definition.roles:
+            problems.append(f"state '{state.name}': owner '{state.owner}' is not a role")
+    letters = _letter_kinds()
+    starts = {c for t in definition.triggers.values() for c in t.clocks_start}
+    for trigger in definition.triggers.values():
+        at = f"trigger '{trigger.name}'"
+        problems.extend(f"{at}: source '{s}' is not a state" for s in trigger.sources if s not in states)
+        if not trigger.sources:
+            problems.append(f"{at}: has no source state")
+        if trigger.dest == PREVIOUS:
+            if any(s in states and not states[s].terminal for s in trigger.sources):
+                problems.append(f"{at}: '@previous' only makes sense from terminal states")
+        elif trigger.dest != STAY and trigger.dest not in states:
+            problems.append(f"{at}: destination '{trigger.dest}' is not a state")
+        if not trigger.roles:
+            problems.append(f"{at}: no role may fire it")
+        problems.extend(f"{at}: role '{r}' is not a role" for r in trigger.roles if r not in definition.roles)
+        problems.extend(
+            f"{at}: guard '{g}' is not a registered guard" for g in trigger.guards if g not in GUARDS
+        )
+        for clock in (*trigger.clocks_start, *trigger.clocks_stop):
+            if clock != ALL_CLOCKS and clock not in definition.clocks:
+                problems.append(f"{at}: clock '{clock}' is not defined")
+        problems.extend(
+            f"{at}: stops clock '{c}' that no trigger starts"
+            for c in trigger.clocks_stop
+            if c in definition.clocks and c not in starts and definition.clocks[c].kind != "service"
+        )
+        if trigger.reason_codes and trigger.reason_codes not in definition.reason_codes:
+            problems.append(f"{at}: reason code list '{trigger.reason_codes}' is not defined")
+        if trigger.records and trigger.records not in MILESTONES:
+            problems.append(f"{at}: records '{trigger.records}', which is not a milestone of a case")
+        if trigger.amount and trigger.amount not in AMOUNTS:
+            problems.append(f"{at}: amount '{trigger.amount}' is not a money field of a case")
+        if letters is not None:
+            problems.extend(
+                f"{at}: letter '{k}' has no template" for k in trigger.letters if k not in letters
+            )
+    holds = {t.hold for t in definition.triggers.values() if t.hold}
+    if holds and holds != {"start", "end"}:
+        problems.append("a trigger starts holds but none ends them (or the reverse)")
+    problems.extend(_reachability(definition))
+    return problems
+
+
+def _reachability(definition: Definition) -> list[str]:
+    problems: list[str] = []
+    if definition.initial not in definition.states:
+        return problems
+    seen = {definition.initial}
+    queue = deque([definition.initial])
+    while queue:
+        state = queue.popleft()
+        for trigger in definition.triggers_from(state):
+            dest = trigger.destination(state)
+            if dest in definition.states and dest not in seen:
+                seen.add(dest)
+                queue.append(dest)
+    for state in definition.states.values():
+        if state.name not in seen:
+            problems.append(f"state '{state.name}' cannot be reached from '{definition.initial}'")
+        if state.terminal:
+            continue
+        onward = [
+            t
+            for t in definition.triggers_from(state.name)
+            if not t.from_any_open_state and t.destination(state.name) != state.name
+        ]
+        if not onward:
+            problems.append(
+                f"state '{state.name}' is a dead end: only withdrawal, cancellation or holds leave it"
+            )
+    return problems
