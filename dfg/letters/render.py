@@ -207,9 +207,10 @@ def _template_variables(kind: str, context: LetterContext) -> dict[str, Any]:
         )
     # Shallow: nested dataclasses stay objects, so templates can use their properties (totals).
     variables = {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
-    for prop in ("works_expense", "order_total", "change_total", "new_order_total", "retained"):
-        if hasattr(context, prop):
-            variables[prop] = getattr(context, prop)
+    # Derived figures (order_total, retained...) are properties: offer them as variables like fields.
+    for name in dir(type(context)):
+        if isinstance(getattr(type(context), name), property):
+            variables[name] = getattr(context, name)
     variables["letter"] = contract
     return variables
 

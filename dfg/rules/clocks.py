@@ -373,7 +373,10 @@ def _service_clock(
     return Clock(name, label, "service", basis, start, due, None, status, remaining, paused)
 
 
-def _earliest(*dates: date | None, not_before: date) -> date | None:
+def _earliest(*dates: date | None, not_before: date | None) -> date | None:
+    """The earliest of ``dates`` on or after ``not_before`` (a clock cannot stop before it starts)."""
+    if not_before is None:
+        return None
     candidates = [d for d in dates if d is not None and d >= not_before]
     return min(candidates) if candidates else None
 
@@ -461,122 +464,103 @@ def case_clocks(
     t = timeline
     policy = policy or default_clock_policy()
     calendar = calendar or default_calendar_policy().for_district(None)
-    refused = t.decision == "refused"
+    application = t.valid_application_date
     approved_on = t.approved_on
-    clocks: list[Clock] = []
+    decided_on = t.decided_on
+    certified = t.certified_date
 
-    def period(name: str, start: date | None) -> Period:
-        return policy.period(name, start or today)
-
-    # Statutory: s.34 decision.
-    p = period("decision_due", t.valid_application_date)
-    if t.valid_application_date is None:
-        clocks.append(_not_started("decision_due", "Decision due", "statutory", p.basis))
-    else:
-        stopped = _earliest(t.decided_on, t.closed_date, not_before=t.valid_application_date)
-        clocks.append(
-            _calendar_deadline(
-                "decision_due",
-                "Decision due",
-                "statutory",
-                p.basis,
-                t.valid_application_date,
-                p.after(t.valid_application_date),
-                stopped,
-                today,
-            )
+    def deadline(
+        name: str,
+        label: str,
+        kind: ClockKind,
+        start: date | None,
+        stops: list[date | None],
+        due: date | None = None,
+    ) -> Clock:
+        # A statutory or condition deadline: the period (named as the clock) in force on its start date.
+        version = policy.period(name, start or today)
+        if start is None:
+            return _not_started(name, label, kind, version.basis)
+        stopped = _earliest(*stops, not_before=start)
+        return _calendar_deadline(
+            name, label, kind, version.basis, start, due or version.after(start), stopped, today
         )
 
-    # Statutory: s.36 limit, checked against the deferred payment date the approval names.
-    if t.valid_application_date is not None and t.deferred_payment_date is not None:
-        p = period("deferred_payment_limit", t.valid_application_date)
+    def runs_out(name: str, label: str, period: str, start: date | None) -> Clock:
+        version = policy.period(period, start or today)
+        end = version.after(start) if start is not None else None
+        return _calendar_period(name, label, version.basis, start, end, today)
+
+    clocks = [
+        deadline("decision_due", "Decision due", "statutory", application, [decided_on, t.closed_date]),
+    ]
+    if application is not None and t.deferred_payment_date is not None:
+        # s.36 is a limit on the date the approval names, not a countdown: checked once it is named.
         clocks.append(
-            _calendar_deadline(
+            deadline(
                 "deferred_payment_limit",
                 "Deferred payment limit",
                 "statutory",
-                p.basis,
-                t.valid_application_date,
-                p.after(t.valid_application_date),
-                t.deferred_payment_date,
-                today,
+                application,
+                [t.deferred_payment_date],
             )
         )
-
-    if not refused:
-        p = period("completion_due", approved_on)
-        if approved_on is None:
-            clocks.append(_not_started("completion_due", "Works completion due", "condition", p.basis))
-        else:
-            stopped = _earliest(t.works_completed_on, t.closed_date, not_before=approved_on)
-            due = completion_due(approved_on, t.completion_extensions, policy)
-            clocks.append(
-                _calendar_deadline(
-                    "completion_due",
-                    "Works completion due",
-                    "condition",
-                    p.basis,
-                    approved_on,
-                    due,
-                    stopped,
-                    today,
-                )
-            )
-        certified = t.certified_date
-        p = period("grant_condition_period", certified)
-        end = p.after(certified) if certified else None
+    if t.decision != "refused":
+        due = completion_due(approved_on, t.completion_extensions, policy) if approved_on else None
         clocks.append(
-            _calendar_period(
-                "grant_condition_period_end", "Grant condition period ends", p.basis, certified, end, today
+            deadline(
+                "completion_due",
+                "Works completion due",
+                "condition",
+                approved_on,
+                [t.works_completed_on, t.closed_date],
+                due,
+            )
+        )
+        clocks.append(
+            runs_out(
+                "grant_condition_period_end",
+                "Grant condition period ends",
+                "grant_condition_period",
+                certified,
             )
         )
         if t.land_charge_applies:
-            p = period("land_charge_period", certified)
-            end = p.after(certified) if certified else None
             clocks.append(
-                _calendar_period("land_charge_expiry", "Land charge expires", p.basis, certified, end, today)
+                runs_out("land_charge_expiry", "Land charge expires", "land_charge_period", certified)
             )
-
-    p = period("review_window", t.decided_on)
-    end = p.after(t.decided_on) if t.decided_on else None
-    clocks.append(
-        _calendar_period("review_window", "Review window closes", p.basis, t.decided_on, end, today)
-    )
+    clocks.append(runs_out("review_window", "Review window closes", "review_window", decided_on))
 
     # Service targets: a case keeps the targets in force on its first contact.
-    version = policy.service_targets(t.first_contact or t.stage_entered(0) or today)
-    targets = version.by_priority[t.priority]
-    start = t.first_contact or t.stage_entered(0)
-    stopped = _earliest(t.works_completed_on, t.closed_date, not_before=start) if start else None
+    first_contact = t.first_contact or t.stage_entered(0)
+    targets = policy.service_targets(first_contact or today)
+    by_priority = targets.by_priority[t.priority]
     clocks.append(
         _service_clock(
             "end_to_end_target",
             "End-to-end target",
-            version.basis,
-            start,
-            targets.end_to_end,
-            stopped,
+            targets.basis,
+            first_contact,
+            by_priority.end_to_end,
+            _earliest(t.works_completed_on, t.closed_date, not_before=first_contact),
             today,
             t.holds,
             calendar,
         )
     )
-    for stage, target in sorted(targets.stages.items()):
+    for stage, target in sorted(by_priority.stages.items()):
         start = t.stage_entered(stage)
-        stopped = None
-        if start is not None:
-            # A stage ends when a later stage begins; a decision ends stage 3, completion stage 4.
-            ends = [t.stage_entered(later) for later in STAGES if later > stage]
-            ends += [t.decided_on if stage == 3 else None, t.works_completed_on if stage == 4 else None]
-            stopped = _earliest(*ends, t.closed_date, not_before=start)
+        # A stage ends when a later stage begins; a decision also ends stage 3, completion stage 4.
+        ends = [t.stage_entered(later) for later in STAGES if later > stage]
+        ends += [decided_on if stage == 3 else None, t.works_completed_on if stage == 4 else None]
         clocks.append(
             _service_clock(
                 f"stage_{stage}_target",
                 f"Stage {stage} target ({STAGES[stage]})",
-                version.basis,
+                targets.basis,
                 start,
                 target,
-                stopped,
+                _earliest(*ends, t.closed_date, not_before=start),
                 today,
                 t.holds,
                 calendar,

@@ -248,8 +248,8 @@ def _parse_person(value: object, path: str) -> RelevantPerson:
         tax_credit_income = _amount(obj["tax_credit_annual_income"], f"{path}.tax_credit_annual_income")
     elif benefits & TAX_CREDITS:
         raise InvalidInput(
-            f"{path}.tax_credit_annual_income: required when receiving working tax credit or child tax credit "
-            "(the annual income the award was based on)"
+            f"{path}.tax_credit_annual_income: required when receiving working tax credit or child tax "
+            "credit (the annual income the award was based on)"
         )
     return RelevantPerson(age, benefits, premiums, pension_credit_age, tax_credit_income)
 
@@ -295,7 +295,8 @@ def _parse_earlier(value: object, path: str) -> EarlierContribution:
     tenure = obj.get("tenure")
     if tenure is not None and tenure not in MEANS_TESTED_TENURES:
         raise InvalidInput(
-            f"{path}.tenure: {tenure!r} is not a means-tested tenure (known: {', '.join(MEANS_TESTED_TENURES)})"
+            f"{path}.tenure: {tenure!r} is not a means-tested tenure "
+            f"(known: {', '.join(MEANS_TESTED_TENURES)})"
         )
     return EarlierContribution(
         amount_pence=amount,

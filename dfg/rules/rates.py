@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -90,8 +91,11 @@ _TABLE_KEYS = (
 # Reading TOML with messages that name the file and key
 
 
-class _Section:
-    """A TOML table under validation: knows its file and dotted path, so every error names both."""
+class TomlSection:
+    """A TOML table under validation: knows its file and dotted path, so every error names both.
+
+    Shared by the rate tables here and the policy files in :mod:`dfg.rules.policy`.
+    """
 
     def __init__(self, data: Mapping[str, Any], file: str, path: str = "") -> None:
         self.data = data
@@ -115,17 +119,17 @@ class _Section:
             raise self.error(key, "missing")
         return self.data[key]
 
-    def section(self, key: str) -> _Section:
+    def section(self, key: str) -> TomlSection:
         value = self.raw(key)
         if not isinstance(value, dict):
             raise self.error(key, "must be a table")
-        return _Section(value, self.file, self.name(key))
+        return TomlSection(value, self.file, self.name(key))
 
-    def sections(self, key: str) -> list[_Section]:
+    def sections(self, key: str) -> list[TomlSection]:
         value = self.raw(key)
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             raise self.error(key, "must be an array of tables ([[" + self.name(key) + "]])")
-        return [_Section(item, self.file, f"{self.name(key)}[{i}]") for i, item in enumerate(value)]
+        return [TomlSection(item, self.file, f"{self.name(key)}[{i}]") for i, item in enumerate(value)]
 
     def text(self, key: str, *, default: str | None = None) -> str:
         if key not in self.data and default is not None:
@@ -217,7 +221,8 @@ class _Section:
         return tuple(value)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; a syntax error or unreadable file is a :class:`ConfigurationError`."""
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -227,14 +232,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigurationError(f"{path.name}: cannot be read: {exc.strerror}") from None
 
 
-def _jurisdiction(section: _Section) -> str:
+def _jurisdiction(section: TomlSection) -> str:
     value = section.text("jurisdiction")
     if value not in JURISDICTIONS:
         raise section.error("jurisdiction", f"unknown jurisdiction {value!r} (known: england, wales)")
     return value
 
 
-def _dated(section: _Section) -> tuple[date, date | None]:
+def _dated(section: TomlSection) -> tuple[date, date | None]:
     start = section.day("effective_from")
     end = section.day("effective_to", optional=True)
     assert start is not None
@@ -261,7 +266,7 @@ def _check_continuous(spans: Sequence[_Span]) -> None:
     """Refuse a gap or an overlap between consecutive spans of each jurisdiction."""
     for jurisdiction in sorted({s.jurisdiction for s in spans}):
         ordered = sorted((s for s in spans if s.jurisdiction == jurisdiction), key=lambda s: s.effective_from)
-        for before, after in zip(ordered, ordered[1:], strict=False):
+        for before, after in pairwise(ordered):
             where = f"{after.file}: {after.key_prefix}effective_from: {after.effective_from}"
             if before.effective_to is None:
                 raise ConfigurationError(
@@ -360,7 +365,7 @@ class RateTable:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
 
 
-def _read_bands(table: _Section) -> tuple[Band, ...]:
+def _read_bands(table: TomlSection) -> tuple[Band, ...]:
     rows = table.sections("bands")
     if not rows:
         raise table.error("bands", "at least one band is needed")
@@ -386,13 +391,13 @@ def _read_bands(table: _Section) -> tuple[Band, ...]:
 
 def _read_table(path: Path) -> RateTable:
     file = path.name
-    top = _Section(_read_toml(path), file)
+    top = TomlSection(read_toml(path), file)
     top.only(_TABLE_KEYS)
     start, end = _dated(top)
     assert start is not None
 
     amounts: dict[str, Pence] = {}
-    sections: dict[str, _Section] = {}
+    sections: dict[str, TomlSection] = {}
     extra_keys = {
         "pension_age": ("qualifying_age", "higher_age", "premiums_not_applicable"),
         "passport": ("benefits", "tax_credit_benefits", "universal_credit", "universal_credit_basis"),
@@ -536,7 +541,7 @@ class MaximumGrant:
 def load_maximum_grants(path: Path | None = None) -> tuple[MaximumGrant, ...]:
     """Load and validate ``maximum-grant.toml`` (rows by jurisdiction, without gaps or overlaps)."""
     file_path = path if path is not None else workflows_dir() / "rates" / "maximum-grant.toml"
-    top = _Section(_read_toml(file_path), file_path.name)
+    top = TomlSection(read_toml(file_path), file_path.name)
     top.only(("maximum",))
     rows: list[MaximumGrant] = []
     spans: list[_Span] = []
@@ -600,7 +605,7 @@ class LandChargeTerms:
 def load_land_charge_terms(path: Path | None = None) -> tuple[LandChargeTerms, ...]:
     """Load and validate ``land-charge.toml``."""
     file_path = path if path is not None else workflows_dir() / "rates" / "land-charge.toml"
-    top = _Section(_read_toml(file_path), file_path.name)
+    top = TomlSection(read_toml(file_path), file_path.name)
     top.only(("terms",))
     rows: list[LandChargeTerms] = []
     spans: list[_Span] = []
@@ -669,6 +674,11 @@ def repayable_on_disposal(grant_pence: Pence, on: date, *, terms: LandChargeTerm
 def charge_expiry(certified_on: date, terms: LandChargeTerms) -> date:
     """The day the charge period ends: the certified date plus the terms' years (29 Feb → 28 Feb)."""
     return add_years(certified_on, terms.years)
+
+
+def long_date(day: date) -> str:
+    """A date as an officer writes it: ``2 October 2008``."""
+    return f"{day.day} {day:%B %Y}"
 
 
 def add_years(day: date, years: int) -> date:

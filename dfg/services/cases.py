@@ -721,6 +721,7 @@ class HistoryEntry:
     reason: str | None
     code: str | None
     payload: str
+    workflow_version: str | None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -735,6 +736,7 @@ class HistoryEntry:
             "reason": self.reason,
             "code": self.code,
             "payload": json.loads(self.payload),
+            "workflow_version": self.workflow_version,
         }
 
 
@@ -757,6 +759,7 @@ def history(db: Database, actor: Actor, reference: str) -> list[HistoryEntry]:
                 e.reason,
                 e.code,
                 e.payload,
+                e.workflow_version,
             )
             for e in events
         ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from dfg.errors import DatabaseProblem
@@ -113,10 +113,10 @@ class Database:
                         raise DatabaseProblem(f"{self.display_name} is not a DFG database")
                     return None
                 return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except (OperationalError, ProgrammingError) as exc:
-            raise DatabaseProblem(f"cannot read {self.display_name}: {exc.orig}") from None
-        except UnicodeDecodeError:
-            raise DatabaseProblem(f"{self.display_name} is not a DFG database") from None
+        except DatabaseError as exc:
+            if "file is not a database" in str(exc.orig):
+                raise DatabaseProblem(f"{self.display_name} is not a DFG database") from None
+            raise DatabaseProblem(f"cannot read {self.display_name}: {str(exc.orig).strip()}") from None
 
     def check_schema(self) -> None:
         """Raise :class:`DatabaseProblem` unless the schema is exactly what this code expects."""

@@ -1,0 +1,170 @@
+"""Shared fixtures: a real database per test (SQLite always; PostgreSQL when DFG_TEST_DATABASE_URL is set),
+a cast of users with every role, and a factory for cases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from dfg.services.cases import NewCase, NewPerson, open_case
+from dfg.services.users import add_district, add_user, resolve_actor
+from dfg.store.database import Database
+from dfg.store.migrate import upgrade
+from dfg.workflow.actor import Actor
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("DFG_TEST_DATABASE_URL")
+needs_postgres = pytest.mark.skipif(
+    not PG_URL, reason="PostgreSQL tests need DFG_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/postgres)"
+)
+BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=needs_postgres)]
+
+
+def _admin_url(name: str) -> str:
+    assert PG_URL is not None
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+class PostgresDatabases:
+    """Creates throw-away databases on the server named by DFG_TEST_DATABASE_URL, and drops them."""
+
+    def __init__(self) -> None:
+        assert PG_URL is not None
+        self.server = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        self.prefix = f"dfg_test_{uuid.uuid4().hex[:8]}"
+        self.template: str | None = None
+        self.made: list[str] = []
+
+    def migrated_template(self) -> str:
+        if self.template is None:
+            self.template = f"{self.prefix}_template"
+            self._execute(f'CREATE DATABASE "{self.template}"')
+            self.made.append(self.template)
+            database = Database(_admin_url(self.template))
+            upgrade(database)
+            database.dispose()
+        return self.template
+
+    def fresh(self, *, migrated: bool = True) -> str:
+        name = f"{self.prefix}_{uuid.uuid4().hex[:8]}"
+        template = f' TEMPLATE "{self.migrated_template()}"' if migrated else ""
+        self._execute(f'CREATE DATABASE "{name}"{template}')
+        self.made.append(name)
+        return _admin_url(name)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.made.remove(str(name))
+
+    def drop_all(self) -> None:
+        for name in list(reversed(self.made)):
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.server.dispose()
+
+    def _execute(self, sql: str) -> None:
+        with self.server.connect() as connection:
+            connection.execute(text(sql))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresDatabases]:
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need DFG_TEST_DATABASE_URL")
+    databases = PostgresDatabases()
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per session; each test gets a copy (a real file, WAL and all)."""
+    path = tmp_path_factory.mktemp("template") / "dfg.sqlite"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    database.dispose()
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """A freshly migrated, empty database: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        path = tmp_path / "dfg.sqlite"
+        shutil.copyfile(sqlite_template, path)
+        yield f"sqlite:///{path}"
+    else:
+        postgres: PostgresDatabases = request.getfixturevalue("postgres")
+        url = postgres.fresh()
+        yield url
+        postgres.drop(url)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database.open(db_url)
+    yield database
+    database.dispose()
+
+
+CAST = {
+    # username: (roles, district, delegated limit in pence)
+    "officer": (["grant_officer"], "CAN", None),
+    "ot": (["ot"], None, None),
+    "technical": (["technical_officer"], "CAN", None),
+    "approver": (["approver"], None, 30_000_00),
+    "manager": (["manager"], None, None),
+    "lichfield": (["grant_officer"], "LIC", None),
+}
+
+
+@pytest.fixture
+def cast(db: Database) -> dict[str, Actor]:
+    """An admin, two districts, and a user for every role."""
+    add_user(db, None, username="admin", full_name="Ada Admin", roles=["admin"])
+    admin = resolve_actor(db, "admin")
+    add_district(db, admin, "CAN", "Cannock Chase")
+    add_district(db, admin, "LIC", "Lichfield")
+    for username, (roles, district, limit) in CAST.items():
+        add_user(
+            db, "admin", username=username, full_name=username.title(), roles=roles, district=district,
+            approval_limit_pence=limit,
+        )  # fmt: skip
+    return {name: resolve_actor(db, name) for name in ["admin", *CAST]}
+
+
+def sample_case(district: str = "CAN", *, dob: date | None = date(1950, 6, 1), **changes: object) -> NewCase:
+    applicant = NewPerson(
+        title="Mrs", given_name="Margaret", family_name="Holt", date_of_birth=dob, is_applicant=True,
+        is_disabled_occupant=True,
+    )  # fmt: skip
+    fields: dict[str, object] = {
+        "district": district,
+        "priority": "non_urgent",
+        "tenure": "owner",
+        "first_contact_date": date(2026, 1, 5),
+        "address_line_1": "12 Mill Lane",
+        "town": "Cannock",
+        "postcode": "WS11 1AA",
+        "people": (applicant,),
+        **changes,
+    }
+    return NewCase(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def open_sample(db: Database, cast: dict[str, Actor]) -> Callable[..., str]:
+    """Open a sample case as the Cannock officer (or as ``by``); returns its reference."""
+
+    def make(district: str = "CAN", *, by: str = "officer", **changes: object) -> str:
+        return open_case(db, cast[by], sample_case(district, **changes))
+
+    return make

@@ -1,0 +1,161 @@
+"""The whole lifecycle, walked through the services as the roles the workflow names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+
+from dfg.errors import GuardFailed, InvalidInput, InvalidTransition
+from dfg.services.cases import advance, available_actions, history, show_case
+from dfg.services.audit import verify_audit
+from dfg.store.database import Database
+from dfg.workflow.actor import Actor
+from dfg.workflow.engine import machine_for
+from dfg.workflow.definition import current_definition
+from dfg.workflow.guards import TriggerInput
+
+MAIN_PATH = [
+    ("accept_referral", "officer", TriggerInput(on=date(2026, 1, 7)), "awaiting_assessment"),
+    ("record_assessment", "ot", TriggerInput(on=date(2026, 2, 10)), "test_of_resources"),
+    ("complete_test_of_resources", "officer", TriggerInput(on=date(2026, 2, 24)), "scheme_design"),
+    ("receive_application", "officer", TriggerInput(on=date(2026, 4, 1)), "application_incomplete"),
+    ("request_information", "officer", TriggerInput(reason="Landlord consent form missing"), "application_incomplete"),
+    ("validate_application", "officer", TriggerInput(on=date(2026, 4, 20)), "application_valid"),
+    ("approve", "approver", TriggerInput(on=date(2026, 5, 11), amount_pence=8_450_00), "approved"),
+    ("order_works", "officer", TriggerInput(on=date(2026, 5, 20)), "works_ordered"),
+    ("start_on_site", "technical", TriggerInput(on=date(2026, 6, 15)), "on_site"),
+    ("complete_works", "technical", TriggerInput(on=date(2026, 6, 26)), "works_complete"),
+    ("certify", "technical", TriggerInput(on=date(2026, 7, 2)), "certified"),
+    ("pay_final", "officer", TriggerInput(on=date(2026, 7, 14)), "paid"),
+    ("close", "officer", TriggerInput(on=date(2026, 7, 20)), "closed"),
+]
+
+
+def test_main_path_from_referral_to_closed(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+    reference = open_sample()
+    for trigger, who, given, expected in MAIN_PATH:
+        result = advance(db, cast[who], reference, trigger, given)
+        assert result.to_state == expected, trigger
+    view = show_case(db, cast["officer"], reference)
+    assert view.state == "closed"
+    assert view.milestones["valid_application_date"] == date(2026, 4, 20)
+    assert view.milestones["approval_date"] == date(2026, 5, 11)
+    assert view.milestones["certified_date"] == date(2026, 7, 2)
+    assert view.milestones["closed_date"] == date(2026, 7, 20)
+    assert view.approved_grant_pence == 8_450_00
+    assert view.version == 1 + 1 + len(MAIN_PATH)  # insert, opening event, one per trigger
+    entries = history(db, cast["officer"], reference)
+    assert [e.trigger for e in entries[1:]] == [t for t, *_ in MAIN_PATH]
+    assert [(e.actor, e.role) for e in entries[1:3]] == [("officer", "grant_officer"), ("ot", "ot")]
+    assert {e.workflow_version for e in entries if e.kind == "transition"} == {"dfg@1"}
+    assert verify_audit(db, cast["manager"], reference).problems == ()
+    assert machine_for(current_definition()).models == []
+
+
+def test_hold_pauses_without_leaving_the_stage(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+    reference = open_sample()
+    advance(db, cast["officer"], reference, "accept_referral")
+    review = date.today() + timedelta(days=14)
+    held = advance(db, cast["ot"], reference, "hold", TriggerInput(code="hospital", reason="Admitted", review_date=review))
+    assert held.to_state == held.from_state == "awaiting_assessment"
+    assert show_case(db, cast["officer"], reference).hold_review_date == review
+    with pytest.raises(GuardFailed, match="on hold: resume it first"):
+        advance(db, cast["ot"], reference, "record_assessment")
+    with pytest.raises(GuardFailed, match="already on hold"):
+        advance(db, cast["ot"], reference, "hold", TriggerInput(code="hospital", reason="again", review_date=review))
+    advance(db, cast["ot"], reference, "resume")
+    assert show_case(db, cast["officer"], reference).on_hold_since is None
+    with pytest.raises(GuardFailed, match="not on hold"):
+        advance(db, cast["ot"], reference, "resume")
+    assert advance(db, cast["ot"], reference, "record_assessment").to_state == "test_of_resources"
+
+
+def test_withdrawal_while_on_hold_ends_the_hold(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+    reference = open_sample()
+    advance(db, cast["officer"], reference, "hold",
+            TriggerInput(code="applicant_request", reason="Away", review_date=date.today() + timedelta(days=7)))  # fmt: skip
+    advance(db, cast["officer"], reference, "withdraw", TriggerInput(reason="No longer wants the works"))
+    view = show_case(db, cast["officer"], reference)
+    assert (view.state, view.on_hold_since, view.milestones["closed_date"]) == ("withdrawn", None, date.today())
+
+
+def test_cancel_needs_a_known_code_and_reopen_restores_the_state(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample()
+    for trigger, who, given, _ in MAIN_PATH[:3]:
+        advance(db, cast[who], reference, trigger, given)
+    with pytest.raises(InvalidInput, match="a --code is required"):
+        advance(db, cast["officer"], reference, "cancel", TriggerInput(reason="Died"))
+    with pytest.raises(InvalidInput, match="unknown --code 'dead'"):
+        advance(db, cast["officer"], reference, "cancel", TriggerInput(reason="Died", code="dead"))
+    advance(db, cast["officer"], reference, "cancel", TriggerInput(reason="Sold", code="property_sold"))
+    with pytest.raises(InvalidTransition, match="not possible while the case is 'Cancelled'"):
+        advance(db, cast["officer"], reference, "complete_test_of_resources")
+    reopened = advance(db, cast["manager"], reference, "reopen", TriggerInput(code="wrongly_closed", reason="Sale fell through"))
+    assert reopened.to_state == "scheme_design"
+    assert show_case(db, cast["officer"], reference).milestones["closed_date"] is None
+
+
+def test_refusal_review_and_overturn(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+    reference = open_sample()
+    for trigger, who, given, _ in MAIN_PATH[:6]:
+        advance(db, cast[who], reference, trigger, given)
+    refused_on = date.today() - timedelta(days=10)
+    advance(db, cast["approver"], reference, "refuse",
+            TriggerInput(on=refused_on, code="not_reasonable_practicable", reason="Stair too narrow"))  # fmt: skip
+    with pytest.raises(GuardFailed, match="review_window_closed: the review window is open until"):
+        advance(db, cast["officer"], reference, "close_refused")
+    advance(db, cast["officer"], reference, "request_review", TriggerInput(code="new_evidence", reason="Second survey"))
+    advance(db, cast["manager"], reference, "overturn_refusal", TriggerInput(reason="Survey shows a curved lift fits"))
+    approved = advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=12_000_00))
+    assert approved.to_state == "approved"
+
+
+def test_review_window_closes(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+    reference = open_sample()
+    for trigger, who, given, _ in MAIN_PATH[:6]:
+        advance(db, cast[who], reference, trigger, given)
+    advance(db, cast["approver"], reference, "refuse", TriggerInput(on=date(2026, 5, 1), code="other", reason="x"))
+    with pytest.raises(GuardFailed, match="review_window_open: the review window closed on 29/05/2026"):
+        advance(db, cast["officer"], reference, "request_review", TriggerInput(code="other", reason="late"))
+    assert advance(db, cast["officer"], reference, "close_refused").to_state == "closed"
+
+
+def test_guards_name_themselves(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+    reference = open_sample(dob=None)
+    for trigger, who, given, _ in MAIN_PATH[:5]:
+        advance(db, cast[who], reference, trigger, given)
+    with pytest.raises(GuardFailed, match=r"applicant_is_adult: the applicant's date of birth \(Mrs Margaret Holt\)"):
+        advance(db, cast["officer"], reference, "validate_application")
+
+
+def test_delegated_limit(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+    reference = open_sample()
+    for trigger, who, given, _ in MAIN_PATH[:6]:
+        advance(db, cast[who], reference, trigger, given)
+    with pytest.raises(GuardFailed, match="£30,000.01 is above approver's delegated limit of £30,000.00"):
+        advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=30_000_01))
+    assert advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=30_000_00)).to_state == "approved"
+
+
+def test_dates_are_checked(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+    reference = open_sample()
+    with pytest.raises(InvalidInput, match="is in the future"):
+        advance(db, cast["officer"], reference, "accept_referral", TriggerInput(on=date.today() + timedelta(days=1)))
+    with pytest.raises(InvalidInput, match=r"before first contact \(05/01/2026\)"):
+        advance(db, cast["officer"], reference, "accept_referral", TriggerInput(on=date(2026, 1, 4)))
+
+
+def test_actions_explain_why_not(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+    reference = open_sample()
+    actions = {a.trigger: a for a in available_actions(db, cast["ot"], reference)}
+    assert set(actions) == {"accept_referral", "hold", "resume", "withdraw", "cancel"}
+    assert actions["accept_referral"].allowed is False
+    assert actions["accept_referral"].reasons == ("needs the role Grant officer; ot has not",)
+    assert actions["hold"].allowed is True
+    assert actions["resume"].reasons == ("the case is not on hold",)
+    officer = {a.trigger: a for a in available_actions(db, cast["officer"], reference)}
+    assert officer["accept_referral"].allowed and officer["accept_referral"].reasons == ()
