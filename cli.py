@@ -31,7 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class DfgGroup(click.Group):
     """Turns every error into one line on stderr and a stable exit code; never a traceback."""
 
-    def main(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
@@ -326,7 +326,7 @@ def _split_name(name: str, option: str) -> tuple[str, str]:
 @click.option("--first-contact", help="Date of first contact (default: today).")
 @click.option("--large-print", is_flag=True, help="The applicant asks for large-print letters.")
 @pass_context
-def case_new(context: Context, **options: Any) -> None:
+def case_new(context: Context, /, **options: Any) -> None:
     """Open a case at 'Referral received' and print its reference.
 
     \b
@@ -434,7 +434,7 @@ def case_show(context: Context, reference: str, as_json: bool) -> None:
 @click.option("--limit", default=200, show_default=True)
 @json_option
 @pass_context
-def case_list(context: Context, as_json: bool, mine: bool, on_hold: bool | None, **filters: Any) -> None:
+def case_list(context: Context, /, as_json: bool, mine: bool, on_hold: bool | None, **filters: Any) -> None:
     """List cases you may see, oldest first contact first.
 
     \b

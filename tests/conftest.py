@@ -23,9 +23,13 @@ from dfg.workflow.actor import Actor
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("DFG_TEST_DATABASE_URL")
 needs_postgres = pytest.mark.skipif(
-    not PG_URL, reason="PostgreSQL tests need DFG_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/postgres)"
+    not PG_URL,
+    reason="PostgreSQL tests need DFG_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/postgres)",
 )
-BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=needs_postgres)]
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=needs_postgres),
+]
 
 
 def _admin_url(name: str) -> str:

@@ -117,7 +117,9 @@ def test_reasons_are_recorded(db: Database, cast: dict[str, Actor], walked: str)
     advance(db, cast["officer"], walked, "cancel", TriggerInput(code="died", reason="Died 3 March"))
     with db.reading() as session:
         row = session.execute(
-            text("SELECT actor, role, code, reason, from_state, to_state FROM events WHERE stream = :r ORDER BY seq DESC"),
+            text(
+                "SELECT actor, role, code, reason, from_state, to_state FROM events WHERE stream = :r ORDER BY seq DESC"
+            ),
             {"r": walked},
         ).first()
     assert tuple(row) == ("officer", "grant_officer", "died", "Died 3 March", "scheme_design", "cancelled")

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 
 from dfg.errors import GuardFailed, InvalidInput, InvalidTransition
-from dfg.services.cases import advance, available_actions, history, show_case
 from dfg.services.audit import verify_audit
+from dfg.services.cases import advance, available_actions, history, show_case
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
-from dfg.workflow.engine import machine_for
 from dfg.workflow.definition import current_definition
+from dfg.workflow.engine import machine_for
 from dfg.workflow.guards import TriggerInput
 
 MAIN_PATH = [
@@ -21,7 +22,12 @@ MAIN_PATH = [
     ("record_assessment", "ot", TriggerInput(on=date(2026, 2, 10)), "test_of_resources"),
     ("complete_test_of_resources", "officer", TriggerInput(on=date(2026, 2, 24)), "scheme_design"),
     ("receive_application", "officer", TriggerInput(on=date(2026, 4, 1)), "application_incomplete"),
-    ("request_information", "officer", TriggerInput(reason="Landlord consent form missing"), "application_incomplete"),
+    (
+        "request_information",
+        "officer",
+        TriggerInput(reason="Landlord consent form missing"),
+        "application_incomplete",
+    ),
     ("validate_application", "officer", TriggerInput(on=date(2026, 4, 20)), "application_valid"),
     ("approve", "approver", TriggerInput(on=date(2026, 5, 11), amount_pence=8_450_00), "approved"),
     ("order_works", "officer", TriggerInput(on=date(2026, 5, 20)), "works_ordered"),
@@ -33,7 +39,9 @@ MAIN_PATH = [
 ]
 
 
-def test_main_path_from_referral_to_closed(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+def test_main_path_from_referral_to_closed(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
     reference = open_sample()
     for trigger, who, given, expected in MAIN_PATH:
         result = advance(db, cast[who], reference, trigger, given)
@@ -54,17 +62,31 @@ def test_main_path_from_referral_to_closed(db: Database, cast: dict[str, Actor],
     assert machine_for(current_definition()).models == []
 
 
-def test_hold_pauses_without_leaving_the_stage(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+def test_hold_pauses_without_leaving_the_stage(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
     reference = open_sample()
     advance(db, cast["officer"], reference, "accept_referral")
     review = date.today() + timedelta(days=14)
-    held = advance(db, cast["ot"], reference, "hold", TriggerInput(code="hospital", reason="Admitted", review_date=review))
+    held = advance(
+        db,
+        cast["ot"],
+        reference,
+        "hold",
+        TriggerInput(code="hospital", reason="Admitted", review_date=review),
+    )
     assert held.to_state == held.from_state == "awaiting_assessment"
     assert show_case(db, cast["officer"], reference).hold_review_date == review
     with pytest.raises(GuardFailed, match="on hold: resume it first"):
         advance(db, cast["ot"], reference, "record_assessment")
     with pytest.raises(GuardFailed, match="already on hold"):
-        advance(db, cast["ot"], reference, "hold", TriggerInput(code="hospital", reason="again", review_date=review))
+        advance(
+            db,
+            cast["ot"],
+            reference,
+            "hold",
+            TriggerInput(code="hospital", reason="again", review_date=review),
+        )
     advance(db, cast["ot"], reference, "resume")
     assert show_case(db, cast["officer"], reference).on_hold_since is None
     with pytest.raises(GuardFailed, match="not on hold"):
@@ -72,13 +94,19 @@ def test_hold_pauses_without_leaving_the_stage(db: Database, cast: dict[str, Act
     assert advance(db, cast["ot"], reference, "record_assessment").to_state == "test_of_resources"
 
 
-def test_withdrawal_while_on_hold_ends_the_hold(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+def test_withdrawal_while_on_hold_ends_the_hold(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
     reference = open_sample()
     advance(db, cast["officer"], reference, "hold",
             TriggerInput(code="applicant_request", reason="Away", review_date=date.today() + timedelta(days=7)))  # fmt: skip
     advance(db, cast["officer"], reference, "withdraw", TriggerInput(reason="No longer wants the works"))
     view = show_case(db, cast["officer"], reference)
-    assert (view.state, view.on_hold_since, view.milestones["closed_date"]) == ("withdrawn", None, date.today())
+    assert (view.state, view.on_hold_since, view.milestones["closed_date"]) == (
+        "withdrawn",
+        None,
+        date.today(),
+    )
 
 
 def test_cancel_needs_a_known_code_and_reopen_restores_the_state(
@@ -94,12 +122,20 @@ def test_cancel_needs_a_known_code_and_reopen_restores_the_state(
     advance(db, cast["officer"], reference, "cancel", TriggerInput(reason="Sold", code="property_sold"))
     with pytest.raises(InvalidTransition, match="not possible while the case is 'Cancelled'"):
         advance(db, cast["officer"], reference, "complete_test_of_resources")
-    reopened = advance(db, cast["manager"], reference, "reopen", TriggerInput(code="wrongly_closed", reason="Sale fell through"))
+    reopened = advance(
+        db,
+        cast["manager"],
+        reference,
+        "reopen",
+        TriggerInput(code="wrongly_closed", reason="Sale fell through"),
+    )
     assert reopened.to_state == "scheme_design"
     assert show_case(db, cast["officer"], reference).milestones["closed_date"] is None
 
 
-def test_refusal_review_and_overturn(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+def test_refusal_review_and_overturn(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
     reference = open_sample()
     for trigger, who, given, _ in MAIN_PATH[:6]:
         advance(db, cast[who], reference, trigger, given)
@@ -108,8 +144,20 @@ def test_refusal_review_and_overturn(db: Database, cast: dict[str, Actor], open_
             TriggerInput(on=refused_on, code="not_reasonable_practicable", reason="Stair too narrow"))  # fmt: skip
     with pytest.raises(GuardFailed, match="review_window_closed: the review window is open until"):
         advance(db, cast["officer"], reference, "close_refused")
-    advance(db, cast["officer"], reference, "request_review", TriggerInput(code="new_evidence", reason="Second survey"))
-    advance(db, cast["manager"], reference, "overturn_refusal", TriggerInput(reason="Survey shows a curved lift fits"))
+    advance(
+        db,
+        cast["officer"],
+        reference,
+        "request_review",
+        TriggerInput(code="new_evidence", reason="Second survey"),
+    )
+    advance(
+        db,
+        cast["manager"],
+        reference,
+        "overturn_refusal",
+        TriggerInput(reason="Survey shows a curved lift fits"),
+    )
     approved = advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=12_000_00))
     assert approved.to_state == "approved"
 
@@ -118,17 +166,23 @@ def test_review_window_closes(db: Database, cast: dict[str, Actor], open_sample:
     reference = open_sample()
     for trigger, who, given, _ in MAIN_PATH[:6]:
         advance(db, cast[who], reference, trigger, given)
-    advance(db, cast["approver"], reference, "refuse", TriggerInput(on=date(2026, 5, 1), code="other", reason="x"))
+    advance(
+        db, cast["approver"], reference, "refuse", TriggerInput(on=date(2026, 5, 1), code="other", reason="x")
+    )
     with pytest.raises(GuardFailed, match="review_window_open: the review window closed on 29/05/2026"):
         advance(db, cast["officer"], reference, "request_review", TriggerInput(code="other", reason="late"))
     assert advance(db, cast["officer"], reference, "close_refused").to_state == "closed"
 
 
-def test_guards_name_themselves(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+def test_guards_name_themselves(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
     reference = open_sample(dob=None)
     for trigger, who, given, _ in MAIN_PATH[:5]:
         advance(db, cast[who], reference, trigger, given)
-    with pytest.raises(GuardFailed, match=r"applicant_is_adult: the applicant's date of birth \(Mrs Margaret Holt\)"):
+    with pytest.raises(
+        GuardFailed, match=r"applicant_is_adult: the applicant's date of birth \(Mrs Margaret Holt\)"
+    ):
         advance(db, cast["officer"], reference, "validate_application")
 
 
@@ -136,20 +190,31 @@ def test_delegated_limit(db: Database, cast: dict[str, Actor], open_sample: Call
     reference = open_sample()
     for trigger, who, given, _ in MAIN_PATH[:6]:
         advance(db, cast[who], reference, trigger, given)
-    with pytest.raises(GuardFailed, match="£30,000.01 is above approver's delegated limit of £30,000.00"):
+    with pytest.raises(GuardFailed, match=re.escape("£30,000.01 is above approver's delegated limit of £30,000.00")):
         advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=30_000_01))
-    assert advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=30_000_00)).to_state == "approved"
+    assert (
+        advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=30_000_00)).to_state
+        == "approved"
+    )
 
 
 def test_dates_are_checked(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
     reference = open_sample()
     with pytest.raises(InvalidInput, match="is in the future"):
-        advance(db, cast["officer"], reference, "accept_referral", TriggerInput(on=date.today() + timedelta(days=1)))
+        advance(
+            db,
+            cast["officer"],
+            reference,
+            "accept_referral",
+            TriggerInput(on=date.today() + timedelta(days=1)),
+        )
     with pytest.raises(InvalidInput, match=r"before first contact \(05/01/2026\)"):
         advance(db, cast["officer"], reference, "accept_referral", TriggerInput(on=date(2026, 1, 4)))
 
 
-def test_actions_explain_why_not(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+def test_actions_explain_why_not(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
     reference = open_sample()
     actions = {a.trigger: a for a in available_actions(db, cast["ot"], reference)}
     assert set(actions) == {"accept_referral", "hold", "resume", "withdraw", "cancel"}

@@ -17,8 +17,8 @@ from tests.conftest import BACKENDS, PostgresDatabases
 
 
 def test_code_knows_the_newest_migration() -> None:
-    assert SCHEMA_HEAD == script_head()
-    assert KNOWN_REVISIONS == script_revisions()
+    assert script_head() == SCHEMA_HEAD
+    assert script_revisions() == KNOWN_REVISIONS
 
 
 @pytest.fixture(params=BACKENDS)

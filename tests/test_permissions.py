@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from dfg.errors import PermissionDenied
-from dfg.services.cases import advance, list_cases, show_case, CaseFilter
+from dfg.services.cases import CaseFilter, advance, list_cases, show_case
 from dfg.store.database import Database
 from dfg.store.models import Case, Event
 from dfg.workflow.actor import Actor
@@ -21,7 +21,10 @@ from dfg.workflow.guards import TriggerInput
 from tests.conftest import CAST
 
 DEFINITION = current_definition()
-USER_FOR_ROLE = {"admin": "admin", **{roles[0]: name for name, (roles, district, _) in CAST.items() if district != "LIC"}}
+USER_FOR_ROLE = {
+    "admin": "admin",
+    **{roles[0]: name for name, (roles, district, _) in CAST.items() if district != "LIC"},
+}
 
 
 def _put_in_state(db: Database, reference: str, state: str) -> None:
@@ -31,7 +34,9 @@ def _put_in_state(db: Database, reference: str, state: str) -> None:
 
 def _snapshot(db: Database, reference: str) -> tuple[str, int, int]:
     with db.reading() as session:
-        state, version = session.execute(select(Case.state, Case.version).where(Case.reference == reference)).one()
+        state, version = session.execute(
+            select(Case.state, Case.version).where(Case.reference == reference)
+        ).one()
         events = session.scalar(select(func.count()).select_from(Event).where(Event.stream == reference))
         return state, version, int(events or 0)
 
@@ -64,7 +69,9 @@ def test_trigger_refused_for_every_other_role(
         assert _snapshot(db, reference) == before, f"{role} changed the case"
 
 
-@pytest.mark.parametrize("trigger_name", [t for t, tr in DEFINITION.triggers.items() if "grant_officer" in tr.roles])
+@pytest.mark.parametrize(
+    "trigger_name", [t for t, tr in DEFINITION.triggers.items() if "grant_officer" in tr.roles]
+)
 def test_trigger_refused_in_another_district(
     trigger_name: str, db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
 ) -> None:

@@ -96,7 +96,9 @@ def test_structural_mistakes_fail_to_load(tmp_path: Path, change: tuple[str, str
 
 
 def test_diagram_highlights_a_path() -> None:
-    text = mermaid(current_definition(), path=["referral", "awaiting_assessment"], current="test_of_resources")
+    text = mermaid(
+        current_definition(), path=["referral", "awaiting_assessment"], current="test_of_resources"
+    )
     assert text.startswith("stateDiagram-v2\n")
     assert "    referral --> awaiting_assessment : accept_referral\n" in text
     assert "    class referral,awaiting_assessment visited\n" in text
@@ -106,4 +108,6 @@ def test_diagram_highlights_a_path() -> None:
 
 def test_committed_diagram_is_current() -> None:
     committed = (ROOT / "docs" / "workflow.md").read_text()
-    assert f"```mermaid\n{mermaid(current_definition())}```" in committed, "run: dfg workflow diagram --output docs/workflow.md"
+    assert f"```mermaid\n{mermaid(current_definition())}```" in committed, (
+        "run: dfg workflow diagram --output docs/workflow.md"
+    )

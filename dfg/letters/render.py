@@ -20,6 +20,7 @@ import os
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
@@ -203,7 +204,8 @@ def _template_variables(kind: str, context: LetterContext) -> dict[str, Any]:
     contract = contract_for(kind)
     if type(context) is not contract.context_type:
         raise InvalidInput(
-            f"{kind} letters take a {contract.context_type.__name__} context, not {type(context).__name__}"
+            f"{kind} letters need a context of type {contract.context_type.__name__}, "
+            f"not {type(context).__name__}"
         )
     # Shallow: nested dataclasses stay objects, so templates can use their properties (totals).
     variables = {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
@@ -304,8 +306,29 @@ def render_pdf(
         raise ConfigurationError(f"{kind} letter template: {exc.__cause__ or exc}") from None
     # The first element of /ID names the document; WeasyPrint derives the second from the content.
     identifier = sha256(letter_id.encode()).hexdigest()[:32].encode()
-    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+    with _font_timestamps_from(created_at):
+        pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
     return pdf
+
+
+@contextmanager
+def _font_timestamps_from(moment: datetime) -> Iterator[None]:
+    """Make embedded font subsets carry ``moment`` instead of the time of rendering.
+
+    Without libharfbuzz-subset, WeasyPrint subsets fonts with fontTools, which stamps each subset's
+    ``head.modified`` with the current time, so two renders a second apart differ. fontTools honours the
+    reproducible-builds variable SOURCE_DATE_EPOCH; it is set only while the PDF is written and then put
+    back (rendering is single-threaded per process).
+    """
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
 @dataclass(frozen=True)

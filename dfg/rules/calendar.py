@@ -17,17 +17,15 @@ function that needs it, and each year's holidays are built once per process.
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
-import tomllib
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from dfg.errors import ConfigurationError
 from dfg.paths import workflows_dir
+from dfg.rules.rates import TomlSection, read_toml
 
 _ONE_DAY = timedelta(days=1)
 
@@ -173,79 +171,36 @@ def calendar_policy_path() -> Path:
     return workflows_dir() / "policy" / "calendar.toml"
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Read a policy file, turning a missing or malformed file into a :class:`ConfigurationError`."""
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigurationError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigurationError(f"{path}: not valid TOML: {e}") from None
-
-
-def parse_policy_date(value: object, where: str) -> date:
-    """A date from a policy file: a TOML date (``2026-12-29``) or the same as a string."""
-    if isinstance(value, date) and not hasattr(value, "hour"):  # a TOML datetime is a date subclass
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ConfigurationError(f"{where}: {value!r} is not a date (write it as 2026-12-29)")
-
-
 def load_calendar_policy(path: Path | None = None) -> CalendarPolicy:
     """Load and validate the closure days (default ``workflows/policy/calendar.toml``).
 
-    Raises :class:`ConfigurationError` naming the file and the key for an unknown key, a date that
-    does not parse, an empty list, or a day listed twice for the same district.
+    Raises :class:`ConfigurationError` naming the file and the key for an unknown key, a day that is
+    not a TOML date, an empty list, or a day listed twice for the same district.
     """
     path = path or calendar_policy_path()
-    data = read_toml(path)
-    unknown = set(data) - {"closure"}
-    if unknown:
-        raise ConfigurationError(f"{path}: unknown key {sorted(unknown)[0]!r} (expected [[closure]])")
-    entries = data.get("closure", [])
-    if not isinstance(entries, list):
-        raise ConfigurationError(f"{path}: closure: expected [[closure]] tables")
-
+    top = TomlSection(read_toml(path), str(path))
+    top.only(("closure",))
     closures: list[Closure] = []
     # Each day once per district: a council-wide day overlaps every district's list.
     seen: dict[date, list[tuple[frozenset[str], str]]] = {}
-    for i, entry in enumerate(entries):
-        where = f"closure[{i}]"
-        if not isinstance(entry, dict):
-            raise ConfigurationError(f"{path}: {where}: expected a table")
-        unknown = set(entry) - {"days", "reason", "districts"}
-        if unknown:
-            raise ConfigurationError(f"{path}: {where}: unknown key {sorted(unknown)[0]!r}")
-        reason = entry.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise ConfigurationError(f"{path}: {where}.reason: give the reason for the closure")
-        raw_days = entry.get("days")
+    for entry in top.sections("closure") if "closure" in top.data else []:
+        entry.only(("days", "reason", "districts"))
+        reason = entry.text("reason")
+        districts = frozenset(entry.strings("districts")) if "districts" in entry.data else frozenset()
+        raw_days = entry.raw("days")
         if not isinstance(raw_days, list) or not raw_days:
-            raise ConfigurationError(f"{path}: {where}.days: expected a list of one or more dates")
-        raw_districts = entry.get("districts", [])
-        if not isinstance(raw_districts, list) or not all(
-            isinstance(x, str) and x.strip() for x in raw_districts
-        ):
-            raise ConfigurationError(f"{path}: {where}.districts: expected a list of district codes")
-        districts = frozenset(raw_districts)
-
+            raise entry.error("days", "must be a list of one or more dates")
         days: list[date] = []
-        for j, raw in enumerate(raw_days):
-            key = f"{where}.days[{j}]"
-            day = parse_policy_date(raw, f"{path}: {key}")
+        for j, day in enumerate(raw_days):
+            key = f"days[{j}]"
+            if not isinstance(day, date) or isinstance(day, datetime):
+                raise entry.error(key, f"{day!r} is not a date such as 2026-12-29 (unquoted)")
             for other_districts, other_key in seen.get(day, []):
                 if not districts or not other_districts or districts & other_districts:
-                    raise ConfigurationError(
-                        f"{path}: {key}: {day.isoformat()} is already listed at {other_key}"
-                    )
-            seen.setdefault(day, []).append((districts, key))
+                    raise entry.error(key, f"{day.isoformat()} is already listed at {other_key}")
+            seen.setdefault(day, []).append((districts, entry.name(key)))
             days.append(day)
-        closures.append(Closure(tuple(days), reason.strip(), districts))
+        closures.append(Closure(tuple(days), reason, districts))
     return CalendarPolicy(tuple(closures))
 
 

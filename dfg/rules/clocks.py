@@ -26,17 +26,12 @@ from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, NoReturn, TypeVar
+from typing import Literal, TypeVar
 
-from dfg.errors import ConfigurationError, InvalidInput
+from dfg.errors import InvalidInput
 from dfg.paths import workflows_dir
-from dfg.rules.calendar import (
-    WorkingCalendar,
-    add_calendar_months,
-    default_calendar_policy,
-    parse_policy_date,
-    read_toml,
-)
+from dfg.rules.calendar import WorkingCalendar, add_calendar_months, default_calendar_policy
+from dfg.rules.rates import TomlSection, read_toml
 
 ClockKind = Literal["statutory", "condition", "service"]
 ClockStatus = Literal["running", "met", "breached", "paused", "not_started"]
@@ -266,6 +261,11 @@ class CaseTimeline:
 @dataclass(frozen=True)
 class Clock:
     """One clock of a case, as it stands on the day it was worked out.
+
+    ``status``: ``not_started`` (its starting milestone is not reached); ``running`` (due date not yet
+    passed); ``paused`` (a service clock on a day the case is on hold); ``met`` (stopped on or before
+    its due date, or a period that has run its course); ``breached`` (stopped after its due date, or
+    still running past it). Due dates are the last day in time.
 
     ``days_remaining`` is positive while time is left, negative once overdue (how late the clock
     stopped, or how late it is today), and None when the clock has not started. It counts calendar
@@ -577,102 +577,68 @@ def clock_policy_path() -> Path:
     return workflows_dir() / "policy" / "targets.toml"
 
 
-class _Reader:
-    """Checks one table of a policy file and names the file and key in every error."""
-
-    def __init__(self, path: Path, where: str, table: object) -> None:
-        self.path, self.where = path, where
-        if not isinstance(table, dict):
-            self.fail("", "expected a table")
-        self.table: dict[str, Any] = table
-
-    def fail(self, key: str, message: str) -> NoReturn:
-        location = f"{self.where}.{key}" if key else self.where
-        raise ConfigurationError(f"{self.path}: {location}: {message}")
-
-    def only(self, *keys: str) -> None:
-        unknown = sorted(set(self.table) - set(keys))
-        if unknown:
-            self.fail(unknown[0], f"unknown key (expected one of {', '.join(keys)})")
-
-    def text(self, key: str, *, required: bool = False) -> str:
-        value = self.table.get(key, "")
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.fail(key, "expected some text" if required else "expected text")
-        return str(value).strip()
-
-    def whole_number(self, key: str, value: object = None) -> int:
-        value = self.table.get(key) if value is None else value
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.fail(key, f"expected a whole number of 1 or more, got {value!r}")
-        return value
-
-    def flag(self, key: str) -> bool:
-        value = self.table.get(key, False)
-        if not isinstance(value, bool):
-            self.fail(key, "expected true or false")
-        return bool(value)
-
-    def effective_from(self) -> date:
-        if "from" not in self.table:
-            self.fail("from", "give the date this value took effect")
-        return parse_policy_date(self.table["from"], f"{self.path}: {self.where}.from")
+#: Ceiling for any length in targets.toml: catches a slip of the keyboard, not a policy choice.
+_LONGEST = 10_000
 
 
-def _versions(path: Path, where: str, value: object) -> list[object]:
-    if not isinstance(value, list) or not value:
-        raise ConfigurationError(f"{path}: {where}: expected one or more [[{where}]] tables")
-    return value
+def _effective_from(section: TomlSection) -> date:
+    day = section.day("from")
+    assert day is not None  # day() without optional=True raises rather than return None
+    return day
 
 
-def _check_dates(path: Path, where: str, dates: list[date]) -> None:
-    if len(set(dates)) != len(dates):
-        duplicate = next(d for d in dates if dates.count(d) > 1)
-        raise ConfigurationError(f"{path}: {where}: two versions take effect on {duplicate}")
+def _confirm(section: TomlSection) -> bool:
+    return section.boolean("confirm") if "confirm" in section.data else False
 
 
-def _read_period(path: Path, where: str, table: object) -> Period:
-    r = _Reader(path, where, table)
-    r.only("from", "days", "months", "years", "basis", "source", "note", "confirm")
-    units: list[PeriodUnit] = [u for u in ("days", "months", "years") if u in r.table]
+def _read_period(section: TomlSection) -> Period:
+    section.only(("from", "days", "months", "years", "basis", "source", "note", "confirm"))
+    units: list[PeriodUnit] = [u for u in ("days", "months", "years") if u in section.data]
     if len(units) != 1:
-        r.fail("", "give exactly one of days, months or years")
+        # Name the key that is one too many, or where the missing length belongs.
+        raise section.error(units[1] if units else "months", "give exactly one of days, months or years")
     unit = units[0]
     return Period(
-        amount=r.whole_number(unit),
+        amount=section.integer(unit, low=1, high=_LONGEST),
         unit=unit,
-        effective_from=r.effective_from(),
-        basis=r.text("basis", required=True),
-        source=r.text("source"),
-        note=r.text("note"),
-        confirm=r.flag("confirm"),
+        effective_from=_effective_from(section),
+        basis=section.text("basis"),
+        source=section.text("source", default=""),
+        note=section.text("note", default=""),
+        confirm=_confirm(section),
     )
 
 
-def _read_service(path: Path, where: str, table: object) -> ServiceTargetVersion:
-    r = _Reader(path, where, table)
-    r.only("from", "basis", "source", "note", "confirm", *PRIORITIES)
+def _read_service(section: TomlSection) -> ServiceTargetVersion:
+    section.only(("from", "basis", "source", "note", "confirm", *PRIORITIES))
     by_priority: dict[Priority, ServiceTargets] = {}
     for priority in PRIORITIES:
-        if priority not in r.table:
-            r.fail(priority, "missing: give the targets for this priority")
-        p = _Reader(path, f"{where}.{priority}", r.table[priority])
-        p.only("end_to_end", "stages")
-        stages = _Reader(path, f"{where}.{priority}.stages", p.table.get("stages", {}))
-        wanted = [str(s) for s in STAGES]
-        stages.only(*wanted)
+        targets = section.section(priority)
+        targets.only(("end_to_end", "stages"))
+        stages: dict[int, int] = {}
+        if "stages" in targets.data:
+            table = targets.section("stages")
+            table.only(str(stage) for stage in STAGES)
+            stages = {int(key): table.integer(key, low=1, high=_LONGEST) for key in table.data}
         by_priority[priority] = ServiceTargets(
-            end_to_end=p.whole_number("end_to_end"),
-            stages={int(k): stages.whole_number(k) for k in wanted if k in stages.table},
+            end_to_end=targets.integer("end_to_end", low=1, high=_LONGEST), stages=stages
         )
     return ServiceTargetVersion(
-        effective_from=r.effective_from(),
-        basis=r.text("basis", required=True),
+        effective_from=_effective_from(section),
+        basis=section.text("basis"),
         by_priority=by_priority,
-        source=r.text("source"),
-        note=r.text("note"),
-        confirm=r.flag("confirm"),
+        source=section.text("source", default=""),
+        note=section.text("note", default=""),
+        confirm=_confirm(section),
     )
+
+
+def _in_date_order(versions: list[_Version], where: TomlSection, key: str) -> tuple[_Version, ...]:
+    dates = [v.effective_from for v in versions]
+    for day in dates:
+        if dates.count(day) > 1:
+            raise where.error(key, f"two versions take effect on {day}")
+    return tuple(sorted(versions, key=lambda v: v.effective_from))
 
 
 def load_clock_policy(path: Path | None = None) -> ClockPolicy:
@@ -683,28 +649,16 @@ def load_clock_policy(path: Path | None = None) -> ClockPolicy:
     one value taking effect on the same date.
     """
     path = path or clock_policy_path()
-    top = _Reader(path, "(top level)", read_toml(path))
-    top.only("period", "service")
-    periods_table = _Reader(path, "period", top.table.get("period", {}))
-    periods_table.only(*PERIOD_NAMES)
-    periods: dict[str, tuple[Period, ...]] = {}
-    for name in PERIOD_NAMES:
-        where = f"period.{name}"
-        versions = [
-            _read_period(path, f"{where}[{i}]", v)
-            for i, v in enumerate(_versions(path, where, periods_table.table.get(name)))
-        ]
-        _check_dates(path, where, [v.effective_from for v in versions])
-        periods[name] = tuple(sorted(versions, key=lambda v: v.effective_from))
-    service = [
-        _read_service(path, f"service[{i}]", v)
-        for i, v in enumerate(_versions(path, "service", top.table.get("service")))
-    ]
-    _check_dates(path, "service", [v.effective_from for v in service])
-    return ClockPolicy(
-        periods=MappingProxyType(periods),
-        service=tuple(sorted(service, key=lambda v: v.effective_from)),
-    )
+    top = TomlSection(read_toml(path), str(path))
+    top.only(("period", "service"))
+    period_table = top.section("period")
+    period_table.only(PERIOD_NAMES)
+    periods = {
+        name: _in_date_order([_read_period(v) for v in period_table.sections(name)], period_table, name)
+        for name in PERIOD_NAMES
+    }
+    service = _in_date_order([_read_service(v) for v in top.sections("service")], top, "service")
+    return ClockPolicy(periods=MappingProxyType(periods), service=service)
 
 
 @cache

@@ -295,7 +295,9 @@ def _select(rows: Sequence[_T], spans: Sequence[_Span], on: date, jurisdiction: 
     covered = sorted(s.effective_from for s in spans if s.jurisdiction == jurisdiction)
     if not covered:
         raise InvalidInput(f"jurisdiction: no {what} for {jurisdiction!r}")
-    raise InvalidInput(f"on: no {what} for {jurisdiction} is in force on {on} (tables start {covered[0]})")
+    raise InvalidInput(
+        f"on: no {what} in force for {jurisdiction} on {on} (the earliest starts on {covered[0]})"
+    )
 
 
 # --------------------------------------------------------------------------------------------------

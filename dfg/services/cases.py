@@ -24,8 +24,11 @@ from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import (
+    CASES,
+    PEOPLE,
     PRIORITIES,
     TENURES,
+    USERS,
     Case,
     District,
     Event,
@@ -48,8 +51,8 @@ from dfg.workflow.definition import (
 from dfg.workflow.facts import CaseFacts, PersonFacts
 from dfg.workflow.guards import TriggerInput
 
-_cases = Case.__table__
-_people = Person.__table__
+_cases = CASES
+_people = PEOPLE
 
 _FACT_COLUMNS = (
     _cases.c.id, _cases.c.reference, _cases.c.district_code, _cases.c.state, _cases.c.workflow_version,
@@ -660,7 +663,7 @@ def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummar
         .limit(1)
         .scalar_subquery()
     )
-    users = User.__table__
+    users = USERS
     query = (
         select(
             _cases.c.reference,

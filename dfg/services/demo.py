@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from dfg.paths import workflows_dir
+from dfg.reports.pipeline import Pipeline, pipeline
 from dfg.services.cases import NewCase, NewPerson, advance, assign, count_cases, open_case
 from dfg.services.clock import local_day, utcnow
 from dfg.services.users import add_district, add_user, resolve_actor
 from dfg.store.database import Database
 from dfg.store.migrate import upgrade
-from dfg.paths import workflows_dir
-from dfg.reports.pipeline import Pipeline, pipeline
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
 

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from dfg.errors import Conflict
-from dfg.store.models import AuditHead, Case, Event
+from dfg.store.models import CASES, EVENTS, AuditHead, Case
 
 SYSTEM_STREAM = "system"
 GENESIS = ""
@@ -91,8 +91,8 @@ def chained(new: NewEvent, *, stream: str, seq: int, prev_hash: str, case_id: in
     return row
 
 
-_events = Event.__table__
-_cases = Case.__table__
+_events = EVENTS
+_cases = CASES
 
 
 def append_to_case(
@@ -196,7 +196,7 @@ def verify(session: Session, reference: str | None = None) -> tuple[int, int, li
     query = select(*(_events.c[name] for name in ("id", "hash", *HASHED_FIELDS))).order_by(_events.c.id)
     if reference is not None:
         query = query.where(_events.c.stream == reference)
-    by_stream: dict[str, list[Mapping[str, Any]]] = {}
+    by_stream: dict[str, list[Any]] = {}
     for row in session.execute(query).mappings():
         by_stream.setdefault(row["stream"], []).append(row)
     problems: list[AuditProblem] = []

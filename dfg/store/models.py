@@ -8,7 +8,7 @@ schema is made by the Alembic migrations in ``dfg/store/migrations``; a test che
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -239,3 +240,10 @@ class ReferenceCounter(Base):
     district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer)
+
+
+# Typed handles on the tables, for the Core statements of the hot paths (advance, audit append).
+CASES = cast(Table, Case.__table__)
+PEOPLE = cast(Table, Person.__table__)
+EVENTS = cast(Table, Event.__table__)
+USERS = cast(Table, User.__table__)

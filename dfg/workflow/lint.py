@@ -87,9 +87,9 @@ def _reachability(definition: Definition) -> list[str]:
     seen = {definition.initial}
     queue = deque([definition.initial])
     while queue:
-        state = queue.popleft()
-        for trigger in definition.triggers_from(state):
-            dest = trigger.destination(state)
+        reached = queue.popleft()
+        for trigger in definition.triggers_from(reached):
+            dest = trigger.destination(reached)
             if dest in definition.states and dest not in seen:
                 seen.add(dest)
                 queue.append(dest)

@@ -185,7 +185,7 @@ def test_closures_for_every_district_and_for_one(tmp_path: Path) -> None:
         """
 [[closure]]
 reason = "Christmas closure"
-days = [2026-12-27, 2026-12-28, "2026-12-29"]
+days = [2026-12-27, 2026-12-28, 2026-12-29]
 
 [[closure]]
 reason = "Office move"
@@ -212,11 +212,11 @@ days = [2026-12-30]
     [
         (
             '[[closure]]\nreason = "x"\ndays = ["2026-02-30"]\n',
-            r"closure\[0\]\.days\[0\]: '2026-02-30' is not a date",
+            r"closure\[0\]\.days\[0\]: '2026-02-30' is not a date such as 2026-12-29 \(unquoted\)",
         ),
         (
-            '[[closure]]\nreason = "x"\ndays = ["29/12/2026"]\n',
-            r"closure\[0\]\.days\[0\]: '29/12/2026' is not a date",
+            '[[closure]]\nreason = "x"\ndays = [2026-12-29T09:00:00]\n',
+            r"closure\[0\]\.days\[0\]: datetime\.datetime\(2026, 12, 29, 9, 0\) is not a date",
         ),
         ('[[closure]]\nreason = "x"\ndays = [2026-02-30]\n', "not valid TOML"),
         (
@@ -228,23 +228,29 @@ days = [2026-12-30]
             '[[closure]]\nreason = "y"\ndistricts = ["tamworth"]\ndays = [2026-12-29]\n',
             r"closure\[1\]\.days\[0\]: 2026-12-29 is already listed at closure\[0\]\.days\[0\]",
         ),
-        ("[[closure]]\ndays = [2026-12-29]\n", r"closure\[0\]\.reason"),
-        ('[[closure]]\nreason = "x"\ndays = []\n', r"closure\[0\]\.days: expected a list"),
-        ('[[closure]]\nreason = "x"\ndays = [2026-12-29]\ndistrict = "tamworth"\n', "unknown key 'district'"),
+        ("[[closure]]\ndays = [2026-12-29]\n", r"closure\[0\]\.reason: missing"),
+        (
+            '[[closure]]\nreason = "x"\ndays = []\n',
+            r"closure\[0\]\.days: must be a list of one or more dates",
+        ),
+        (
+            '[[closure]]\nreason = "x"\ndays = [2026-12-29]\ndistrict = "tamworth"\n',
+            r"closure\[0\]\.district: unknown key",
+        ),
         (
             '[[closure]]\nreason = "x"\ndays = [2026-12-29]\ndistricts = "tamworth"\n',
-            "districts: expected a list",
+            r"closure\[0\]\.districts: must be a list of strings",
         ),
-        ("[closures]\n", "unknown key 'closures'"),
+        ("[closures]\n", "closures: unknown key"),
     ],
 )
 def test_bad_calendar_policy_names_file_and_key(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigurationError, match=message) as caught:
         load_calendar_policy(path)
-    assert str(path) in str(caught.value)
+    assert path.name in str(caught.value)
 
 
 def test_missing_calendar_policy_is_a_configuration_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="file not found"):
+    with pytest.raises(ConfigurationError, match=r"absent\.toml: cannot be read"):
         load_calendar_policy(tmp_path / "absent.toml")

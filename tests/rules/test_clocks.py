@@ -561,13 +561,21 @@ def test_shipped_targets_load() -> None:
         (
             '[[period.decision_due]]\nfrom = 1996-12-17\nmonths = 6\nbasis = "HGCRA 1996 s.34(1)"\n',
             "",
-            r"period\.decision_due: expected one or more",
+            r"period\.decision_due: missing",
         ),
-        ("months = 6\n", "months = 0\n", r"period\.decision_due\[0\]\.months: expected a whole number"),
-        ("months = 6\n", "months = 6\nyears = 1\n", r"period\.decision_due\[0\]: give exactly one of"),
+        ("months = 6\n", "months = 0\n", r"period\.decision_due\[0\]\.months: 0 is outside 1 to"),
+        (
+            "months = 6\n",
+            "months = 6\nyears = 1\n",
+            r"period\.decision_due\[0\]\.years: give exactly one of days, months or years",
+        ),
         ("months = 6\n", "months = 6\nweeks = 1\n", r"period\.decision_due\[0\]\.weeks: unknown key"),
-        ('basis = "HGCRA 1996 s.34(1)"\n', "", r"period\.decision_due\[0\]\.basis: expected some text"),
-        ("from = 1996-12-17\nmonths = 6\n", 'from = "17/12/1996"\nmonths = 6\n', r"decision_due\[0\]\.from"),
+        ('basis = "HGCRA 1996 s.34(1)"\n', "", r"period\.decision_due\[0\]\.basis: missing"),
+        (
+            "from = 1996-12-17\nmonths = 6\n",
+            'from = "17/12/1996"\nmonths = 6\n',
+            r"decision_due\[0\]\.from: must be a date",
+        ),
         (
             "from = 2027-01-01\ndays = 21\n",
             "from = 2020-01-01\ndays = 21\n",
@@ -578,11 +586,12 @@ def test_shipped_targets_load() -> None:
             "stages = { 1 = 10, 5 = 5 }",
             r"service\[0\]\.urgent\.stages\.5: unknown key",
         ),
-        ("end_to_end = 150\n", "", r"service\[0\]\.non_urgent\.end_to_end: expected a whole number"),
+        ("end_to_end = 150\n", "", r"service\[0\]\.non_urgent\.end_to_end: missing"),
+        ("[[service]]\n", "[[services]]\n", "services: unknown key"),
         (
             "end_to_end = 55\n",
             "end_to_end = true\n",
-            r"service\[0\]\.urgent\.end_to_end: expected a whole number",
+            r"service\[0\]\.urgent\.end_to_end: must be a whole number",
         ),
     ],
 )

@@ -1,0 +1,214 @@
+"""The command line: exact output, JSON on stdout, and bad input as one line with a stable exit code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import func, select
+
+from cli import main
+from dfg.services.cases import advance
+from dfg.store.database import Database
+from dfg.store.models import Case, Event, User
+from dfg.workflow.actor import Actor
+
+
+@pytest.fixture
+def run(db_url: str) -> Callable[..., Result]:
+    def invoke(*args: str, user: str | None = "officer") -> Result:
+        prefix = ["--db", db_url] + (["--as", user] if user else [])
+        return CliRunner().invoke(main, [*prefix, *args], catch_exceptions=False)
+
+    return invoke
+
+
+def _state(db: Database) -> tuple[list[tuple[str, str, int]], int]:
+    with db.reading() as session:
+        cases = [
+            tuple(r)
+            for r in session.execute(select(Case.reference, Case.state, Case.version).order_by(Case.id))
+        ]
+        return cases, int(session.scalar(select(func.count()).select_from(Event)) or 0)  # type: ignore[misc]
+
+
+def test_new_show_advance_history(run: Callable[..., Result], cast: dict[str, Actor]) -> None:
+    new = run("case", "new", "--district", "can", "--applicant", "Margaret Holt", "--title", "Mrs", "--dob",
+              "12/05/1946", "--address", "12 Mill Lane", "--town", "Cannock", "--postcode", "ws11 1aa",
+              "--tenure", "owner", "--first-contact", "2026-01-05")  # fmt: skip
+    assert (new.exit_code, new.stdout, new.stderr) == (0, "CAN-2026-0001\n", "")
+    advanced = run("case", "advance", "can-2026-1", "accept_referral", "--date", "07/01/2026")
+    assert advanced.exit_code == 0
+    assert (
+        advanced.stdout == "CAN-2026-0001: accept_referral (referral -> awaiting_assessment) on 07/01/2026\n"
+    )
+    assert advanced.stderr == "letters: acknowledgement\n"
+    shown = json.loads(run("case", "show", "CAN-2026-0001", "--json").stdout)
+    assert shown["state"] == "awaiting_assessment" and shown["stage"] == 1
+    assert shown["address"] == ["12 Mill Lane", "Cannock", "WS11 1AA"]
+    assert shown["people"][0]["name"] == "Mrs Margaret Holt"
+    assert shown["milestones"] == {"first_contact_date": "2026-01-05"}
+    text = run("case", "show", "CAN-2026-0001").stdout
+    assert text.splitlines()[0] == "CAN-2026-0001  Awaiting OT assessment (stage 1)"
+    events = json.loads(run("case", "history", "CAN-2026-0001", "--json").stdout)
+    assert [e["trigger"] or e["kind"] for e in events] == ["case_opened", "accept_referral"]
+    assert events[1]["payload"]["effective_date"] == "2026-01-07"
+    listed = json.loads(run("case", "list", "--stage", "1", "--json").stdout)
+    assert [c["reference"] for c in listed] == ["CAN-2026-0001"]
+    assert json.loads(run("case", "list", "--stage", "2", "--json").stdout) == []
+
+
+def test_actions_as_text(run: Callable[..., Result], open_sample: Callable[..., str]) -> None:
+    reference = open_sample()
+    result = run("case", "actions", reference, user="ot")
+    assert result.stdout.splitlines()[:2] == [
+        "no   accept_referral             Accept the referral and request an OT assessment",
+        "       - needs the role Grant officer; ot has not",
+    ]
+
+
+def test_help_and_version_never_touch_the_database(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.sqlite"
+    for args in (["--help"], ["--version"], ["case", "advance", "--help"], ["workflow", "lint"]):
+        result = CliRunner().invoke(main, ["--db", str(missing), *args])
+        assert result.exit_code == 0, (args, result.stderr)
+    assert not missing.exists()
+
+
+def test_users_and_districts(run: Callable[..., Result], cast: dict[str, Actor]) -> None:
+    added = run(
+        "user",
+        "add",
+        "pkhan",
+        "--name",
+        "Priya Khan",
+        "--role",
+        "approver",
+        "--limit",
+        "15,000",
+        user="admin",
+    )
+    assert (added.exit_code, added.stderr) == (0, "added user pkhan (approver)\n")
+    users = {u["username"]: u for u in json.loads(run("user", "list", "--json").stdout)}
+    assert users["pkhan"]["approval_limit_pence"] == 15_000_00
+    denied = run("user", "add", "eve", "--name", "Eve", "--role", "admin", user="officer")
+    assert (denied.exit_code, denied.stderr) == (6, "dfg: officer needs the role admin to do this\n")
+    assert run("district", "list").stdout.splitlines()[2:] == ["CAN   Cannock Chase", "LIC   Lichfield"]
+
+
+BAD_INPUT = [
+    # (arguments, user, exit code, the one line on stderr)
+    (["case", "show", "CAN-2026-0999"], "officer", 3, "dfg: no case CAN-2026-0999"),
+    (["case", "show", "not-a-ref"], "officer", 8, "dfg: 'not-a-ref' is not a case reference (like CAN-2026-0042)"),
+    (["case", "advance", "{ref}", "fly"], "officer", 4, "dfg: unknown trigger 'fly' (known: accept_referral, "),
+    (["case", "advance", "{ref}", "approve", "--amount", "100"], "approver", 4,
+     "dfg: cannot approve: not possible while the case is 'Referral received'"),
+    (["case", "advance", "{ref}", "accept_referral"], "ot", 6,
+     "dfg: cannot accept_referral: needs the role Grant officer; ot has not"),
+    (["case", "advance", "{ref}", "accept_referral"], "lichfield", 6,
+     "dfg: lichfield works for district LIC; CAN-2026-0001 is in CAN"),
+    (["case", "advance", "{ref}", "accept_referral", "--date", "2026-13-01"], "officer", 8,
+     "dfg: --date: '2026-13-01' is not a date (use 2026-03-31 or 31/03/2026)"),
+    (["case", "advance", "{ref}", "cancel", "--code", "died"], "officer", 8,
+     "dfg: cannot cancel: a --reason is required"),
+    (["case", "hold", "{ref}", "--code", "hospital", "--reason", "x", "--review-date", "soon"], "officer", 8,
+     "dfg: --review-date: 'soon' is not a date (use 2026-03-31 or 31/03/2026)"),
+    (["user", "add", "x", "--name", "X", "--role", "approver", "--limit", "ten pounds"], "admin", 8,
+     "dfg: --limit: 'ten pounds' is not an amount in pounds (e.g. 1234.50)"),
+    (["user", "add", "x", "--name", "X", "--role", "approver", "--limit", "-5"], "admin", 8,
+     "dfg: --limit: '-5' must not be negative"),
+    (["case", "list"], "ghost", 3, "dfg: no user 'ghost' (an administrator adds users with 'dfg user add')"),
+    (["case", "list"], None, 6, "dfg: say who you are: --as USER or the DFG_USER environment variable"),
+    (["case", "list", "--stage", "9"], "officer", 8, "dfg: stage must be 0 to 4"),
+    (["case", "advance", "{ref}"], "officer", 2,
+     "dfg: Missing argument 'TRIGGER'. (see 'main case advance --help')"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "user", "code", "line"), BAD_INPUT, ids=[f"{b[2]}-{i}" for i, b in enumerate(BAD_INPUT)]
+)
+def test_bad_input_is_one_line_a_stable_code_and_changes_nothing(
+    run: Callable[..., Result], db: Database, open_sample: Callable[..., str],
+    args: list[str], user: str | None, code: int, line: str,
+) -> None:  # fmt: skip
+    reference = open_sample()
+    before = _state(db)
+    result = run(*(a.replace("{ref}", reference) for a in args), user=user)
+    assert result.exit_code == code, result.stderr
+    assert result.stderr.startswith(line), result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert _state(db) == before
+
+
+def test_guard_failure_names_the_guard(
+    run: Callable[..., Result], db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample(dob=None)
+    for trigger, who in [("accept_referral", "officer"), ("record_assessment", "ot"),
+                         ("complete_test_of_resources", "officer"), ("receive_application", "officer")]:  # fmt: skip
+        advance(db, cast[who], reference, trigger)
+    before = _state(db)
+    result = run("case", "advance", reference, "validate_application")
+    assert (result.exit_code, result.stderr) == (
+        5,
+        "dfg: cannot validate_application: applicant_is_adult: the applicant's date of birth "
+        "(Mrs Margaret Holt) is not recorded\n",
+    )
+    assert _state(db) == before
+
+
+def test_database_problems(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(main, ["--db", str(tmp_path / "no.sqlite"), "--as", "x", "case", "list"])
+    assert (missing.exit_code, missing.stderr) == (
+        9,
+        f"dfg: no database at {tmp_path / 'no.sqlite'}: run 'dfg db upgrade' to create it\n",
+    )
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    refused = runner.invoke(main, ["--db", str(junk), "--as", "x", "case", "list"])
+    assert (refused.exit_code, refused.stderr) == (9, f"dfg: the database {junk} is not a DFG database\n")
+    assert junk.read_bytes() == b"not a database at all" * 100
+
+
+def test_db_upgrade_creates_and_reports(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite"
+    first = CliRunner().invoke(main, ["--db", str(path), "db", "upgrade"])
+    assert (first.exit_code, first.stderr) == (0, "schema none -> 0001\n")
+    again = CliRunner().invoke(main, ["--db", str(path), "db", "upgrade"])
+    assert again.stderr == "already up to date (schema 0001)\n"
+    status = json.loads(CliRunner().invoke(main, ["--db", str(path), "db", "status", "--json"]).stdout)
+    assert status["schema"] == status["expected"] == "0001"
+
+
+def test_first_user_must_be_an_admin(tmp_path: Path) -> None:
+    path = str(tmp_path / "new.sqlite")
+    CliRunner().invoke(main, ["--db", path, "db", "upgrade"])
+    refused = CliRunner().invoke(
+        main, ["--db", path, "user", "add", "jo", "--name", "Jo", "--role", "grant_officer"]
+    )
+    assert (refused.exit_code, refused.stderr) == (
+        6,
+        "dfg: the first user of a new database must have the admin role\n",
+    )
+    made = CliRunner().invoke(
+        main, ["--db", path, "user", "add", "root", "--name", "Root", "--role", "admin"]
+    )
+    assert made.exit_code == 0
+    database = Database.open(path)
+    with database.reading() as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 1
+    database.dispose()
+
+
+def test_audit_verify_exit_codes(run: Callable[..., Result], open_sample: Callable[..., str]) -> None:
+    open_sample()
+    ok = run("audit", "verify", user="manager")
+    assert (ok.exit_code, ok.stdout) == (0, "")
+    assert ok.stderr.endswith("event(s) checked: intact\n")
+    assert run("audit", "verify", "CAN-2026-0404", user="manager").exit_code == 3

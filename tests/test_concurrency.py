@@ -1,0 +1,87 @@
+"""Two officers' processes race to advance the same case: exactly one wins, the other is told of the conflict."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from dfg.errors import Conflict
+from dfg.services.audit import verify_audit
+from dfg.services.cases import advance, show_case
+from dfg.store.database import Database
+from dfg.workflow.actor import Actor
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_two_processes_racing_on_one_case(
+    db: Database, db_url: str, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample()
+    command = [
+        sys.executable,
+        str(ROOT / "cli.py"),
+        "--db",
+        db_url,
+        "--as",
+        "officer",
+        "case",
+        "advance",
+        reference,
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Hold the write lock (SQLite) or the case's row lock (PostgreSQL) while both processes read the case,
+    # so both decide on the same version; then let them write.
+    with db.write_engine.connect() as blocker:
+        transaction = blocker.begin()
+        if not db.is_sqlite:
+            blocker.execute(text("SELECT id FROM cases WHERE reference = :r FOR UPDATE"), {"r": reference})
+        racers = [
+            subprocess.Popen(
+                [*command, trigger], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for trigger in ("accept_referral", "accept_referral")
+        ]
+        time.sleep(3)  # both have started, read version 2 and are waiting for the lock
+        transaction.rollback()
+    results = [(p.wait(timeout=30), *p.communicate()) for p in racers]
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, Conflict.exit_code], results
+    loser = next(err for code, _, err in results if code == Conflict.exit_code)
+    assert (
+        loser == f"dfg: {reference} was changed by someone else after you read it: show it again and retry\n"
+    )
+    assert show_case(db, cast["officer"], reference).state == "awaiting_assessment"
+    assert verify_audit(db, cast["manager"], reference).problems == ()
+
+
+def test_a_stale_read_is_a_conflict_in_process(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same rule without processes: a write based on a version someone else has moved on fails."""
+    reference = open_sample()
+    import dfg.services.cases as cases
+
+    real_read = cases._read_case
+
+    def read_then_someone_else_writes(*args: object, **kwargs: object) -> object:
+        row = real_read(*args, **kwargs)  # type: ignore[arg-type]
+        monkeypatch.setattr(cases, "_read_case", real_read)
+        advance(db, cast["officer"], reference, "hold", cases.TriggerInput(
+            code="other", reason="meanwhile", review_date=date(2099, 1, 1)))  # fmt: skip
+        return row
+
+    monkeypatch.setattr(cases, "_read_case", read_then_someone_else_writes)
+    with pytest.raises(Conflict):
+        advance(db, cast["officer"], reference, "accept_referral")
+    assert show_case(db, cast["officer"], reference).state == "referral"
+    assert verify_audit(db, cast["manager"], reference).problems == ()
