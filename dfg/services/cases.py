@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
 from dfg.services.clock import local_day, utcnow
-from dfg.services.policy import review_window_days
 from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
@@ -189,7 +188,6 @@ def advance(
             given,
             now=now,
             today=local_day(now),
-            review_window_days=review_window_days(facts.district),
             restore_to=restore_to,
         )
     # the effective date is when the step happened (it may be earlier than the event: --date)
@@ -288,8 +286,7 @@ def available_actions(
                 trigger,
                 None,
                 today=local_day(now),
-                review_window_days=review_window_days(facts.district),
-            )
+                )
             actions.append(
                 Action(
                     trigger.name,

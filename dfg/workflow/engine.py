@@ -103,7 +103,6 @@ def obstacles(
     given: TriggerInput | None,
     *,
     today: date,
-    review_window_days: int,
 ) -> list[Obstacle]:
     """Everything that stops ``trigger`` on ``case`` for ``actor``; empty when it may fire.
 
@@ -135,7 +134,7 @@ def obstacles(
         found.append(Obstacle("hold", "the case is on hold: resume it first", GuardFailed))
     if given is not None:
         found.extend(_input_obstacles(definition, case, trigger, given, today))
-    context = GuardContext(case, actor, given or TriggerInput(), today, review_window_days)
+    context = GuardContext(case, actor, given or TriggerInput(), today)
     for name in trigger.guards:
         reason = GUARDS[name](context)
         if reason is not None:
@@ -202,7 +201,6 @@ def fire(
     *,
     now: datetime,
     today: date,
-    review_window_days: int,
     restore_to: str | None = None,
 ) -> Outcome:
     """Check and fire ``trigger_name`` on ``case``; return the changes for the store to write.
@@ -211,11 +209,11 @@ def fire(
     """
     trigger = trigger_named(definition, trigger_name)
     found = obstacles(
-        definition, case, actor, trigger, given, today=today, review_window_days=review_window_days
+        definition, case, actor, trigger, given, today=today
     )
     if found:
         found[0].raise_(trigger.name)
-    context = GuardContext(case, actor, given, today, review_window_days)
+    context = GuardContext(case, actor, given, today)
     machine = machine_for(definition)
     token = _Token()
     machine.add_model(token, initial=case.state)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
+from dfg.rules.clocks import default_clock_policy
 from dfg.rules.money import format_pounds
 from dfg.workflow.actor import Actor
 from dfg.workflow.facts import CaseFacts
@@ -34,7 +35,6 @@ class GuardContext:
     actor: Actor
     given: TriggerInput
     today: date
-    review_window_days: int
 
     @property
     def effective_date(self) -> date:
@@ -101,7 +101,9 @@ def within_delegated_limit(ctx: GuardContext) -> str | None:
 
 def _review_window_end(ctx: GuardContext) -> date | None:
     refused = ctx.case.milestones.get("refusal_date")
-    return None if refused is None else refused + timedelta(days=ctx.review_window_days)
+    if refused is None:
+        return None
+    return default_clock_policy().period("review_window", refused).after(refused)
 
 
 @guard

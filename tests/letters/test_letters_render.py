@@ -147,7 +147,7 @@ def test_identity_and_dates_come_from_the_letter(contexts: dict[str, LetterConte
     )
     metadata = reader(later).metadata
     assert metadata is not None
-    assert metadata["/ModDate"] == "D:20270601150000Z"
+    assert metadata["/ModDate"] == "D:20270601153000Z"
 
 
 def test_a_copy_says_copy_on_every_page(contexts: dict[str, LetterContext], pdfs: dict[str, bytes]) -> None:
