@@ -123,7 +123,7 @@ def _charge_lines(
         if rule.cap_pence is not None and raw > rule.cap_pence:
             amount = rule.cap_pence
             how += f", capped at the policy limit of {format_pounds(rule.cap_pence)}"
-        lines.append(ChargeLine(request.kind, label, amount, how + f" ({policy.source_file})"))
+        lines.append(ChargeLine(request.kind, label, amount, how + f", per {policy.source_file}"))
     return tuple(lines)
 
 

@@ -34,6 +34,7 @@ from dfg.errors import InvalidInput
 from dfg.rules.household import (
     BENEFIT_LABELS,
     INCOME_LABELS,
+    PREMIUM_LABELS,
     Household,
     RelevantPerson,
 )
@@ -307,7 +308,7 @@ def _applicable_amount(household: Household, rates: RateTable, trace: _Trace) ->
         if any(premium in p.premiums for p in persons):
             if premium in excluded:
                 trace.add(
-                    f"{premium.replace('_', ' ').capitalize()} premium not applied",
+                    f"{PREMIUM_LABELS[premium].capitalize()} not applied",
                     None,
                     "Sch. 1A: not at pension-credit age",
                     "pension_age.premiums_not_applicable",
@@ -315,11 +316,11 @@ def _applicable_amount(household: Household, rates: RateTable, trace: _Trace) ->
                 )
             else:
                 # One premium for the household, at the couple rate for a couple.
-                add(f"{premium.replace('_', ' ').capitalize()} premium, {kind}", f"premium.{premium}_{kind}")
+                add(f"{PREMIUM_LABELS[premium].capitalize()}, {kind}", f"premium.{premium}_{kind}")
     for premium in ("severe_disability", "carer"):
         count = sum(1 for p in persons if premium in p.premiums)
         if count:
-            add(f"{premium.replace('_', ' ').capitalize()} premium", f"premium.{premium}", count)
+            add(PREMIUM_LABELS[premium].capitalize(), f"premium.{premium}", count)
 
     add("Flat addition per application", "application.flat_addition", rule="reg. 10 flat addition")
     total = sum(parts)
@@ -686,7 +687,7 @@ def explain(d: Determination) -> str:
     ]
     lines += [f"{t.step}: {t.working}" for t in d.trace]
     setting = "treated as a passport" if d.universal_credit_passport else "not treated as a passport"
-    lines.append(f"Universal Credit: {setting} (council setting; basis: {d.universal_credit_basis})")
+    lines.append(f"Universal Credit: {setting} by council setting. Basis: {d.universal_credit_basis}")
     lines += [f"To confirm: {w}" for w in d.warnings]
     lines.append(f"Status of the rates: {d.rates_status}")
     return "\n".join(lines)

@@ -103,35 +103,42 @@ class TomlSection:
         self.path = path
 
     def name(self, key: str) -> str:
+        """The dotted path of ``key`` in this file, e.g. ``bands[2].rate``."""
         return f"{self.path}.{key}" if self.path else key
 
     def error(self, key: str, problem: str) -> ConfigurationError:
+        """A :class:`ConfigurationError` naming the file and ``key``."""
         return ConfigurationError(f"{self.file}: {self.name(key)}: {problem}")
 
     def only(self, allowed: Iterable[str]) -> None:
+        """Refuse any key not in ``allowed`` (a misspelt key is never silently ignored)."""
         allowed = tuple(allowed)
         for key in self.data:
             if key not in allowed:
                 raise self.error(key, f"unknown key (known: {', '.join(sorted(allowed))})")
 
     def raw(self, key: str) -> Any:
+        """The value of a required key, as parsed."""
         if key not in self.data:
             raise self.error(key, "missing")
         return self.data[key]
 
     def section(self, key: str) -> TomlSection:
+        """A required sub-table."""
         value = self.raw(key)
         if not isinstance(value, dict):
             raise self.error(key, "must be a table")
         return TomlSection(value, self.file, self.name(key))
 
     def sections(self, key: str) -> list[TomlSection]:
+        """A required array of tables (``[[key]]``)."""
         value = self.raw(key)
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             raise self.error(key, "must be an array of tables ([[" + self.name(key) + "]])")
         return [TomlSection(item, self.file, f"{self.name(key)}[{i}]") for i, item in enumerate(value)]
 
     def text(self, key: str, *, default: str | None = None) -> str:
+        """A non-empty string, stripped; ``default`` (if given) when the key is absent."""
         if key not in self.data and default is not None:
             return default
         value = self.raw(key)
@@ -140,12 +147,14 @@ class TomlSection:
         return value.strip()
 
     def boolean(self, key: str) -> bool:
+        """A required ``true`` or ``false``."""
         value = self.raw(key)
         if not isinstance(value, bool):
             raise self.error(key, "must be true or false")
         return value
 
     def integer(self, key: str, *, low: int, high: int) -> int:
+        """A whole number from ``low`` to ``high``."""
         value = self.raw(key)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(key, "must be a whole number")
@@ -154,6 +163,7 @@ class TomlSection:
         return value
 
     def day(self, key: str, *, optional: bool = False) -> date | None:
+        """A TOML local date (unquoted); ``None`` if optional and absent."""
         if optional and key not in self.data:
             return None
         value = self.raw(key)
@@ -162,6 +172,7 @@ class TomlSection:
         return value
 
     def pence(self, key: str, *, optional: bool = False) -> Pence | None:
+        """An amount in pounds (a string, or whole pounds) as pence; ``None`` if optional and absent."""
         if optional and key not in self.data:
             return None
         value = self.raw(key)
@@ -174,6 +185,7 @@ class TomlSection:
             raise ConfigurationError(f"{self.file}: {exc.message}") from None
 
     def amount(self, key: str) -> Pence:
+        """A required amount in pounds, as pence."""
         value = self.pence(key)
         assert value is not None  # optional=False never returns None
         return value
@@ -205,6 +217,7 @@ class TomlSection:
         return number
 
     def codes(self, key: str, known: Iterable[str], what: str) -> tuple[str, ...]:
+        """A list of codes, each one of ``known`` (``what`` names them in the message)."""
         value = self.raw(key)
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self.error(key, "must be a list of strings")
@@ -215,6 +228,7 @@ class TomlSection:
         return tuple(value)
 
     def strings(self, key: str) -> tuple[str, ...]:
+        """A list of strings."""
         value = self.raw(key)
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self.error(key, "must be a list of strings")

@@ -328,16 +328,23 @@ def test_tariff_trace(make_household: HouseholdMaker, rates: RateTable) -> None:
 # Successive applications
 
 
-def _earlier(approved_on: str, amount: str = "1200.00", **flags: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "amount": amount,
-            "approved_on": approved_on,
-            "same_dwelling": flags.get("same_dwelling", True),
-            "same_person": flags.get("same_person", True),
-            **({"tenure": flags["tenure"]} if "tenure" in flags else {}),
-        }
-    ]
+def _earlier(
+    approved_on: str,
+    *,
+    amount: str = "1200.00",
+    same_dwelling: bool = True,
+    same_person: bool = True,
+    tenure: str | None = None,
+) -> list[dict[str, Any]]:
+    item: dict[str, Any] = {
+        "amount": amount,
+        "approved_on": approved_on,
+        "same_dwelling": same_dwelling,
+        "same_person": same_person,
+    }
+    if tenure is not None:
+        item["tenure"] = tenure
+    return [item]
 
 
 @pytest.mark.parametrize(
@@ -393,16 +400,14 @@ def test_earlier_application_keeps_its_own_look_back(
 
 
 @pytest.mark.parametrize(
-    ("flags", "why"),
-    [
-        ({"same_dwelling": False}, "a different dwelling"),
-        ({"same_person": False}, "a different relevant person"),
-    ],
+    ("same_dwelling", "same_person", "why"),
+    [(False, True, "a different dwelling"), (True, False, "a different relevant person")],
 )
 def test_earlier_contribution_elsewhere_is_not_deducted(
-    make_household: HouseholdMaker, rates: RateTable, flags: dict[str, bool], why: str
+    make_household: HouseholdMaker, rates: RateTable, same_dwelling: bool, same_person: bool, why: str
 ) -> None:
-    d = assess(make_household(earlier_contributions=_earlier("2020-05-01", **flags)), rates, on=ON)
+    earlier = _earlier("2020-05-01", same_dwelling=same_dwelling, same_person=same_person)
+    d = assess(make_household(earlier_contributions=earlier), rates, on=ON)
     assert d.contribution_pence == 1019945
     assert why in next(t for t in d.trace if t.step == "Earlier contribution 1").working
 
@@ -580,7 +585,7 @@ def _rising_income(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     return lower, higher
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_rising_income())
 def test_contribution_never_negative_and_never_falls_as_income_rises(
     rates: RateTable, pair: tuple[dict[str, Any], dict[str, Any]]
@@ -620,7 +625,7 @@ def _passported(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(_passported())
 def test_passported_is_always_nil(rates: RateTable, data: dict[str, Any]) -> None:
     d = assess(parse_household(data), rates, on=ON)
