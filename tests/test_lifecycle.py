@@ -190,7 +190,9 @@ def test_delegated_limit(db: Database, cast: dict[str, Actor], open_sample: Call
     reference = open_sample()
     for trigger, who, given, _ in MAIN_PATH[:6]:
         advance(db, cast[who], reference, trigger, given)
-    with pytest.raises(GuardFailed, match=re.escape("£30,000.01 is above approver's delegated limit of £30,000.00")):
+    with pytest.raises(
+        GuardFailed, match=re.escape("£30,000.01 is above approver's delegated limit of £30,000.00")
+    ):
         advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=30_000_01))
     assert (
         advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=30_000_00)).to_state

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
@@ -63,9 +63,13 @@ _FACT_COLUMNS = (
 # ---------------------------------------------------------------------- reading a case's facts
 
 
-def _people_loader(session: Session, case_id: int) -> Any:
+_SELECT_FACTS = select(*_FACT_COLUMNS).where(_cases.c.reference == bindparam("reference"))
+_SELECT_PEOPLE = select(_people).where(_people.c.case_id == bindparam("case_id")).order_by(_people.c.id)
+
+
+def _people_loader(connection: Connection, case_id: int) -> Any:
     def load() -> list[PersonFacts]:
-        rows = session.execute(select(_people).where(_people.c.case_id == case_id).order_by(_people.c.id))
+        rows = connection.execute(_SELECT_PEOPLE, {"case_id": case_id})
         return [
             PersonFacts(
                 person_id=r.id,
@@ -81,7 +85,7 @@ def _people_loader(session: Session, case_id: int) -> Any:
     return load
 
 
-def _facts(session: Session, row: Row[Any]) -> CaseFacts:
+def _facts(connection: Connection, row: Row[Any]) -> CaseFacts:
     return CaseFacts(
         case_id=row.id,
         reference=row.reference,
@@ -94,7 +98,7 @@ def _facts(session: Session, row: Row[Any]) -> CaseFacts:
         milestones={m: row._mapping[m] for m in MILESTONES},
         amounts={a: row._mapping[f"{a}_pence"] for a in AMOUNTS},
         assigned_to=row.assigned_to,
-        load_people=_people_loader(session, row.id),
+        load_people=_people_loader(connection, row.id),
     )
 
 
@@ -105,8 +109,8 @@ def _check_district(actor: Actor, reference: str, district: str) -> None:
         )
 
 
-def _read_case(session: Session, reference: str, actor: Actor) -> Row[Any]:
-    row = session.execute(select(*_FACT_COLUMNS).where(_cases.c.reference == reference)).one_or_none()
+def _read_case(connection: Connection | Session, reference: str, actor: Actor) -> Row[Any]:
+    row = connection.execute(_SELECT_FACTS, {"reference": reference}).one_or_none()
     if row is None:
         raise NotFound(f"no case {reference}")
     _check_district(actor, reference, row.district_code)
@@ -146,8 +150,8 @@ class Advanced:
         }
 
 
-def _state_before_closure(session: Session, case_id: int, state: str) -> str | None:
-    return session.scalar(
+def _state_before_closure(connection: Connection, case_id: int, state: str) -> str | None:
+    return connection.scalar(
         select(Event.from_state)
         .where(Event.case_id == case_id, Event.to_state == state, Event.kind == "transition")
         .order_by(Event.seq.desc())
@@ -172,13 +176,15 @@ def advance(
     now = now or utcnow()
     given = given or TriggerInput()
     reference = normalise_reference(reference)
-    with db.reading() as session:
-        row = _read_case(session, reference, actor)
-        facts = _facts(session, row)
+    with db.read_connection() as connection:
+        row = _read_case(connection, reference, actor)
+        facts = _facts(connection, row)
         definition = definition_for(facts.workflow_version)
         trigger = engine.trigger_named(definition, trigger_name)
         restore_to = (
-            _state_before_closure(session, facts.case_id, facts.state) if trigger.dest == PREVIOUS else None
+            _state_before_closure(connection, facts.case_id, facts.state)
+            if trigger.dest == PREVIOUS
+            else None
         )
         outcome = engine.fire(
             definition,
@@ -210,9 +216,9 @@ def advance(
         payload=payload,
         workflow_version=definition.key,
     )
-    with db.writing() as session:
+    with db.write_connection() as connection:
         event_hash = append_to_case(
-            session.connection(),
+            connection,
             case_id=facts.case_id,
             reference=reference,
             version=facts.version,
@@ -274,8 +280,8 @@ def available_actions(
     """Every trigger possible from the case's state, whether this user may fire it now, and why not."""
     now = now or utcnow()
     reference = normalise_reference(reference)
-    with db.reading() as session:
-        facts = _facts(session, _read_case(session, reference, actor))
+    with db.read_connection() as connection:
+        facts = _facts(connection, _read_case(connection, reference, actor))
         definition = definition_for(facts.workflow_version)
         actions = []
         for trigger in definition.triggers_from(facts.state):
@@ -286,7 +292,7 @@ def available_actions(
                 trigger,
                 None,
                 today=local_day(now),
-                )
+            )
             actions.append(
                 Action(
                     trigger.name,

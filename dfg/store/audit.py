@@ -14,9 +14,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from dfg.errors import Conflict
@@ -113,21 +114,35 @@ def append_to_case(
     row, and :class:`Conflict` is raised before anything is written. Returns the new event's hash.
     """
     row = chained(new, stream=reference, seq=audit_seq + 1, prev_hash=audit_head, case_id=case_id)
-    result = connection.execute(
-        update(_cases)
-        .where(_cases.c.id == case_id, _cases.c.version == version)
-        .values(
-            **changes,
-            version=version + 1,
-            audit_seq=audit_seq + 1,
-            audit_head=row["hash"],
-            updated_at=new.occurred_at,
-        )
+    values = {f"new_{name}": value for name, value in changes.items()}
+    values.update(
+        case_id=case_id,
+        read_version=version,
+        new_version=version + 1,
+        new_audit_seq=audit_seq + 1,
+        new_audit_head=row["hash"],
+        new_updated_at=new.occurred_at,
     )
+    result = connection.execute(_versioned_update(frozenset(changes)), values)
     if result.rowcount != 1:
         raise Conflict(f"{reference} was changed by someone else after you read it: show it again and retry")
-    connection.execute(insert(_events), row)
+    connection.execute(_INSERT_EVENT, row)
     return str(row["hash"])
+
+
+_INSERT_EVENT = insert(_events)
+
+
+@cache
+def _versioned_update(changed: frozenset[str]) -> Update:
+    """The UPDATE for one set of changed columns, built once: building and hashing a statement costs more
+    than running it on the hot path."""
+    columns = sorted(changed | {"version", "audit_seq", "audit_head", "updated_at"})
+    return (
+        update(_cases)
+        .where(_cases.c.id == bindparam("case_id"), _cases.c.version == bindparam("read_version"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
 
 
 def append_to_system(session: Session, new: NewEvent) -> None:

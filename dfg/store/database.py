@@ -38,7 +38,9 @@ def database_url(db: str | None = None) -> str:
 
 
 def _sqlite_engine(url: str, *, begin: str, foreign_keys: bool = True) -> Engine:
-    engine = create_engine(url)
+    # Every transaction here ends in COMMIT or ROLLBACK, so the pool's own rollback on check-in is a
+    # wasted round trip on the hot path.
+    engine = create_engine(url, pool_reset_on_return=None)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -100,6 +102,18 @@ class Database:
         """A session whose work commits together at the end, or not at all."""
         with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A Core connection in a read transaction: the hot path's cheaper equivalent of :meth:`reading`."""
+        with self.read_engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction that commits at the end, or not at all."""
+        with self.write_engine.begin() as connection:
+            yield connection
 
     # ------------------------------------------------------------------ schema
 
