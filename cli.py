@@ -711,6 +711,53 @@ def workflow_diagram(context: Context, reference: str | None, output: Path | Non
         click.echo(text, nl=False)
 
 
+# ---------------------------------------------------------------------------------------------- means test
+
+
+@main.group("means-test")
+def means_test() -> None:
+    """The test of resources (Housing Renewal Grants Regulations 1996 as amended)."""
+
+
+@means_test.command("quick")
+@click.option(
+    "--household",
+    "household_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A household as JSON (see docs/means-test.md for the shape).",
+)
+@click.option(
+    "--rates",
+    "rates_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Use this rate table file instead of the one in force on --on.",
+)
+@click.option("--on", "on", help="Use the rates in force on this date (default: today).")
+@json_option
+def means_test_quick(household_file: Path, rates_file: Path | None, on: str | None, as_json: bool) -> None:
+    """Work out a contribution without a case, as a public calculator would, and show the workings.
+
+    \b
+    Example:
+      dfg means-test quick --household household.json
+      dfg means-test quick --household household.json --json
+    """
+    from dfg.rules.household import load_household
+    from dfg.rules.means_test import assess, determination_to_dict, explain
+    from dfg.rules.rates import load_rate_table, rates_for
+    from dfg.services.clock import local_day, utcnow
+
+    day = optional_date(on, "--on") or local_day(utcnow())
+    household = load_household(household_file)
+    rates = load_rate_table(rates_file) if rates_file else rates_for(day)
+    determination = assess(household, rates, on=day)
+    if as_json:
+        emit_json(determination_to_dict(determination))
+    else:
+        click.echo(explain(determination))
+
+
 # ---------------------------------------------------------------------------------------------- reports
 
 

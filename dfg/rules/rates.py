@@ -486,6 +486,11 @@ def _read_table(path: Path) -> RateTable:
     )
 
 
+def load_rate_table(path: Path) -> RateTable:
+    """Read and validate one means-test rate table file (a council's draft, or a table to compare)."""
+    return _read_table(path)
+
+
 def load_rate_tables(directory: Path | None = None) -> tuple[RateTable, ...]:
     """Load and validate every ``means-test-*.toml`` in ``directory`` (default ``workflows/rates``).
 
