@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from dfg.services.cases import NewCase, NewPerson, open_case
+from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
+from dfg.services.cases import NewCase, NewPerson, advance, open_case
 from dfg.services.users import add_district, add_user, resolve_actor
 from dfg.store.database import Database
 from dfg.store.migrate import upgrade
 from dfg.workflow.actor import Actor
+from dfg.workflow.guards import TriggerInput
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("DFG_TEST_DATABASE_URL")
@@ -172,3 +174,44 @@ def open_sample(db: Database, cast: dict[str, Actor]) -> Callable[..., str]:
         return open_case(db, cast[by], sample_case(district, **changes))
 
     return make
+
+
+HOUSEHOLD = {
+    "tenure": "owner",
+    "application_for_child": False,
+    "couple": True,
+    "relevant_persons": [
+        {"age": 45, "benefits": [], "premiums": []},
+        {"age": 44, "benefits": [], "premiums": []},
+    ],
+    "children": [],
+    "weekly_income": [{"kind": "earnings_net", "amount": "300.00"}],
+    "capital": "0.00",
+    "earlier_contributions": [],
+}
+
+
+def sample_assessment(on: date, *, necessary: bool = True) -> AssessmentInput:
+    return AssessmentInput(
+        assessed_on=on,
+        assessor="Ruth Ashley",
+        organisation="Staffordshire County Council",
+        purposes=("d", "f"),
+        works=(("stairlift_straight", None), ("level_access_shower", None)),
+        priority="non_urgent",
+        necessary_and_appropriate=necessary,
+        reasons="Cannot climb the stairs or step into the bath safely",
+    )
+
+
+def take_step(
+    db: Database, cast: dict[str, Actor], reference: str, trigger: str, who: str, given: TriggerInput
+) -> str:
+    """Fire one step of the main path as ``who``, recording what the step needs (assessment, means test)."""
+    if trigger == "record_assessment":
+        return record_assessment(
+            db, cast[who], reference, sample_assessment(given.on or date.today())
+        ).to_state
+    if trigger == "complete_test_of_resources":
+        run_means_test(db, cast[who], reference, HOUSEHOLD, on=given.on)
+    return advance(db, cast[who], reference, trigger, given).to_state

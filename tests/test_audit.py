@@ -14,14 +14,15 @@ from dfg.services.cases import advance
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
+from tests.conftest import take_step
 
 
 @pytest.fixture
 def walked(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> str:
     reference = open_sample()
     advance(db, cast["officer"], reference, "accept_referral")
-    advance(db, cast["ot"], reference, "record_assessment")
-    advance(db, cast["officer"], reference, "complete_test_of_resources")
+    take_step(db, cast, reference, "record_assessment", "ot", TriggerInput())
+    take_step(db, cast, reference, "complete_test_of_resources", "officer", TriggerInput())
     return reference
 
 
@@ -47,7 +48,7 @@ def test_an_intact_trail_verifies(db: Database, cast: dict[str, Actor], walked: 
     report = verify_audit(db, cast["manager"])
     assert report.problems == ()
     assert report.streams == 2  # the case and the system stream (users, districts)
-    assert report.events == 4 + 2 + len(cast)  # case: opened + 3 triggers; system: 2 districts + 7 users
+    assert report.events == 5 + 2 + len(cast)  # case: opened, 3 triggers, means test; system: 2 districts, 7 users
     report.raise_if_broken()
 
 
@@ -73,8 +74,8 @@ def test_a_deleted_event_is_detected(db: Database, cast: dict[str, Actor], walke
 
 
 def test_a_deleted_last_event_is_detected(db: Database, cast: dict[str, Actor], walked: str) -> None:
-    _tamper(db, "DELETE FROM events WHERE stream = :r AND seq = 4", r=walked)
-    assert _problems(db, cast) == [f"{walked}: the chain ends at event 3 but 4 were recorded"]
+    _tamper(db, "DELETE FROM events WHERE stream = :r AND seq = 5", r=walked)
+    assert _problems(db, cast) == [f"{walked}: the chain ends at event 4 but 5 were recorded"]
 
 
 def test_reordered_events_are_detected(db: Database, cast: dict[str, Actor], walked: str) -> None:
@@ -99,13 +100,13 @@ def test_an_inserted_event_is_detected(db: Database, cast: dict[str, Actor], wal
     _tamper(
         db,
         "INSERT INTO events (stream, seq, case_id, occurred_at, actor, kind, payload, prev_hash, hash) "
-        "SELECT stream, 5, case_id, occurred_at, 'intruder', 'transition', '{}', hash, hash FROM events "
-        "WHERE stream = :r AND seq = 4",
+        "SELECT stream, 6, case_id, occurred_at, 'intruder', 'transition', '{}', hash, hash FROM events "
+        "WHERE stream = :r AND seq = 5",
         r=walked,
     )
     problems = _problems(db, cast)
-    assert f"{walked} event 5: content does not match its hash (edited)" in problems
-    assert f"{walked}: the chain ends at event 5 but 4 were recorded" in problems
+    assert f"{walked} event 6: content does not match its hash (edited)" in problems
+    assert f"{walked}: the chain ends at event 6 but 5 were recorded" in problems
 
 
 def test_verifying_needs_a_manager_or_admin(db: Database, cast: dict[str, Actor], walked: str) -> None:

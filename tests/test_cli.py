@@ -11,10 +11,11 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from cli import main
-from dfg.services.cases import advance
 from dfg.store.database import Database
 from dfg.store.models import Case, Event, User
 from dfg.workflow.actor import Actor
+from dfg.workflow.guards import TriggerInput
+from tests.conftest import take_step
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ def test_guard_failure_names_the_guard(
     reference = open_sample(dob=None)
     for trigger, who in [("accept_referral", "officer"), ("record_assessment", "ot"),
                          ("complete_test_of_resources", "officer"), ("receive_application", "officer")]:  # fmt: skip
-        advance(db, cast[who], reference, trigger)
+        take_step(db, cast, reference, trigger, who, TriggerInput())
     before = _state(db)
     result = run("case", "advance", reference, "validate_application")
     assert (result.exit_code, result.stderr) == (
@@ -179,11 +180,11 @@ def test_database_problems(tmp_path: Path) -> None:
 def test_db_upgrade_creates_and_reports(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     first = CliRunner().invoke(main, ["--db", str(path), "db", "upgrade"])
-    assert (first.exit_code, first.stderr) == (0, "schema none -> 0001\n")
+    assert (first.exit_code, first.stderr) == (0, "schema none -> 0002\n")
     again = CliRunner().invoke(main, ["--db", str(path), "db", "upgrade"])
-    assert again.stderr == "already up to date (schema 0001)\n"
+    assert again.stderr == "already up to date (schema 0002)\n"
     status = json.loads(CliRunner().invoke(main, ["--db", str(path), "db", "status", "--json"]).stdout)
-    assert status["schema"] == status["expected"] == "0001"
+    assert status["schema"] == status["expected"] == "0002"
 
 
 def test_first_user_must_be_an_admin(tmp_path: Path) -> None:

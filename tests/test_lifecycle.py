@@ -16,6 +16,7 @@ from dfg.workflow.actor import Actor
 from dfg.workflow.definition import current_definition
 from dfg.workflow.engine import machine_for
 from dfg.workflow.guards import TriggerInput
+from tests.conftest import take_step
 
 MAIN_PATH = [
     ("accept_referral", "officer", TriggerInput(on=date(2026, 1, 7)), "awaiting_assessment"),
@@ -44,8 +45,7 @@ def test_main_path_from_referral_to_closed(
 ) -> None:
     reference = open_sample()
     for trigger, who, given, expected in MAIN_PATH:
-        result = advance(db, cast[who], reference, trigger, given)
-        assert result.to_state == expected, trigger
+        assert take_step(db, cast, reference, trigger, who, given) == expected, trigger
     view = show_case(db, cast["officer"], reference)
     assert view.state == "closed"
     assert view.milestones["valid_application_date"] == date(2026, 4, 20)
@@ -53,9 +53,10 @@ def test_main_path_from_referral_to_closed(
     assert view.milestones["certified_date"] == date(2026, 7, 2)
     assert view.milestones["closed_date"] == date(2026, 7, 20)
     assert view.approved_grant_pence == 8_450_00
-    assert view.version == 1 + 1 + len(MAIN_PATH)  # insert, opening event, one per trigger
+    assert view.version == 1 + 1 + len(MAIN_PATH) + 1  # insert, opening, one per trigger, the means test
     entries = history(db, cast["officer"], reference)
-    assert [e.trigger for e in entries[1:]] == [t for t, *_ in MAIN_PATH]
+    assert [e.trigger for e in entries if e.kind == "transition"] == [t for t, *_ in MAIN_PATH]
+    assert [e.kind for e in entries if e.kind != "transition"] == ["case_opened", "means_test_determined"]
     assert [(e.actor, e.role) for e in entries[1:3]] == [("officer", "grant_officer"), ("ot", "ot")]
     assert {e.workflow_version for e in entries if e.kind == "transition"} == {"dfg@1"}
     assert verify_audit(db, cast["manager"], reference).problems == ()
@@ -91,7 +92,7 @@ def test_hold_pauses_without_leaving_the_stage(
     assert show_case(db, cast["officer"], reference).on_hold_since is None
     with pytest.raises(GuardFailed, match="not on hold"):
         advance(db, cast["ot"], reference, "resume")
-    assert advance(db, cast["ot"], reference, "record_assessment").to_state == "test_of_resources"
+    assert take_step(db, cast, reference, "record_assessment", "ot", TriggerInput()) == "test_of_resources"
 
 
 def test_withdrawal_while_on_hold_ends_the_hold(
@@ -114,7 +115,7 @@ def test_cancel_needs_a_known_code_and_reopen_restores_the_state(
 ) -> None:
     reference = open_sample()
     for trigger, who, given, _ in MAIN_PATH[:3]:
-        advance(db, cast[who], reference, trigger, given)
+        take_step(db, cast, reference, trigger, who, given)
     with pytest.raises(InvalidInput, match="a --code is required"):
         advance(db, cast["officer"], reference, "cancel", TriggerInput(reason="Died"))
     with pytest.raises(InvalidInput, match="unknown --code 'dead'"):
@@ -138,7 +139,7 @@ def test_refusal_review_and_overturn(
 ) -> None:
     reference = open_sample()
     for trigger, who, given, _ in MAIN_PATH[:6]:
-        advance(db, cast[who], reference, trigger, given)
+        take_step(db, cast, reference, trigger, who, given)
     refused_on = date.today() - timedelta(days=10)
     advance(db, cast["approver"], reference, "refuse",
             TriggerInput(on=refused_on, code="not_reasonable_practicable", reason="Stair too narrow"))  # fmt: skip
@@ -165,7 +166,7 @@ def test_refusal_review_and_overturn(
 def test_review_window_closes(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
     reference = open_sample()
     for trigger, who, given, _ in MAIN_PATH[:6]:
-        advance(db, cast[who], reference, trigger, given)
+        take_step(db, cast, reference, trigger, who, given)
     advance(
         db, cast["approver"], reference, "refuse", TriggerInput(on=date(2026, 5, 1), code="other", reason="x")
     )
@@ -179,7 +180,7 @@ def test_guards_name_themselves(
 ) -> None:
     reference = open_sample(dob=None)
     for trigger, who, given, _ in MAIN_PATH[:5]:
-        advance(db, cast[who], reference, trigger, given)
+        take_step(db, cast, reference, trigger, who, given)
     with pytest.raises(
         GuardFailed, match=r"applicant_is_adult: the applicant's date of birth \(Mrs Margaret Holt\)"
     ):
@@ -189,7 +190,7 @@ def test_guards_name_themselves(
 def test_delegated_limit(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
     reference = open_sample()
     for trigger, who, given, _ in MAIN_PATH[:6]:
-        advance(db, cast[who], reference, trigger, given)
+        take_step(db, cast, reference, trigger, who, given)
     with pytest.raises(
         GuardFailed, match=re.escape("£30,000.01 is above approver's delegated limit of £30,000.00")
     ):

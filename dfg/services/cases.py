@@ -10,6 +10,7 @@ rather than the second silently acting on a state they never saw.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,7 +24,10 @@ from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import (
+    ASSESSMENTS,
     CASES,
+    DETERMINATIONS,
+    FEASIBILITY_FINDINGS,
     PEOPLE,
     PRIORITIES,
     TENURES,
@@ -85,6 +89,29 @@ def _people_loader(connection: Connection, case_id: int) -> Any:
     return load
 
 
+_COUNT_RECORDS = select(
+    *(
+        select(func.count())
+        .select_from(table)
+        .where(table.c.case_id == bindparam("case_id"))
+        .scalar_subquery()
+        .label(name)
+        for name, table in (
+            ("assessments", ASSESSMENTS),
+            ("feasibility_findings", FEASIBILITY_FINDINGS),
+            ("determinations", DETERMINATIONS),
+        )
+    )
+)
+
+
+def _records_loader(connection: Connection, case_id: int) -> Any:
+    def load() -> dict[str, int]:
+        return dict(connection.execute(_COUNT_RECORDS, {"case_id": case_id}).one()._mapping)
+
+    return load
+
+
 def _facts(connection: Connection, row: Row[Any]) -> CaseFacts:
     return CaseFacts(
         case_id=row.id,
@@ -99,6 +126,7 @@ def _facts(connection: Connection, row: Row[Any]) -> CaseFacts:
         amounts={a: row._mapping[f"{a}_pence"] for a in AMOUNTS},
         assigned_to=row.assigned_to,
         load_people=_people_loader(connection, row.id),
+        load_records=_records_loader(connection, row.id),
     )
 
 
@@ -159,6 +187,11 @@ def _state_before_closure(connection: Connection, case_id: int, state: str) -> s
     )
 
 
+DetailsWriter = Callable[[Connection, int], Mapping[str, Any]]
+"""Writes the records that go with a step (an assessment, a determination) inside the step's own
+transaction, given the connection and the case id; returns what the event should say about them."""
+
+
 def advance(
     db: Database,
     actor: Actor,
@@ -167,11 +200,15 @@ def advance(
     given: TriggerInput | None = None,
     *,
     now: datetime | None = None,
+    write_details: DetailsWriter | None = None,
+    also_change: Mapping[str, Any] | None = None,
 ) -> Advanced:
     """Fire ``trigger_name`` on the case as ``actor``; write the change and its event together.
 
-    Raises :class:`NotFound`, :class:`InvalidTransition`, :class:`PermissionDenied`,
-    :class:`GuardFailed`, :class:`InvalidInput` or :class:`Conflict`; on any of them nothing is written.
+    ``write_details`` and ``also_change`` let a service record the data that belongs to the step (and
+    columns of the case it changes) in the same transaction. Raises :class:`NotFound`,
+    :class:`InvalidTransition`, :class:`PermissionDenied`, :class:`GuardFailed`, :class:`InvalidInput`
+    or :class:`Conflict`; on any of them nothing is written.
     """
     now = now or utcnow()
     given = given or TriggerInput()
@@ -196,27 +233,17 @@ def advance(
             today=local_day(now),
             restore_to=restore_to,
         )
+    changes = {**outcome.changes, **(also_change or {})}
     # the effective date is when the step happened (it may be earlier than the event: --date)
     payload: dict[str, Any] = {"effective_date": outcome.effective_date}
-    payload.update((k, v) for k, v in outcome.changes.items() if k not in ("state", "hold_since"))
+    payload.update((k, v) for k, v in changes.items() if k not in ("state", "hold_since"))
     if trigger.letters:
         payload["letters"] = list(trigger.letters)
     if trigger.clocks_start or trigger.clocks_stop:
         payload["clocks"] = {"start": list(trigger.clocks_start), "stop": list(trigger.clocks_stop)}
-    new = NewEvent(
-        occurred_at=now,
-        actor=actor.username,
-        role=outcome.role,
-        kind="transition",
-        trigger=trigger.name,
-        from_state=outcome.source,
-        to_state=outcome.dest,
-        reason=given.reason,
-        code=given.code,
-        payload=payload,
-        workflow_version=definition.key,
-    )
     with db.write_connection() as connection:
+        if write_details is not None:
+            payload.update(write_details(connection, facts.case_id))
         event_hash = append_to_case(
             connection,
             case_id=facts.case_id,
@@ -224,8 +251,20 @@ def advance(
             version=facts.version,
             audit_seq=row.audit_seq,
             audit_head=row.audit_head,
-            changes=outcome.changes,
-            new=new,
+            changes=changes,
+            new=NewEvent(
+                occurred_at=now,
+                actor=actor.username,
+                role=outcome.role,
+                kind="transition",
+                trigger=trigger.name,
+                from_state=outcome.source,
+                to_state=outcome.dest,
+                reason=given.reason,
+                code=given.code,
+                payload=payload,
+                workflow_version=definition.key,
+            ),
         )
     return Advanced(
         reference,
@@ -236,6 +275,66 @@ def advance(
         trigger.letters,
         event_hash,
     )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    reference: str
+    kind: str
+    payload: Mapping[str, Any]
+    event_hash: str
+
+
+def record_change(
+    db: Database,
+    actor: Actor,
+    reference: str,
+    *,
+    role: str,
+    kind: str,
+    check: Callable[[CaseFacts], None] | None = None,
+    write_details: DetailsWriter | None = None,
+    changes: Mapping[str, Any] | None = None,
+    payload: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    code: str | None = None,
+    now: datetime | None = None,
+) -> Recorded:
+    """Record a change to a case that is not a workflow step (an assignment, a finding, a determination).
+
+    ``check`` may refuse it, given the case's facts; the details, the case's columns and the event are
+    then written in one version-checked transaction."""
+    now = now or utcnow()
+    reference = normalise_reference(reference)
+    with db.read_connection() as connection:
+        row = _read_case(connection, reference, actor)
+        facts = _facts(connection, row)
+        if check is not None:
+            check(facts)
+    said: dict[str, Any] = dict(payload or {})
+    with db.write_connection() as connection:
+        if write_details is not None:
+            said.update(write_details(connection, facts.case_id))
+        event_hash = append_to_case(
+            connection,
+            case_id=facts.case_id,
+            reference=reference,
+            version=facts.version,
+            audit_seq=row.audit_seq,
+            audit_head=row.audit_head,
+            changes=dict(changes or {}),
+            new=NewEvent(
+                occurred_at=now,
+                actor=actor.username,
+                role=role,
+                kind=kind,
+                reason=reason,
+                code=code,
+                payload=said,
+                workflow_version=facts.workflow_version,
+            ),
+        )
+    return Recorded(reference, kind, said, event_hash)
 
 
 # ---------------------------------------------------------------------- what may be done now
@@ -464,33 +563,24 @@ def _person_roles(person: Person) -> list[str]:
 
 def assign(db: Database, actor: Actor, reference: str, username: str, *, now: datetime | None = None) -> None:
     """Put the case on a named officer's list."""
-    now = now or utcnow()
-    reference = normalise_reference(reference)
     role = require_role(actor, "grant_officer", "manager")
     with db.reading() as session:
-        row = _read_case(session, reference, actor)
         user = session.execute(
             select(User.id, User.district_code).where(User.username == username)
         ).one_or_none()
     if user is None:
         raise NotFound(f"no user '{username}'")
-    if user.district_code not in (None, row.district_code):
-        raise InvalidInput(
-            f"{username} works for district {user.district_code}; {reference} is in {row.district_code}"
-        )
-    with db.writing() as session:
-        append_to_case(
-            session.connection(),
-            case_id=row.id,
-            reference=reference,
-            version=row.version,
-            audit_seq=row.audit_seq,
-            audit_head=row.audit_head,
-            changes={"assigned_to": user.id},
-            new=NewEvent(
-                occurred_at=now, actor=actor.username, role=role, kind="assigned", payload={"to": username}
-            ),
-        )
+
+    def check(case: CaseFacts) -> None:
+        if user.district_code not in (None, case.district):
+            raise InvalidInput(
+                f"{username} works for district {user.district_code}; {case.reference} is in {case.district}"
+            )
+
+    record_change(
+        db, actor, reference, role=role, kind="assigned", check=check, changes={"assigned_to": user.id},
+        payload={"to": username}, now=now,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- reading

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from dfg.paths import workflows_dir
 from dfg.reports.pipeline import Pipeline, pipeline
+from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
 from dfg.services.cases import NewCase, NewPerson, advance, assign, count_cases, open_case
 from dfg.services.clock import local_day, utcnow
 from dfg.services.users import add_district, add_user, resolve_actor
@@ -131,6 +132,55 @@ def _new_case(rng: random.Random, code: str, first_contact: date) -> NewCase:
     )
 
 
+_NEEDS = (
+    (("d", "e", "f"), (("stairlift_straight", None),)),
+    (("d", "e", "f"), (("stairlift_curved", None),)),
+    (("f", "g"), (("level_access_shower", None),)),
+    (("a",), (("ramp", None), ("door_widening", None))),
+    (("d", "f"), (("through_floor_lift", None), ("level_access_shower", None))),
+    (("e",), (("wc", None),)),
+    (("garden",), (("garden_access", None),)),
+    (("d", "e", "f", "g"), (("extension", None),)),
+)
+
+
+def _assessment(rng: random.Random, on: date, urgent: bool) -> AssessmentInput:
+    purposes, works = rng.choice(_NEEDS)
+    return AssessmentInput(
+        assessed_on=on,
+        assessor=rng.choice(("Ruth Ashley", "Sam Okafor", "Lindsey Pugh")),
+        organisation="Staffordshire County Council",
+        purposes=purposes,
+        works=works,
+        priority="urgent" if urgent else "non_urgent",
+        priority_reason="Discharge from hospital waiting on the adaptation" if urgent else None,
+        necessary_and_appropriate=True,
+        reasons="Cannot manage the stairs or bath safely; falls risk; carer strain",
+    )
+
+
+def _household(rng: random.Random) -> dict[str, object]:
+    couple = rng.random() < 0.5
+    people = [{"age": rng.randint(66, 90), "benefits": [], "premiums": ["disability"]}]
+    if couple:
+        people.append({"age": rng.randint(64, 88), "benefits": [], "premiums": []})
+    passported = rng.random() < 0.45
+    if passported:
+        people[0]["benefits"] = [
+            rng.choice(("pension_credit_guarantee", "housing_benefit", "universal_credit"))
+        ]
+    return {
+        "tenure": "owner",
+        "application_for_child": False,
+        "couple": couple,
+        "relevant_persons": people,
+        "children": [],
+        "weekly_income": [{"kind": "state_pension", "amount": f"{rng.randint(180, 420)}.00"}],
+        "capital": f"{rng.choice((0, 2500, 5500, 9000, 16000))}.00",
+        "earlier_contributions": [],
+    }
+
+
 def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], today: date) -> None:
     first_contact = today - timedelta(days=rng.randint(10, 420))
     officer = users[f"{code}.officer"]
@@ -153,6 +203,11 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
                     TriggerInput(on=on, code="not_reasonable_practicable",
                                  reason="The structure of the stair cannot take a lift; alternatives offered"))  # fmt: skip
             return
+        if trigger == "record_assessment":
+            state = record_assessment(db, actor, reference, _assessment(rng, on, urgent)).to_state
+            continue
+        if trigger == "complete_test_of_resources":
+            run_means_test(db, actor, reference, _household(rng), on=on)
         amount = rng.randint(25, 280) * 100_00 if trigger == "approve" else None
         state = advance(db, actor, reference, trigger, TriggerInput(on=on, amount_pence=amount)).to_state
     if state == "closed":

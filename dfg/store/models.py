@@ -242,8 +242,84 @@ class ReferenceCounter(Base):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
+
+class Assessment(Base):
+    """An OT's (or trusted assessor's) assessment: the s.23 purposes and the "necessary and appropriate"
+    finding (s.24(3)(a)), each with reasons. Never changed: a new assessment supersedes it."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (CheckConstraint(_in("priority", PRIORITIES), name="priority"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    assessed_on: Mapped[date] = mapped_column(Date)
+    assessor: Mapped[str] = mapped_column(String(120))
+    organisation: Mapped[str] = mapped_column(String(120))
+    purposes: Mapped[str] = mapped_column(String(60))  # s.23 purpose codes, comma separated: "d,e,f"
+    priority: Mapped[str] = mapped_column(String(12))
+    priority_reason: Mapped[str | None] = mapped_column(Text)
+    necessary_and_appropriate: Mapped[bool] = mapped_column(Boolean)
+    reasons: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    works: Mapped[list[RecommendedWork]] = relationship(order_by="RecommendedWork.id")
+
+
+class RecommendedWork(Base):
+    __tablename__ = "recommended_works"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    work: Mapped[str] = mapped_column(String(40))  # a code of workflows/catalogue.toml
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class FeasibilityFinding(Base):
+    """The technical officer's "reasonable and practicable" finding (s.24(3)(b)), with reasons."""
+
+    __tablename__ = "feasibility_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    decided_on: Mapped[date] = mapped_column(Date)
+    reasonable_and_practicable: Mapped[bool] = mapped_column(Boolean)
+    reasons: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Determination(Base):
+    """A test of resources on a case: the household as given and the result with its workings.
+
+    Never changed. Once the grant is approved, a further determination needs a reason code."""
+
+    __tablename__ = "determinations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    determined_on: Mapped[date] = mapped_column(Date)
+    provisional: Mapped[bool] = mapped_column(Boolean)
+    rates_version: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(20))
+    contribution_pence: Mapped[int] = mapped_column(BigInteger)
+    household: Mapped[str] = mapped_column(Text)  # canonical JSON, as given
+    result: Mapped[str] = mapped_column(Text)  # canonical JSON of the determination and its trace
+    code: Mapped[str | None] = mapped_column(String(40))  # why a locked determination was redone
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+#: Tables whose rows are decisions: never updated or deleted (the database refuses both).
+APPEND_ONLY = ("events", "assessments", "recommended_works", "feasibility_findings", "determinations")
+
 # Typed handles on the tables, for the Core statements of the hot paths (advance, audit append).
 CASES = cast(Table, Case.__table__)
 PEOPLE = cast(Table, Person.__table__)
 EVENTS = cast(Table, Event.__table__)
 USERS = cast(Table, User.__table__)
+ASSESSMENTS = cast(Table, Assessment.__table__)
+RECOMMENDED_WORKS = cast(Table, RecommendedWork.__table__)
+FEASIBILITY_FINDINGS = cast(Table, FeasibilityFinding.__table__)
+DETERMINATIONS = cast(Table, Determination.__table__)

@@ -42,6 +42,7 @@ class CaseFacts:
     amounts: dict[str, int | None]
     assigned_to: int | None = None
     load_people: Callable[[], list[PersonFacts]] = field(default=lambda: [], repr=False)
+    load_records: Callable[[], dict[str, int]] = field(default=lambda: {}, repr=False)
 
     @property
     def on_hold(self) -> bool:
@@ -50,6 +51,11 @@ class CaseFacts:
     @cached_property
     def people(self) -> list[PersonFacts]:
         return self.load_people()
+
+    @cached_property
+    def records(self) -> dict[str, int]:
+        """How many assessments, feasibility findings and means-test determinations the case has."""
+        return self.load_records()
 
     @property
     def applicant(self) -> PersonFacts | None:

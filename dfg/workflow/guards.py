@@ -8,9 +8,10 @@ officer sees and into the explanations of ``dfg case actions``. Add a guard here
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from dfg.rules.clocks import default_clock_policy
 from dfg.rules.money import format_pounds
@@ -27,6 +28,7 @@ class TriggerInput:
     on: date | None = None  # the effective date of the recorded milestone (default: today)
     review_date: date | None = None
     amount_pence: int | None = None
+    details: Mapping[str, Any] | None = None  # structured data recorded with the step (an assessment)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,22 @@ def within_delegated_limit(ctx: GuardContext) -> str | None:
             f"{format_pounds(limit)}"
         )
     return None
+
+
+@guard
+def assessment_attached(ctx: GuardContext) -> str | None:
+    """The OT's assessment is recorded with the step (through 'dfg assess record', not a bare trigger)."""
+    if ctx.given.details and "assessment" in ctx.given.details:
+        return None
+    return "record the assessment itself with 'dfg assess record'"
+
+
+@guard
+def has_determination(ctx: GuardContext) -> str | None:
+    """A test of resources has been determined on the case."""
+    if ctx.case.records.get("determinations", 0):
+        return None
+    return "no test of resources is recorded: run 'dfg means-test run' first"
 
 
 def _review_window_end(ctx: GuardContext) -> date | None:

@@ -1,0 +1,559 @@
+"""The OT's assessment, the technical officer's feasibility finding, and the test of resources on a case.
+
+Each decision is recorded in its own append-only table, in the same transaction as the workflow step
+or event that goes with it, and with its reasons (R (B) v Calderdale: s.23 purpose, then "necessary and
+appropriate" (s.24(3)(a)), then "reasonable and practicable" (s.24(3)(b)), each explicit).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from dfg.errors import DfgError, InvalidInput, NotFound
+from dfg.rules.catalogue import catalogue
+from dfg.rules.dates import parse_date
+from dfg.rules.household import household_to_dict, parse_household
+from dfg.rules.means_test import (
+    Determination,
+    assess,
+    determination_from_dict,
+    determination_to_dict,
+    explain,
+)
+from dfg.rules.nhs_number import parse_nhs_number
+from dfg.rules.rates import rates_for
+from dfg.services.cases import (
+    Advanced,
+    advance,
+    available_actions,
+    normalise_reference,
+    record_change,
+    show_case,
+)
+from dfg.services.clock import local_day, utcnow
+from dfg.services.users import require_role
+from dfg.store.audit import canonical_json
+from dfg.store.database import Database
+from dfg.store.models import (
+    ASSESSMENTS,
+    CASES,
+    DETERMINATIONS,
+    FEASIBILITY_FINDINGS,
+    PEOPLE,
+    PRIORITIES,
+    RECOMMENDED_WORKS,
+    Case,
+)
+from dfg.workflow.actor import Actor
+from dfg.workflow.definition import current_definition
+from dfg.workflow.facts import CaseFacts
+from dfg.workflow.guards import TriggerInput
+
+# ---------------------------------------------------------------------- the OT's assessment
+
+
+@dataclass(frozen=True)
+class AssessmentInput:
+    """An assessment as the OT gives it (from the command line, a file, or a batch)."""
+
+    assessed_on: date
+    assessor: str
+    organisation: str
+    purposes: tuple[str, ...]
+    works: tuple[tuple[str, str | None], ...]  # (catalogue code, description)
+    priority: str
+    necessary_and_appropriate: bool
+    reasons: str
+    priority_reason: str | None = None
+    nhs_number: str | None = None
+
+
+_FIELDS = (
+    "assessed_on", "assessor", "organisation", "purposes", "works", "priority", "priority_reason",
+    "necessary_and_appropriate", "reasons", "nhs_number",
+)  # fmt: skip
+
+
+def _words(value: Any, name: str) -> list[str]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value]
+    raise InvalidInput(f"{name}: expected a list of codes")
+
+
+def _finding(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("yes", "true", "y", "1", "necessary", "practicable"):
+        return True
+    if text in ("no", "false", "n", "0", "not-necessary", "not-practicable"):
+        return False
+    raise InvalidInput(f"{name}: expected yes or no, got {value!r}")
+
+
+def parse_assessment(data: Mapping[str, Any], *, where: str = "") -> AssessmentInput:
+    """Check an assessment given as a mapping (a JSON object, a CSV row); errors name the field."""
+    at = f"{where}." if where else ""
+    unknown = sorted(set(data) - set(_FIELDS) - {"reference"})
+    if unknown:
+        raise InvalidInput(f"{at}{unknown[0]}: unknown field (known: {', '.join(_FIELDS)})")
+    for name in (
+        "assessed_on",
+        "assessor",
+        "organisation",
+        "purposes",
+        "works",
+        "necessary_and_appropriate",
+        "reasons",
+    ):
+        if data.get(name) in (None, "", []):
+            raise InvalidInput(f"{at}{name}: required")
+    items = catalogue()
+    purposes = tuple(
+        items.purpose(code, field=f"{at}purposes") for code in _words(data["purposes"], f"{at}purposes")
+    )
+    works: list[tuple[str, str | None]] = []
+    for entry in _words(data["works"], f"{at}works"):
+        code, _, description = entry.partition(":")
+        items.work(code.strip(), description.strip() or None, field=f"{at}works")
+        works.append((code.strip(), description.strip() or None))
+    priority = str(data.get("priority") or "non_urgent").replace("-", "_")
+    if priority not in PRIORITIES:
+        raise InvalidInput(f"{at}priority: '{priority}' is not one of: {', '.join(PRIORITIES)}")
+    if priority == "urgent" and not data.get("priority_reason"):
+        raise InvalidInput(f"{at}priority_reason: an urgent assessment needs a reason")
+    nhs = data.get("nhs_number")
+    return AssessmentInput(
+        assessed_on=parse_date(str(data["assessed_on"]), field=f"{at}assessed_on"),
+        assessor=str(data["assessor"]).strip(),
+        organisation=str(data["organisation"]).strip(),
+        purposes=purposes,
+        works=tuple(works),
+        priority=priority,
+        priority_reason=data.get("priority_reason") or None,
+        necessary_and_appropriate=_finding(
+            data["necessary_and_appropriate"], f"{at}necessary_and_appropriate"
+        ),
+        reasons=str(data["reasons"]).strip(),
+        nhs_number=parse_nhs_number(str(nhs), field=f"{at}nhs_number") if nhs else None,
+    )
+
+
+def _assessment_writer(assessment: AssessmentInput, actor: Actor, now: datetime) -> Any:
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        assessment_id = connection.execute(
+            insert(ASSESSMENTS).returning(ASSESSMENTS.c.id),
+            {
+                "case_id": case_id,
+                "assessed_on": assessment.assessed_on,
+                "assessor": assessment.assessor,
+                "organisation": assessment.organisation,
+                "purposes": ",".join(assessment.purposes),
+                "priority": assessment.priority,
+                "priority_reason": assessment.priority_reason,
+                "necessary_and_appropriate": assessment.necessary_and_appropriate,
+                "reasons": assessment.reasons,
+                "recorded_by": actor.username,
+                "recorded_at": now,
+            },
+        ).scalar_one()
+        connection.execute(
+            insert(RECOMMENDED_WORKS),
+            [
+                {"assessment_id": assessment_id, "work": code, "description": text}
+                for code, text in assessment.works
+            ],
+        )
+        if assessment.nhs_number:
+            connection.execute(
+                update(PEOPLE)
+                .where(PEOPLE.c.case_id == case_id, PEOPLE.c.is_disabled_occupant.is_(True))
+                .values(nhs_number=assessment.nhs_number)
+            )
+        return {
+            "assessment": {
+                "id": assessment_id,
+                "assessor": assessment.assessor,
+                "organisation": assessment.organisation,
+                "purposes": list(assessment.purposes),
+                "works": [code if not text else f"{code}: {text}" for code, text in assessment.works],
+                "priority": assessment.priority,
+                "necessary_and_appropriate": assessment.necessary_and_appropriate,
+                "nhs_number_recorded": bool(assessment.nhs_number),
+            }
+        }
+
+    return write
+
+
+def record_assessment(
+    db: Database, actor: Actor, reference: str, assessment: AssessmentInput, *, now: datetime | None = None
+) -> Advanced:
+    """Record the OT's assessment and move the case on: to the test of resources when the works are
+    necessary and appropriate, otherwise closed as not eligible. The case takes the OT's priority."""
+    now = now or utcnow()
+    if assessment.assessed_on > local_day(now):
+        raise InvalidInput(f"assessed_on: {assessment.assessed_on:%d/%m/%Y} is in the future")
+    eligible = assessment.necessary_and_appropriate
+    given = TriggerInput(
+        on=assessment.assessed_on,
+        reason=None if eligible else assessment.reasons,
+        code=None if eligible else "not_necessary_appropriate",
+        details={"assessment": True},
+    )
+    return advance(
+        db,
+        actor,
+        reference,
+        "record_assessment" if eligible else "assess_not_eligible",
+        given,
+        now=now,
+        write_details=_assessment_writer(assessment, actor, now),
+        also_change={"priority": assessment.priority, "priority_reason": assessment.priority_reason},
+    )
+
+
+@dataclass
+class ImportReport:
+    rows: int
+    imported: list[Advanced] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def read_batch(path: Path) -> list[dict[str, Any]]:
+    """Rows of a batch file: a JSON list of objects, or CSV with a header (lists separated by ';')."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidInput(f"{path.name}: cannot be read: {exc.strerror}") from None
+    if path.suffix.lower() == ".json":
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"{path.name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise InvalidInput(f"{path.name}: expected a list of objects")
+        return rows
+    return [dict(row) for row in csv.DictReader(io.StringIO(text))]
+
+
+def import_assessments(
+    db: Database,
+    actor: Actor,
+    rows: list[dict[str, Any]],
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] = lambda n: None,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Record a batch of assessments. Every row is checked first (fields, case, role, state); if any row
+    is wrong nothing is recorded and every problem is reported with its row number."""
+    report = ImportReport(rows=len(rows))
+    checked: list[tuple[str, AssessmentInput]] = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            reference = normalise_reference(str(row.get("reference") or ""))
+            assessment = parse_assessment(row, where=f"row {number}")
+            trigger = "record_assessment" if assessment.necessary_and_appropriate else "assess_not_eligible"
+            action = next(
+                (a for a in available_actions(db, actor, reference, now=now) if a.trigger == trigger), None
+            )
+            if action is None:
+                raise InvalidInput(f"{reference} is not awaiting an assessment")
+            blocking = [r for r in action.reasons if not r.startswith("assessment_attached")]
+            if blocking:
+                raise InvalidInput(f"{reference}: {blocking[0]}")
+            checked.append((reference, assessment))
+        except DfgError as error:
+            message = error.message if error.message.startswith("row ") else f"row {number}: {error.message}"
+            report.problems.append(message)
+    if report.problems or dry_run:
+        return report
+    for reference, assessment in checked:
+        report.imported.append(record_assessment(db, actor, reference, assessment, now=now))
+        progress(1)
+    return report
+
+
+# ---------------------------------------------------------------------- the technical officer's finding
+
+
+def record_feasibility(
+    db: Database,
+    actor: Actor,
+    reference: str,
+    *,
+    decided_on: date,
+    reasonable_and_practicable: bool,
+    reasons: str,
+    now: datetime | None = None,
+) -> None:
+    """Record whether the works are reasonable and practicable (s.24(3)(b)), with reasons. General
+    unsuitability of the home is not a lawful reason (R (McKeown) v Islington), so reasons are required."""
+    now = now or utcnow()
+    role = require_role(actor, "technical_officer")
+    if not reasons.strip():
+        raise InvalidInput("--reasons: required")
+    if decided_on > local_day(now):
+        raise InvalidInput(f"--date: {decided_on:%d/%m/%Y} is in the future")
+    definition = current_definition()
+
+    def check(case: CaseFacts) -> None:
+        if definition.states[case.state].terminal:
+            raise InvalidInput(f"{case.reference} is closed")
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        connection.execute(
+            insert(FEASIBILITY_FINDINGS),
+            {
+                "case_id": case_id,
+                "decided_on": decided_on,
+                "reasonable_and_practicable": reasonable_and_practicable,
+                "reasons": reasons,
+                "recorded_by": actor.username,
+                "recorded_at": now,
+            },
+        )
+        return {"decided_on": decided_on, "reasonable_and_practicable": reasonable_and_practicable}
+
+    record_change(
+        db, actor, reference, role=role, kind="feasibility_recorded", check=check, write_details=write,
+        reason=reasons, now=now,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------- the test of resources
+
+
+@dataclass(frozen=True)
+class DeterminationRecord:
+    id: int
+    reference: str
+    determined_on: date
+    provisional: bool
+    code: str | None
+    reason: str | None
+    recorded_by: str
+    recorded_at: datetime
+    determination: Determination
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "determined_on": self.determined_on.isoformat(),
+            "provisional": self.provisional,
+            "code": self.code,
+            "reason": self.reason,
+            "recorded_by": self.recorded_by,
+            "recorded_at": self.recorded_at.isoformat(),
+            **determination_to_dict(self.determination),
+        }
+
+    def explain(self) -> str:
+        status = "provisional (before approval)" if self.provisional else "as approved"
+        head = f"{self.reference}: determination {self.id} of {self.determined_on:%d/%m/%Y}, {status}"
+        redone = f"\nRedone after approval [{self.code}]: {self.reason}" if self.code else ""
+        return f"{head}{redone}\n{explain(self.determination)}"
+
+
+def run_means_test(
+    db: Database,
+    actor: Actor,
+    reference: str,
+    household: Mapping[str, Any],
+    *,
+    on: date | None = None,
+    code: str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> DeterminationRecord:
+    """Determine the test of resources for the case and store it with its household and workings.
+
+    Before approval the determination is provisional (rates in force on ``on``, default today). Once the
+    grant is approved the determinations are locked: a new one needs a reason ``code`` (from the
+    workflow's ``redetermination`` list) and a ``reason``, and is recorded beside the old, never over it.
+    """
+    now = now or utcnow()
+    role = require_role(actor, "grant_officer")
+    day = on or local_day(now)
+    if day > local_day(now):
+        raise InvalidInput(f"--on: {day:%d/%m/%Y} is in the future")
+    parsed = parse_household(household)
+    determination = assess(parsed, rates_for(day), on=day)
+    codes = current_definition().reason_codes["redetermination"]
+    definition = current_definition()
+
+    def check(case: CaseFacts) -> None:
+        if definition.states[case.state].terminal:
+            raise InvalidInput(f"{case.reference} is closed")
+        approved = case.milestones.get("approval_date") is not None
+        if approved and (code is None or not (reason and reason.strip())):
+            raise InvalidInput(
+                f"{case.reference} is approved: its determination is locked; a new one needs --code "
+                f"({'|'.join(codes)}) and --reason"
+            )
+        if code is not None and not approved:
+            raise InvalidInput("--code is only for a determination redone after approval")
+        if code is not None and code not in codes:
+            raise InvalidInput(f"unknown --code '{code}' (one of: {', '.join(codes)})")
+
+    created: dict[str, Any] = {}
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        approved = connection.scalar(select(Case.approval_date).where(Case.id == case_id)) is not None
+        created["id"] = connection.execute(
+            insert(DETERMINATIONS).returning(DETERMINATIONS.c.id),
+            {
+                "case_id": case_id,
+                "determined_on": day,
+                "provisional": not approved,
+                "rates_version": determination.rates_version,
+                "outcome": determination.outcome,
+                "contribution_pence": determination.contribution_pence,
+                "household": canonical_json(household_to_dict(parsed)),
+                "result": canonical_json(determination_to_dict(determination)),
+                "code": code,
+                "reason": reason,
+                "recorded_by": actor.username,
+                "recorded_at": now,
+            },
+        ).scalar_one()
+        created["provisional"] = not approved
+        return {
+            "determination": created["id"],
+            "outcome": determination.outcome,
+            "contribution_pence": determination.contribution_pence,
+            "rates_version": determination.rates_version,
+        }
+
+    recorded = record_change(
+        db, actor, reference, role=role, kind="means_test_determined", check=check, write_details=write,
+        reason=reason, code=code, now=now,
+    )  # fmt: skip
+    return DeterminationRecord(
+        created["id"],
+        recorded.reference,
+        day,
+        created["provisional"],
+        code,
+        reason,
+        actor.username,
+        now,
+        determination,
+    )
+
+
+def determinations(db: Database, actor: Actor, reference: str) -> list[DeterminationRecord]:
+    """The case's determinations, oldest first (the last is the one in force)."""
+    reference = normalise_reference(reference)
+    show_case(db, actor, reference)  # the district check, and NotFound
+    with db.read_connection() as connection:
+        rows = connection.execute(
+            select(DETERMINATIONS)
+            .join(CASES, CASES.c.id == DETERMINATIONS.c.case_id)
+            .where(CASES.c.reference == reference)
+            .order_by(DETERMINATIONS.c.id)
+        )
+        return [
+            DeterminationRecord(
+                r.id,
+                reference,
+                r.determined_on,
+                r.provisional,
+                r.code,
+                r.reason,
+                r.recorded_by,
+                r.recorded_at,
+                determination_from_dict(json.loads(r.result)),
+            )
+            for r in rows
+        ]
+
+
+def determination(
+    db: Database, actor: Actor, reference: str, number: int | None = None
+) -> DeterminationRecord:
+    """One determination of the case: the one in force, or the one with id ``number``."""
+    found = determinations(db, actor, reference)
+    if not found:
+        raise NotFound(f"{normalise_reference(reference)} has no test of resources: run 'dfg means-test run'")
+    if number is None:
+        return found[-1]
+    for record in found:
+        if record.id == number:
+            return record
+    raise NotFound(f"{normalise_reference(reference)} has no determination {number}")
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON file holding one object (a household, an assessment), as given."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path.name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path.name}: expected a JSON object")
+    return data
+
+
+def assessments_of(db: Database, actor: Actor, reference: str) -> list[dict[str, Any]]:
+    """The case's assessments and feasibility findings, oldest first, as plain data."""
+    reference = normalise_reference(reference)
+    show_case(db, actor, reference)
+    cases = CASES
+    with db.read_connection() as connection:
+        case_id = connection.scalar(select(cases.c.id).where(cases.c.reference == reference))
+        found: list[dict[str, Any]] = []
+        for row in connection.execute(
+            select(ASSESSMENTS).where(ASSESSMENTS.c.case_id == case_id).order_by(ASSESSMENTS.c.id)
+        ):
+            works = connection.execute(
+                select(RECOMMENDED_WORKS.c.work, RECOMMENDED_WORKS.c.description).where(
+                    RECOMMENDED_WORKS.c.assessment_id == row.id
+                )
+            )
+            found.append(
+                {
+                    "kind": "assessment",
+                    "date": row.assessed_on.isoformat(),
+                    "by": f"{row.assessor} ({row.organisation})",
+                    "purposes": row.purposes.split(","),
+                    "works": [w.work if not w.description else f"{w.work}: {w.description}" for w in works],
+                    "priority": row.priority,
+                    "finding": "necessary and appropriate"
+                    if row.necessary_and_appropriate
+                    else "not necessary and appropriate",
+                    "reasons": row.reasons,
+                }
+            )
+        for row in connection.execute(
+            select(FEASIBILITY_FINDINGS)
+            .where(FEASIBILITY_FINDINGS.c.case_id == case_id)
+            .order_by(FEASIBILITY_FINDINGS.c.id)
+        ):
+            found.append(
+                {
+                    "kind": "feasibility",
+                    "date": row.decided_on.isoformat(),
+                    "by": row.recorded_by,
+                    "finding": "reasonable and practicable"
+                    if row.reasonable_and_practicable
+                    else "not reasonable and practicable",
+                    "reasons": row.reasons,
+                }
+            )
+        return found
