@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,22 @@ def test_committed_diagram_is_current() -> None:
     assert f"```mermaid\n{mermaid(current_definition())}```" in committed, (
         "run: dfg workflow diagram --output docs/workflow.md"
     )
+
+
+def test_lint_finds_an_unknown_letter(tmp_path: Path) -> None:
+    old = 'letters = ["acknowledgement"]'
+    assert SOURCE.count(old) == 1
+    problems = _lint_text(tmp_path, SOURCE.replace(old, 'letters = ["acknowledgment"]'))
+    assert "trigger 'accept_referral': letter 'acknowledgment' is not a letter kind" in problems
+
+
+def test_lint_fails_when_a_template_does_not_show_a_required_field(tmp_path: Path) -> None:
+    templates = tmp_path / "letter_templates"
+    shutil.copytree(ROOT / "letter_templates", templates)
+    page = templates / "approval_notice.html"
+    page.write_text(page.read_text().replace("{{ deferred_payment_date|longdate }}", ""))
+    problems = lint(current_definition(), templates_dir=templates)
+    assert any(
+        p.startswith("letter template: approval_notice: ") and "deferred_payment_date" in p for p in problems
+    ), problems
+    assert lint(current_definition()) == []

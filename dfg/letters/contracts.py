@@ -436,7 +436,10 @@ class _Found:
 
 Scope = Mapping[str, str]
 
+_ITEM_FILTERS = frozenset({"list", "sort", "reverse", "selectattr", "rejectattr", "unique", "default"})
+
 _TAGS = re.compile(r"<[^>]*>")
+_HEAD_TAGS = re.compile(r"</?head\b", re.IGNORECASE)
 
 
 class _TemplateReader:
@@ -448,6 +451,7 @@ class _TemplateReader:
         self.macros: dict[str, nodes.Macro] = {}
         self.texts: list[str] = []
         self._active_macros: set[str] = set()  # guards against recursive macros
+        self.in_head = False
 
     def read(self, name: str) -> _Found:
         self._read_template(name, {}, overridden=frozenset())
@@ -479,8 +483,12 @@ class _TemplateReader:
         if isinstance(node, nodes.Output):
             for child in node.nodes:
                 if isinstance(child, nodes.TemplateData):
-                    self.texts.append(_normalise(_TAGS.sub(" ", child.data)))
-                else:
+                    # What is in <head> (title, metadata) is not shown on the page.
+                    for tag in _HEAD_TAGS.findall(child.data):
+                        self.in_head = not tag.startswith("</")
+                    if not self.in_head:
+                        self.texts.append(_normalise(_TAGS.sub(" ", child.data)))
+                elif not self.in_head:
                     self._printed(child, scope, overridden)
         elif isinstance(node, nodes.For):
             inner = dict(scope)
@@ -502,9 +510,9 @@ class _TemplateReader:
                     scope[target] = path
         elif isinstance(node, nodes.With):
             inner = dict(scope)
-            for target, value in zip(node.targets, node.values, strict=True):
+            for target_node, value in zip(node.targets, node.values, strict=True):
                 path = self._path(value, scope)
-                for name in _names(target):
+                for name in _names(target_node):
                     if path is not None:
                         inner[name] = path
             self._statements(node.body, inner, overridden)
@@ -524,8 +532,8 @@ class _TemplateReader:
         elif isinstance(node, nodes.Macro | nodes.Extends):
             pass  # macros are read where they are called; extends after the child's own body
         else:
-            for child in node.iter_child_nodes():
-                self._statement(child, scope, overridden)
+            for inner_node in node.iter_child_nodes():
+                self._statement(inner_node, scope, overridden)
 
     def _path(self, expr: nodes.Node, scope: Scope) -> str | None:
         """The context path an expression stands for: ``item.amount`` in a loop over works → ``works[].amount``."""
@@ -539,8 +547,8 @@ class _TemplateReader:
             if base is None:
                 return None
             return f"{base}[]" if isinstance(expr.arg.value, int) else f"{base}.{expr.arg.value}"
-        if isinstance(expr, nodes.Filter) and expr.node is not None:
-            # sort, list, reverse, selectattr... keep the items: a loop over them is a loop over the field.
+        if isinstance(expr, nodes.Filter) and expr.name in _ITEM_FILTERS and expr.node is not None:
+            # These keep the items: a loop over ``works|sort(...)`` is a loop over the works.
             return self._path(expr.node, scope)
         return None
 
@@ -569,7 +577,7 @@ class _TemplateReader:
         ):
             self._call_macro(self.macros[expr.node.name], expr, scope, overridden)
             return
-        for child in _expression_children(expr):
+        for child in expr.iter_child_nodes():
             self._printed(child, scope, overridden)
 
     def _call_macro(
@@ -599,7 +607,3 @@ def _names(target: nodes.Node) -> Iterator[str]:
     elif isinstance(target, nodes.Tuple):
         for item in target.items:
             yield from _names(item)
-
-
-def _expression_children(expr: nodes.Node) -> Iterator[nodes.Node]:
-    yield from expr.iter_child_nodes()

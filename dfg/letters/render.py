@@ -28,7 +28,7 @@ from hashlib import sha256
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import jinja2
@@ -136,7 +136,7 @@ def _load_window(templates_dir: Path) -> EnvelopeWindow:
     name = data.get("envelope")
     envelopes = data.get("envelopes", {})
     table = envelopes.get(name) if isinstance(envelopes, dict) and isinstance(name, str) else None
-    if not isinstance(table, dict):
+    if not isinstance(name, str) or not isinstance(table, dict):
         raise ConfigurationError(f"{path}: envelope = {name!r} names no [envelopes.<name>] table")
     sizes: dict[str, float] = {}
     for key in ("left", "top", "width", "height"):
@@ -171,7 +171,7 @@ def resolve_template_url(url: str, root: Path) -> Path:
     parts = urlsplit(url)
     if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
         raise UnsafeURL(f"letters may only use files from their templates folder, not {url!r}")
-    path = Path(url2pathname(unquote(parts.path))).resolve()
+    path = Path(url2pathname(parts.path)).resolve()  # url2pathname decodes %-escapes once
     if not path.is_relative_to(root.resolve()) or not path.is_file():
         raise UnsafeURL(f"{url!r} is not a file in the templates folder {root}")
     return path
@@ -181,8 +181,8 @@ def resolve_template_url(url: str, root: Path) -> Path:
 def make_url_fetcher(root: Path) -> Any:
     """A WeasyPrint URL fetcher that serves only files under ``root`` (see :func:`resolve_template_url`).
 
-    Calling it with any other URL raises :class:`UnsafeURL`. During a render it is built with
-    ``fail_on_errors``, so a refused resource stops the render rather than printing a letter without it.
+    Calling it with any other URL raises :class:`UnsafeURL`. It is built with ``fail_on_errors``, so during
+    a render a refused or missing resource stops the render rather than printing a letter without it.
     """
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -297,8 +297,8 @@ def render_pdf(
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
-    state = _weasy_state(root)
     try:
+        state = _weasy_state(root)  # parsing the stylesheet fetches the fonts
         document = weasyprint.HTML(string=html, base_url=state.base_url, url_fetcher=state.fetcher).render(
             font_config=state.font_config, stylesheets=state.stylesheets, pdf_variant="pdf/ua-1"
         )
@@ -364,8 +364,9 @@ def render_many(
 
     Uses a pool of ``workers`` processes (default: every core). With one worker, or one job, it renders
     in this process. Workers start with "spawn", not "fork": a forked child would inherit this process's
-    fontconfig and Pango state, which is not safe to share. Each worker pays WeasyPrint's import and
-    font set-up once, so a pool pays off from a few dozen letters.
+    fontconfig and Pango state, which is not safe to share. So, as with any spawned pool, a script that
+    calls this must keep its top level under ``if __name__ == "__main__":``. Each worker pays WeasyPrint's
+    import and font set-up once (about a second), so a pool pays off from a few dozen letters.
     """
     jobs = list(jobs)
     count = workers or os.cpu_count() or 1

@@ -8,22 +8,34 @@ and fail months later on one case), so every definition is linted at load in tes
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 
 from dfg.store.models import CASE_STATES, ROLES
 from dfg.workflow.definition import ALL_CLOCKS, AMOUNTS, MILESTONES, PREVIOUS, STAY, Definition
 from dfg.workflow.guards import GUARDS
 
 
-def _letter_kinds() -> frozenset[str] | None:
-    """The letter kinds that have templates, or None while the letters package is not installed."""
-    try:
-        from dfg.letters.contracts import LETTER_KINDS
-    except ImportError:
-        return None
-    return frozenset(LETTER_KINDS)
+def _letter_problems(definition: Definition, templates_dir: Path | None) -> list[str]:
+    """Letters the triggers name that have no contract, or whose template does not show what the
+    letter's contract requires (e.g. an approval notice without the grant's workings)."""
+    from dfg.letters.contracts import LETTER_KINDS, check_template
+
+    problems: list[str] = []
+    used: dict[str, None] = {}
+    for trigger in definition.triggers.values():
+        for kind in trigger.letters:
+            if kind not in LETTER_KINDS:
+                problems.append(f"trigger '{trigger.name}': letter '{kind}' is not a letter kind")
+            else:
+                used[kind] = None
+    for kind in used:
+        problems.extend(
+            f"letter template: {problem}" for problem in check_template(kind, templates_dir=templates_dir)
+        )
+    return problems
 
 
-def lint(definition: Definition) -> list[str]:
+def lint(definition: Definition, *, templates_dir: Path | None = None) -> list[str]:
     """Every problem with ``definition``, one sentence each; empty when it is sound."""
     problems: list[str] = []
     states = definition.states
@@ -37,7 +49,6 @@ def lint(definition: Definition) -> list[str]:
             problems.append(f"state '{state.name}' is not allowed by the database (add it in a migration)")
         if state.owner is not None and state.owner not in definition.roles:
             problems.append(f"state '{state.name}': owner '{state.owner}' is not a role")
-    letters = _letter_kinds()
     starts = {c for t in definition.triggers.values() for c in t.clocks_start}
     for trigger in definition.triggers.values():
         at = f"trigger '{trigger.name}'"
@@ -69,13 +80,10 @@ def lint(definition: Definition) -> list[str]:
             problems.append(f"{at}: records '{trigger.records}', which is not a milestone of a case")
         if trigger.amount and trigger.amount not in AMOUNTS:
             problems.append(f"{at}: amount '{trigger.amount}' is not a money field of a case")
-        if letters is not None:
-            problems.extend(
-                f"{at}: letter '{k}' has no template" for k in trigger.letters if k not in letters
-            )
     holds = {t.hold for t in definition.triggers.values() if t.hold}
     if holds and holds != {"start", "end"}:
         problems.append("a trigger starts holds but none ends them (or the reverse)")
+    problems.extend(_letter_problems(definition, templates_dir))
     problems.extend(_reachability(definition))
     return problems
 

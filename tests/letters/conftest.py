@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
+from letter_pdfs import Run, flat_text, text_runs
 from letter_samples import CREATED_AT, large_print, sample_contexts
 
 from dfg.letters.context import LetterContext
@@ -39,6 +40,18 @@ def pdfs(contexts: dict[str, LetterContext]) -> dict[str, bytes]:
         kind: render_pdf(kind, contexts[kind], letter_id=f"letter-{kind}", created_at=CREATED_AT)
         for kind in LETTER_KINDS
     }
+
+
+@pytest.fixture(scope="session")
+def texts(pdfs: dict[str, bytes]) -> dict[str, str]:
+    """Every sample letter's text, whitespace collapsed (pypdf is slow: read each once)."""
+    return {kind: flat_text(pdf) for kind, pdf in pdfs.items()}
+
+
+@pytest.fixture(scope="session")
+def runs(pdfs: dict[str, bytes]) -> dict[str, list[Run]]:
+    """Every sample letter's text runs with their positions and sizes."""
+    return {kind: list(text_runs(pdf)) for kind, pdf in pdfs.items()}
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from pypdf import PdfReader
 
@@ -42,23 +43,25 @@ def text_runs(pdf: bytes) -> Iterator[Run]:
     """Every text run of every page, via pypdf's ``visitor_text``, in page coordinates."""
     for number, page in enumerate(reader(pdf).pages, start=1):
         runs: list[Run] = []
-
-        def visit(text: str, cm: list[float], tm: list[float], _font: object, size: float) -> None:
-            if not text.strip():
-                return
-            # The run's origin is the text matrix's translation mapped through the current matrix.
-            x = cm[0] * tm[4] + cm[2] * tm[5] + cm[4]
-            y = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]
-            a, b, c, d = (
-                tm[0] * cm[0] + tm[1] * cm[2],
-                tm[0] * cm[1] + tm[1] * cm[3],
-                tm[2] * cm[0] + tm[3] * cm[2],
-                tm[2] * cm[1] + tm[3] * cm[3],
-            )
-            runs.append(Run(number, text.strip(), x, y, size * math.sqrt(abs(a * d - b * c))))
-
-        page.extract_text(visitor_text=visit)
+        page.extract_text(visitor_text=partial(_visit, runs, number))
         yield from runs
+
+
+def _visit(runs: list[Run], page: int, text: str, cm: list[float], tm: list[float], _font: object,
+           size: float) -> None:  # fmt: skip
+    if not text.strip():
+        return
+    # The run's origin is the text matrix's translation mapped through the current matrix.
+    x = cm[0] * tm[4] + cm[2] * tm[5] + cm[4]
+    y = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]
+    # Its size is the font size scaled by both matrices (WeasyPrint draws in CSS px, scaled by 0.75).
+    a, b, c, d = (
+        tm[0] * cm[0] + tm[1] * cm[2],
+        tm[0] * cm[1] + tm[1] * cm[3],
+        tm[2] * cm[0] + tm[3] * cm[2],
+        tm[2] * cm[1] + tm[3] * cm[3],
+    )
+    runs.append(Run(page, text.strip(), x, y, size * math.sqrt(abs(a * d - b * c))))
 
 
 # Integer fields that are counts, not pence.

@@ -123,7 +123,9 @@ def sample_contexts() -> dict[str, c.LetterContext]:
             outcome_summary="We assessed your income and savings. You need to pay part of the cost.",
             contribution=123461,
             workings=(
-                c.WorkingLine(label="Your weekly income", amount=25095, basis="State Pension and a works pension"),
+                c.WorkingLine(
+                    label="Your weekly income", amount=25095, basis="State Pension and a works pension"
+                ),
                 c.WorkingLine(
                     label="Tariff income from savings",
                     amount=1000,
@@ -141,7 +143,9 @@ def sample_contexts() -> dict[str, c.LetterContext]:
                     basis="5% of the first £47.95, plus 10% of the next £7.90 (£3.1875)",
                 ),
                 c.WorkingLine(label="Loan factor for an owner", figure="387.33", basis="10-year loan"),
-                c.WorkingLine(label="Your contribution", amount=123461, basis="£3.1875 × 387.33, to the nearest penny"),
+                c.WorkingLine(
+                    label="Your contribution", amount=123461, basis="£3.1875 × 387.33, to the nearest penny"
+                ),
             ),
             rates_version="the England rates from 2 October 2008",
             assessment_date=date(2027, 3, 2),
@@ -229,7 +233,10 @@ def sample_contexts() -> dict[str, c.LetterContext]:
                         how_calculated="Our technical officer's valuation, agreed with Brightwell Builders Ltd",
                     ),
                 ),
-                charges=(replace(CHARGES[0], amount=168240, how_calculated="12% of £14,020.00"), *CHARGES[1:]),
+                charges=(
+                    replace(CHARGES[0], amount=168240, how_calculated="12% of £14,020.00"),
+                    *CHARGES[1:],
+                ),
                 grant=1495379,
                 grant_basis="Total cost £16,188.40 less your contribution £1,234.61. "
                 "This is below the £30,000 maximum grant.",

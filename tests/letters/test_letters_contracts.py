@@ -107,15 +107,19 @@ def test_a_field_dropped_from_the_base_layout_is_reported_for_every_kind(templat
 
 
 def test_a_block_overridden_by_the_child_does_not_count(templates: Path) -> None:
-    # base.html's "references" block is replaced by the works order's own, so a field printed only in
-    # base.html's version of the block is never shown.
-    edit(templates / "base.html", "{% block references %}{% endblock %}", "{% block references %}{{ case_reference }}{% endblock %}")
-    edit(templates / "base.html", '<dt>Our reference:</dt> <dd>{{ case_reference }}</dd>', "")
+    # base.html's "references" block is replaced by the variation order's own, so a field printed only
+    # in base.html's version of the block is never shown.
+    edit(
+        templates / "base.html",
+        "{% block references %}{% endblock %}",
+        "{% block references %}{{ case_reference }}{% endblock %}",
+    )
+    edit(templates / "base.html", "<dt>Our reference:</dt> <dd>{{ case_reference }}</dd>", "")
     edit(templates / "base.html", "Our reference {{ case_reference }}</footer>", "</footer>")
     edit(templates / "base.html", "Please quote our reference {{ case_reference }}.", "")
-    assert "works_order: template does not show required field 'case_reference'" in check_template(
-        "works_order", templates_dir=templates
-    )
+    assert check_template("variation_order", templates_dir=templates) == [
+        "variation_order: template does not show required field 'case_reference'"
+    ]
     assert check_template("hold_notice", templates_dir=templates) == []
 
 
@@ -128,7 +132,9 @@ def test_a_missing_phrase_is_reported(templates: Path) -> None:
 
 def test_a_missing_template_and_a_syntax_error_are_reported(templates: Path) -> None:
     (templates / "hold_notice.html").unlink()
-    assert check_template("hold_notice", templates_dir=templates) == ["hold_notice: template hold_notice.html not found"]
+    assert check_template("hold_notice", templates_dir=templates) == [
+        "hold_notice: template hold_notice.html not found"
+    ]
     (templates / "closure_notice.html").write_text("{% extends 'base.html' %}{% block body %}{{ reason }")
     (problem,) = check_template("closure_notice", templates_dir=templates)
     assert problem.startswith("closure_notice: syntax error in closure_notice.html line 1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,7 +49,9 @@ def test_hostile_text_prints_literally_and_fetches_nothing_outside(
 ) -> None:
     # A templates folder of its own gets a fresh font set-up, so the fonts' fetches are recorded too.
     root = _copy_templates(tmp_path).resolve()
-    pdf = render.render_pdf("approval_notice", hostile, letter_id="hostile", created_at=CREATED_AT, templates_dir=root)
+    pdf = render.render_pdf(
+        "approval_notice", hostile, letter_id="hostile", created_at=CREATED_AT, templates_dir=root
+    )
     text = flat_text(pdf)
     assert f"Dear {HOSTILE_NAME}," in text
     unspaced = "".join(text.split())  # a long line wraps in the envelope window
@@ -119,15 +122,35 @@ def test_a_template_asking_for_an_outside_resource_fails_the_render(
     root = _copy_templates(tmp_path)
     base = root / "base.html"
     base.write_text(base.read_text().replace("<body>", '<body><img src="http://127.0.0.1:9/x.png" alt="x">'))
-    with pytest.raises(ConfigurationError, match="127.0.0.1"):
+    with pytest.raises(ConfigurationError, match=r"127\.0\.0\.1"):
         render.render_pdf(
-            "closure_notice", contexts["closure_notice"], letter_id="x", created_at=CREATED_AT, templates_dir=root
+            "closure_notice",
+            contexts["closure_notice"],
+            letter_id="x",
+            created_at=CREATED_AT,
+            templates_dir=root,
         )
 
 
 def _copy_templates(tmp_path: Path) -> Path:
-    import shutil
-
     root = tmp_path / "letter_templates"
     shutil.copytree(letter_templates_dir(), root)
     return root
+
+
+def test_a_stylesheet_asking_for_an_outside_font_fails_the_render(
+    tmp_path: Path, contexts: dict[str, LetterContext]
+) -> None:
+    root = _copy_templates(tmp_path)
+    css = root / "letter.css"
+    css.write_text(
+        css.read_text().replace('url("fonts/AtkinsonHyperlegible-Bold.ttf")', 'url("file:///etc/passwd")')
+    )
+    with pytest.raises(ConfigurationError, match="file:///etc/passwd"):
+        render.render_pdf(
+            "closure_notice",
+            contexts["closure_notice"],
+            letter_id="x",
+            created_at=CREATED_AT,
+            templates_dir=root,
+        )

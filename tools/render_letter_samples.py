@@ -1,0 +1,60 @@
+"""Render the sample case's letters to docs/samples/letters/<kind>.png (first page, 80 dpi).
+
+Run from the repository root after changing a template, the stylesheet or the branding:
+
+    .venv/bin/python tools/render_letter_samples.py
+
+Needs ``pdftoppm`` (Debian package poppler-utils). The data is the test suite's sample case
+(tests/letters/letter_samples.py), so the pictures show what the tests check.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "samples" / "letters"
+MAX_BYTES = 150_000
+
+
+def main() -> int:
+    """Render every letter kind's first page to a PNG; report each file and its size."""
+    if shutil.which("pdftoppm") is None:
+        print("pdftoppm not found: apt-get install poppler-utils", file=sys.stderr)
+        return 1
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "letters")]
+    from letter_samples import CREATED_AT, sample_contexts
+
+    from dfg.letters.contracts import LETTER_KINDS
+    from dfg.letters.render import render_pdf
+
+    contexts = sample_contexts()
+    OUT.mkdir(parents=True, exist_ok=True)
+    too_big = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in LETTER_KINDS:
+            pdf = Path(tmp) / f"{kind}.pdf"
+            pdf.write_bytes(
+                render_pdf(kind, contexts[kind], letter_id=f"sample-{kind}", created_at=CREATED_AT)
+            )
+            # -singlefile writes <prefix>.png for page 1 only.
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "80", "-singlefile", str(pdf), str(OUT / kind)],
+                check=True,
+            )
+            size = (OUT / f"{kind}.png").stat().st_size
+            print(f"{OUT.relative_to(ROOT) / kind}.png  {size // 1000} KB")
+            if size > MAX_BYTES:
+                too_big.append(kind)
+    if too_big:
+        print(f"larger than {MAX_BYTES // 1000} KB: {', '.join(too_big)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
