@@ -121,12 +121,15 @@ class Database:
         """The migration the database is at, ``None`` if it has no DFG schema at all."""
         try:
             with self.read_engine.connect() as connection:
+                try:  # the common case first: one query, no catalogue inspection
+                    with connection.begin():
+                        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                except DatabaseError:
+                    pass
                 names = inspect(connection).get_table_names()
-                if "alembic_version" not in names:
-                    if names:
-                        raise DatabaseProblem(f"{self.display_name} is not a DFG database")
-                    return None
-                return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                if names:
+                    raise DatabaseProblem(f"{self.display_name} is not a DFG database")
+                return None
         except DatabaseError as exc:
             if "file is not a database" in str(exc.orig):
                 raise DatabaseProblem(f"{self.display_name} is not a DFG database") from None

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from dfg.rules.clocks import default_clock_policy
 from dfg.rules.money import format_pounds
 from dfg.workflow.actor import Actor
 from dfg.workflow.facts import CaseFacts
@@ -121,6 +120,8 @@ def _review_window_end(ctx: GuardContext) -> date | None:
     refused = ctx.case.milestones.get("refusal_date")
     if refused is None:
         return None
+    from dfg.rules.clocks import default_clock_policy  # the clock rules cost ~50 ms to import: only when asked
+
     return default_clock_policy().period("review_window", refused).after(refused)
 
 
