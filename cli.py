@@ -954,6 +954,88 @@ def means_test_quick(household_file: Path, rates_file: Path | None, on: str | No
         click.echo(explain(determination))
 
 
+# ---------------------------------------------------------------------------------------------- grant
+
+
+@main.group()
+def grant() -> None:
+    """The grant: calculated from the works, the charges and the test of resources, then approved."""
+
+
+@grant.command("calculate")
+@click.argument("reference")
+@click.option(
+    "--works",
+    required=True,
+    help="The cost of the eligible works in pounds (the lowest acceptable estimate).",
+)
+@click.option("--charge", "charges", multiple=True,
+              help="A preliminary or ancillary charge: agency_fee (calculated from policy) or survey=450 (repeat).")  # fmt: skip
+@click.option("--funding-line", "funding_lines", multiple=True,
+              help="A discretionary funding line of the district's policy to apply, e.g. top_up (repeat).")  # fmt: skip
+@click.option(
+    "--reason", "reasons", multiple=True, help="A reason a funding line asks for, e.g. hospital_discharge."
+)
+@click.option(
+    "--on", "on", help="The intended approval date: the maximum grant in force then (default: today)."
+)
+@json_option
+@pass_context
+def grant_calculate(
+    context: Context, reference: str, works: str, charges: tuple[str, ...], funding_lines: tuple[str, ...],
+    reasons: tuple[str, ...], on: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Calculate the grant for a case and store it with the workings (role: grant officer).
+
+    \b
+    Example:
+      dfg grant calculate CAN-2026-0001 --works 6200 --charge agency_fee --charge survey=350
+    """
+    from dfg.services.grant import calculate_case_grant, parse_charge
+
+    record = calculate_case_grant(
+        context.database(), context.actor(), reference, works_pence=parse_pounds(works, field="--works"),
+        charges=[parse_charge(c) for c in charges], funding_lines=funding_lines, reasons=reasons,
+        on=optional_date(on, "--on"),
+    )  # fmt: skip
+    if as_json:
+        emit_json(record.as_dict())
+    else:
+        click.echo(f"{record.reference}: grant calculation {record.id}")
+        click.echo(record.explanation)
+
+
+@grant.command("show")
+@click.argument("reference")
+@click.option("--id", "number", type=int, help="A calculation's number (default: the latest).")
+@json_option
+@pass_context
+def grant_show(context: Context, reference: str, number: int | None, as_json: bool) -> None:
+    """Show a case's grant calculation with the workings of every figure."""
+    from dfg.services.grant import grant_calculation
+
+    record = grant_calculation(context.database(), context.actor(), reference, number)
+    if as_json:
+        emit_json(record.as_dict())
+    else:
+        click.echo(f"{record.reference}: grant calculation {record.id} of {record.calculated_on:%d/%m/%Y}")
+        click.echo(record.explanation)
+
+
+@grant.command("approve")
+@click.argument("reference")
+@click.option("--date", "on", help="The date of the approval (default: today).")
+@json_option
+@pass_context
+def grant_approve(context: Context, reference: str, on: str | None, as_json: bool) -> None:
+    """Approve the case's grant exactly as last calculated (role: approver, within the delegated limit)."""
+    from dfg.services.grant import approve_grant
+
+    _report_advance(
+        approve_grant(context.database(), context.actor(), reference, on=optional_date(on, "--date")), as_json
+    )
+
+
 # ---------------------------------------------------------------------------------------------- reports
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
 from dfg.services.cases import NewCase, NewPerson, advance, open_case
+from dfg.services.grant import approve_grant, calculate_case_grant
 from dfg.services.users import add_district, add_user, resolve_actor
 from dfg.store.database import Database
 from dfg.store.migrate import upgrade
@@ -214,4 +215,18 @@ def take_step(
         ).to_state
     if trigger == "complete_test_of_resources":
         run_means_test(db, cast[who], reference, HOUSEHOLD, on=given.on)
+    if trigger == "approve":
+        return approve(db, cast, reference, given.amount_pence or 0, on=given.on, by=who)
     return advance(db, cast[who], reference, trigger, given).to_state
+
+
+HOUSEHOLD_CONTRIBUTION = 10_199_45  # what HOUSEHOLD contributes (the hand-checked example)
+
+
+def approve(db: Database, cast: dict[str, Actor], reference: str, grant_pence: int, *, on: date | None = None,
+            by: str = "approver") -> str:  # fmt: skip
+    """Calculate works that give exactly ``grant_pence`` after HOUSEHOLD's contribution, and approve them."""
+    calculate_case_grant(
+        db, cast["officer"], reference, works_pence=grant_pence + HOUSEHOLD_CONTRIBUTION, on=on
+    )
+    return approve_grant(db, cast[by], reference, on=on).to_state

@@ -30,7 +30,7 @@ from dfg.store.database import Database
 from dfg.store.models import Assessment, Event, Person, RecommendedWork
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
-from tests.conftest import HOUSEHOLD, sample_assessment, take_step
+from tests.conftest import HOUSEHOLD, approve, sample_assessment, take_step
 
 ROW = {
     "assessed_on": "2026-02-10",
@@ -210,7 +210,7 @@ def test_means_test_is_provisional_then_locked(
     for trigger, who in [("complete_test_of_resources", "officer"), ("receive_application", "officer"),
                          ("validate_application", "officer")]:  # fmt: skip
         advance(db, cast[who], reference, trigger)
-    advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=5_000_00))
+    approve(db, cast, reference, 5_000_00)
     with pytest.raises(InvalidInput, match="is approved: its determination is locked"):
         run_means_test(db, cast["officer"], reference, HOUSEHOLD)
     with pytest.raises(InvalidInput, match="unknown --code 'oops'"):

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from cli import main
-from dfg.store.database import Database
+from dfg.store.database import SCHEMA_HEAD, Database
 from dfg.store.models import Case, Event, User
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
@@ -180,11 +180,11 @@ def test_database_problems(tmp_path: Path) -> None:
 def test_db_upgrade_creates_and_reports(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     first = CliRunner().invoke(main, ["--db", str(path), "db", "upgrade"])
-    assert (first.exit_code, first.stderr) == (0, "schema none -> 0002\n")
+    assert (first.exit_code, first.stderr) == (0, f"schema none -> {SCHEMA_HEAD}\n")
     again = CliRunner().invoke(main, ["--db", str(path), "db", "upgrade"])
-    assert again.stderr == "already up to date (schema 0002)\n"
+    assert again.stderr == f"already up to date (schema {SCHEMA_HEAD})\n"
     status = json.loads(CliRunner().invoke(main, ["--db", str(path), "db", "status", "--json"]).stdout)
-    assert status["schema"] == status["expected"] == "0002"
+    assert status["schema"] == status["expected"] == SCHEMA_HEAD
 
 
 def test_first_user_must_be_an_admin(tmp_path: Path) -> None:

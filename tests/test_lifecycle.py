@@ -11,12 +11,14 @@ import pytest
 from dfg.errors import GuardFailed, InvalidInput, InvalidTransition
 from dfg.services.audit import verify_audit
 from dfg.services.cases import advance, available_actions, history, show_case
+from dfg.services.grant import approve_grant, calculate_case_grant
+from dfg.services.users import add_user, resolve_actor
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import current_definition
 from dfg.workflow.engine import machine_for
 from dfg.workflow.guards import TriggerInput
-from tests.conftest import take_step
+from tests.conftest import HOUSEHOLD_CONTRIBUTION, approve, take_step
 
 MAIN_PATH = [
     ("accept_referral", "officer", TriggerInput(on=date(2026, 1, 7)), "awaiting_assessment"),
@@ -53,10 +55,14 @@ def test_main_path_from_referral_to_closed(
     assert view.milestones["certified_date"] == date(2026, 7, 2)
     assert view.milestones["closed_date"] == date(2026, 7, 20)
     assert view.approved_grant_pence == 8_450_00
-    assert view.version == 1 + 1 + len(MAIN_PATH) + 1  # insert, opening, one per trigger, the means test
+    assert view.version == 1 + 1 + len(MAIN_PATH) + 2  # insert, opening, each trigger, means test, grant
     entries = history(db, cast["officer"], reference)
     assert [e.trigger for e in entries if e.kind == "transition"] == [t for t, *_ in MAIN_PATH]
-    assert [e.kind for e in entries if e.kind != "transition"] == ["case_opened", "means_test_determined"]
+    assert [e.kind for e in entries if e.kind != "transition"] == [
+        "case_opened",
+        "means_test_determined",
+        "grant_calculated",
+    ]
     assert [(e.actor, e.role) for e in entries[1:3]] == [("officer", "grant_officer"), ("ot", "ot")]
     assert {e.workflow_version for e in entries if e.kind == "transition"} == {"dfg@1"}
     assert verify_audit(db, cast["manager"], reference).problems == ()
@@ -159,8 +165,8 @@ def test_refusal_review_and_overturn(
         "overturn_refusal",
         TriggerInput(reason="Survey shows a curved lift fits"),
     )
-    approved = advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=12_000_00))
-    assert approved.to_state == "approved"
+    assert approve(db, cast, reference, 12_000_00) == "approved"
+    assert show_case(db, cast["officer"], reference).approved_grant_pence == 12_000_00
 
 
 def test_review_window_closes(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
@@ -188,17 +194,22 @@ def test_guards_name_themselves(
 
 
 def test_delegated_limit(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+    add_user(
+        db, "admin", username="junior", full_name="Junior", roles=["approver"], approval_limit_pence=20_000_00
+    )
     reference = open_sample()
     for trigger, who, given, _ in MAIN_PATH[:6]:
         take_step(db, cast, reference, trigger, who, given)
+    calculate_case_grant(db, cast["officer"], reference, works_pence=20_000_01 + HOUSEHOLD_CONTRIBUTION)
+    junior = resolve_actor(db, "junior")
     with pytest.raises(
-        GuardFailed, match=re.escape("£30,000.01 is above approver's delegated limit of £30,000.00")
+        GuardFailed, match=re.escape("£20,000.01 is above junior's delegated limit of £20,000.00")
     ):
-        advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=30_000_01))
-    assert (
-        advance(db, cast["approver"], reference, "approve", TriggerInput(amount_pence=30_000_00)).to_state
-        == "approved"
-    )
+        approve_grant(db, junior, reference)
+    with pytest.raises(GuardFailed, match="grant_calculation_attached: approve the calculated grant"):
+        advance(db, junior, reference, "approve", TriggerInput(amount_pence=1_00))
+    assert approve_grant(db, cast["approver"], reference).to_state == "approved"
+    assert show_case(db, cast["officer"], reference).approved_grant_pence == 20_000_01
 
 
 def test_dates_are_checked(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:

@@ -17,6 +17,7 @@ class WorkType:
     label: str
     purposes: tuple[str, ...]
     needs_description: bool
+    kind: str  # the name funding lines use for it (a stairlift of either shape is a "stairlift")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def load_catalogue(path: Path) -> Catalogue:
                 label=str(raw["label"]),
                 purposes=tuple(raw.get("purposes", [])),
                 needs_description=bool(raw.get("needs_description", False)),
+                kind=str(raw.get("kind", code)),
             )
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"{path.name}: {exc}") from None

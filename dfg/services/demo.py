@@ -15,9 +15,11 @@ from datetime import date, timedelta
 
 from dfg.paths import workflows_dir
 from dfg.reports.pipeline import Pipeline, pipeline
+from dfg.rules.grant import ChargeRequest
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
 from dfg.services.cases import NewCase, NewPerson, advance, assign, count_cases, open_case
 from dfg.services.clock import local_day, utcnow
+from dfg.services.grant import approve_grant, calculate_case_grant
 from dfg.services.users import add_district, add_user, resolve_actor
 from dfg.store.database import Database
 from dfg.store.migrate import upgrade
@@ -181,6 +183,13 @@ def _household(rng: random.Random) -> dict[str, object]:
     }
 
 
+def _charges(rng: random.Random) -> list[ChargeRequest]:
+    charges = [ChargeRequest("agency_fee")] if rng.random() < 0.6 else []
+    if rng.random() < 0.3:
+        charges.append(ChargeRequest("survey", rng.choice((250, 350, 450)) * 100))
+    return charges
+
+
 def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], today: date) -> None:
     first_contact = today - timedelta(days=rng.randint(10, 420))
     officer = users[f"{code}.officer"]
@@ -208,8 +217,12 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
             continue
         if trigger == "complete_test_of_resources":
             run_means_test(db, actor, reference, _household(rng), on=on)
-        amount = rng.randint(25, 280) * 100_00 if trigger == "approve" else None
-        state = advance(db, actor, reference, trigger, TriggerInput(on=on, amount_pence=amount)).to_state
+        if trigger == "approve":
+            works = rng.randint(25, 280) * 100_00
+            calculate_case_grant(db, officer, reference, works_pence=works, charges=_charges(rng), on=on)
+            state = approve_grant(db, actor, reference, on=on).to_state
+            continue
+        state = advance(db, actor, reference, trigger, TriggerInput(on=on)).to_state
     if state == "closed":
         return
     if roll > 0.95:

@@ -311,8 +311,32 @@ class Determination(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+
+class GrantCalculationRecord(Base):
+    """A grant calculated for a case: the works, the charges, the contribution from the determination in
+    force, the maximum, and every figure's working. Never changed; the approval names the one it used."""
+
+    __tablename__ = "grant_calculations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    determination_id: Mapped[int] = mapped_column(ForeignKey("determinations.id"))
+    calculated_on: Mapped[date] = mapped_column(Date)
+    works_pence: Mapped[int] = mapped_column(BigInteger)
+    estimated_expense_pence: Mapped[int] = mapped_column(BigInteger)
+    contribution_pence: Mapped[int] = mapped_column(BigInteger)
+    grant_pence: Mapped[int] = mapped_column(BigInteger)
+    total_assistance_pence: Mapped[int] = mapped_column(BigInteger)
+    is_nil: Mapped[bool] = mapped_column(Boolean)
+    result: Mapped[str] = mapped_column(Text)  # canonical JSON of the calculation and its workings
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 #: Tables whose rows are decisions: never updated or deleted (the database refuses both).
-APPEND_ONLY = ("events", "assessments", "recommended_works", "feasibility_findings", "determinations")
+APPEND_ONLY = (
+    "events", "assessments", "recommended_works", "feasibility_findings", "determinations", "grant_calculations",
+)  # fmt: skip
 
 # Typed handles on the tables, for the Core statements of the hot paths (advance, audit append).
 CASES = cast(Table, Case.__table__)
@@ -323,3 +347,4 @@ ASSESSMENTS = cast(Table, Assessment.__table__)
 RECOMMENDED_WORKS = cast(Table, RecommendedWork.__table__)
 FEASIBILITY_FINDINGS = cast(Table, FeasibilityFinding.__table__)
 DETERMINATIONS = cast(Table, Determination.__table__)
+GRANT_CALCULATIONS = cast(Table, GrantCalculationRecord.__table__)

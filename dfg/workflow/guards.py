@@ -109,6 +109,14 @@ def assessment_attached(ctx: GuardContext) -> str | None:
 
 
 @guard
+def grant_calculation_attached(ctx: GuardContext) -> str | None:
+    """The approval is of the grant as calculated (through 'dfg grant approve', not a bare trigger)."""
+    if ctx.given.details and "grant_calculation" in ctx.given.details:
+        return None
+    return "approve the calculated grant with 'dfg grant approve'"
+
+
+@guard
 def has_determination(ctx: GuardContext) -> str | None:
     """A test of resources has been determined on the case."""
     if ctx.case.records.get("determinations", 0):
@@ -120,7 +128,9 @@ def _review_window_end(ctx: GuardContext) -> date | None:
     refused = ctx.case.milestones.get("refusal_date")
     if refused is None:
         return None
-    from dfg.rules.clocks import default_clock_policy  # the clock rules cost ~50 ms to import: only when asked
+    from dfg.rules.clocks import (
+        default_clock_policy,
+    )  # the clock rules cost ~50 ms to import: only when asked
 
     return default_clock_policy().period("review_window", refused).after(refused)
 

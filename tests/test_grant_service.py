@@ -1,0 +1,116 @@
+"""The grant on a case: calculated with its workings, and approved only as calculated."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from cli import main
+from dfg.errors import GuardFailed, InvalidInput, NotFound
+from dfg.rules.grant import ChargeRequest
+from dfg.services.assessment import run_means_test
+from dfg.services.cases import advance, history, show_case
+from dfg.services.grant import approve_grant, calculate_case_grant, grant_calculation, parse_charge
+from dfg.store.database import Database
+from dfg.workflow.actor import Actor
+from dfg.workflow.guards import TriggerInput
+from tests.conftest import HOUSEHOLD, HOUSEHOLD_CONTRIBUTION, take_step
+
+PASSPORTED = {**HOUSEHOLD, "relevant_persons": [{"age": 70, "benefits": ["pension_credit_guarantee"], "premiums": []},
+                                                {"age": 69, "benefits": [], "premiums": []}]}  # fmt: skip
+
+
+@pytest.fixture
+def valid(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> str:
+    """A case with a valid application (and HOUSEHOLD's determination: £10,199.45)."""
+    reference = open_sample()
+    for trigger, who in [("accept_referral", "officer"), ("record_assessment", "ot"),
+                         ("complete_test_of_resources", "officer"), ("receive_application", "officer"),
+                         ("validate_application", "officer")]:  # fmt: skip
+        take_step(db, cast, reference, trigger, who, TriggerInput(on=date(2026, 3, 2)))
+    return reference
+
+
+def test_calculation_is_stored_with_its_workings(db: Database, cast: dict[str, Actor], valid: str) -> None:
+    record = calculate_case_grant(
+        db, cast["officer"], valid, works_pence=20_000_00,
+        charges=[ChargeRequest("agency_fee"), ChargeRequest("survey", 450_00)],
+    )  # fmt: skip
+    figures = record.calculation
+    # works £20,000 + agency fee 15% £3,000 + survey £450 = £23,450; less £10,199.45 = £13,250.55
+    assert figures["estimated_expense_pence"] == 23_450_00
+    assert figures["contribution_pence"] == HOUSEHOLD_CONTRIBUTION
+    assert figures["grant_pence"] == 13_250_55
+    assert "Home improvement agency fee: £3,000.00" in record.explanation
+    assert grant_calculation(db, cast["officer"], valid).id == record.id
+    assert [e.kind for e in history(db, cast["officer"], valid)][-1] == "grant_calculated"
+
+
+def test_nil_grant_is_recorded_as_such(db: Database, cast: dict[str, Actor], valid: str) -> None:
+    record = calculate_case_grant(db, cast["officer"], valid, works_pence=9_000_00)
+    assert (record.calculation["is_nil"], record.calculation["grant_pence"]) == (True, 0)
+
+
+def test_the_maximum_caps_the_grant(db: Database, cast: dict[str, Actor], valid: str) -> None:
+    record = calculate_case_grant(db, cast["officer"], valid, works_pence=60_000_00)
+    assert record.calculation["grant_pence"] == 30_000_00  # deduct, then cap
+    topped = calculate_case_grant(db, cast["officer"], valid, works_pence=60_000_00, funding_lines=["top_up"])
+    assert topped.total_assistance_pence == 30_000_00 + 15_000_00  # the top-up's own cap
+
+
+def test_approval_uses_the_calculation_and_refuses_drift(
+    db: Database, cast: dict[str, Actor], valid: str
+) -> None:
+    with pytest.raises(NotFound, match="has no grant calculation: run 'dfg grant calculate'"):
+        approve_grant(db, cast["approver"], valid)
+    calculate_case_grant(db, cast["officer"], valid, works_pence=15_000_00)
+    run_means_test(db, cast["officer"], valid, PASSPORTED)  # the household changed: the figures would drift
+    with pytest.raises(InvalidInput, match="the test of resources changed after the grant was calculated"):
+        approve_grant(db, cast["approver"], valid)
+    record = calculate_case_grant(db, cast["officer"], valid, works_pence=15_000_00)
+    assert record.calculation["contribution_pence"] == 0  # passported
+    result = approve_grant(db, cast["approver"], valid, on=date(2026, 4, 1))
+    assert (result.to_state, result.effective_date) == ("approved", date(2026, 4, 1))
+    assert show_case(db, cast["officer"], valid).approved_grant_pence == 15_000_00
+    assert history(db, cast["officer"], valid)[-1].as_dict()["payload"]["grant_calculation"] == record.id
+    with pytest.raises(InvalidInput, match="its grant can no longer be calculated"):
+        calculate_case_grant(db, cast["officer"], valid, works_pence=1_00)
+    with pytest.raises(DatabaseError, match="append-only"), db.write_engine.begin() as connection:
+        connection.execute(text("DELETE FROM grant_calculations"))
+
+
+def test_a_bare_approve_is_refused(db: Database, cast: dict[str, Actor], valid: str) -> None:
+    with pytest.raises(GuardFailed, match="grant_calculation_attached"):
+        advance(db, cast["approver"], valid, "approve", TriggerInput(amount_pence=100_00))
+
+
+def test_bad_charges() -> None:
+    assert parse_charge("survey=450") == ChargeRequest("survey", 450_00)
+    with pytest.raises(InvalidInput, match="--charge survey: 'lots' is not an amount"):
+        parse_charge("survey=lots")
+
+
+def test_grant_on_the_command_line(db_url: str, valid: str) -> None:
+    def run(*args: str, user: str = "officer") -> tuple[int, str, str]:
+        result = CliRunner().invoke(main, ["--db", db_url, "--as", user, *args])
+        return result.exit_code, result.stdout, result.stderr
+
+    code, out, _ = run("grant", "calculate", valid, "--works", "12,000", "--charge", "survey=300")
+    assert code == 0 and "Mandatory grant: £2,100.55" in out  # £12,300 − £10,199.45
+    code, out, _ = run("grant", "show", valid, "--json")
+    assert json.loads(out)["grant_pence"] == 2_100_55
+    code, out, err = run("grant", "approve", valid, user="officer")
+    assert (code, err) == (
+        6,
+        "dfg: cannot approve: needs the role Approver (delegated authority); officer has not\n",
+    )
+    code, out, _ = run("grant", "approve", valid, user="approver")
+    assert code == 0 and "(application_valid -> approved)" in out
+    code, _, err = run("grant", "calculate", valid, "--works", "-5")
+    assert (code, err) == (8, "dfg: --works: '-5' must not be negative\n")
