@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from dfg import __version__
-from dfg.errors import DfgError, InvalidInput
+from dfg.errors import Conflict, DatabaseProblem, DfgError, InvalidInput
 from dfg.rules.dates import parse_date
 from dfg.rules.money import format_pounds, parse_pounds
 from dfg.store.database import Database
@@ -44,6 +45,17 @@ class DfgGroup(click.Group):
             _fail(error.format_message(), error.exit_code)
         except click.Abort:
             _fail("aborted", 1)
+        except OperationalError as error:  # the database itself said no: busy, unreachable, read-only
+            if "locked" in str(error.orig):
+                _fail(
+                    "the database is busy (another officer is saving): try again in a moment",
+                    Conflict.exit_code,
+                )
+            _fail(f"database error: {str(error.orig).strip()}", DatabaseProblem.exit_code)
+        except Exception as error:  # a bug: one line, and the traceback only when asked for
+            if os.environ.get("DFG_DEBUG"):
+                raise
+            _fail(f"unexpected error ({type(error).__name__}: {error}); set DFG_DEBUG=1 to see where", 70)
         sys.exit(result if isinstance(result, int) else 0)
 
 
@@ -391,6 +403,7 @@ def case_show(context: Context, reference: str, as_json: bool) -> None:
       dfg case show CAN-2026-0001 --json
     """
     from dfg.services.cases import show_case
+    from dfg.services.clock import local_day
 
     view = show_case(context.database(), context.actor(), reference)
     if as_json:
@@ -408,7 +421,7 @@ def case_show(context: Context, reference: str, as_json: bool) -> None:
     ]
     if view.on_hold_since:
         lines.append(
-            f"ON HOLD since {view.on_hold_since:%d/%m/%Y}, review by {show_date(view.hold_review_date)}"
+            f"ON HOLD since {local_day(view.on_hold_since):%d/%m/%Y}, review by {show_date(view.hold_review_date)}"
         )
     lines.append("People:")
     for person in view.people:
@@ -471,14 +484,13 @@ def case_list(context: Context, /, as_json: bool, mine: bool, on_hold: bool | No
 
 
 def _trigger_input(
-    reason: str | None, code: str | None, on: str | None, review_date: str | None, amount: str | None
+    reason: str | None, code: str | None, on: str | None, review_date: str | None
 ) -> TriggerInput:
     return TriggerInput(
         reason=reason,
         code=code,
         on=optional_date(on, "--date"),
         review_date=optional_date(review_date, "--review-date"),
-        amount_pence=None if amount is None else parse_pounds(amount, field="--amount"),
     )
 
 
@@ -503,7 +515,6 @@ def _report_advance(result: Any, as_json: bool) -> None:
 @click.option("--code", help="A reason code (required by cancel, refuse, hold, reopen, ...).")
 @click.option("--date", "on", help="The date the step happened, if not today (not in the future).")
 @click.option("--review-date", help="When to review a hold.")
-@click.option("--amount", help="An amount in pounds, for triggers that record one (approve).")
 @json_option
 @pass_context
 def case_advance(
@@ -514,7 +525,6 @@ def case_advance(
     code: str | None,
     on: str | None,
     review_date: str | None,
-    amount: str | None,
     as_json: bool,
 ) -> None:
     """Fire a workflow TRIGGER on a case. 'dfg case actions REF' lists the triggers you may fire.
@@ -523,12 +533,12 @@ def case_advance(
     Examples:
       dfg case advance CAN-2026-0001 accept_referral
       dfg case advance CAN-2026-0001 validate_application --date 2026-04-02
-      dfg case advance CAN-2026-0001 approve --amount 8450.00
+      dfg case advance CAN-2026-0001 request_information --reason "Landlord's consent form"
       dfg case advance CAN-2026-0001 cancel --code no_response --reason "Three letters unanswered"
     """
     from dfg.services.cases import advance
 
-    given = _trigger_input(reason, code, on, review_date, amount)
+    given = _trigger_input(reason, code, on, review_date)
     _report_advance(advance(context.database(), context.actor(), reference, trigger, given), as_json)
 
 
@@ -545,7 +555,7 @@ def case_hold(
     """Put a case on hold: service clocks pause, statutory clocks do not, the stage is kept."""
     from dfg.services.cases import advance
 
-    given = _trigger_input(reason, code, None, review_date, None)
+    given = _trigger_input(reason, code, None, review_date)
     _report_advance(advance(context.database(), context.actor(), reference, "hold", given), as_json)
 
 
@@ -705,7 +715,10 @@ def workflow_diagram(context: Context, reference: str | None, output: Path | Non
     else:
         text = mermaid(current_definition())
     if output:
-        output.write_text(f"```mermaid\n{text}```\n")
+        try:
+            output.write_text(f"```mermaid\n{text}```\n")
+        except OSError as error:
+            raise InvalidInput(f"cannot write {output}: {error.strerror}") from None
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

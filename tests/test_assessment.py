@@ -25,7 +25,7 @@ from dfg.services.assessment import (
     record_feasibility,
     run_means_test,
 )
-from dfg.services.cases import advance, show_case
+from dfg.services.cases import NewPerson, advance, show_case
 from dfg.store.database import Database
 from dfg.store.models import Assessment, Event, Person, RecommendedWork
 from dfg.workflow.actor import Actor
@@ -91,7 +91,7 @@ def test_works_not_necessary_close_the_case_with_reasons(
 def test_a_bare_trigger_cannot_skip_the_assessment(
     db: Database, cast: dict[str, Actor], awaiting: str
 ) -> None:
-    with pytest.raises(GuardFailed, match="assessment_attached: record the assessment itself"):
+    with pytest.raises(GuardFailed, match="record the assessment with 'dfg assess record'"):
         advance(db, cast["ot"], awaiting, "record_assessment")
 
 
@@ -254,3 +254,18 @@ def test_means_test_on_the_command_line(
         ["--db", db_url, "--as", "officer", "means-test", "run", awaiting, "--household", str(household)],
     )
     assert bad.exit_code == 8 and bad.stderr.startswith("dfg: ") and bad.stderr.count("\n") == 1
+
+
+def test_an_nhs_number_is_never_given_to_the_wrong_person(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    couple = (
+        NewPerson(given_name="Margaret", family_name="Holt", is_applicant=True, is_disabled_occupant=True,
+                  date_of_birth=date(1950, 1, 1)),
+        NewPerson(given_name="Brian", family_name="Holt", is_disabled_occupant=True, date_of_birth=date(1949, 1, 1)),
+    )  # fmt: skip
+    reference = open_sample(people=couple)
+    advance(db, cast["officer"], reference, "accept_referral")
+    with pytest.raises(InvalidInput, match="the case has 2 disabled occupants"):
+        record_assessment(db, cast["ot"], reference, parse_assessment(ROW))
+    assert _count(db, Assessment) == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from cli import main
 from dfg.store.database import SCHEMA_HEAD, Database
@@ -105,7 +105,7 @@ BAD_INPUT = [
     (["case", "show", "CAN-2026-0999"], "officer", 3, "dfg: no case CAN-2026-0999"),
     (["case", "show", "not-a-ref"], "officer", 8, "dfg: 'not-a-ref' is not a case reference (like CAN-2026-0042)"),
     (["case", "advance", "{ref}", "fly"], "officer", 4, "dfg: unknown trigger 'fly' (known: accept_referral, "),
-    (["case", "advance", "{ref}", "approve", "--amount", "100"], "approver", 4,
+    (["case", "advance", "{ref}", "approve"], "approver", 4,
      "dfg: cannot approve: not possible while the case is 'Referral received'"),
     (["case", "advance", "{ref}", "accept_referral"], "ot", 6,
      "dfg: cannot accept_referral: needs the role Grant officer; ot has not"),
@@ -213,3 +213,28 @@ def test_audit_verify_exit_codes(run: Callable[..., Result], open_sample: Callab
     assert (ok.exit_code, ok.stdout) == (0, "")
     assert ok.stderr.endswith("event(s) checked: intact\n")
     assert run("audit", "verify", "CAN-2026-0404", user="manager").exit_code == 3
+
+
+def test_upgrade_refuses_a_newer_database(db_url: str, db: Database) -> None:
+    with db.write_engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    result = CliRunner().invoke(main, ["--db", db_url, "db", "upgrade"])
+    assert result.exit_code == 9
+    assert result.stderr.endswith("was made by a newer version of dfg (schema 0099): upgrade dfg\n")
+
+
+def test_a_bug_is_one_line_not_a_traceback(
+    run: Callable[..., Result], cast: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dfg.services.cases as cases
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cases, "list_cases", broken)
+    monkeypatch.delenv("DFG_DEBUG", raising=False)
+    result = run("case", "list")
+    assert (result.exit_code, result.stderr) == (
+        70,
+        "dfg: unexpected error (KeyError: 'boom'); set DFG_DEBUG=1 to see where\n",
+    )

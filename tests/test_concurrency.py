@@ -85,3 +85,16 @@ def test_a_stale_read_is_a_conflict_in_process(
         advance(db, cast["officer"], reference, "accept_referral")
     assert show_case(db, cast["officer"], reference).state == "referral"
     assert verify_audit(db, cast["manager"], reference).problems == ()
+
+
+def test_two_officers_open_the_first_cases_of_a_year_at_once(db: Database, cast: dict[str, Actor]) -> None:
+    """The reference counter for a new district-year is created by whoever gets there first."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dfg.services.cases import open_case
+    from tests.conftest import sample_case
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        references = list(pool.map(lambda _: open_case(db, cast["officer"], sample_case()), range(8)))
+    year = references[0].split("-")[1]
+    assert sorted(references) == [f"CAN-{year}-{n:04d}" for n in range(1, 9)]

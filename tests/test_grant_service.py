@@ -12,10 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from cli import main
-from dfg.errors import GuardFailed, InvalidInput, NotFound
+from dfg.errors import GuardFailed, InvalidInput
 from dfg.rules.grant import ChargeRequest
 from dfg.services.assessment import run_means_test
-from dfg.services.cases import advance, history, show_case
+from dfg.services.cases import history, show_case
 from dfg.services.grant import approve_grant, calculate_case_grant, grant_calculation, parse_charge
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
@@ -67,11 +67,11 @@ def test_the_maximum_caps_the_grant(db: Database, cast: dict[str, Actor], valid:
 def test_approval_uses_the_calculation_and_refuses_drift(
     db: Database, cast: dict[str, Actor], valid: str
 ) -> None:
-    with pytest.raises(NotFound, match="has no grant calculation: run 'dfg grant calculate'"):
+    with pytest.raises(GuardFailed, match="grant_calculation_current: no grant is calculated"):
         approve_grant(db, cast["approver"], valid)
     calculate_case_grant(db, cast["officer"], valid, works_pence=15_000_00)
     run_means_test(db, cast["officer"], valid, PASSPORTED)  # the household changed: the figures would drift
-    with pytest.raises(InvalidInput, match="the test of resources changed after the grant was calculated"):
+    with pytest.raises(GuardFailed, match="the test of resources changed after the grant was calculated"):
         approve_grant(db, cast["approver"], valid)
     record = calculate_case_grant(db, cast["officer"], valid, works_pence=15_000_00)
     assert record.calculation["contribution_pence"] == 0  # passported
@@ -85,9 +85,26 @@ def test_approval_uses_the_calculation_and_refuses_drift(
         connection.execute(text("DELETE FROM grant_calculations"))
 
 
-def test_a_bare_approve_is_refused(db: Database, cast: dict[str, Actor], valid: str) -> None:
-    with pytest.raises(GuardFailed, match="grant_calculation_attached"):
-        advance(db, cast["approver"], valid, "approve", TriggerInput(amount_pence=100_00))
+def test_approval_under_another_maximum_is_refused(db: Database, cast: dict[str, Actor], valid: str) -> None:
+    calculate_case_grant(
+        db, cast["officer"], valid, works_pence=40_000_00, on=date(2008, 5, 21)
+    )  # £25,000 era
+    with pytest.raises(GuardFailed, match=r"the maximum in force is .*: calculate the grant again"):
+        approve_grant(db, cast["approver"], valid, on=date(2026, 4, 1))
+    calculate_case_grant(db, cast["officer"], valid, works_pence=40_000_00, on=date(2026, 4, 1))
+    approve_grant(db, cast["approver"], valid, on=date(2026, 4, 1))
+    assert show_case(db, cast["officer"], valid).approved_grant_pence == 29_800_55  # £40,000 − £10,199.45
+
+
+def test_approved_grant_is_the_mandatory_grant_and_the_limit_covers_all_assistance(
+    db: Database, cast: dict[str, Actor], valid: str
+) -> None:
+    calculate_case_grant(db, cast["officer"], valid, works_pence=60_000_00, funding_lines=["top_up"])
+    with pytest.raises(GuardFailed, match=r"assistance of £45,000\.00 is above approver's delegated limit"):
+        approve_grant(db, cast["approver"], valid)
+    calculate_case_grant(db, cast["officer"], valid, works_pence=35_000_00, funding_lines=["top_up"])
+    approve_grant(db, cast["approver"], valid)
+    assert show_case(db, cast["officer"], valid).approved_grant_pence == 24_800_55  # £35,000 − £10,199.45
 
 
 def test_bad_charges() -> None:

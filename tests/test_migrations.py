@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
 
 from dfg.errors import DatabaseProblem
+from dfg.services.assessment import record_feasibility
+from dfg.services.clock import local_day, utcnow
 from dfg.store.database import KNOWN_REVISIONS, SCHEMA_HEAD, Database
 from dfg.store.migrate import script_head, script_revisions, upgrade
-from dfg.store.models import Base
-from tests.conftest import BACKENDS, PostgresDatabases
+from dfg.store.models import APPEND_ONLY, Base
+from dfg.workflow.actor import Actor
+from dfg.workflow.guards import TriggerInput
+from tests.conftest import BACKENDS, PostgresDatabases, take_step
 
 
 def test_code_knows_the_newest_migration() -> None:
@@ -71,3 +77,61 @@ def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
     path.write_text("shopping list\n" * 100)
     with pytest.raises(DatabaseProblem):
         Database.open(str(path))
+
+
+def test_every_decision_table_is_append_only(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    """Alembic's comparison cannot see triggers, so check that the database itself refuses changes to a
+    row of every table listed as append-only."""
+    reference = open_sample()
+    for trigger, who in [("accept_referral", "officer"), ("record_assessment", "ot"),
+                         ("complete_test_of_resources", "officer"), ("receive_application", "officer"),
+                         ("validate_application", "officer"), ("approve", "approver")]:  # fmt: skip
+        take_step(db, cast, reference, trigger, who, TriggerInput())
+    record_feasibility(db, cast["technical"], reference, decided_on=local_day(utcnow()),
+                       reasonable_and_practicable=True, reasons="Sound")  # fmt: skip
+    for table in APPEND_ONLY:
+        with db.read_connection() as connection:
+            assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar(), table
+        for sql in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
+            with pytest.raises(DatabaseError, match="append-only"), db.write_engine.begin() as connection:
+                connection.execute(text(sql))
+
+
+def test_the_database_refuses_unknown_states(db: Database) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from dfg.store.models import CASE_STATES
+
+    with db.write_engine.connect() as connection:
+        for state in (*CASE_STATES, "limbo"):
+            try:
+                with connection.begin_nested():
+                    connection.execute(
+                        text(
+                            "INSERT INTO districts (code, name) SELECT 'ZZ', 'Z' WHERE NOT EXISTS "
+                            "(SELECT 1 FROM districts WHERE code = 'ZZ')"
+                        )
+                    )
+                    connection.execute(
+                        text(
+                            "INSERT INTO properties (address_line_1, town, postcode, district_code) "
+                            "VALUES ('1 A St', 'T', 'P', 'ZZ')"
+                        )
+                    )
+                    connection.execute(
+                        text(
+                            "INSERT INTO cases (reference, district_code, property_id, workflow_version, state, "
+                            "priority, tenure, first_contact_date, audit_seq, audit_head, version, created_at, "
+                            "updated_at) VALUES (:ref, 'ZZ', (SELECT max(id) FROM properties), 'dfg@1', :state, "
+                            "'urgent', 'owner', '2026-01-01', 0, '', 1, '2026-01-01 00:00:00', "
+                            "'2026-01-01 00:00:00')"
+                        ),
+                        {"ref": f"ZZ-2026-{len(state):04d}{state[:3]}", "state": state},
+                    )
+                accepted = True
+            except IntegrityError:
+                accepted = False
+            assert accepted == (state != "limbo"), state
+        connection.rollback()

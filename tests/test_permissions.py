@@ -6,13 +6,15 @@ The matrix is generated from the definition, so a new trigger or role is covered
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from dfg.errors import PermissionDenied
 from dfg.services.cases import CaseFilter, advance, list_cases, show_case
+from dfg.services.clock import local_day, utcnow
+from dfg.services.users import add_user
 from dfg.store.database import Database
 from dfg.store.models import Case, Event
 from dfg.workflow.actor import Actor
@@ -48,8 +50,7 @@ def _full_input(trigger_name: str) -> TriggerInput:
     return TriggerInput(
         reason="because",
         code=next(iter(codes)) if codes else None,
-        review_date=date.today() + timedelta(days=7) if trigger.review_date else None,
-        amount_pence=100_00 if trigger.amount else None,
+        review_date=local_day(utcnow()) + timedelta(days=7) if trigger.review_date else None,
     )
 
 
@@ -96,7 +97,17 @@ def test_reading_is_limited_to_the_users_district(
         list_cases(db, cast["lichfield"], CaseFilter(district="CAN"))
 
 
-def test_every_role_is_allowed_something() -> None:
+def test_every_case_working_role_fires_something() -> None:
     named = {role for trigger in DEFINITION.triggers.values() for role in trigger.roles}
-    assert named == set(DEFINITION.roles) - {"admin"}
+    assert named == set(DEFINITION.roles) - {"admin", "manager"}  # managers read and report
     assert any(t.dest == PREVIOUS for t in DEFINITION.triggers.values())
+
+
+def test_a_district_admin_adds_users_only_for_their_district(db: Database, cast: dict[str, Actor]) -> None:
+    add_user(db, "admin", username="lic.admin", full_name="Lichfield admin", roles=["admin"], district="LIC")
+    for district in (None, "CAN"):
+        with pytest.raises(PermissionDenied, match=r"lic\.admin administers district LIC only"):
+            add_user(
+                db, "lic.admin", username="sock", full_name="Sock", roles=["grant_officer"], district=district
+            )
+    add_user(db, "lic.admin", username="lic.new", full_name="New", roles=["grant_officer"], district="LIC")

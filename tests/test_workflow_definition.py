@@ -54,8 +54,8 @@ def _lint_text(tmp_path: Path, text: str) -> list[str]:
     [
         (('guards = ["has_applicant", "has_disabled_occupant"]', 'guards = ["has_aplicant"]'),
          "trigger 'accept_referral': guard 'has_aplicant' is not a registered guard"),
-        (('roles = ["ot"]\nguards = ["assessment_attached"]\nrecords = "assessment_date"\nclocks',
-          'roles = ["surveyor"]\nguards = ["assessment_attached"]\nrecords = "assessment_date"\nclocks'),
+        (('roles = ["ot"]\nneeds = "assessment"\nrecords = "assessment_date"\nclocks',
+          'roles = ["surveyor"]\nneeds = "assessment"\nrecords = "assessment_date"\nclocks'),
          "trigger 'record_assessment': role 'surveyor' is not a role"),
         (('dest = "works_ordered"', 'dest = "works_orderd"'),
          "trigger 'order_works': destination 'works_orderd' is not a state"),

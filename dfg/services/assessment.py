@@ -34,7 +34,7 @@ from dfg.rules.rates import rates_for
 from dfg.services.cases import (
     Advanced,
     advance,
-    available_actions,
+    check_step,
     normalise_reference,
     record_change,
     show_case,
@@ -54,7 +54,7 @@ from dfg.store.models import (
     Case,
 )
 from dfg.workflow.actor import Actor
-from dfg.workflow.definition import current_definition
+from dfg.workflow.definition import current_definition, definition_for
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.guards import TriggerInput
 
@@ -176,10 +176,18 @@ def _assessment_writer(assessment: AssessmentInput, actor: Actor, now: datetime)
             ],
         )
         if assessment.nhs_number:
+            occupants = connection.scalars(
+                select(PEOPLE.c.id).where(
+                    PEOPLE.c.case_id == case_id, PEOPLE.c.is_disabled_occupant.is_(True)
+                )
+            ).all()
+            if len(occupants) != 1:  # never link health data to the wrong person
+                raise InvalidInput(
+                    f"nhs_number: the case has {len(occupants)} disabled occupants; record the NHS number on the "
+                    "person instead"
+                )
             connection.execute(
-                update(PEOPLE)
-                .where(PEOPLE.c.case_id == case_id, PEOPLE.c.is_disabled_occupant.is_(True))
-                .values(nhs_number=assessment.nhs_number)
+                update(PEOPLE).where(PEOPLE.c.id == occupants[0]).values(nhs_number=assessment.nhs_number)
             )
         return {
             "assessment": {
@@ -197,6 +205,15 @@ def _assessment_writer(assessment: AssessmentInput, actor: Actor, now: datetime)
     return write
 
 
+def _assessment_step(assessment: AssessmentInput) -> TriggerInput:
+    eligible = assessment.necessary_and_appropriate
+    return TriggerInput(
+        on=assessment.assessed_on,
+        reason=None if eligible else assessment.reasons,
+        code=None if eligible else "not_necessary_appropriate",
+    )
+
+
 def record_assessment(
     db: Database, actor: Actor, reference: str, assessment: AssessmentInput, *, now: datetime | None = None
 ) -> Advanced:
@@ -206,18 +223,12 @@ def record_assessment(
     if assessment.assessed_on > local_day(now):
         raise InvalidInput(f"assessed_on: {assessment.assessed_on:%d/%m/%Y} is in the future")
     eligible = assessment.necessary_and_appropriate
-    given = TriggerInput(
-        on=assessment.assessed_on,
-        reason=None if eligible else assessment.reasons,
-        code=None if eligible else "not_necessary_appropriate",
-        details={"assessment": True},
-    )
     return advance(
         db,
         actor,
         reference,
         "record_assessment" if eligible else "assess_not_eligible",
-        given,
+        _assessment_step(assessment),
         now=now,
         write_details=_assessment_writer(assessment, actor, now),
         also_change={"priority": assessment.priority, "priority_reason": assessment.priority_reason},
@@ -261,19 +272,18 @@ def import_assessments(
     is wrong nothing is recorded and every problem is reported with its row number."""
     report = ImportReport(rows=len(rows))
     checked: list[tuple[str, AssessmentInput]] = []
+    seen: dict[str, int] = {}
     for number, row in enumerate(rows, start=1):
         try:
             reference = normalise_reference(str(row.get("reference") or ""))
+            if reference in seen:
+                raise InvalidInput(f"{reference} is also in row {seen[reference]}")
+            seen[reference] = number
             assessment = parse_assessment(row, where=f"row {number}")
             trigger = "record_assessment" if assessment.necessary_and_appropriate else "assess_not_eligible"
-            action = next(
-                (a for a in available_actions(db, actor, reference, now=now) if a.trigger == trigger), None
-            )
-            if action is None:
-                raise InvalidInput(f"{reference} is not awaiting an assessment")
-            blocking = [r for r in action.reasons if not r.startswith("assessment_attached")]
-            if blocking:
-                raise InvalidInput(f"{reference}: {blocking[0]}")
+            reasons = check_step(db, actor, reference, trigger, _assessment_step(assessment), now=now)
+            if reasons:
+                raise InvalidInput(f"{reference}: {reasons[0]}")
             checked.append((reference, assessment))
         except DfgError as error:
             message = error.message if error.message.startswith("row ") else f"row {number}: {error.message}"
@@ -307,10 +317,9 @@ def record_feasibility(
         raise InvalidInput("--reasons: required")
     if decided_on > local_day(now):
         raise InvalidInput(f"--date: {decided_on:%d/%m/%Y} is in the future")
-    definition = current_definition()
 
     def check(case: CaseFacts) -> None:
-        if definition.states[case.state].terminal:
+        if definition_for(case.workflow_version).states[case.state].terminal:
             raise InvalidInput(f"{case.reference} is closed")
 
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
@@ -393,10 +402,9 @@ def run_means_test(
     parsed = parse_household(household)
     determination = assess(parsed, rates_for(day), on=day)
     codes = current_definition().reason_codes["redetermination"]
-    definition = current_definition()
 
     def check(case: CaseFacts) -> None:
-        if definition.states[case.state].terminal:
+        if definition_for(case.workflow_version).states[case.state].terminal:
             raise InvalidInput(f"{case.reference} is closed")
         approved = case.milestones.get("approval_date") is not None
         if approved and (code is None or not (reason and reason.strip())):

@@ -10,15 +10,17 @@ rather than the second silently acting on a state they never saw.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dfg.errors import InvalidInput, NotFound, PermissionDenied
+from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.services.clock import local_day, utcnow
 from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case
@@ -28,6 +30,7 @@ from dfg.store.models import (
     CASES,
     DETERMINATIONS,
     FEASIBILITY_FINDINGS,
+    GRANT_CALCULATIONS,
     PEOPLE,
     PRIORITIES,
     TENURES,
@@ -45,6 +48,7 @@ from dfg.workflow.actor import Actor
 from dfg.workflow.definition import (
     AMOUNTS,
     MILESTONES,
+    NEEDS,
     PREVIOUS,
     Definition,
     Trigger,
@@ -114,9 +118,46 @@ _COUNT_RECORDS = select(
 )
 
 
+_LATEST_CALCULATION = (
+    select(
+        GRANT_CALCULATIONS.c.id,
+        GRANT_CALCULATIONS.c.determination_id,
+        GRANT_CALCULATIONS.c.grant_pence,
+        GRANT_CALCULATIONS.c.total_assistance_pence,
+        GRANT_CALCULATIONS.c.result,
+    )
+    .where(GRANT_CALCULATIONS.c.case_id == bindparam("case_id"))
+    .order_by(GRANT_CALCULATIONS.c.id.desc())
+    .limit(1)
+)
+_LATEST_DETERMINATION = (
+    select(DETERMINATIONS.c.id)
+    .where(DETERMINATIONS.c.case_id == bindparam("case_id"))
+    .order_by(DETERMINATIONS.c.id.desc())
+    .limit(1)
+)
+
+
 def _records_loader(connection: Connection, case_id: int) -> Any:
-    def load() -> dict[str, int]:
-        return dict(connection.execute(_COUNT_RECORDS, {"case_id": case_id}).one()._mapping)
+    """The case's decision records, as far as guards need them: counts, the determination in force,
+    and the latest grant calculation."""
+
+    def load() -> dict[str, Any]:
+        found: dict[str, Any] = dict(connection.execute(_COUNT_RECORDS, {"case_id": case_id}).one()._mapping)
+        found["latest_determination"] = connection.scalar(_LATEST_DETERMINATION, {"case_id": case_id})
+        row = connection.execute(_LATEST_CALCULATION, {"case_id": case_id}).first()
+        found["calculation"] = (
+            None
+            if row is None
+            else {
+                "id": row.id,
+                "determination_id": row.determination_id,
+                "grant_pence": row.grant_pence,
+                "total_assistance_pence": row.total_assistance_pence,
+                "maximum_grant_version": json.loads(row.result)["maximum_grant_version"],
+            }
+        )
+        return found
 
     return load
 
@@ -158,12 +199,15 @@ def _read_case(
     return rows[0], [_person(r) for r in rows if r.person_id is not None]
 
 
+_REFERENCE = re.compile(r"(?P<district>[A-Z]{2,8})-(?P<year>[0-9]{4})-(?P<number>[0-9]{1,6})", re.ASCII)
+
+
 def normalise_reference(reference: str) -> str:
     """Officers type references in any case and with spaces: ``can-2026-42`` is ``CAN-2026-0042``."""
-    parts = reference.strip().upper().split("-")
-    if len(parts) != 3 or not parts[0].isalpha() or not parts[1].isdigit() or not parts[2].isdigit():
+    found = _REFERENCE.fullmatch(reference.strip().upper())
+    if found is None:
         raise InvalidInput(f"'{reference}' is not a case reference (like CAN-2026-0042)")
-    return f"{parts[0]}-{parts[1]}-{int(parts[2]):04d}"
+    return f"{found['district']}-{found['year']}-{int(found['number']):04d}"
 
 
 # ---------------------------------------------------------------------- advancing
@@ -191,10 +235,10 @@ class Advanced:
         }
 
 
-def _state_before_closure(connection: Connection, case_id: int, state: str) -> str | None:
+def _state_before_closure(connection: Connection, reference: str, state: str) -> str | None:
     return connection.scalar(
         select(Event.from_state)
-        .where(Event.case_id == case_id, Event.to_state == state, Event.kind == "transition")
+        .where(Event.stream == reference, Event.to_state == state, Event.kind == "transition")
         .order_by(Event.seq.desc())
         .limit(1)
     )
@@ -232,9 +276,7 @@ def advance(
         definition = definition_for(facts.workflow_version)
         trigger = engine.trigger_named(definition, trigger_name)
         restore_to = (
-            _state_before_closure(connection, facts.case_id, facts.state)
-            if trigger.dest == PREVIOUS
-            else None
+            _state_before_closure(connection, reference, facts.state) if trigger.dest == PREVIOUS else None
         )
         outcome = engine.fire(
             definition,
@@ -246,10 +288,17 @@ def advance(
             today=local_day(now),
             restore_to=restore_to,
         )
+        # what the write phase checks against, read now while the read connection is open
+        needed_before = facts.records[f"{trigger.needs}s"] if trigger.needs else 0
+        calculation_id = facts.records["calculation"]["id"] if trigger.amount else None
+    if trigger.needs and write_details is None:
+        raise GuardFailed(f"cannot {trigger.name}: record the {trigger.needs} with '{NEEDS[trigger.needs]}'")
     changes = {**outcome.changes, **(also_change or {})}
     # the effective date is when the step happened (it may be earlier than the event: --date)
     payload: dict[str, Any] = {"effective_date": outcome.effective_date}
     payload.update((k, v) for k, v in changes.items() if k not in ("state", "hold_since"))
+    if trigger.amount:
+        payload["grant_calculation"] = calculation_id
     if trigger.letters:
         payload["letters"] = list(trigger.letters)
     if trigger.clocks_start or trigger.clocks_stop:
@@ -257,6 +306,10 @@ def advance(
     with db.write_connection() as connection:
         if write_details is not None:
             payload.update(write_details(connection, facts.case_id))
+        if trigger.needs:  # the record the step stands on must really have been written with it
+            now_counted = connection.execute(_COUNT_RECORDS, {"case_id": facts.case_id}).one()._mapping
+            if now_counted[f"{trigger.needs}s"] <= needed_before:
+                raise GuardFailed(f"cannot {trigger.name}: no {trigger.needs} was recorded with it")
         event_hash = append_to_case(
             connection,
             case_id=facts.case_id,
@@ -379,8 +432,8 @@ def _needs(definition: Definition, trigger: Trigger) -> tuple[str, ...]:
         needs.append(f"--code ({'|'.join(definition.reason_codes.get(trigger.reason_codes, {}))})")
     if trigger.review_date:
         needs.append("--review-date")
-    if trigger.amount:
-        needs.append("--amount")
+    if trigger.needs:
+        needs.append(f"(through '{NEEDS[trigger.needs]}')")
     if trigger.records:
         needs.append(f"[--date for {trigger.records}]")
     return tuple(needs)
@@ -415,6 +468,26 @@ def available_actions(
                 )
             )
         return actions
+
+
+def check_step(
+    db: Database,
+    actor: Actor,
+    reference: str,
+    trigger_name: str,
+    given: TriggerInput,
+    *,
+    now: datetime | None = None,
+) -> list[str]:
+    """Why ``trigger_name`` with ``given`` could not fire now (empty: it could), without firing it."""
+    now = now or utcnow()
+    reference = normalise_reference(reference)
+    with db.read_connection() as connection:
+        facts = _facts(connection, _read_case(connection, reference, actor))
+        definition = definition_for(facts.workflow_version)
+        trigger = engine.trigger_named(definition, trigger_name)
+        found = engine.obstacles(definition, facts, actor, trigger, given, today=local_day(now))
+        return [o.reason for o in found]
 
 
 # ---------------------------------------------------------------------- opening a case
@@ -474,8 +547,17 @@ def _validate_new_case(new: NewCase, today: date) -> None:
 def _next_reference(session: Session, district: str, year: int) -> str:
     counter = session.get(ReferenceCounter, (district, year), with_for_update=True)
     if counter is None:
-        counter = ReferenceCounter(district_code=district, year=year, last_number=0)
-        session.add(counter)
+        # The first case of a district's year: two officers may both find no counter. Create it in a
+        # savepoint; whoever loses the race reads the winner's row, locked.
+        try:
+            with session.begin_nested():
+                session.add(ReferenceCounter(district_code=district, year=year, last_number=0))
+        except IntegrityError:
+            pass
+        counter = session.get(
+            ReferenceCounter, (district, year), with_for_update=True, populate_existing=True
+        )
+        assert counter is not None
     counter.last_number += 1
     return f"{district}-{year}-{counter.last_number:04d}"
 
@@ -576,7 +658,7 @@ def _person_roles(person: Person) -> list[str]:
 
 def assign(db: Database, actor: Actor, reference: str, username: str, *, now: datetime | None = None) -> None:
     """Put the case on a named officer's list."""
-    role = require_role(actor, "grant_officer", "manager")
+    role = require_role(actor, "grant_officer")
     with db.reading() as session:
         user = session.execute(
             select(User.id, User.district_code).where(User.username == username)

@@ -193,10 +193,11 @@ def _charges(rng: random.Random) -> list[ChargeRequest]:
 def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], today: date) -> None:
     first_contact = today - timedelta(days=rng.randint(10, 420))
     officer = users[f"{code}.officer"]
-    reference = open_case(db, officer, _new_case(rng, code, first_contact))
+    new = _new_case(rng, code, first_contact)
+    reference = open_case(db, officer, new)
     if rng.random() < 0.7:
         assign(db, officer, reference, f"{code.lower()}.officer")
-    urgent = rng.random() < 0.3
+    urgent = new.priority == "urgent"  # the OT confirms the referral's priority
     on = first_contact
     state = "referral"
     roll = rng.random()

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, insert, select
 from dfg.errors import InvalidInput, NotFound
 from dfg.rules.catalogue import catalogue
 from dfg.rules.grant import ChargeRequest, GrantCalculation, calculate_grant, explain_grant, grant_to_dict
-from dfg.rules.money import format_pounds, parse_pounds
+from dfg.rules.money import parse_pounds
 from dfg.rules.policy import load_charges_policy, load_funding_lines
 from dfg.rules.rates import maximum_grant_for
 from dfg.services.cases import Advanced, advance, normalise_reference, record_change, show_case
@@ -24,7 +24,7 @@ from dfg.store.audit import canonical_json
 from dfg.store.database import Database
 from dfg.store.models import ASSESSMENTS, CASES, DETERMINATIONS, GRANT_CALCULATIONS, RECOMMENDED_WORKS
 from dfg.workflow.actor import Actor
-from dfg.workflow.definition import current_definition
+from dfg.workflow.definition import definition_for
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.guards import TriggerInput
 
@@ -115,11 +115,13 @@ def calculate_case_grant(
     policy = load_charges_policy(district)
     funding = load_funding_lines(district)
     lines = [funding.line(code) for code in funding_lines]
-    definition = current_definition()
     result: dict[str, Any] = {}
 
     def check(case: CaseFacts) -> None:
-        if definition.states[case.state].terminal or case.milestones.get("approval_date") is not None:
+        if (
+            definition_for(case.workflow_version).states[case.state].terminal
+            or case.milestones.get("approval_date") is not None
+        ):
             raise InvalidInput(
                 f"{case.reference} is {case.state.replace('_', ' ')}: its grant can no longer be calculated"
             )
@@ -206,35 +208,8 @@ def grant_calculation(db: Database, actor: Actor, reference: str, number: int | 
 def approve_grant(
     db: Database, actor: Actor, reference: str, *, on: date | None = None, now: datetime | None = None
 ) -> Advanced:
-    """Approve the case's grant exactly as last calculated (role: approver, within their delegated limit).
+    """Approve the case's grant exactly as last calculated (role: approver, within the delegated limit).
 
-    Refused if the test of resources was redone after the calculation: the figures would have drifted.
-    """
-    record = grant_calculation(db, actor, reference)
-    with db.read_connection() as connection:
-        case_id = connection.execute(
-            select(CASES.c.id).where(CASES.c.reference == record.reference)
-        ).scalar_one()
-        latest = _latest_determination(connection, case_id)
-    if latest is None or latest[0] != record.determination_id:
-        raise InvalidInput(
-            f"{record.reference}: the test of resources changed after the grant was calculated "
-            f"(calculation {record.id}): calculate the grant again"
-        )
-    given = TriggerInput(
-        on=on,
-        amount_pence=record.total_assistance_pence,
-        details={"grant_calculation": record.id},
-    )
-    return advance(
-        db,
-        actor,
-        record.reference,
-        "approve",
-        given,
-        now=now,
-        write_details=lambda connection, case_id: {
-            "grant_calculation": record.id,
-            "approved": format_pounds(record.total_assistance_pence),
-        },
-    )
+    The workflow's guards refuse it if the test of resources was redone after the calculation or if the
+    maximum grant in force on the approval date differs; the amount is always the calculation's."""
+    return advance(db, actor, reference, "approve", TriggerInput(on=on), now=now)

@@ -121,6 +121,10 @@ def add_user(
             actor = _resolve_in(session, actor_name)
             role = require_role(actor, "admin")
             acting = actor.username
+            if actor.district is not None and district != actor.district:
+                raise PermissionDenied(
+                    f"{actor.username} administers district {actor.district} only: give --district {actor.district}"
+                )
         if district is not None and session.get(District, district) is None:
             raise NotFound(f"no district '{district}' (see 'dfg district list')")
         if session.scalar(select(User.id).where(User.username == username)) is not None:

@@ -28,7 +28,7 @@ GENESIS = ""
 
 # The fields a hash covers, in order. Changing this list invalidates every chain: never do it.
 HASHED_FIELDS = (
-    "stream", "seq", "occurred_at", "actor", "role", "kind", "trigger", "from_state", "to_state",
+    "stream", "seq", "case_id", "occurred_at", "actor", "role", "kind", "trigger", "from_state", "to_state",
     "reason", "code", "payload", "workflow_version", "prev_hash",
 )  # fmt: skip
 

@@ -8,7 +8,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from dfg.store.database import Database
+from dfg.errors import DatabaseProblem
+from dfg.store.database import KNOWN_REVISIONS, Database
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -23,6 +24,10 @@ def alembic_config(database: Database) -> Config:
 def upgrade(database: Database, revision: str = "head") -> tuple[str | None, str]:
     """Bring the schema up to ``revision``; return (revision before, revision after)."""
     before = database.schema_revision()
+    if before is not None and before not in KNOWN_REVISIONS:
+        raise DatabaseProblem(
+            f"{database.display_name} was made by a newer version of dfg (schema {before}): upgrade dfg"
+        )
     config = alembic_config(database)
     with database.migration_connection() as connection:
         config.attributes["connection"] = connection

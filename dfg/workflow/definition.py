@@ -1,6 +1,6 @@
 """Workflow definitions: read ``workflows/*.toml`` into frozen objects, and find one by version.
 
-The TOML format is documented at the top of ``workflows/dfg.toml`` and in ``docs/admin/workflow.md``.
+The TOML format is documented at the top of ``workflows/dfg.toml`` and in ``docs/workflow-configuration.md``.
 Structural mistakes (a missing key, a wrong type) fail here with :class:`ConfigurationError`; semantic
 mistakes (an unknown guard, an unreachable state) are reported by :mod:`dfg.workflow.lint`.
 """
@@ -41,6 +41,9 @@ MILESTONES: tuple[str, ...] = (
 AMOUNTS: tuple[str, ...] = ("approved_grant",)
 """The case's money fields a trigger may record (each is a ``<name>_pence`` column of the case)."""
 
+NEEDS: dict[str, str] = {"assessment": "dfg assess record"}
+"""Records a trigger may need written in its own transaction, and the command that writes them."""
+
 
 @dataclass(frozen=True)
 class State:
@@ -62,7 +65,8 @@ class Trigger:
     reason: str | None = None  # "required" | "optional" | None
     reason_codes: str | None = None
     records: str | None = None
-    amount: str | None = None
+    amount: str | None = None  # a money field of the case, set from the grant calculation in force
+    needs: str | None = None  # a record that must be written with the step (e.g. "assessment")
     review_date: bool = False
     hold: str | None = None  # "start" | "end" | None
     while_on_hold: bool = False
@@ -134,7 +138,7 @@ def _strings(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 
 _TRIGGER_KEYS = {
-    "name", "label", "source", "dest", "roles", "guards", "reason", "reason_codes", "records", "amount",
+    "name", "label", "source", "dest", "roles", "guards", "reason", "reason_codes", "records", "amount", "needs",
     "review_date", "hold", "while_on_hold", "clocks", "letters",
 }  # fmt: skip
 
@@ -169,6 +173,7 @@ def _trigger(raw: dict[str, Any], index: int, open_states: tuple[str, ...]) -> T
         reason_codes=_optional(raw, "reason_codes", str, where, None),
         records=_optional(raw, "records", str, where, None),
         amount=_optional(raw, "amount", str, where, None),
+        needs=_optional(raw, "needs", str, where, None),
         review_date=_optional(raw, "review_date", bool, where, False),
         hold=hold,
         while_on_hold=_optional(raw, "while_on_hold", bool, where, False),

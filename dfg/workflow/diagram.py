@@ -23,25 +23,29 @@ def mermaid(definition: Definition, *, path: Iterable[str] = (), current: str | 
         lines.append(f"    {state.name} : {state.label} ({stage}{owner})")
     lines.append(f"    [*] --> {definition.initial}")
     everywhere: list[str] = []
+    reopens: list[str] = []
     for trigger in definition.triggers.values():
         if trigger.from_any_open_state:
             dest = "stays in its state" if trigger.dest == STAY else f"to {trigger.dest}"
             everywhere.append(f"{trigger.name} ({dest})")
             continue
+        if trigger.dest == PREVIOUS:
+            reopens.append(f"{trigger.name} (from {', '.join(trigger.sources)}: back to the state it left)")
+            continue
         for source in trigger.sources:
-            if trigger.dest == PREVIOUS:
-                lines.append(f"    {source} --> {definition.initial} : {trigger.name} (to the state it left)")
-            elif trigger.dest == STAY:
+            if trigger.dest == STAY:
                 lines.append(f"    {source} --> {source} : {trigger.name}")
             else:
                 lines.append(f"    {source} --> {trigger.dest} : {trigger.name}")
     for state in definition.states.values():
         if state.terminal:
             lines.append(f"    {state.name} --> [*]")
-    if everywhere:
+    if everywhere or reopens:
         lines.append(f"    note right of {definition.initial}")
-        lines.append("        From every open state:")
-        lines.extend(f"        {item}" for item in everywhere)
+        if everywhere:
+            lines.append("        From every open state:")
+            lines.extend(f"        {item}" for item in everywhere)
+        lines.extend(f"        {item}" for item in reopens)
         lines.append("    end note")
     visited = [s for s in dict.fromkeys(path) if s in definition.states and s != current]
     if visited or current:

@@ -15,7 +15,14 @@ from typing import Any
 
 from transitions import EventData, Machine
 
-from dfg.errors import DfgError, GuardFailed, InvalidInput, InvalidTransition, PermissionDenied
+from dfg.errors import (
+    ConfigurationError,
+    DfgError,
+    GuardFailed,
+    InvalidInput,
+    InvalidTransition,
+    PermissionDenied,
+)
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import PREVIOUS, STAY, Definition, Trigger
 from dfg.workflow.facts import CaseFacts
@@ -61,7 +68,10 @@ def machine_for(definition: Definition) -> Machine:
             model_attribute="state",
         )
         for trigger in definition.triggers.values():
-            conditions = [_guard_condition(g) for g in trigger.guards if g in GUARDS]
+            unknown = [g for g in trigger.guards if g not in GUARDS]
+            if unknown:
+                raise ConfigurationError(f"trigger '{trigger.name}': guard '{unknown[0]}' is not registered")
+            conditions = [_guard_condition(g) for g in trigger.guards]
             for source in trigger.sources:
                 if trigger.dest == PREVIOUS:
                     for state in definition.open_states:
@@ -167,16 +177,16 @@ def _input_obstacles(
             bad("the --review-date must be after today")
     elif given.review_date is not None:
         bad("this trigger takes no --review-date")
-    if trigger.amount and given.amount_pence is None:
-        bad("an --amount is required")
-    elif not trigger.amount and given.amount_pence is not None:
-        bad("this trigger takes no --amount")
     if given.on is not None:
         if given.on > today:
             bad(f"the date {given.on:%d/%m/%Y} is in the future")
         first = case.milestones.get("first_contact_date")
+        latest = max((d for d in case.milestones.values() if d is not None), default=None)
         if first is not None and given.on < first:
             bad(f"the date {given.on:%d/%m/%Y} is before first contact ({first:%d/%m/%Y})")
+        elif latest is not None and given.on < latest:
+            # steps happen in order: no certifying before approving, no review backdated before the refusal
+            bad(f"the date {given.on:%d/%m/%Y} is before the case's last recorded step ({latest:%d/%m/%Y})")
     return found
 
 
@@ -228,8 +238,8 @@ def fire(
     changes: dict[str, Any] = {"state": dest}
     if trigger.records:
         changes[trigger.records] = on
-    if trigger.amount:
-        changes[f"{trigger.amount}_pence"] = given.amount_pence
+    if trigger.amount:  # money is never typed in at this point: it is the calculation's (a guard checked it)
+        changes[f"{trigger.amount}_pence"] = case.records["calculation"]["grant_pence"]
     if definition.states[dest].terminal:
         changes["closed_date"] = on
     elif definition.states[case.state].terminal:

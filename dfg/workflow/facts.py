@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class CaseFacts:
     amounts: dict[str, int | None]
     assigned_to: int | None = None
     load_people: Callable[[], list[PersonFacts]] = field(default=lambda: [], repr=False)
-    load_records: Callable[[], dict[str, int]] = field(default=lambda: {}, repr=False)
+    load_records: Callable[[], dict[str, Any]] = field(default=lambda: {}, repr=False)
 
     @property
     def on_hold(self) -> bool:
@@ -53,8 +54,8 @@ class CaseFacts:
         return self.load_people()
 
     @cached_property
-    def records(self) -> dict[str, int]:
-        """How many assessments, feasibility findings and means-test determinations the case has."""
+    def records(self) -> dict[str, Any]:
+        """The case's decision records as guards need them: counts, the determination in force, the grant calculation."""
         return self.load_records()
 
     @property

@@ -8,7 +8,7 @@ officer sees and into the explanations of ``dfg case actions``. Add a guard here
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,8 +26,6 @@ class TriggerInput:
     code: str | None = None
     on: date | None = None  # the effective date of the recorded milestone (default: today)
     review_date: date | None = None
-    amount_pence: int | None = None
-    details: Mapping[str, Any] | None = None  # structured data recorded with the step (an assessment)
 
 
 @dataclass(frozen=True)
@@ -83,37 +81,48 @@ def applicant_is_adult(ctx: GuardContext) -> str | None:
     )
 
 
+def _calculation(ctx: GuardContext) -> dict[str, Any] | None:
+    calculation: dict[str, Any] | None = ctx.case.records.get("calculation")
+    return calculation
+
+
 @guard
-def within_delegated_limit(ctx: GuardContext) -> str | None:
-    """The grant is within the approver's delegated limit."""
-    limit = ctx.actor.approval_limit_pence
-    amount = ctx.given.amount_pence
-    if limit is None:
-        return f"{ctx.actor.username} has no delegated limit for approvals"
-    if amount is None:
-        return "the grant amount is needed to check the delegated limit"
-    if amount > limit:
+def grant_calculation_current(ctx: GuardContext) -> str | None:
+    """A grant calculation exists, made from the test of resources in force and with the maximum grant
+    in force on the approval date: the approval can never drift from the figures behind it."""
+    calculation = _calculation(ctx)
+    if calculation is None:
+        return "no grant is calculated: run 'dfg grant calculate'"
+    if calculation["determination_id"] != ctx.case.records.get("latest_determination"):
+        return "the test of resources changed after the grant was calculated: calculate the grant again"
+    from dfg.rules.rates import maximum_grant_for  # the rate tables load on first use only
+
+    in_force = maximum_grant_for(ctx.effective_date)
+    if in_force.version != calculation["maximum_grant_version"]:
         return (
-            f"the grant of {format_pounds(amount)} is above {ctx.actor.username}'s delegated limit of "
-            f"{format_pounds(limit)}"
+            f"the grant was calculated with the maximum {calculation['maximum_grant_version']}, but on "
+            f"{ctx.effective_date:%d/%m/%Y} the maximum in force is {in_force.version}: calculate the grant again"
         )
     return None
 
 
 @guard
-def assessment_attached(ctx: GuardContext) -> str | None:
-    """The OT's assessment is recorded with the step (through 'dfg assess record', not a bare trigger)."""
-    if ctx.given.details and "assessment" in ctx.given.details:
-        return None
-    return "record the assessment itself with 'dfg assess record'"
-
-
-@guard
-def grant_calculation_attached(ctx: GuardContext) -> str | None:
-    """The approval is of the grant as calculated (through 'dfg grant approve', not a bare trigger)."""
-    if ctx.given.details and "grant_calculation" in ctx.given.details:
-        return None
-    return "approve the calculated grant with 'dfg grant approve'"
+def within_delegated_limit(ctx: GuardContext) -> str | None:
+    """All the assistance approved (the grant and any discretionary funding) is within the approver's
+    delegated limit."""
+    limit = ctx.actor.approval_limit_pence
+    calculation = _calculation(ctx)
+    if limit is None:
+        return f"{ctx.actor.username} has no delegated limit for approvals"
+    if calculation is None:
+        return "no grant is calculated to check against the delegated limit"
+    amount = int(calculation["total_assistance_pence"])
+    if amount > limit:
+        return (
+            f"the assistance of {format_pounds(amount)} is above {ctx.actor.username}'s delegated limit of "
+            f"{format_pounds(limit)}"
+        )
+    return None
 
 
 @guard

@@ -11,7 +11,7 @@ from collections import deque
 from pathlib import Path
 
 from dfg.store.models import CASE_STATES, ROLES
-from dfg.workflow.definition import ALL_CLOCKS, AMOUNTS, MILESTONES, PREVIOUS, STAY, Definition
+from dfg.workflow.definition import ALL_CLOCKS, AMOUNTS, MILESTONES, NEEDS, PREVIOUS, STAY, Definition
 from dfg.workflow.guards import GUARDS
 
 
@@ -78,6 +78,10 @@ def lint(definition: Definition, *, templates_dir: Path | None = None) -> list[s
             problems.append(f"{at}: reason code list '{trigger.reason_codes}' is not defined")
         if trigger.records and trigger.records not in MILESTONES:
             problems.append(f"{at}: records '{trigger.records}', which is not a milestone of a case")
+        if trigger.needs and trigger.needs not in NEEDS:
+            problems.append(
+                f"{at}: needs '{trigger.needs}', which no service records (known: {', '.join(NEEDS)})"
+            )
         if trigger.amount and trigger.amount not in AMOUNTS:
             problems.append(f"{at}: amount '{trigger.amount}' is not a money field of a case")
     holds = {t.hold for t in definition.triggers.values() if t.hold}
