@@ -1049,27 +1049,182 @@ def grant_approve(context: Context, reference: str, on: str | None, as_json: boo
     )
 
 
+# ---------------------------------------------------------------------------------------------- clocks
+
+
+@main.command("due")
+@click.option("--mine", is_flag=True, help="Only cases assigned to me.")
+@click.option("--role", help="Only cases whose state is owned by this role, e.g. ot or approver.")
+@click.option("--district", help="Only this district.")
+@click.option("--within", "within_days", type=int, help="Look this many days ahead (default 14).")
+@json_option
+@pass_context
+def due(context: Context, mine: bool, role: str | None, district: str | None, within_days: int | None,
+        as_json: bool) -> None:  # fmt: skip
+    """What is overdue or coming due, most urgent first, with the action that clears it.
+
+    \b
+    Examples:
+      dfg due --mine
+      dfg due --role approver --within 30
+    """
+    from dfg.services.clock import local_day, utcnow
+    from dfg.services.worklist import due as due_items
+    from dfg.services.worklist import due_as_text
+
+    items = due_items(context.database(), context.actor(), mine=mine, role=role,
+                      district=district.upper() if district else None, within_days=within_days)  # fmt: skip
+    if as_json:
+        emit_json([item.as_dict() for item in items])
+    else:
+        click.echo(due_as_text(items, local_day(utcnow())))
+
+
+@main.command("tick")
+@json_option
+@pass_context
+def tick(context: Context, as_json: bool) -> None:
+    """Record every statutory or service deadline missed since the last run, once each (for a daily
+    scheduler; running it twice records nothing new). Role: manager or administrator."""
+    from dfg.services.worklist import tick as record_breaches
+
+    result = record_breaches(context.database(), context.actor())
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        click.echo(result.as_text())
+
+
+@case.command("clocks")
+@click.argument("reference")
+@json_option
+@pass_context
+def case_clocks(context: Context, reference: str, as_json: bool) -> None:
+    """The case's clocks (statutory, conditions, service targets) and its ledger of holds."""
+    from dfg.services.clocks import case_clock_sheet
+
+    sheet = case_clock_sheet(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json(sheet.as_dict())
+    else:
+        click.echo(sheet.as_text())
+
+
 # ---------------------------------------------------------------------------------------------- reports
 
 
 @main.group()
 def report() -> None:
-    """Reports for managers."""
+    """Reports for managers: as text, --csv, --json, or a printable PDF with charts (--pdf FILE)."""
 
 
-@report.command("pipeline")
-@click.option("--district", help="Only this district.")
-@json_option
-@pass_context
-def report_pipeline(context: Context, district: str | None, as_json: bool) -> None:
-    """Open cases by stage and district, with urgent cases and holds."""
-    from dfg.reports.pipeline import pipeline
+def report_options(function: F) -> F:
+    """The filters and outputs every report shares."""
+    for option in reversed(
+        [
+            click.option("--district", help="Only this district."),
+            click.option(
+                "--priority", type=click.Choice(["urgent", "non_urgent"]), help="Only this priority."
+            ),
+            click.option("--year", "financial_year", help="A financial year, e.g. 2026-27 (April to March)."),
+            click.option("--from", "start", help="The first day of the period (instead of --year)."),
+            click.option("--to", "end", help="The last day of the period."),
+            click.option("--csv", "as_csv", is_flag=True, help="Print CSV for a spreadsheet."),
+            click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+            click.option(
+                "--pdf",
+                "pdf",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Write a printable PDF with charts to this file.",
+            ),
+        ]
+    ):
+        function = option(function)
+    return function
 
-    result = pipeline(context.database(), context.actor(), district=district.upper() if district else None)
-    if as_json:
+
+def emit_report(result: Any, *, as_csv: bool, as_json: bool, pdf: Path | None) -> None:
+    if pdf is not None:
+        try:
+            pdf.write_bytes(result.as_pdf())
+        except OSError as error:
+            raise InvalidInput(f"cannot write {pdf}: {error.strerror}") from None
+        click.echo(f"wrote {pdf}", err=True)
+    elif as_csv:
+        click.echo(result.as_csv(), nl=False)
+    elif as_json:
         emit_json(result.as_dict())
     else:
         click.echo(result.as_text())
+
+
+def _period(options: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "district": options["district"].upper() if options["district"] else None,
+        "priority": options["priority"],
+        "financial_year": options["financial_year"],
+        "start": options["start"],
+        "end": options["end"],
+    }
+
+
+@report.command("pipeline")
+@report_options
+@pass_context
+def report_pipeline(
+    context: Context, /, as_csv: bool, as_json: bool, pdf: Path | None, **options: Any
+) -> None:
+    """Open cases by stage, district and priority: values, ageing, statutory breaches, longest open."""
+    from dfg.reports.pipeline import pipeline
+
+    period = _period(options)
+    result = pipeline(
+        context.database(), context.actor(), district=period["district"], priority=period["priority"]
+    )
+    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf)
+
+
+@report.command("performance")
+@report_options
+@pass_context
+def report_performance(
+    context: Context, /, as_csv: bool, as_json: bool, pdf: Path | None, **options: Any
+) -> None:
+    """Time between stage boundaries (mean, median, 90th percentile), urgent and non-urgent, end to end
+    against target, and monthly throughput. Default period: this financial year."""
+    from dfg.reports.performance import performance
+
+    result = performance(context.database(), context.actor(), **_period(options))
+    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf)
+
+
+@report.command("closures")
+@report_options
+@pass_context
+def report_closures(
+    context: Context, /, as_csv: bool, as_json: bool, pdf: Path | None, **options: Any
+) -> None:
+    """Cases closed, withdrawn or cancelled in the period, by district, step and reason."""
+    from dfg.reports.closures import closures
+
+    result = closures(context.database(), context.actor(), **_period(options))
+    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf)
+
+
+@report.command("data-return")
+@report_options
+@pass_context
+def report_data_return(
+    context: Context, /, as_csv: bool, as_json: bool, pdf: Path | None, **options: Any
+) -> None:
+    """The annual government data return for a financial year (default: the last complete one): counts,
+    values, tenure, age bands and time to complete. Use --csv for the return itself."""
+    from dfg.reports.data_return import data_return
+
+    period = _period(options)
+    result = data_return(context.database(), context.actor(), financial_year=period["financial_year"],
+                         district=period["district"], priority=period["priority"])  # fmt: skip
+    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf)
 
 
 # ---------------------------------------------------------------------------------------------- demo
@@ -1081,7 +1236,9 @@ def report_pipeline(context: Context, district: str | None, as_json: bool) -> No
 )
 @click.option("--cases", "per_district", default=6, show_default=True, help="Cases per district.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed: the same seed, the same demo.")
-def demo(demo_db: str, per_district: int, seed: int) -> None:
+@click.option("--pdf", "pdf", default="dfg-demo-pipeline.pdf", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Where to write the pipeline report as PDF.")  # fmt: skip
+def demo(demo_db: str, per_district: int, seed: int, pdf: Path) -> None:
     """Create a demonstration database: the eight Staffordshire districts, a user for each role, and
     cases walked through the workflow by those users; then print the pipeline.
 
@@ -1103,6 +1260,8 @@ def demo(demo_db: str, per_district: int, seed: int) -> None:
         with click.progressbar(length=per_district * 8, label="Walking demo cases", file=sys.stderr) as bar:
             summary = run_demo(database, per_district=per_district, seed=seed, progress=bar.update)
         click.echo(summary.as_text())
+        pdf.write_bytes(summary.pipeline.as_pdf())
+        click.echo(f"\nThe pipeline report is in {pdf}.", err=True)
     finally:
         database.dispose()
     shown = demo_db if "://" in demo_db else os.fspath(path)

@@ -181,7 +181,7 @@ def _facts(connection: Connection, read: tuple[Row[Any], list[PersonFacts]]) -> 
     )
 
 
-def _check_district(actor: Actor, reference: str, district: str) -> None:
+def check_district(actor: Actor, reference: str, district: str) -> None:
     if not actor.may_act_in(district):
         raise PermissionDenied(
             f"{actor.username} works for district {actor.district}; {reference} is in {district}"
@@ -195,7 +195,7 @@ def _read_case(
     rows: list[Row[Any]] = list(connection.execute(_SELECT_FACTS, {"reference": reference}))
     if not rows:
         raise NotFound(f"no case {reference}")
-    _check_district(actor, reference, rows[0].district_code)
+    check_district(actor, reference, rows[0].district_code)
     return rows[0], [_person(r) for r in rows if r.person_id is not None]
 
 
@@ -750,7 +750,7 @@ def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
         if row is None:
             raise NotFound(f"no case {reference}")
         case, district_name, assignee = row
-        _check_district(actor, reference, case.district_code)
+        check_district(actor, reference, case.district_code)
         definition = definition_for(case.workflow_version)
         state = definition.states.get(case.state)
         home = case.property

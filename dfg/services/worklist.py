@@ -1,0 +1,490 @@
+"""Worklists and the daily tick: what is overdue or coming due, and recording each breach once.
+
+Both work from the clocks of :mod:`dfg.services.clocks`, rebuilt from each case's history, so a worklist
+can never disagree with ``dfg case clocks``. Cases are read with Core in batches (one query for the
+cases, one for their events per batch of :data:`BATCH` cases), never as ORM objects.
+
+- :func:`due` lists, most urgent first, each deadline or target that is overdue or falls due within a
+  horizon, with the action that clears it and the role whose desk it is on; a hold's review date is a
+  due item too. A service target on a case that is on hold is not listed (the hold's review is).
+- :func:`tick` records a ``clock_breached`` event on a case the first time each of its clocks is found
+  breached; run again it records nothing. It is safe to run from a daily scheduler, twice, or in two
+  places at once: the events are appended with the case's version check, and a case changed meanwhile is
+  left for the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Select, bindparam, or_, select
+
+from dfg.errors import Conflict, InvalidInput, PermissionDenied
+from dfg.reports.pipeline import stage_of_states
+from dfg.reports.text import day, text_table
+from dfg.rules.clocks import Clock, case_clocks
+from dfg.services.clock import local_day, utcnow
+from dfg.services.clocks import CASE_COLUMNS, district_calendar, histories_for
+from dfg.services.users import require_role
+from dfg.store.audit import NewEvent, append_to_case
+from dfg.store.database import Database
+from dfg.store.models import CASES, EVENTS, ROLES, USERS
+from dfg.workflow.actor import Actor
+from dfg.workflow.definition import Definition, definition_for
+
+#: Days ahead a worklist looks when no horizon is given: two working weeks.
+DEFAULT_WITHIN_DAYS = 14
+
+#: Cases read (with their events) per query: keeps memory flat and each IN list short.
+BATCH = 500
+
+#: The kind of event :func:`tick` records; its ``code`` is the clock's name.
+BREACH_EVENT = "clock_breached"
+
+_HOLD_REVIEW_ACTION = "review the hold: resume the case, or resume and hold again with a new review date"
+
+#: How far back :func:`tick` looks at closed cases: a clock breached just before closing is still caught
+#: if the scheduler missed a few days.
+CLOSED_LOOKBACK_DAYS = 31
+
+# What moves a case on from each state of the shipped workflow, in an officer's words. A state not
+# listed (a council's own workflow) falls back to the label of its first forward trigger.
+_NEXT_STEP = {
+    "referral": "accept the referral",
+    "awaiting_assessment": "record the OT assessment",
+    "test_of_resources": "complete the test of resources",
+    "scheme_design": "receive the formal application",
+    "application_incomplete": "get the application complete and validate it",
+    "application_valid": "decide: approve or refuse",
+    "refused": "close the refused case, or record the applicant's review request",
+    "under_review": "decide the review: uphold or overturn the refusal",
+    "approved": "order the works",
+    "works_ordered": "record the start on site",
+    "on_site": "record the works complete",
+    "works_complete": "certify completion",
+    "certified": "record the final payment",
+    "paid": "close the case",
+}
+
+# The clocks a worklist shows. Condition periods that simply run out (grant condition, land charge)
+# ask nothing of an officer while the case is open, so they are left out.
+_LISTED = ("decision_due", "completion_due", "review_window", "end_to_end_target")
+_KIND_ORDER = {"statutory": 0, "condition": 1, "hold": 2, "service": 3}
+_PRIORITY_ORDER = {"urgent": 0, "non_urgent": 1}
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One thing on a worklist: a deadline, target or hold review, and what clears it."""
+
+    reference: str
+    district: str
+    state: str
+    stage: int | None
+    priority: str
+    assigned_to: str | None
+    #: The clock's name (``decision_due``, ``stage_1_target``...) or ``hold_review``.
+    clock: str
+    label: str
+    #: ``statutory``, ``condition``, ``service`` or ``hold``.
+    kind: str
+    due: date
+    #: Calendar days from today to the due date; negative once overdue.
+    days_left: int
+    #: Service targets only: working days left (negative: overdue), holds and closures allowed for.
+    working_days_left: int | None
+    action: str
+    #: The role whose desk the action is on (the owner of the case's state).
+    role: str | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "district": self.district,
+            "state": self.state,
+            "stage": self.stage,
+            "priority": self.priority,
+            "assigned_to": self.assigned_to,
+            "clock": self.clock,
+            "label": self.label,
+            "kind": self.kind,
+            "due": self.due.isoformat(),
+            "days_left": self.days_left,
+            "working_days_left": self.working_days_left,
+            "overdue": self.overdue,
+            "action": self.action,
+            "role": self.role,
+        }
+
+    def when(self) -> str:
+        """``3 days overdue``, ``due today``, ``in 5 days`` (service targets in working days)."""
+        n, unit = (self.days_left, "days")
+        if self.working_days_left is not None:
+            n, unit = (self.working_days_left, "working days")
+        if self.days_left == 0:
+            return "due today"
+        if n < 0:
+            return f"{-n} {unit} overdue"
+        return f"in {n} {unit}"
+
+
+def due_as_text(items: Sequence[DueItem], today: date) -> str:
+    """A worklist as an aligned table, most urgent first, for the terminal or an email."""
+    if not items:
+        return f"Nothing overdue or coming due on {day(today)}."
+    overdue = sum(1 for i in items if i.overdue)
+    rows = [
+        [
+            i.reference,
+            i.priority.replace("_", "-"),
+            i.label,
+            day(i.due),
+            i.when(),
+            i.action,
+            i.assigned_to or "",
+        ]
+        for i in items
+    ]
+    table = text_table(["case", "priority", "clock", "due", "", "action", "assigned to"], rows)
+    return f"Due on {day(today)}: {len(items)} item(s), {overdue} overdue\n{table}"
+
+
+# ---------------------------------------------------------------------- reading open cases
+
+
+def _scope(actor: Actor, district: str | None) -> str | None:
+    if actor.district and district and district != actor.district:
+        raise PermissionDenied(f"{actor.username} works for district {actor.district}")
+    return district or actor.district
+
+
+def _case_rows(connection: Connection, query: Select[Any]) -> list[Mapping[Any, Any]]:
+    return list(connection.execute(query).mappings())
+
+
+def _batches(rows: Sequence[Mapping[Any, Any]]) -> Iterator[Sequence[Mapping[Any, Any]]]:
+    for start in range(0, len(rows), BATCH):
+        yield rows[start : start + BATCH]
+
+
+def _next_step(flow: Definition, state: str) -> str:
+    if state in _NEXT_STEP:
+        return _NEXT_STEP[state]
+    forward = [t for t in flow.triggers_from(state) if not t.from_any_open_state and t.dest != state]
+    return forward[0].label.lower() if forward else "move the case on"
+
+
+def _awaits_review_window(flow: Definition, state: str) -> bool:
+    """Whether a step from ``state`` waits on the review window (a refused case waiting to be closed)."""
+    return any("review_window_closed" in t.guards for t in flow.triggers_from(state))
+
+
+def _action(clock: Clock, flow: Definition, state: str) -> str:
+    if clock.name == "decision_due":
+        return "decide: approve or refuse"
+    if clock.name == "completion_due":
+        return f"{_next_step(flow, state)} (or extend the completion date, with a reason)"
+    if clock.name == "review_window":
+        return "close the refused case once the window has closed, or record the review request"
+    return _next_step(flow, state)
+
+
+def _items(case: Mapping[Any, Any], clocks: Sequence[Clock], today: date) -> list[DueItem]:
+    flow = definition_for(case["workflow_version"])
+    state = flow.states.get(case["state"])
+    if state is None or state.terminal:
+        return []
+
+    def item(name: str, label: str, kind: str, due_on: date, working: int | None, action: str) -> DueItem:
+        return DueItem(
+            reference=case["reference"],
+            district=case["district_code"],
+            state=case["state"],
+            stage=state.stage,
+            priority=case["priority"],
+            assigned_to=case["assigned_username"],
+            clock=name,
+            label=label,
+            kind=kind,
+            due=due_on,
+            days_left=(due_on - today).days,
+            working_days_left=working,
+            action=action,
+            role=state.owner,
+        )
+
+    found = []
+    for clock in clocks:
+        listed = clock.name in _LISTED or clock.name.startswith("stage_")
+        if not listed or clock.due is None or clock.stopped is not None:
+            continue
+        if clock.status not in ("running", "breached"):
+            continue  # not started, met, or paused by a hold (the hold's review is listed instead)
+        if clock.name == "review_window" and not _awaits_review_window(flow, state.name):
+            continue
+        working = clock.days_remaining if clock.kind == "service" else None
+        found.append(
+            item(clock.name, clock.label, clock.kind, clock.due, working, _action(clock, flow, state.name))
+        )
+    review: date | None = case["hold_review_date"]
+    if case["hold_since"] is not None and review is not None:
+        found.append(
+            item(
+                "hold_review",
+                "Hold review",
+                "hold",
+                review,
+                None,
+                _HOLD_REVIEW_ACTION,
+            )
+        )
+    return found
+
+
+def _urgency(item: DueItem) -> tuple[date, int, int, str, str]:
+    return (
+        item.due,
+        _KIND_ORDER.get(item.kind, 9),
+        _PRIORITY_ORDER.get(item.priority, 9),
+        item.reference,
+        item.clock,
+    )
+
+
+def due(
+    db: Database,
+    actor: Actor,
+    *,
+    mine: bool = False,
+    role: str | None = None,
+    district: str | None = None,
+    within_days: int | None = None,
+    today: date | None = None,
+) -> list[DueItem]:
+    """What is overdue or falls due within ``within_days`` (default :data:`DEFAULT_WITHIN_DAYS`) of today.
+
+    ``mine``: only cases assigned to ``actor``. ``role``: only items whose action is on that role's desk
+    (the owner of the case's state: ``ot`` for assessments, ``approver`` for decisions...). ``district``:
+    one district; a user who belongs to a district sees only that one (:class:`PermissionDenied`
+    otherwise). Sorted most urgent first: earliest due date (so the longest overdue leads), then
+    statutory before condition, hold reviews and service targets, then urgent cases first.
+    """
+    today = today or local_day(utcnow())
+    within = DEFAULT_WITHIN_DAYS if within_days is None else within_days
+    if within < 0:
+        raise InvalidInput(f"--within must be 0 or more days, not {within}")
+    if role is not None and role not in ROLES:
+        raise InvalidInput(f"unknown role '{role}' (known: {', '.join(ROLES)})")
+    district = _scope(actor, district)
+    query = (
+        select(*CASE_COLUMNS, USERS.c.username.label("assigned_username"))
+        .outerjoin(USERS, USERS.c.id == CASES.c.assigned_to)
+        .where(CASES.c.state.in_(list(stage_of_states())))
+        .order_by(CASES.c.id)
+    )
+    if district:
+        query = query.where(CASES.c.district_code == district)
+    if mine:
+        query = query.where(CASES.c.assigned_to == actor.user_id)
+    horizon = today + timedelta(days=within)
+    items: list[DueItem] = []
+    with db.read_connection() as connection:
+        cases = _case_rows(connection, query)
+        for batch in _batches(cases):
+            histories = histories_for(connection, batch)
+            for case in batch:
+                timeline = histories[case["id"]].timeline
+                clocks = case_clocks(timeline, today, calendar=district_calendar(case["district_code"]))
+                items.extend(
+                    i
+                    for i in _items(case, clocks, today)
+                    if i.due <= horizon and (role is None or i.role == role)
+                )
+    return sorted(items, key=_urgency)
+
+
+# ---------------------------------------------------------------------- the daily tick
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A clock found breached, and recorded as a ``clock_breached`` event on its case."""
+
+    reference: str
+    clock: str
+    label: str
+    kind: str
+    due: date
+    #: Calendar days for statutory and condition clocks, working days for service targets.
+    days_overdue: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "clock": self.clock,
+            "label": self.label,
+            "kind": self.kind,
+            "due": self.due.isoformat(),
+            "days_overdue": self.days_overdue,
+        }
+
+
+@dataclass(frozen=True)
+class TickResult:
+    """What one run of :func:`tick` found and recorded."""
+
+    today: date
+    cases_checked: int
+    recorded: tuple[Breach, ...]
+    #: Breaches found that an earlier run had already recorded.
+    already_recorded: int
+    #: Cases changed by someone else while the tick ran: their breaches wait for the next run.
+    conflicts: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "today": self.today.isoformat(),
+            "cases_checked": self.cases_checked,
+            "recorded": [b.as_dict() for b in self.recorded],
+            "already_recorded": self.already_recorded,
+            "conflicts": list(self.conflicts),
+        }
+
+    def as_text(self) -> str:
+        head = (
+            f"Tick on {day(self.today)}: {self.cases_checked} case(s) checked, "
+            f"{len(self.recorded)} new breach(es) recorded, {self.already_recorded} already recorded"
+        )
+        lines = [head]
+        if self.recorded:
+            rows = [[b.reference, b.label, b.kind, day(b.due), str(b.days_overdue)] for b in self.recorded]
+            lines.append(text_table(["case", "clock", "kind", "was due", "days over"], rows, numeric=[4]))
+        if self.conflicts:
+            lines.append(f"Changed while checking, left for the next run: {', '.join(self.conflicts)}")
+        return "\n".join(lines)
+
+
+_SELECT_RECORDED = select(EVENTS.c.case_id, EVENTS.c.code).where(
+    EVENTS.c.kind == BREACH_EVENT, EVENTS.c.case_id.in_(bindparam("case_ids", expanding=True))
+)
+
+
+def _breaches(case: Mapping[Any, Any], clocks: Sequence[Clock]) -> list[Breach]:
+    return [
+        Breach(case["reference"], c.name, c.label, c.kind, c.due, c.days_overdue)
+        for c in clocks
+        if c.status == "breached" and c.due is not None
+    ]
+
+
+def _record(
+    connection: Connection,
+    case: Mapping[Any, Any],
+    breaches: Sequence[Breach],
+    actor: Actor,
+    role: str,
+    now: datetime,
+) -> None:
+    version, seq, head = case["version"], case["audit_seq"], case["audit_head"]
+    for breach in breaches:
+        head = append_to_case(
+            connection,
+            case_id=case["id"],
+            reference=case["reference"],
+            version=version,
+            audit_seq=seq,
+            audit_head=head,
+            changes={},
+            new=NewEvent(
+                occurred_at=now,
+                actor=actor.username,
+                role=role,
+                kind=BREACH_EVENT,
+                code=breach.clock,
+                reason=f"{breach.label}: due {breach.due:%d/%m/%Y}, not met",
+                payload={
+                    "clock": breach.clock,
+                    "label": breach.label,
+                    "clock_kind": breach.kind,
+                    "due": breach.due,
+                    "days_overdue": breach.days_overdue,
+                },
+                workflow_version=case["workflow_version"],
+            ),
+        )
+        version, seq = version + 1, seq + 1
+
+
+def tick(
+    db: Database,
+    actor: Actor,
+    today: date | None = None,
+    *,
+    now: datetime | None = None,
+    closed_within_days: int = CLOSED_LOOKBACK_DAYS,
+) -> TickResult:
+    """Record a ``clock_breached`` event, once, for every clock found breached on ``today``.
+
+    Checks open cases, and cases closed within ``closed_within_days`` (a clock can be breached by the
+    step that closed the case). Each event's ``code`` is the clock's name and its payload names the clock,
+    its due date and the days overdue; a (case, clock) pair already recorded is never recorded again.
+    Needs the manager or admin role (a scheduler runs it as such a user); a district user ticks only
+    their district. Reminder letters are not queued yet: there is no letter queue to put them in.
+    """
+    role = require_role(actor, "admin", "manager")
+    now = now or utcnow()
+    today = today or local_day(now)
+    query = (
+        select(CASES.c.id)
+        .where(
+            or_(
+                CASES.c.state.in_(list(stage_of_states())),
+                CASES.c.closed_date >= today - timedelta(days=closed_within_days),
+            )
+        )
+        .order_by(CASES.c.id)
+    )
+    if actor.district:
+        query = query.where(CASES.c.district_code == actor.district)
+    with db.read_connection() as connection:
+        case_ids = list(connection.scalars(query))
+    recorded: list[Breach] = []
+    conflicts: list[str] = []
+    already = 0
+    for start in range(0, len(case_ids), BATCH):
+        ids = case_ids[start : start + BATCH]
+        with db.read_connection() as connection:
+            # Re-read the batch inside one transaction, so versions and histories agree with each other.
+            fresh = _case_rows(
+                connection, select(*CASE_COLUMNS).where(CASES.c.id.in_(ids)).order_by(CASES.c.id)
+            )
+            histories = histories_for(connection, fresh)
+            done = {(r.case_id, r.code) for r in connection.execute(_SELECT_RECORDED, {"case_ids": ids})}
+        found: list[tuple[Mapping[Any, Any], list[Breach]]] = []
+        for case in fresh:
+            clocks = case_clocks(
+                histories[case["id"]].timeline, today, calendar=district_calendar(case["district_code"])
+            )
+            breaches = _breaches(case, clocks)
+            new = [b for b in breaches if (case["id"], b.clock) not in done]
+            already += len(breaches) - len(new)
+            if new:
+                found.append((case, new))
+        if not found:
+            continue
+        with db.write_connection() as connection:
+            for case, new in found:
+                try:
+                    _record(connection, case, new, actor, role, now)
+                except Conflict:
+                    conflicts.append(case["reference"])
+                    continue
+                recorded.extend(new)
+    return TickResult(today, len(case_ids), tuple(recorded), already, tuple(conflicts))
