@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from dfg.errors import Conflict
 from dfg.services.audit import verify_audit
@@ -20,6 +20,27 @@ from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _wait_until_both_are_waiting(db: Database, blocker: Connection) -> None:
+    """Both racers have read the case and wait to write. PostgreSQL shows it; SQLite cannot, so wait."""
+    if db.is_sqlite:
+        time.sleep(5)  # starting Python and reading takes well under a second each
+        return
+    deadline = time.monotonic() + 30
+    with db.read_engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE 'UPDATE cases%' AND datname = current_database()"
+                )
+            ).scalar()
+            watcher.rollback()
+            if waiting == 2:
+                return
+            time.sleep(0.1)
+    raise AssertionError("the two racers never both waited for the lock")
 
 
 @pytest.mark.slow
@@ -51,7 +72,7 @@ def test_two_processes_racing_on_one_case(
             )
             for trigger in ("accept_referral", "accept_referral")
         ]
-        time.sleep(3)  # both have started, read version 2 and are waiting for the lock
+        _wait_until_both_are_waiting(db, blocker)
         transaction.rollback()
     results = [(p.wait(timeout=30), *p.communicate()) for p in racers]
     codes = sorted(code for code, _, _ in results)

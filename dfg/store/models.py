@@ -18,13 +18,16 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -242,7 +245,6 @@ class ReferenceCounter(Base):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
-
 class Assessment(Base):
     """An OT's (or trusted assessor's) assessment: the s.23 purposes and the "necessary and appropriate"
     finding (s.24(3)(a)), each with reasons. Never changed: a new assessment supersedes it."""
@@ -311,7 +313,6 @@ class Determination(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-
 class GrantCalculationRecord(Base):
     """A grant calculated for a case: the works, the charges, the contribution from the determination in
     force, the maximum, and every figure's working. Never changed; the approval names the one it used."""
@@ -333,6 +334,41 @@ class GrantCalculationRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Letter(Base):
+    """A letter the workflow produced, as it was sent: the PDF itself and its SHA-256 (which is also in the
+    case's audit chain, on the ``letter_produced`` event). Never changed.
+
+    An original is produced once for each (transition event, kind) the event names, so the event log is
+    the queue and this table says what has been done; a reprint is a new row pointing at its original
+    with ``copy_of``, which is why the uniqueness covers originals only."""
+
+    __tablename__ = "letters"
+    __table_args__ = (
+        CheckConstraint(_in("recipient_role", ("applicant", "contractor")), name="recipient_role"),
+        Index(
+            "uq_letters_original_event_kind",
+            "event_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("copy_of IS NULL"),
+            postgresql_where=text("copy_of IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))  # the step that called for the letter
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    recipient_role: Mapped[str] = mapped_column(String(12))
+    template_version: Mapped[str] = mapped_column(String(64))  # digest of the template sources used
+    created_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the post room asks "since when"
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    copy_of: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
+
+
 #: Tables whose rows are decisions: never updated or deleted (the database refuses both).
 APPEND_ONLY = (
     "events", "assessments", "recommended_works", "feasibility_findings", "determinations", "grant_calculations",
@@ -348,3 +384,4 @@ RECOMMENDED_WORKS = cast(Table, RecommendedWork.__table__)
 FEASIBILITY_FINDINGS = cast(Table, FeasibilityFinding.__table__)
 DETERMINATIONS = cast(Table, Determination.__table__)
 GRANT_CALCULATIONS = cast(Table, GrantCalculationRecord.__table__)
+LETTERS = cast(Table, Letter.__table__)
