@@ -2,7 +2,7 @@
 
 Each command parses its options, calls one function in ``dfg.services`` (or ``dfg.workflow``), and prints
 the result as text or, with ``--json``, as JSON on stdout. Messages go to stderr. Every error of the
-engine becomes one line on stderr and its stable exit code (see ``docs/reference/exit-codes.md``).
+engine becomes one line on stderr and its stable exit code (see ``docs/exit-codes.md``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -22,7 +23,7 @@ from dfg import __version__
 from dfg.errors import Conflict, DatabaseProblem, DfgError, InvalidInput
 from dfg.rules.dates import parse_date
 from dfg.rules.money import format_pounds, parse_pounds
-from dfg.store.database import Database
+from dfg.store.database import Database, database_url
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
 
@@ -142,7 +143,7 @@ def main(ctx: click.Context, db: str | None, as_user: str | None) -> None:
     Start here:
       dfg demo                          a demonstration database with cases in every stage
       dfg db upgrade                    create or upgrade the database
-      dfg case list --as jsmith         the cases you can see
+      dfg --as jsmith case list         the cases you can see (or set DFG_USER=jsmith)
       dfg case actions CAN-2026-0001    what you may do next on a case, and why not
     """
     ctx.obj = Context(db, as_user)
@@ -181,6 +182,11 @@ def db_status(context: Context, as_json: bool) -> None:
     """Say which database is in use and whether its schema is current."""
     from dfg.store.database import SCHEMA_HEAD
 
+    url = database_url(context.db_option)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise DatabaseProblem(
+            f"no database at {url.removeprefix('sqlite:///')}: run 'dfg db upgrade' to create it"
+        )
     database = context.database(check=False)
     revision = database.schema_revision()
     status = {"database": database.display_name, "schema": revision, "expected": SCHEMA_HEAD}
@@ -325,12 +331,12 @@ def _split_name(name: str, option: str) -> tuple[str, str]:
 @click.option("--relationship", help="The occupant's relationship to the applicant, e.g. son.")
 @click.option("--address", required=True, help="First line of the address of the home to be adapted.")
 @click.option("--address2", help="Second line of the address.")
-@click.option("--town", required=True)
-@click.option("--postcode", required=True)
-@click.option("--tenure", required=True, type=click.Choice(["owner", "tenant", "occupier", "landlord"]))
-@click.option(
-    "--priority", default="non_urgent", show_default=True, type=click.Choice(["urgent", "non_urgent"])
-)
+@click.option("--town", required=True, help="Town of the home to be adapted.")
+@click.option("--postcode", required=True, help="Postcode of the home to be adapted.")
+@click.option("--tenure", required=True, type=click.Choice(["owner", "tenant", "occupier", "landlord"]),
+              help="The applicant's interest in the home (a landlord's application is not means tested).")  # fmt: skip
+@click.option("--priority", default="non_urgent", show_default=True, type=click.Choice(["urgent", "non_urgent"]),
+              help="Urgent cases need --priority-reason.")  # fmt: skip
 @click.option("--priority-reason", help="Why the case is urgent (required for urgent cases).")
 @click.option(
     "--source", help="Where the referral came from, e.g. 'county OT', 'self', 'hospital discharge'."
@@ -513,8 +519,9 @@ def _report_advance(result: Any, as_json: bool) -> None:
 @click.argument("trigger")
 @click.option("--reason", help="Why (required by some triggers; always recorded).")
 @click.option("--code", help="A reason code (required by cancel, refuse, hold, reopen, ...).")
-@click.option("--date", "on", help="The date the step happened, if not today (not in the future).")
-@click.option("--review-date", help="When to review a hold.")
+@click.option("--date", "on", help="The date the step happened, if not today: 2026-03-31 or 31/03/2026 (not in "
+              "the future, not before the case's last recorded step).")  # fmt: skip
+@click.option("--review-date", help="When to review a hold (2026-03-31 or 31/03/2026).")
 @json_option
 @pass_context
 def case_advance(
@@ -1269,27 +1276,27 @@ def report() -> None:
     """Reports for managers: as text, --csv, --json, or a printable PDF with charts (--pdf FILE)."""
 
 
-def report_options(function: F) -> F:
-    """The filters and outputs every report shares."""
-    for option in reversed(
-        [
-            click.option("--district", help="Only this district."),
-            click.option(
-                "--priority", type=click.Choice(["urgent", "non_urgent"]), help="Only this priority."
-            ),
-            click.option("--year", "financial_year", help="A financial year, e.g. 2026-27 (April to March)."),
-            click.option("--from", "start", help="The first day of the period (instead of --year)."),
-            click.option("--to", "end", help="The last day of the period."),
-            click.option("--csv", "as_csv", is_flag=True, help="Print CSV for a spreadsheet."),
-            click.option("--json", "as_json", is_flag=True, help="Print JSON."),
-            click.option(
-                "--pdf",
-                "pdf",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="Write a printable PDF with charts to this file.",
-            ),
-        ]
-    ):
+def report_options(function: F, *, period: bool = True) -> F:
+    """The filters and outputs reports share (``period``: the report covers a period, not today)."""
+    periods = [
+        click.option("--year", "financial_year", help="A financial year, e.g. 2026-27 (April to March)."),
+        click.option("--from", "start", help="The first day of the period (instead of --year)."),
+        click.option("--to", "end", help="The last day of the period."),
+    ]
+    options = [
+        click.option("--district", help="Only this district."),
+        click.option("--priority", type=click.Choice(["urgent", "non_urgent"]), help="Only this priority."),
+        *(periods if period else []),
+        click.option("--csv", "as_csv", is_flag=True, help="Print CSV for a spreadsheet."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+        click.option(
+            "--pdf",
+            "pdf",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write a printable PDF with charts to this file.",
+        ),
+    ]
+    for option in reversed(options):
         function = option(function)
     return function
 
@@ -1313,19 +1320,19 @@ def _period(options: dict[str, Any]) -> dict[str, Any]:
     return {
         "district": options["district"].upper() if options["district"] else None,
         "priority": options["priority"],
-        "financial_year": options["financial_year"],
-        "start": options["start"],
-        "end": options["end"],
+        "financial_year": options.get("financial_year"),
+        "start": options.get("start"),
+        "end": options.get("end"),
     }
 
 
 @report.command("pipeline")
-@report_options
+@partial(report_options, period=False)
 @pass_context
 def report_pipeline(
     context: Context, /, as_csv: bool, as_json: bool, pdf: Path | None, **options: Any
 ) -> None:
-    """Open cases by stage, district and priority: values, ageing, statutory breaches, longest open."""
+    """Open cases today by stage, district and priority: values, ageing, statutory breaches, longest open."""
     from dfg.reports.pipeline import pipeline
 
     period = _period(options)
@@ -1391,9 +1398,10 @@ def report_data_return(
               type=click.Path(dir_okay=False, path_type=Path), help="Where to write the pipeline report as PDF.")  # fmt: skip
 def demo(demo_db: str, per_district: int, seed: int, pdf: Path) -> None:
     """Create a demonstration database: the eight Staffordshire districts, a user for each role, and
-    cases walked through the workflow by those users; then print the pipeline.
+    cases walked through the workflow by those users; then print the pipeline and write it as PDF.
 
-    The file is replaced if it exists. Afterwards, try for example:
+    The demo file (its own --db, never the main --db or DFG_DB, so a real database is never replaced) is
+    replaced if it exists. Afterwards, try for example:
 
     \b
       export DFG_DB=dfg-demo.sqlite DFG_USER=can.officer

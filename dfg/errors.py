@@ -2,7 +2,7 @@
 
 Every error the engine raises on purpose is a :class:`DfgError`. The CLI turns one into a single line on
 stderr and exits with its ``exit_code``; a web page or batch job can do the same with the ``kind``. The
-codes are documented in ``docs/reference/exit-codes.md`` and must never be renumbered.
+codes are documented in ``docs/exit-codes.md`` and must never be renumbered.
 """
 
 from __future__ import annotations
