@@ -7,11 +7,25 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import Index, text
 
 from dfg.errors import DatabaseProblem
 from dfg.store.database import KNOWN_REVISIONS, Database
+from dfg.store.models import LETTERS
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+# One original letter per (event, kind): a partial unique index. It is declared here rather than on the
+# model because dialect-specific keywords make SQLAlchemy import both dialects (about 60 ms on every
+# command's start-up); only schema tooling (migrations, the models-match-migrations test) needs it.
+Index(
+    "uq_letters_original_event_kind",
+    LETTERS.c.event_id,
+    LETTERS.c.kind,
+    unique=True,
+    sqlite_where=text("copy_of IS NULL"),
+    postgresql_where=text("copy_of IS NULL"),
+)
 
 
 def alembic_config(database: Database) -> Config:

@@ -18,7 +18,6 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -27,7 +26,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -345,14 +343,7 @@ class Letter(Base):
     __tablename__ = "letters"
     __table_args__ = (
         CheckConstraint(_in("recipient_role", ("applicant", "contractor")), name="recipient_role"),
-        Index(
-            "uq_letters_original_event_kind",
-            "event_id",
-            "kind",
-            unique=True,
-            sqlite_where=text("copy_of IS NULL"),
-            postgresql_where=text("copy_of IS NULL"),
-        ),
+        # and a unique index on (event_id, kind) for originals: see dfg/store/migrate.py
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
