@@ -7,7 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
-from dfg.services.cases import NewCase, NewPerson, advance, open_case
+from dfg.services.cases import NewCase, NewPerson, advance, open_case, record_change
+from dfg.services.clocks import COMPLETION_EXTENDED
 from dfg.services.grant import approve_grant, calculate_case_grant
 from dfg.services.users import add_district, add_user, resolve_actor
 from dfg.store.database import Database
@@ -231,3 +232,12 @@ def approve(db: Database, cast: dict[str, Actor], reference: str, grant_pence: i
         db, cast["officer"], reference, works_pence=grant_pence + HOUSEHOLD_CONTRIBUTION, on=on
     )
     return approve_grant(db, cast[by], reference, on=on).to_state
+
+
+def extend_completion(
+    db: Database, cast: dict[str, Actor], reference: str, *, months: int, reason: str, at: datetime
+) -> None:
+    """Stands in for the extension service of the works issue: a ``completion_extended`` event on the
+    case's chain, written the way every change to a case is (``record_change``)."""
+    record_change(db, cast["officer"], reference, role="grant_officer", kind=COMPLETION_EXTENDED,
+                  payload={"months": months}, reason=reason, now=at)  # fmt: skip

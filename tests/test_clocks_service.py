@@ -13,20 +13,17 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from dfg.errors import NotFound, PermissionDenied
 from dfg.rules.clocks import Clock
 from dfg.services.assessment import record_assessment, run_means_test
 from dfg.services.cases import advance
-from dfg.services.clocks import COMPLETION_EXTENDED, case_clock_sheet, case_clocks_for
+from dfg.services.clocks import case_clock_sheet, case_clocks_for
 from dfg.services.grant import approve_grant, calculate_case_grant
-from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
-from dfg.store.models import CASES
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
-from tests.conftest import HOUSEHOLD, HOUSEHOLD_CONTRIBUTION, sample_assessment
+from tests.conftest import HOUSEHOLD, HOUSEHOLD_CONTRIBUTION, extend_completion, sample_assessment
 
 Step = Callable[..., None]
 
@@ -242,25 +239,14 @@ def test_a_completion_extension_in_the_log_moves_completion_due(
     step(reference, "approve", "approver", date(2026, 5, 11), amount_pence=8_450_00)
     before = clocks(db, cast["officer"], reference, date(2027, 5, 12))["completion_due"]
     assert (before.due, before.status) == (date(2027, 5, 11), "breached")
-    # Stands in for the extension service to come: an event of the agreed kind on the case's chain.
-    with db.write_connection() as connection:
-        row = connection.execute(select(CASES).where(CASES.c.reference == reference)).one()
-        append_to_case(
-            connection,
-            case_id=row.id,
-            reference=reference,
-            version=row.version,
-            audit_seq=row.audit_seq,
-            audit_head=row.audit_head,
-            changes={},
-            new=NewEvent(
-                occurred_at=datetime(2027, 4, 1, 9, tzinfo=UTC),
-                actor="manager",
-                kind=COMPLETION_EXTENDED,
-                reason="Contractor's supplier delay",
-                payload={"months": 3},
-            ),
-        )
+    extend_completion(
+        db,
+        cast,
+        reference,
+        months=3,
+        reason="Contractor's supplier delay",
+        at=datetime(2027, 4, 1, 9, tzinfo=UTC),
+    )
     after = clocks(db, cast["officer"], reference, date(2027, 5, 12))["completion_due"]
     assert (after.due, after.status, after.days_remaining) == (date(2027, 8, 11), "running", 91)
 

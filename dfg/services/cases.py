@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -705,7 +705,6 @@ class CaseView:
     people: tuple[dict[str, Any], ...]
     created_at: datetime
     updated_at: datetime
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         def iso(value: Any) -> Any:

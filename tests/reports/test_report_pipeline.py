@@ -9,16 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
 
 from dfg.errors import InvalidInput, PermissionDenied
 from dfg.reports.pipeline import AGEING_BANDS, pipeline
 from dfg.rules.clocks import completion_due, decision_due
-from dfg.services.clocks import COMPLETION_EXTENDED
-from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
-from dfg.store.models import CASES
 from dfg.workflow.actor import Actor
+from tests.conftest import extend_completion
 from tests.reports.conftest import Population
 from tests.reports.expected import is_open, stage, whole_months
 
@@ -114,24 +111,9 @@ def test_completion_overdue_allows_for_a_recorded_extension(
     step(reference, "approve", "approver", date(2026, 3, 20), amount_pence=7_000_00)
     today = date(2027, 3, 22)  # completion was due 20 March 2027
     assert pipeline(db, cast["manager"], today=today).totals()["completion_overdue"] == 1
-    with db.write_connection() as connection:
-        row = connection.execute(select(CASES).where(CASES.c.reference == reference)).one()
-        append_to_case(
-            connection,
-            case_id=row.id,
-            reference=reference,
-            version=row.version,
-            audit_seq=row.audit_seq,
-            audit_head=row.audit_head,
-            changes={},
-            new=NewEvent(
-                occurred_at=datetime(2027, 3, 1, 9, tzinfo=UTC),
-                actor="manager",
-                kind=COMPLETION_EXTENDED,
-                reason="Supplier delay",
-                payload={"months": 2},
-            ),
-        )
+    extend_completion(
+        db, cast, reference, months=2, reason="Supplier delay", at=datetime(2027, 3, 1, 9, tzinfo=UTC)
+    )
     extended = pipeline(db, cast["manager"], today=today)
     assert extended.totals()["completion_overdue"] == 0
     assert pipeline(db, cast["manager"], today=date(2027, 5, 21)).totals()["completion_overdue"] == 1
