@@ -986,8 +986,8 @@ def grant() -> None:
 @click.argument("reference")
 @click.option(
     "--works",
-    required=True,
-    help="The cost of the eligible works in pounds (the lowest acceptable estimate).",
+    help="The cost of the works in pounds; default: the eligible works of the selected estimate (the "
+    "lowest acceptable one), which is what an approval needs.",
 )
 @click.option("--charge", "charges", multiple=True,
               help="A preliminary or ancillary charge: agency_fee (calculated from policy) or survey=450 (repeat).")  # fmt: skip
@@ -1002,19 +1002,21 @@ def grant() -> None:
 @json_option
 @pass_context
 def grant_calculate(
-    context: Context, reference: str, works: str, charges: tuple[str, ...], funding_lines: tuple[str, ...],
+    context: Context, reference: str, works: str | None, charges: tuple[str, ...], funding_lines: tuple[str, ...],
     reasons: tuple[str, ...], on: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Calculate the grant for a case and store it with the workings (role: grant officer).
 
     \b
-    Example:
-      dfg grant calculate CAN-2026-0001 --works 6200 --charge agency_fee --charge survey=350
+    Examples:
+      dfg grant calculate CAN-2026-0001 --charge agency_fee --charge survey=350
+      dfg grant calculate CAN-2026-0001 --works 6200    (a first figure, before estimates are in)
     """
     from dfg.services.grant import calculate_case_grant, parse_charge
 
     record = calculate_case_grant(
-        context.database(), context.actor(), reference, works_pence=parse_pounds(works, field="--works"),
+        context.database(), context.actor(), reference,
+        works_pence=None if works is None else parse_pounds(works, field="--works"),
         charges=[parse_charge(c) for c in charges], funding_lines=funding_lines, reasons=reasons,
         on=optional_date(on, "--on"),
     )  # fmt: skip
@@ -1045,15 +1047,1010 @@ def grant_show(context: Context, reference: str, number: int | None, as_json: bo
 @grant.command("approve")
 @click.argument("reference")
 @click.option("--date", "on", help="The date of the approval (default: today).")
+@click.option("--deferred-payment", help="Pay on this date instead (no later than 12 months after the valid "
+              "application, s.36).")  # fmt: skip
+@click.option("--pay-applicant", is_flag=True,
+              help="Pay the applicant, not the contractor directly (default: the contractor, as the "
+              "applicant was told before approval).")  # fmt: skip
+@click.option("--condition", "conditions", multiple=True,
+              help="A condition for this case, added to the district's standard conditions (repeat).")  # fmt: skip
+@click.option("--works-begun", is_flag=True, help="The works began before approval (needs --good-reason).")
+@click.option("--good-reason", help="Why approving works already begun is justified (s.29).")
+@click.option("--works-completed", is_flag=True,
+              help="The works were completed before approval: the approval is refused (s.29).")  # fmt: skip
+@click.option("--second-approver", help="Above your delegated limit: the approver who countersigns.")
 @json_option
 @pass_context
-def grant_approve(context: Context, reference: str, on: str | None, as_json: bool) -> None:
-    """Approve the case's grant exactly as last calculated (role: approver, within the delegated limit)."""
-    from dfg.services.grant import approve_grant
+def grant_approve(
+    context: Context, reference: str, on: str | None, deferred_payment: str | None, pay_applicant: bool,
+    conditions: tuple[str, ...], works_begun: bool, good_reason: str | None, works_completed: bool,
+    second_approver: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Approve the case's grant exactly as last calculated (role: approver, within your delegated limit
+    or countersigned). Commits the district's budget; an over-commitment needs a manager's override.
+
+    \b
+    Examples:
+      dfg grant approve CAN-2026-0001
+      dfg grant approve CAN-2026-0001 --deferred-payment 2027-03-01 --pay-applicant
+      dfg grant approve CAN-2026-0001 --second-approver hgreen      (above your limit)
+      dfg grant approve CAN-2026-0001 --works-begun --good-reason "Urgent hospital discharge"
+    """
+    from dfg.services.approval import ApprovalTerms, approve_grant
+
+    if works_begun and works_completed:
+        raise InvalidInput("--works-begun and --works-completed cannot both be given")
+    terms = ApprovalTerms(
+        deferred_payment_date=optional_date(deferred_payment, "--deferred-payment"),
+        pay_contractor_directly=not pay_applicant,
+        conditions=conditions,
+        works_status="completed" if works_completed else "begun" if works_begun else "not_started",
+        works_begun_reason=good_reason,
+        second_approver=second_approver,
+    )
+    _report_advance(
+        approve_grant(context.database(), context.actor(), reference, terms, on=optional_date(on, "--date")),
+        as_json,
+    )
+
+
+@grant.command("versions")
+@click.argument("reference")
+@json_option
+@pass_context
+def grant_versions(context: Context, reference: str, as_json: bool) -> None:
+    """Every version of a case's approval: the approval, then each approved variation (the last is in force)."""
+    from dfg.services.approval import approval_versions
+
+    versions = approval_versions(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json([v.as_dict() for v in versions])
+        return
+    if not versions:
+        click.echo("not approved yet")
+        return
+    click.echo(
+        table(
+            ["Version", "Kind", "Decided", "Works", "Charges", "Contribution", "Assistance", "Approved by", "Change"],
+            [
+                [
+                    v.version, v.kind, show_date(v.decided_on), format_pounds(v.works_pence),
+                    format_pounds(v.charges_pence), format_pounds(v.contribution_pence),
+                    format_pounds(v.total_assistance_pence),
+                    v.approved_by + (f" + {v.second_approver}" if v.second_approver else ""),
+                    (f"{format_pounds(v.variation_price_pence or 0)}: {v.variation}" if v.variation else ""),
+                ]
+                for v in versions
+            ],
+        )
+    )  # fmt: skip
+    last = versions[-1]
+    click.echo(f"\nin force: version {last.version}; contractor: {last.contractor or 'none selected'}; "
+               f"paid to: {'the contractor' if last.pay_contractor_directly else 'the applicant'}"
+               + (f"; deferred payment: {show_date(last.deferred_payment_date)}" if last.deferred_payment_date else ""))  # fmt: skip
+    for condition in last.conditions:
+        click.echo(f"- {condition}")
+
+
+# ---------------------------------------------------------------------------------------------- contractors
+
+
+@main.group()
+def contractor() -> None:
+    """The contractor register: who may do the works, with their accreditation and status."""
+
+
+def contractor_options(function: F) -> F:
+    """The register's details, shared by 'contractor add' and 'contractor update'."""
+    options = [
+        click.option("--contact", help="The person to deal with, e.g. 'Jo Smith'."),
+        click.option("--address", help="The contractor's address, on one line."),
+        click.option("--phone", help="A phone number."),
+        click.option("--email", help="An email address."),
+        click.option("--accreditation", help="The accreditation held, e.g. TrustMark or a framework's name."),
+        click.option(
+            "--accreditation-expires", help="When the accreditation expires (2027-03-31 or 31/03/2027)."
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _contractor_lines(view: Any) -> list[str]:
+    current = "current" if view.accreditation_current else "not current"
+    return [
+        f"{view.name} ({view.status}), register number {view.id}",
+        f"Contact:        {view.contact_name or '-'}",
+        f"Address:        {view.address or '-'}",
+        f"Phone:          {view.phone or '-'}",
+        f"Email:          {view.email or '-'}",
+        f"Accreditation:  {view.accreditation_text} ({current} on {show_date(view.on)})",
+    ]
+
+
+@contractor.command("add")
+@click.argument("name")
+@contractor_options
+@pass_context
+def contractor_add(
+    context: Context, name: str, contact: str | None, address: str | None, phone: str | None,
+    email: str | None, accreditation: str | None, accreditation_expires: str | None,
+) -> None:  # fmt: skip
+    """Put a contractor on the register, active (role: grant officer or administrator). Names are unique
+    whatever their capitals.
+
+    \b
+    Example:
+      dfg contractor add "Able Lifts Ltd" --contact "Jo Able" --phone "01543 123456" \\
+          --accreditation TrustMark --accreditation-expires 2027-03-31
+    """
+    from dfg.services.contractors import NewContractor, add_contractor
+
+    new = NewContractor(
+        name=name, contact_name=contact, address=address, phone=phone, email=email, accreditation=accreditation,
+        accreditation_expires=optional_date(accreditation_expires, "--accreditation-expires"),
+    )  # fmt: skip
+    view = add_contractor(context.database(), context.actor(), new)
+    click.echo(f"added contractor {view.name} (accreditation: {view.accreditation_text})", err=True)
+
+
+@contractor.command("update")
+@click.argument("name")
+@contractor_options
+@click.option("--status", type=click.Choice(["active", "suspended", "removed"]),
+              help="Suspend a contractor, remove it from the register, or make it active again.")  # fmt: skip
+@click.option("--reason", help="Why (recorded on the audit trail), e.g. for a suspension.")
+@pass_context
+def contractor_update(
+    context: Context, name: str, contact: str | None, address: str | None, phone: str | None,
+    email: str | None, accreditation: str | None, accreditation_expires: str | None, status: str | None,
+    reason: str | None,
+) -> None:  # fmt: skip
+    """Change a contractor's details, renew or clear its accreditation, or change its status (role: grant
+    officer or administrator). Only the options given change; give "" to clear a detail (clearing the
+    accreditation clears its expiry date too).
+
+    \b
+    Examples:
+      dfg contractor update "Able Lifts Ltd" --accreditation-expires 2028-03-31
+      dfg contractor update "Able Lifts Ltd" --status suspended --reason "complaint under investigation"
+    """
+    from dfg.services.contractors import update_contractor
+
+    view = update_contractor(
+        context.database(), context.actor(), name, contact_name=contact, address=address, phone=phone,
+        email=email, accreditation=accreditation,
+        accreditation_expires=optional_date(accreditation_expires, "--accreditation-expires"), status=status,
+        reason=reason,
+    )  # fmt: skip
+    click.echo(
+        f"updated contractor {view.name} ({view.status}; accreditation: {view.accreditation_text})", err=True
+    )
+
+
+@contractor.command("list")
+@click.option("--all", "include_removed", is_flag=True, help="Include contractors removed from the register.")
+@click.option("--on", "on", help="Say whether each accreditation is current on this date (default: today).")
+@json_option
+@pass_context
+def contractor_list(context: Context, include_removed: bool, on: str | None, as_json: bool) -> None:
+    """List the register by name, with each contractor's status and accreditation.
+
+    \b
+    Examples:
+      dfg contractor list
+      dfg contractor list --all --on 2026-04-01 --json
+    """
+    from dfg.services.contractors import list_contractors
+
+    found = list_contractors(
+        context.database(), context.actor(), include_removed=include_removed, on=optional_date(on, "--on")
+    )
+    if as_json:
+        emit_json([c.as_dict() for c in found])
+        return
+    rows = [[c.name, c.status, c.accreditation_text, c.contact_name, c.phone] for c in found]
+    click.echo(table(["name", "status", "accreditation", "contact", "phone"], rows))
+    day = found[0].on if found else None
+    click.echo(
+        f"{len(found)} contractor(s)" + (f"; accreditations as on {show_date(day)}" if day else ""), err=True
+    )
+
+
+@contractor.command("show")
+@click.argument("name")
+@click.option("--on", "on", help="Say whether the accreditation is current on this date (default: today).")
+@json_option
+@pass_context
+def contractor_show(context: Context, name: str, on: str | None, as_json: bool) -> None:
+    """One contractor's register entry, by name (any capitals) or register number.
+
+    \b
+    Example:
+      dfg contractor show "able lifts ltd"
+    """
+    from dfg.services.contractors import find_contractor
+
+    view = find_contractor(context.database(), context.actor(), name, on=optional_date(on, "--on"))
+    if as_json:
+        emit_json(view.as_dict())
+    else:
+        click.echo("\n".join(_contractor_lines(view)))
+
+
+# ---------------------------------------------------------------------------------------------- estimates
+
+
+@main.group()
+def estimate() -> None:
+    """Contractors' estimates on a case, the waiver of the two-estimates rule, and the one selected."""
+
+
+@estimate.command("add")
+@click.argument("reference")
+@click.option("--contractor", "contractor_name", required=True, help="The contractor, as on the register.")
+@click.option("--price", required=True, help="The estimate's price in pounds, e.g. 4500.00.")
+@click.option("--received", help="When the estimate was received (default: today).")
+@click.option("--contractor-ref", help="The contractor's own reference for the estimate, e.g. Q-2026-17.")
+@click.option("--notes", help="Anything to note, e.g. what the price leaves out.")
+@json_option
+@pass_context
+def estimate_add(
+    context: Context, reference: str, contractor_name: str, price: str, received: str | None,
+    contractor_ref: str | None, notes: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Record a contractor's estimate for the works (role: grant officer or technical officer). A revised
+    price is a new estimate; the old one stays on the record.
+
+    \b
+    Example:
+      dfg estimate add CAN-2026-0001 --contractor "Able Lifts Ltd" --price 4500.00 --received 2026-03-02
+    """
+    from dfg.services.clock import local_day, utcnow
+    from dfg.services.contractors import case_estimates, record_estimate
+
+    database, actor = context.database(), context.actor()
+    made = record_estimate(
+        database, actor, reference, contractor=contractor_name, price_pence=parse_pounds(price, field="--price"),
+        received_on=optional_date(received, "--received") or local_day(utcnow()),
+        contractor_reference=contractor_ref, notes=notes,
+    )  # fmt: skip
+    if as_json:
+        emit_json(made.as_dict())
+        return
+    click.echo(f"{made.reference}: estimate {made.id} from {made.contractor_name}, "
+               f"{format_pounds(made.price_pence)}, received {show_date(made.received_on)}")  # fmt: skip
+    still = case_estimates(database, actor, made.reference).requirement
+    if still:
+        click.echo(f"still needed: {still}", err=True)
+
+
+@estimate.command("list")
+@click.argument("reference")
+@json_option
+@pass_context
+def estimate_list(context: Context, reference: str, as_json: bool) -> None:
+    """A case's estimates, oldest first, with the waiver and the selection in force and whether the
+    two-estimates rule is met.
+
+    \b
+    Example:
+      dfg estimate list CAN-2026-0001
+    """
+    from dfg.services.clock import local_day
+    from dfg.services.contractors import case_estimates
+
+    view = case_estimates(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json(view.as_dict())
+        return
+    rows = [
+        [e.id, e.contractor_name, format_pounds(e.price_pence), show_date(e.received_on), e.contractor_reference,
+         e.recorded_by, e.notes]
+        for e in view.estimates
+    ]  # fmt: skip
+    lines = [f"{view.reference}: {len(view.estimates)} estimate(s)"]
+    if rows:
+        lines.append(
+            table(["id", "contractor", "price", "received", "their ref", "recorded by", "notes"], rows)
+        )
+    lines.extend(f"estimate {i} cannot be chosen: {why}" for i, why in view.not_selectable.items())
+    if view.waiver:
+        lines.append(f"Waived: {view.waiver.reason} ({view.waiver.recorded_by}, "
+                     f"{show_date(local_day(view.waiver.recorded_at))})")  # fmt: skip
+    if view.selection:
+        chosen = view.selection
+        lines.append(f"Selected: estimate {chosen.estimate_id} ({chosen.contractor_name}, "
+                     f"{format_pounds(chosen.price_pence)}) by {chosen.recorded_by}")  # fmt: skip
+        lines.append(f"  {chosen.how_decided}")
+    lines.append(f"Estimates needed: {'met' if view.requirement is None else view.requirement}")
+    click.echo("\n".join(lines))
+
+
+@estimate.command("waive")
+@click.argument("reference")
+@click.option("--reason", required=True, help="Why fewer than two estimates will do.")
+@pass_context
+def estimate_waive(context: Context, reference: str, reason: str) -> None:
+    """Record a direction that fewer than two estimates (from different contractors) will do on a case,
+    and why (role: grant officer).
+
+    \b
+    Example:
+      dfg estimate waive CAN-2026-0001 --reason "The only specialist fitter of through-floor lifts in the area"
+    """
+    from dfg.services.cases import normalise_reference
+    from dfg.services.contractors import waive_estimates
+
+    waive_estimates(context.database(), context.actor(), reference, reason=reason)
+    click.echo(f"{normalise_reference(reference)}: two estimates waived: {reason.strip()}")
+
+
+@estimate.command("select")
+@click.argument("reference")
+@click.argument("estimate_id", metavar="ESTIMATE_ID", type=int)
+@click.option(
+    "--reason", help="Why a dearer estimate is chosen (required then: the applicant pays the difference)."
+)
+@click.option("--unacceptable", "unacceptable", multiple=True, metavar="ID=REASON",
+              help="An estimate that is not acceptable, and why, e.g. 4='no building regulations cover' (repeat).")  # fmt: skip
+@click.option(
+    "--date", "on", help="The date of the selection, on which accreditations are checked (default: today)."
+)
+@json_option
+@pass_context
+def estimate_select(
+    context: Context, reference: str, estimate_id: int, reason: str | None, unacceptable: tuple[str, ...],
+    on: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Select the estimate the works will be done on (role: grant officer). The eligible works are the
+    lowest acceptable estimate; choosing a dearer one needs --reason, and the applicant pays the
+    difference. A contractor suspended, removed, or (under the works policy) without a current
+    accreditation cannot be chosen. 'dfg estimate list REF' shows the estimates' numbers.
+
+    \b
+    Examples:
+      dfg estimate select CAN-2026-0001 3
+      dfg estimate select CAN-2026-0001 5 --reason "The applicant's own builder" --unacceptable 4="leaves out making good"
+    """
+    from dfg.services.contractors import parse_unacceptable, select_estimate
+
+    selection = select_estimate(
+        context.database(), context.actor(), reference, estimate_id, reason=reason,
+        unacceptable=parse_unacceptable(unacceptable), on=optional_date(on, "--date"),
+    )  # fmt: skip
+    if as_json:
+        emit_json(selection.as_dict())
+        return
+    choice = selection.choice
+    click.echo(f"{selection.reference}: estimate {choice.estimate_id} selected ({choice.contractor}, "
+               f"{format_pounds(choice.price_pence)}) on {show_date(selection.on)}")  # fmt: skip
+    click.echo(choice.how_decided)
+    for number, why in choice.not_acceptable:
+        click.echo(f"not acceptable: estimate {number}: {why}")
+
+
+# ---------------------------------------------------------------------------------------------- works
+
+
+@main.group()
+def works() -> None:
+    """The works: variations, extensions of the completion period, completion checks.
+
+    Ordering, starting and finishing the works are workflow steps: 'dfg case advance REF order_works',
+    'start_on_site', 'complete_works', then 'certify' once the completion checks have passed.
+    """
+
+
+@works.command("vary")
+@click.argument("reference")
+@click.option("--change", required=True, help="What changes in the works.")
+@click.option(
+    "--price", required=True, help="The change in the price in pounds: 850.00, or -120.00 for a saving."
+)
+@click.option("--second-approver", help="Above your delegated limit: the approver who countersigns.")
+@click.option("--date", "on", help="The date of the decision (default: today).")
+@json_option
+@pass_context
+def works_vary(
+    context: Context, reference: str, change: str, price: str, second_approver: str | None, on: str | None,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Approve a priced variation before the work is done (role: approver): a new approval version,
+    the grant calculated again, the budget adjusted, a re-approval letter and a variation order.
+
+    \b
+    Example:
+      dfg works vary CAN-2026-0001 --change "Extra grab rails by the WC" --price 240.00
+    """
+    from dfg.services.approval import vary_works
 
     _report_advance(
-        approve_grant(context.database(), context.actor(), reference, on=optional_date(on, "--date")), as_json
+        vary_works(
+            context.database(), context.actor(), reference, change=change,
+            price_change_pence=parse_pounds(price, field="--price", allow_negative=True),
+            second_approver=second_approver, on=optional_date(on, "--date"),
+        ),
+        as_json,
+    )  # fmt: skip
+
+
+@works.command("extend")
+@click.argument("reference")
+@click.option("--months", type=click.IntRange(1, 24), help="Extend by this many whole months.")
+@click.option("--to", "to_date", help="Or: the new completion date.")
+@click.option("--reason", required=True, help="Why the works need longer.")
+@pass_context
+def works_extend(
+    context: Context, reference: str, months: int | None, to_date: str | None, reason: str
+) -> None:
+    """Extend the 12-month completion period, with the reason (role: grant or technical officer).
+
+    \b
+    Example:
+      dfg works extend CAN-2026-0001 --months 3 --reason "Planning consent delayed"
+    """
+    from dfg.services.works import extend_completion
+
+    recorded = extend_completion(
+        context.database(), context.actor(), reference, reason=reason, months=months,
+        new_date=optional_date(to_date, "--to"),
+    )  # fmt: skip
+    click.echo(f"{recorded.reference}: completion period extended ('dfg case clocks {recorded.reference}')")
+
+
+@works.command("check")
+@click.argument("reference")
+@click.argument("check", type=click.Choice(["inspection", "ot_sign_off", "applicant_satisfaction"]))
+@click.option("--passed/--failed", required=True, help="Whether the check passed.")
+@click.option("--notes", help="What was found (required when it failed).")
+@click.option("--date", "on", help="When the check was made (default: today).")
+@pass_context
+def works_check(
+    context: Context, reference: str, check: str, passed: bool, notes: str | None, on: str | None
+) -> None:
+    """Record a completion check: the inspection (technical officer), the OT's sign-off (OT), the
+    applicant's satisfaction (grant officer). 'certify' needs each to have passed.
+
+    \b
+    Example:
+      dfg works check CAN-2026-0001 inspection --passed
+      dfg works check CAN-2026-0001 inspection --failed --notes "Shower tray leaks"
+    """
+    from dfg.services.works import record_completion_check
+
+    recorded = record_completion_check(
+        context.database(), context.actor(), reference, check, passed=passed, notes=notes,
+        on=optional_date(on, "--date"),
+    )  # fmt: skip
+    click.echo(f"{recorded.reference}: {check.replace('_', ' ')} {'passed' if passed else 'failed'}")
+
+
+# ---------------------------------------------------------------------------------------------- pay
+
+
+@main.group()
+def pay() -> None:
+    """Money on a case: interim and final payments, invoices, the applicant's contribution."""
+
+
+@pay.command("interim")
+@click.argument("reference")
+@click.option("--amount", required=True, help="The payment in pounds.")
+@click.option("--work-done", required=True, help="The valuation of the work done so far, in pounds.")
+@click.option("--date", "on", help="The date paid (default: today).")
+@json_option
+@pass_context
+def pay_interim_command(
+    context: Context, reference: str, amount: str, work_done: str, on: str | None, as_json: bool
+) -> None:
+    """Record an interim payment: only for work done, and within the policy's cap before the
+    certified date (default 90% of the approved assistance).
+
+    \b
+    Example:
+      dfg pay interim CAN-2026-0001 --amount 3000.00 --work-done 4000.00
+    """
+    from dfg.services.payments import pay_interim
+
+    _report_advance(
+        pay_interim(
+            context.database(), context.actor(), reference, amount_pence=parse_pounds(amount, field="--amount"),
+            work_done_pence=parse_pounds(work_done, field="--work-done"), on=optional_date(on, "--date"),
+        ),
+        as_json,
+    )  # fmt: skip
+
+
+@pay.command("final")
+@click.argument("reference")
+@click.option("--date", "on", help="The date paid (default: today).")
+@json_option
+@pass_context
+def pay_final_command(context: Context, reference: str, on: str | None, as_json: bool) -> None:
+    """Record the final payment after the certified date: the rest of the approved assistance.
+
+    \b
+    Example:
+      dfg pay final CAN-2026-0001
+    """
+    from dfg.services.payments import pay_final
+
+    _report_advance(
+        pay_final(context.database(), context.actor(), reference, on=optional_date(on, "--date")), as_json
     )
+
+
+@pay.command("invoice")
+@click.argument("reference")
+@click.option("--supplier", required=True, help="Who invoiced (a contractor on the register, usually).")
+@click.option("--ref", "invoice_reference", required=True, help="The invoice's own number.")
+@click.option("--amount", required=True, help="The invoice total in pounds.")
+@click.option("--received", help="When it was received (default: today).")
+@click.option("--labour", type=click.Choice(["contractor", "applicant", "relative"]), default="contractor",
+              show_default=True, help="Whose labour it charges for: the applicant's or a relative's is refused.")  # fmt: skip
+@pass_context
+def pay_invoice(
+    context: Context, reference: str, supplier: str, invoice_reference: str, amount: str, received: str | None,
+    labour: str,
+) -> None:  # fmt: skip
+    """Record an invoice for the works.
+
+    \b
+    Example:
+      dfg pay invoice CAN-2026-0001 --supplier "Able Lifts Ltd" --ref INV-2231 --amount 6450.00
+    """
+    from dfg.services.clock import local_day, utcnow
+    from dfg.services.payments import record_invoice
+
+    recorded = record_invoice(
+        context.database(), context.actor(), reference, supplier=supplier, invoice_reference=invoice_reference,
+        amount_pence=parse_pounds(amount, field="--amount"),
+        received_on=optional_date(received, "--received") or local_day(utcnow()), labour=labour,
+    )  # fmt: skip
+    click.echo(f"{recorded.reference}: invoice {invoice_reference} recorded")
+
+
+@pay.command("contribution")
+@click.argument("reference")
+@click.option("--amount", required=True, help="The amount collected in pounds.")
+@click.option("--date", "on", help="When it was collected (default: today).")
+@pass_context
+def pay_contribution(context: Context, reference: str, amount: str, on: str | None) -> None:
+    """Record the applicant's contribution (or part of it) as collected.
+
+    \b
+    Example:
+      dfg pay contribution CAN-2026-0001 --amount 1250.00
+    """
+    from dfg.services.clock import local_day, utcnow
+    from dfg.services.payments import record_contribution
+
+    recorded = record_contribution(
+        context.database(), context.actor(), reference, amount_pence=parse_pounds(amount, field="--amount"),
+        on=optional_date(on, "--date") or local_day(utcnow()),
+    )  # fmt: skip
+    click.echo(
+        f"{recorded.reference}: contribution of {format_pounds(recorded.payload['amount_pence'])} collected"
+    )
+
+
+@pay.command("show")
+@click.argument("reference")
+@json_option
+@pass_context
+def pay_show(context: Context, reference: str, as_json: bool) -> None:
+    """The money on a case: approved, paid, outstanding, payments, invoices, contribution, budget."""
+    from dfg.services.payments import money_view
+
+    view = money_view(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json(view.as_dict())
+        return
+    click.echo(f"{view.reference}")
+    click.echo(f"  approved assistance  {format_pounds(view.approved_pence)}")
+    click.echo(f"  paid                 {format_pounds(view.paid_pence)}")
+    click.echo(f"  still to pay         {format_pounds(view.outstanding_pence)}")
+    click.echo(f"  contribution         {format_pounds(view.contribution_collected_pence)} collected of "
+               f"{format_pounds(view.contribution_pence)}")  # fmt: skip
+    if view.entitlement_ceased:
+        limit = view.payable_limit_pence
+        click.echo(
+            "  entitlement ceased: "
+            + ("awaiting a decision" if limit is None else f"pay up to {format_pounds(limit)}")
+        )
+    if view.payments:
+        click.echo("")
+        click.echo(table(["Paid", "Kind", "Amount", "Work done", "To"], [
+            [p["paid_on"], p["kind"], format_pounds(p["amount_pence"]),
+             format_pounds(p["work_done_pence"]) if p["work_done_pence"] is not None else "", p["payee"]]
+            for p in view.payments]))  # fmt: skip
+    if view.invoices:
+        click.echo("")
+        click.echo(table(["Received", "Supplier", "Invoice", "Amount"], [
+            [i["received_on"], i["supplier"], i["invoice_reference"], format_pounds(i["amount_pence"])]
+            for i in view.invoices]))  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------- land charge
+
+
+@main.group("land-charge")
+def land_charge() -> None:
+    """The local land charge on an owner's home, and the decision when the home is sold within its period.
+
+    For an owner's application with a mandatory grant over £5,000, the council registers a local land
+    charge for the part of the grant above £5,000 (at most £10,000). If the home is disposed of within
+    10 years of the certified date, an approver decides whether to demand it in full, in part or not at
+    all, having weighed the owner's circumstances.
+
+    \b
+    Start here:
+      dfg land-charge show CAN-2026-0001      whether a charge applies, and for how much
+    """
+
+
+def _shown(iso: str) -> str:
+    """A date from a view's JSON (2026-07-24) as an officer reads it (24/07/2026)."""
+    return show_date(date.fromisoformat(iso))
+
+
+@land_charge.command("show")
+@click.argument("reference")
+@json_option
+@pass_context
+def land_charge_show(context: Context, reference: str, as_json: bool) -> None:
+    """Whether a land charge applies to a case and for how much, its registration, and the decisions
+    on any disposal.
+
+    \b
+    Example:
+      dfg land-charge show CAN-2026-0001
+    """
+    from dfg.services.land_charge import FACTORS, land_charge_view
+
+    view = land_charge_view(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json(view.as_dict())
+        return
+    if not view.applies:
+        click.echo(view.why_not)
+        return
+    click.echo(f"{view.reference}: a land charge of {format_pounds(view.due_pence)} applies "
+               f"(mandatory grant {format_pounds(view.grant_pence or 0)}; terms {view.terms_version})")  # fmt: skip
+    charge = view.registration
+    if charge is None:
+        click.echo(f"  not registered yet: 'dfg land-charge register {view.reference} --ref REFERENCE'")
+        return
+    click.echo(
+        f"  registered        {_shown(charge['registered_on'])}, register reference {charge['registry_reference']}"
+    )
+    click.echo(f"  condition period  ends {_shown(charge['condition_end'])}")
+    click.echo(f"  charge period     ends {_shown(charge['expires_on'])}")
+    if not view.decisions:
+        return
+    click.echo("")
+    click.echo(table(["Decided", "Disposal", "Decision", "Demanded", "Factors weighed", "By"], [
+        [_shown(d["decided_on"]), _shown(d["disposal_on"]), d["decision"], format_pounds(d["demanded_pence"]),
+         ", ".join(d["factors"]), d["recorded_by"]]
+        for d in view.decisions]))  # fmt: skip
+    for d in view.decisions:
+        click.echo(f"\n{_shown(d['decided_on'])}: {d['reason']}")
+        for code in d["factors"]:
+            click.echo(f"- {FACTORS[code]}")
+
+
+@land_charge.command("register")
+@click.argument("reference")
+@click.option("--ref", "registry_reference", required=True,
+              help="The Local Land Charges register's reference for the charge.")  # fmt: skip
+@click.option("--date", "on", help="The date the charge was registered (default: today; not before the "
+              "certified date).")  # fmt: skip
+@json_option
+@pass_context
+def land_charge_register(
+    context: Context, reference: str, registry_reference: str, on: str | None, as_json: bool
+) -> None:
+    """Record that the land charge is registered (role: grant officer, once the works are certified).
+    The amount is worked out, never typed in; the charge runs 10 years from the certified date.
+
+    \b
+    Example:
+      dfg land-charge register CAN-2026-0001 --ref LLC/2026/0417 --date 2026-07-24
+    """
+    from dfg.services.clock import local_day, utcnow
+    from dfg.services.land_charge import register_land_charge
+
+    _report_advance(
+        register_land_charge(
+            context.database(), context.actor(), reference, registry_reference=registry_reference,
+            registered_on=optional_date(on, "--date") or local_day(utcnow()),
+        ),
+        as_json,
+    )  # fmt: skip
+
+
+@land_charge.command("decide")
+@click.argument("reference")
+@click.option("--disposal-date", required=True, help="When the home was sold or otherwise disposed of.")
+@click.option("--demand", "decision", required=True, type=click.Choice(["full", "part", "waive"]),
+              help="Demand the repayable amount in full, in part (with --amount), or waive it.")  # fmt: skip
+@click.option("--amount", help="For part: the amount to demand in pounds, less than the repayable amount.")
+@click.option("--factor", "factors", multiple=True,
+              help="A circumstance weighed (repeat): hardship, health (moving for health reasons), care "
+              "(moving to give or receive care), employment (moving for work), or none.")  # fmt: skip
+@click.option("--reason", required=True, help="The reasons for the decision.")
+@click.option("--date", "on", help="The date of the decision (default: today).")
+@json_option
+@pass_context
+def land_charge_decide(
+    context: Context, reference: str, disposal_date: str, decision: str, amount: str | None,
+    factors: tuple[str, ...], reason: str, on: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Decide on repayment after the home was disposed of within the charge period (role: approver, on a
+    closed case): demand the repayable amount in full or in part, or waive it, with the factors weighed
+    and the reasons. A demand produces the repayment demand letter.
+
+    \b
+    Examples:
+      dfg land-charge decide CAN-2026-0001 --disposal-date 2031-06-04 --demand full --factor none \\
+          --reason "Sold on the open market; no circumstances to weigh"
+      dfg land-charge decide CAN-2026-0001 --disposal-date 2031-06-04 --demand part --amount 1500.00 \\
+          --factor care --factor hardship --reason "Moving to live with her daughter, who cares for her"
+      dfg land-charge decide CAN-2026-0001 --disposal-date 2031-06-04 --demand waive --factor health \\
+          --reason "Moving to a bungalow on her consultant's advice"
+    """
+    from dfg.services.land_charge import record_repayment_decision
+
+    _report_advance(
+        record_repayment_decision(
+            context.database(), context.actor(), reference,
+            disposal_on=parse_date(disposal_date, field="--disposal-date"), decision=decision,
+            amount_pence=None if amount is None else parse_pounds(amount, field="--amount"), factors=factors,
+            reason=reason, on=optional_date(on, "--date"),
+        ),
+        as_json,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------- budget
+
+
+@main.group()
+def budget() -> None:
+    """Each district's budget per financial year and funding line: the allocation, what approvals have
+    committed, what payments have spent, and the forecast.
+
+    Approving a grant commits its assistance to the budget of the year of the approval; a variation
+    adjusts it; payments move it from committed to spent; cancelling, withdrawing or closing with money
+    unpaid releases the rest. An approval the budget cannot cover is refused unless a manager records
+    an override ('dfg budget override').
+    """
+
+
+def _year_option(required: bool) -> Callable[[F], F]:
+    return click.option(
+        "--year",
+        required=required,
+        help="The financial year: 2026/27, 2026-27 or 2026 (April 2026 to March 2027)"
+        + ("." if required else "; default: this one."),
+    )
+
+
+@budget.command("allocate")
+@click.argument("district")
+@_year_option(required=True)
+@click.option("--line", "funding_line", required=True,
+              help="The funding line: mandatory, or a discretionary line of the district's policy, e.g. top_up.")  # fmt: skip
+@click.option(
+    "--amount", required=True, help="The allocation in pounds, e.g. 850000.00: it replaces the one before."
+)
+@click.option("--reason", help="Why, for the audit trail, e.g. 'Better Care Fund grant letter'.")
+@json_option
+@pass_context
+def budget_allocate(
+    context: Context,
+    district: str,
+    year: str,
+    funding_line: str,
+    amount: str,
+    reason: str | None,
+    as_json: bool,
+) -> None:
+    """Set the allocation for a line and year.
+
+    Sets a district's allocation for one funding line and financial year to the amount given (role:
+    manager or administrator); the ledger records the change. Setting it lower than is already committed
+    and spent is allowed, with a warning.
+
+    \b
+    Example:
+      dfg --as mjones budget allocate CAN --year 2026/27 --line mandatory --amount 850000.00 \\
+          --reason "Better Care Fund grant letter"
+    """
+    from dfg.rules.budget import financial_year_label, parse_financial_year
+    from dfg.services.budget import allocate
+
+    result = allocate(
+        context.database(), context.actor(), district=district, financial_year=parse_financial_year(year),
+        funding_line=funding_line, amount_pence=parse_pounds(amount, field="--amount"), reason=reason,
+    )  # fmt: skip
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        position = result.position
+        was = f"was {format_pounds(result.previous_pence)}" if result.changed else "unchanged"
+        click.echo(f"{result.district} {financial_year_label(result.financial_year)} {result.funding_line}: "
+                   f"allocation {format_pounds(position.allocation_pence)} ({was}); "
+                   f"{format_pounds(position.remaining_pence)} remaining")  # fmt: skip
+    if result.warning:
+        click.echo(f"warning: {result.warning}", err=True)
+
+
+@budget.command("override")
+@click.argument("reference")
+@click.option(
+    "--reason", required=True, help="Why the case may be approved although the budget cannot cover it."
+)
+@pass_context
+def budget_override(context: Context, reference: str, reason: str) -> None:
+    """Let a case be approved over its budget.
+
+    A manager's decision, recorded with the reason in the case's audit trail and, when the approval
+    commits the money, on the budget's ledger (role: manager). It covers the case's latest grant
+    calculation: if the grant is calculated again, the override is needed again.
+
+    \b
+    Example:
+      dfg --as mjones budget override CAN-2026-0001 --reason "Hospital discharge: funded from reserves"
+    """
+    from dfg.services.budget import override
+
+    recorded = override(context.database(), context.actor(), reference, reason=reason)
+    click.echo(f"{recorded.reference}: budget override recorded for grant calculation "
+               f"{recorded.payload['grant_calculation']}; it may now be approved over the budget")  # fmt: skip
+
+
+@budget.command("show")
+@click.option("--district", help="Only this district (a district's user sees only their own).")
+@_year_option(required=False)
+@json_option
+@pass_context
+def budget_show_command(context: Context, district: str | None, year: str | None, as_json: bool) -> None:
+    """Budgets, spending and the forecast.
+
+    Each district's budget lines for a financial year: allocation, committed, spent and remaining; and,
+    for this year, the pipeline (assistance calculated on valid applications awaiting a decision), the
+    forecast outturn (spent + committed + pipeline) and what the forecast leaves ("forecast left").
+
+    \b
+    Example:
+      dfg budget show --district CAN --year 2026/27
+    """
+    from dfg.rules.budget import BudgetPosition, financial_year_label, financial_year_of, parse_financial_year
+    from dfg.services.budget import budget_show, budget_totals
+    from dfg.services.clock import local_day, utcnow
+
+    today = local_day(utcnow())
+    chosen = parse_financial_year(year) if year else financial_year_of(today)
+    lines = budget_show(
+        context.database(), context.actor(), district=district, financial_year=chosen, today=today
+    )
+    total = budget_totals(lines)
+    if as_json:
+        emit_json({"financial_year": chosen, "financial_year_label": financial_year_label(chosen),
+                   "lines": [line.as_dict() for line in lines], "total": total.as_dict()})  # fmt: skip
+        return
+    if not lines:
+        click.echo(f"no budgets for {financial_year_label(chosen)}: 'dfg budget allocate' sets one", err=True)
+        return
+
+    def money(position: BudgetPosition) -> list[str]:
+        return [format_pounds(pence) for pence in (
+            position.allocation_pence, position.committed_pence, position.spent_pence, position.remaining_pence,
+            position.pipeline_pence, position.forecast_outturn_pence, position.forecast_remaining_pence,
+        )]  # fmt: skip
+
+    rows = [[line.district, line.funding_line, *money(line.position)] for line in lines]
+    rows.append(["total", "", *money(total)])
+    headers = ["district", "line", "allocation", "committed", "spent", "remaining", "pipeline", "forecast",
+               "forecast left"]  # fmt: skip
+    click.echo(table(headers, rows))
+    click.echo(f"financial year {financial_year_label(chosen)}", err=True)
+
+
+@budget.command("entries")
+@click.argument("district")
+@_year_option(required=True)
+@click.option("--line", "funding_line", help="Only this funding line, e.g. mandatory.")
+@json_option
+@pass_context
+def budget_entries_command(
+    context: Context, district: str, year: str, funding_line: str | None, as_json: bool
+) -> None:
+    """The ledger of a district's budgets.
+
+    Every allocation, commitment, adjustment, payment and release of a district's budgets for a
+    financial year, oldest first, with its case and any override reason.
+
+    \b
+    Example:
+      dfg budget entries CAN --year 2026/27 --line mandatory
+    """
+    from dfg.rules.budget import parse_financial_year
+    from dfg.services.budget import budget_entries
+
+    found = budget_entries(context.database(), context.actor(), district=district,
+                           financial_year=parse_financial_year(year), funding_line=funding_line)  # fmt: skip
+    if as_json:
+        emit_json([entry.as_dict() for entry in found])
+        return
+    rows = [
+        [e.id, f"{e.recorded_at:%Y-%m-%d %H:%M}", e.funding_line, e.kind, format_pounds(e.amount_pence),
+         e.reference or "", e.recorded_by, e.override_reason or ""]
+        for e in found
+    ]  # fmt: skip
+    click.echo(table(["#", "when (UTC)", "line", "kind", "amount", "case", "by", "override reason"], rows))
+    click.echo(f"{len(found)} entr{'y' if len(found) == 1 else 'ies'}", err=True)
+
+
+# ---------------------------------------------------------------------------------------------- entitlement
+
+
+@main.group()
+def entitlement() -> None:
+    """Ceased entitlement between approval and the certified date (s.40, s.41): payments stop until an
+    approver decides to pay all, part or none of what is due."""
+
+
+@entitlement.command("cease")
+@click.argument("reference")
+@click.option("--code", required=True, type=click.Choice(["died", "moved_out", "ceased_to_qualify"]),
+              help="What happened.")  # fmt: skip
+@click.option("--date", "on", required=True, help="When it happened.")
+@click.option("--note", help="Anything else to record.")
+@pass_context
+def entitlement_cease(context: Context, reference: str, code: str, on: str, note: str | None) -> None:
+    """Record that entitlement ceased (role: grant officer). Every payment stops until a decision.
+
+    \b
+    Example:
+      dfg entitlement cease CAN-2026-0001 --code died --date 2026-09-14
+    """
+    from dfg.services.payments import cease_entitlement
+
+    day = parse_date(on, field="--date")
+    recorded = cease_entitlement(context.database(), context.actor(), reference, code=code, on=day, note=note)
+    click.echo(
+        f"{recorded.reference}: entitlement ceased ({code}); payments stopped until 'dfg entitlement decide'"
+    )
+
+
+@entitlement.command("decide")
+@click.argument("reference")
+@click.option("--pay", "decision", required=True, type=click.Choice(["all", "part", "none"]),
+              help="Pay all, part or none of what is due.")  # fmt: skip
+@click.option("--amount", help="For part: the total to pay, in pounds (including anything already paid).")
+@click.option("--reason", required=True, help="The reasons for the decision.")
+@pass_context
+def entitlement_decide(
+    context: Context, reference: str, decision: str, amount: str | None, reason: str
+) -> None:
+    """Decide what to pay after entitlement ceased (role: approver).
+
+    \b
+    Example:
+      dfg entitlement decide CAN-2026-0001 --pay part --amount 2400.00 --reason "Work done before the death"
+    """
+    from dfg.services.payments import decide_ceased_entitlement
+
+    recorded = decide_ceased_entitlement(
+        context.database(), context.actor(), reference, decision=decision, reason=reason,
+        amount_pence=None if amount is None else parse_pounds(amount, field="--amount"),
+    )  # fmt: skip
+    click.echo(f"{recorded.reference}: decided to pay {decision}: up to "
+               f"{format_pounds(recorded.payload['payable_pence'])} in all")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- letters

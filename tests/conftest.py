@@ -14,11 +14,17 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from dfg.services.approval import ApprovalTerms, approve_grant
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
-from dfg.services.cases import NewCase, NewPerson, advance, open_case, record_change
+from dfg.services.budget import allocate
+from dfg.services.cases import NewCase, NewPerson, advance, open_case, record_change, show_case
+from dfg.services.clock import local_day, utcnow
 from dfg.services.clocks import COMPLETION_EXTENDED
-from dfg.services.grant import approve_grant, calculate_case_grant
+from dfg.services.contractors import NewContractor, add_contractor, record_estimate, select_estimate
+from dfg.services.grant import calculate_case_grant
+from dfg.services.payments import money_view, pay_final, record_contribution, record_invoice
 from dfg.services.users import add_district, add_user, resolve_actor
+from dfg.services.works import record_completion_check
 from dfg.store.database import Database
 from dfg.store.migrate import upgrade
 from dfg.workflow.actor import Actor
@@ -206,19 +212,114 @@ def sample_assessment(on: date, *, necessary: bool = True) -> AssessmentInput:
     )
 
 
+CONTRACTORS = {  # name: (accreditation, expiry)
+    "Able Lifts Ltd": ("TrustMark", date(2030, 3, 31)),
+    "Brook Builders": ("TrustMark", date(2030, 3, 31)),
+    "Castle Adaptations": ("Staffordshire adaptations framework", date(2030, 3, 31)),
+}
+BUDGET_PER_LINE = 1_000_000_00  # each district, funding line and financial year the walks touch
+
+
+def prepare_works(db: Database, cast: dict[str, Actor]) -> None:
+    """The register and the budgets a case needs from its application on: the contractors above, and
+    an allocation for every district, financial year 2025/26 to 2027/28 and funding line. Idempotent."""
+    with db.read_connection() as connection:
+        known = set(connection.scalars(text("SELECT name FROM contractors")))
+        funded = connection.execute(text("SELECT count(*) FROM budgets")).scalar()
+    for name, (accreditation, expires) in CONTRACTORS.items():
+        if name not in known:
+            add_contractor(db, cast["admin"], NewContractor(name=name, accreditation=accreditation,
+                                                             accreditation_expires=expires))  # fmt: skip
+    if funded:
+        return
+    for district in ("CAN", "LIC"):
+        for year in (2025, 2026, 2027):
+            for line in ("mandatory", "top_up"):
+                allocate(db, cast["admin"], district=district, financial_year=year, funding_line=line,
+                         amount_pence=BUDGET_PER_LINE, reason="test allocation")  # fmt: skip
+
+
 def take_step(
-    db: Database, cast: dict[str, Actor], reference: str, trigger: str, who: str, given: TriggerInput
-) -> str:
-    """Fire one step of the main path as ``who``, recording what the step needs (assessment, means test)."""
+    db: Database, cast: dict[str, Actor], reference: str, trigger: str, who: str, given: TriggerInput, *,
+    now: datetime | None = None, grant_pence: int = 0,
+) -> str:  # fmt: skip
+    """Fire one step of the main path as ``who`` (at ``now``, default the real time), recording what the
+    step needs first: assessment, means test, estimates, an approval (of ``grant_pence``, default
+    APPROVED_GRANT), completion checks, invoice and payment, contribution and land charge."""
+    today = given.on or local_day(now or utcnow())
     if trigger == "record_assessment":
-        return record_assessment(
-            db, cast[who], reference, sample_assessment(given.on or date.today())
-        ).to_state
+        return record_assessment(db, cast[who], reference, sample_assessment(today), now=now).to_state
     if trigger == "complete_test_of_resources":
-        run_means_test(db, cast[who], reference, HOUSEHOLD, on=given.on)
+        run_means_test(db, cast[who], reference, HOUSEHOLD, on=given.on, now=now)
+    if trigger == "validate_application":
+        add_estimates(db, cast, reference, who=who, on=today, now=now)
     if trigger == "approve":
-        return approve(db, cast, reference, APPROVED_GRANT, on=given.on, by=who)
-    return advance(db, cast[who], reference, trigger, given).to_state
+        return approve(db, cast, reference, grant_pence or APPROVED_GRANT, on=given.on, by=who, now=now)
+    if trigger == "certify":
+        for check, by in (
+            ("inspection", "technical"),
+            ("ot_sign_off", "ot"),
+            ("applicant_satisfaction", "officer"),
+        ):
+            record_completion_check(db, cast[by], reference, check, passed=True, on=given.on, now=now)
+    if trigger == "pay_final":
+        record_invoice(db, cast[who], reference, supplier="Castle Adaptations", invoice_reference="INV-1",
+                       amount_pence=APPROVED_GRANT + HOUSEHOLD_CONTRIBUTION, received_on=today, now=now)  # fmt: skip
+        return pay_final(db, cast[who], reference, on=given.on, now=now).to_state
+    if trigger == "close":
+        settle_before_closing(db, cast, reference, who=who, on=today, now=now)
+    return advance(db, cast[who], reference, trigger, given, now=now).to_state
+
+
+def add_estimates(
+    db: Database, cast: dict[str, Actor], reference: str, *, who: str = "officer", on: date | None = None,
+    now: datetime | None = None,
+) -> None:  # fmt: skip
+    """Two estimates from different contractors, as a valid application needs (dear ones: the approval
+    helper adds the lowest, priced for the grant it wants)."""
+    prepare_works(db, cast)
+    received = on or local_day(now or utcnow())
+    for name, price in (("Able Lifts Ltd", 60_000_00), ("Brook Builders", 61_000_00)):
+        record_estimate(
+            db, cast[who], reference, contractor=name, price_pence=price, received_on=received, now=now
+        )
+
+
+def settle_before_closing(
+    db: Database, cast: dict[str, Actor], reference: str, *, who: str, on: date, now: datetime | None = None
+) -> None:
+    """Collect the contribution and register the land charge, where the case has them."""
+    from dfg.services.land_charge import land_charge_view, register_land_charge
+
+    money = money_view(db, cast[who], reference)
+    if money.contribution_collected_pence < money.contribution_pence:
+        record_contribution(db, cast[who], reference, on=on, now=now,
+                            amount_pence=money.contribution_pence - money.contribution_collected_pence)  # fmt: skip
+    charge = land_charge_view(db, cast[who], reference)
+    if charge.applies and charge.registration is None:
+        register_land_charge(
+            db, cast[who], reference, registered_on=on, registry_reference=f"LLC/{reference}", now=now
+        )
+
+
+#: The main path from referral to closed: (trigger, who fires it).
+MAIN_PATH = (
+    ("accept_referral", "officer"), ("record_assessment", "ot"), ("complete_test_of_resources", "officer"),
+    ("receive_application", "officer"), ("validate_application", "officer"), ("approve", "approver"),
+    ("order_works", "officer"), ("start_on_site", "officer"), ("complete_works", "technical"),
+    ("certify", "technical"), ("pay_final", "officer"), ("close", "officer"),
+)  # fmt: skip
+
+
+def walk_to(
+    db: Database, cast: dict[str, Actor], reference: str, state: str, *, on: date | None = None
+) -> None:
+    """Walk a Cannock case along the main path, through the real services, until it is in ``state``."""
+    for trigger, who in MAIN_PATH:
+        if show_case(db, cast["officer"], reference).state == state:
+            return
+        take_step(db, cast, reference, trigger, who, TriggerInput(on=on))
+    assert show_case(db, cast["officer"], reference).state == state, f"{state} is not on the main path"
 
 
 HOUSEHOLD_CONTRIBUTION = 10_199_45  # what HOUSEHOLD contributes (the hand-checked example)
@@ -226,12 +327,19 @@ APPROVED_GRANT = 8_450_00  # the grant take_step approves
 
 
 def approve(db: Database, cast: dict[str, Actor], reference: str, grant_pence: int, *, on: date | None = None,
-            by: str = "approver") -> str:  # fmt: skip
-    """Calculate works that give exactly ``grant_pence`` after HOUSEHOLD's contribution, and approve them."""
-    calculate_case_grant(
-        db, cast["officer"], reference, works_pence=grant_pence + HOUSEHOLD_CONTRIBUTION, on=on
+            by: str = "approver", terms: ApprovalTerms | None = None, now: datetime | None = None) -> str:  # fmt: skip
+    """Select an estimate whose works give exactly ``grant_pence`` after HOUSEHOLD's contribution (the
+    lowest, from Castle Adaptations), calculate the grant on it, and approve it."""
+    prepare_works(db, cast)
+    officer = (
+        cast["officer"] if show_case(db, cast["officer"], reference).district == "CAN" else cast["lichfield"]
     )
-    return approve_grant(db, cast[by], reference, on=on).to_state
+    received = on or local_day(now or utcnow())
+    estimate = record_estimate(db, officer, reference, contractor="Castle Adaptations", now=now,
+                               price_pence=grant_pence + HOUSEHOLD_CONTRIBUTION, received_on=received)  # fmt: skip
+    select_estimate(db, officer, reference, estimate.id, on=on, now=now)
+    calculate_case_grant(db, officer, reference, on=on, now=now)
+    return approve_grant(db, cast[by], reference, terms or ApprovalTerms(), on=on, now=now).to_state
 
 
 def extend_completion(

@@ -16,14 +16,11 @@ import pytest
 
 from dfg.errors import NotFound, PermissionDenied
 from dfg.rules.clocks import Clock
-from dfg.services.assessment import record_assessment, run_means_test
-from dfg.services.cases import advance
 from dfg.services.clocks import case_clock_sheet, case_clocks_for
-from dfg.services.grant import approve_grant, calculate_case_grant
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
-from tests.conftest import HOUSEHOLD, HOUSEHOLD_CONTRIBUTION, extend_completion, sample_assessment
+from tests.conftest import extend_completion, take_step
 
 Step = Callable[..., None]
 
@@ -39,18 +36,8 @@ def make_step(db: Database, cast: dict[str, Actor]) -> Step:
         reference: str, trigger: str, who: str, on: date, recorded: date | None = None, **given: Any
     ) -> None:
         now = datetime.combine(recorded or on, time(12), tzinfo=UTC)
-        if trigger == "record_assessment":
-            record_assessment(db, cast[who], reference, sample_assessment(on), now=now)
-            return
-        if trigger == "complete_test_of_resources":
-            run_means_test(db, cast[who], reference, HOUSEHOLD, on=on, now=now)
-        if trigger == "approve":
-            # Works priced so the grant comes to exactly the amount asked for, then approved as calculated.
-            works = given["amount_pence"] + HOUSEHOLD_CONTRIBUTION
-            calculate_case_grant(db, cast["officer"], reference, works_pence=works, on=on, now=now)
-            approve_grant(db, cast[who], reference, on=on, now=now)
-            return
-        advance(db, cast[who], reference, trigger, TriggerInput(on=on, **given), now=now)
+        grant = given.pop("amount_pence", 0)
+        take_step(db, cast, reference, trigger, who, TriggerInput(on=on, **given), now=now, grant_pence=grant)
 
     return fire
 

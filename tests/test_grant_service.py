@@ -14,9 +14,11 @@ from sqlalchemy.exc import DatabaseError
 from cli import main
 from dfg.errors import GuardFailed, InvalidInput
 from dfg.rules.grant import ChargeRequest
+from dfg.services.approval import approve_grant
 from dfg.services.assessment import run_means_test
 from dfg.services.cases import history, show_case
-from dfg.services.grant import approve_grant, calculate_case_grant, grant_calculation, parse_charge
+from dfg.services.contractors import record_estimate, select_estimate
+from dfg.services.grant import calculate_case_grant, grant_calculation, parse_charge
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
@@ -64,16 +66,31 @@ def test_the_maximum_caps_the_grant(db: Database, cast: dict[str, Actor], valid:
     assert topped.total_assistance_pence == 30_000_00 + 15_000_00  # the top-up's own cap
 
 
+def select_works(db: Database, cast: dict[str, Actor], reference: str, works_pence: int) -> None:
+    """The lowest estimate, at ``works_pence``, selected: the eligible works an approval needs."""
+    estimate = record_estimate(db, cast["officer"], reference, contractor="Castle Adaptations",
+                               price_pence=works_pence, received_on=date(2026, 3, 2))  # fmt: skip
+    select_estimate(db, cast["officer"], reference, estimate.id)
+
+
 def test_approval_uses_the_calculation_and_refuses_drift(
     db: Database, cast: dict[str, Actor], valid: str
 ) -> None:
+    with pytest.raises(GuardFailed, match="estimate_selected: no estimate is selected"):
+        approve_grant(db, cast["approver"], valid)
+    select_works(db, cast, valid, 15_000_00)
     with pytest.raises(GuardFailed, match="grant_calculation_current: no grant is calculated"):
         approve_grant(db, cast["approver"], valid)
-    calculate_case_grant(db, cast["officer"], valid, works_pence=15_000_00)
+    calculate_case_grant(db, cast["officer"], valid, works_pence=14_000_00)
+    with pytest.raises(
+        GuardFailed, match=r"calculated on works of £14,000\.00, but the eligible works are £15,000\.00"
+    ):
+        approve_grant(db, cast["approver"], valid)
+    calculate_case_grant(db, cast["officer"], valid)
     run_means_test(db, cast["officer"], valid, PASSPORTED)  # the household changed: the figures would drift
     with pytest.raises(GuardFailed, match="the test of resources changed after the grant was calculated"):
         approve_grant(db, cast["approver"], valid)
-    record = calculate_case_grant(db, cast["officer"], valid, works_pence=15_000_00)
+    record = calculate_case_grant(db, cast["officer"], valid)
     assert record.calculation["contribution_pence"] == 0  # passported
     result = approve_grant(db, cast["approver"], valid, on=date(2026, 4, 1))
     assert (result.to_state, result.effective_date) == ("approved", date(2026, 4, 1))
@@ -86,12 +103,11 @@ def test_approval_uses_the_calculation_and_refuses_drift(
 
 
 def test_approval_under_another_maximum_is_refused(db: Database, cast: dict[str, Actor], valid: str) -> None:
-    calculate_case_grant(
-        db, cast["officer"], valid, works_pence=40_000_00, on=date(2008, 5, 21)
-    )  # £25,000 era
+    select_works(db, cast, valid, 40_000_00)
+    calculate_case_grant(db, cast["officer"], valid, on=date(2008, 5, 21))  # £25,000 era
     with pytest.raises(GuardFailed, match=r"the maximum in force is .*: calculate the grant again"):
         approve_grant(db, cast["approver"], valid, on=date(2026, 4, 1))
-    calculate_case_grant(db, cast["officer"], valid, works_pence=40_000_00, on=date(2026, 4, 1))
+    calculate_case_grant(db, cast["officer"], valid, on=date(2026, 4, 1))
     approve_grant(db, cast["approver"], valid, on=date(2026, 4, 1))
     assert show_case(db, cast["officer"], valid).approved_grant_pence == 29_800_55  # £40,000 − £10,199.45
 
@@ -99,10 +115,12 @@ def test_approval_under_another_maximum_is_refused(db: Database, cast: dict[str,
 def test_approved_grant_is_the_mandatory_grant_and_the_limit_covers_all_assistance(
     db: Database, cast: dict[str, Actor], valid: str
 ) -> None:
-    calculate_case_grant(db, cast["officer"], valid, works_pence=60_000_00, funding_lines=["top_up"])
+    select_works(db, cast, valid, 59_000_00)  # below the two estimates of the valid application
+    calculate_case_grant(db, cast["officer"], valid, funding_lines=["top_up"])
     with pytest.raises(GuardFailed, match=r"assistance of £45,000\.00 is above approver's delegated limit"):
         approve_grant(db, cast["approver"], valid)
-    calculate_case_grant(db, cast["officer"], valid, works_pence=35_000_00, funding_lines=["top_up"])
+    select_works(db, cast, valid, 35_000_00)
+    calculate_case_grant(db, cast["officer"], valid, funding_lines=["top_up"])
     approve_grant(db, cast["approver"], valid)
     assert show_case(db, cast["officer"], valid).approved_grant_pence == 24_800_55  # £35,000 − £10,199.45
 
@@ -113,12 +131,13 @@ def test_bad_charges() -> None:
         parse_charge("survey=lots")
 
 
-def test_grant_on_the_command_line(db_url: str, valid: str) -> None:
+def test_grant_on_the_command_line(db: Database, db_url: str, cast: dict[str, Actor], valid: str) -> None:
     def run(*args: str, user: str = "officer") -> tuple[int, str, str]:
         result = CliRunner().invoke(main, ["--db", db_url, "--as", user, *args])
         return result.exit_code, result.stdout, result.stderr
 
-    code, out, _ = run("grant", "calculate", valid, "--works", "12,000", "--charge", "survey=300")
+    select_works(db, cast, valid, 12_000_00)
+    code, out, _ = run("grant", "calculate", valid, "--charge", "survey=300")
     assert code == 0 and "Mandatory grant: £2,100.55" in out  # £12,300 − £10,199.45
     code, out, _ = run("grant", "show", valid, "--json")
     assert json.loads(out)["grant_pence"] == 2_100_55

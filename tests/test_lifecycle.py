@@ -9,11 +9,13 @@ from datetime import date, timedelta
 import pytest
 
 from dfg.errors import GuardFailed, InvalidInput, InvalidTransition
+from dfg.services.approval import ApprovalTerms, approval_versions, approve_grant
 from dfg.services.assessment import record_assessment
 from dfg.services.audit import verify_audit
 from dfg.services.cases import advance, available_actions, history, show_case
 from dfg.services.clock import local_day, utcnow
-from dfg.services.grant import approve_grant, calculate_case_grant
+from dfg.services.contractors import record_estimate, select_estimate
+from dfg.services.grant import calculate_case_grant
 from dfg.services.users import add_user, resolve_actor
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
@@ -55,13 +57,23 @@ def test_main_path_from_referral_to_closed(
     assert view.milestones["certified_date"] == date(2026, 7, 2)
     assert view.milestones["closed_date"] == date(2026, 7, 20)
     assert view.approved_grant_pence == 8_450_00
-    assert view.version == 1 + 1 + len(MAIN_PATH) + 2  # insert, opening, each trigger, means test, grant
     entries = history(db, cast["officer"], reference)
-    assert [e.trigger for e in entries if e.kind == "transition"] == [t for t, *_ in MAIN_PATH]
+    assert view.version == 1 + len(entries)  # the insert, then one for each event on the case
+    steps = [t for t, *_ in MAIN_PATH]
+    assert [e.trigger for e in entries if e.kind == "transition"] == [
+        *steps[:-1],
+        "register_land_charge",
+        "close",
+    ]
     assert [e.kind for e in entries if e.kind != "transition"] == [
         "case_opened",
         "means_test_determined",
+        *["estimate_recorded"] * 3,
+        "estimate_selected",
         "grant_calculated",
+        *["completion_checked"] * 3,
+        "invoice_recorded",
+        "contribution_collected",
     ]
     assert [(e.actor, e.role) for e in entries[1:3]] == [("officer", "grant_officer"), ("ot", "ot")]
     assert {e.workflow_version for e in entries if e.kind == "transition"} == {"dfg@1"}
@@ -192,22 +204,38 @@ def test_guards_name_themselves(
         advance(db, cast["officer"], reference, "validate_application")
 
 
-def test_delegated_limit(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:
+def test_delegated_limit_and_the_second_approver(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
     add_user(
         db, "admin", username="junior", full_name="Junior", roles=["approver"], approval_limit_pence=20_000_00
     )
     reference = open_sample()
-    for trigger, who, given, _ in MAIN_PATH[:6]:
+    for trigger, who, given, _ in MAIN_PATH[:6]:  # to a valid application
         take_step(db, cast, reference, trigger, who, given)
-    calculate_case_grant(db, cast["officer"], reference, works_pence=20_000_01 + HOUSEHOLD_CONTRIBUTION)
+    estimate = record_estimate(db, cast["officer"], reference, contractor="Castle Adaptations",
+                               price_pence=20_000_01 + HOUSEHOLD_CONTRIBUTION, received_on=date(2026, 4, 20))  # fmt: skip
+    select_estimate(db, cast["officer"], reference, estimate.id)
+    calculate_case_grant(db, cast["officer"], reference)
     junior = resolve_actor(db, "junior")
+    above = re.escape("£20,000.01 is above junior's delegated limit of £20,000.00")
     with pytest.raises(
-        GuardFailed, match=re.escape("£20,000.01 is above junior's delegated limit of £20,000.00")
+        GuardFailed, match=above + ": a second approver whose limit covers it must countersign"
     ):
         approve_grant(db, junior, reference)
-    # a bare trigger is held to the same rules: the amount is always the calculation's
-    assert advance(db, cast["approver"], reference, "approve").to_state == "approved"
+    with pytest.raises(InvalidInput, match="the second approver must be someone other than the approver"):
+        approve_grant(db, junior, reference, ApprovalTerms(second_approver="junior"))
+    with pytest.raises(GuardFailed, match=above + ", and the second approver officer is not an approver"):
+        approve_grant(db, junior, reference, ApprovalTerms(second_approver="officer"))
+    # a bare trigger cannot approve: the approval's record (terms, signatories, budget) must go with it
+    with pytest.raises(GuardFailed, match="record the approval with 'dfg grant approve"):
+        advance(db, cast["approver"], reference, "approve")
+    assert (
+        approve_grant(db, junior, reference, ApprovalTerms(second_approver="approver")).to_state == "approved"
+    )
     assert show_case(db, cast["officer"], reference).approved_grant_pence == 20_000_01
+    [version] = approval_versions(db, cast["officer"], reference)
+    assert (version.approved_by, version.second_approver) == ("junior", "approver")
 
 
 def test_dates_are_checked(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:

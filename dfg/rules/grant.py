@@ -17,7 +17,7 @@ calculated (s.34 HGCRA 1996).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -352,6 +352,17 @@ def calculate_grant(
         applicant_pays_pence=applicant,
         workings=tuple(workings),
     )
+
+
+def funding_by_line(figures: Mapping[str, Any]) -> dict[str, Pence]:
+    """The assistance of a stored calculation (``grant_to_dict``) per budget line: ``mandatory`` for the
+    mandatory grant, then each discretionary line that pays something. Sums to the total assistance."""
+    lines = {"mandatory": int(figures["grant_pence"])} if figures["grant_pence"] else {}
+    for line in figures["funding"]:
+        if line["applies"] and line["amount_pence"]:
+            lines[line["code"]] = int(line["amount_pence"])
+    assert sum(lines.values()) == figures["total_assistance_pence"], "funding lines must add up"
+    return lines
 
 
 def _line(lines: Sequence[FundingLine], code: str) -> FundingLine:

@@ -5,7 +5,9 @@ Read from ``workflows/policy/``:
 - ``charges.toml``: the fee rates and caps for preliminary and ancillary charges, and the cap-order
   setting (``deduct_then_cap`` or ``cap_then_deduct``);
 - ``funding-lines.toml``: discretionary funding lines under the council's Housing Assistance Policy
-  (Regulatory Reform Order 2002), each with its own cap, means-test switch and repayment terms.
+  (Regulatory Reform Order 2002), each with its own cap, means-test switch and repayment terms;
+- ``works.toml``: contractors' accreditation, the approval's standard conditions, the cap on interim
+  payments, what completion needs.
 
 A district may replace either file with its own, named with its code: ``charges-CAN.toml``,
 ``funding-lines-CAN.toml``. A district's file replaces the default whole (a published policy is read as
@@ -258,3 +260,46 @@ def load_funding_lines(district: str | None = None, *, directory: Path | None = 
     path = _district_file(folder, "funding-lines", district)
     own = path.stem != "funding-lines"
     return read_funding_policy(path, district.strip().upper() if own and district else None)
+
+
+@dataclass(frozen=True)
+class WorksPolicy:
+    """The local rules for contractors, interim payments and completion."""
+
+    source_file: str
+    require_current_accreditation: bool
+    conditions: tuple[str, ...]  # stated on every approval
+    interim_cap: Decimal  # share of the approved assistance payable before the certified date
+    interim_cap_note: str
+    ot_sign_off: bool
+    applicant_satisfaction: bool
+
+
+def read_works_policy(path: Path) -> WorksPolicy:
+    """Read and validate one works policy file."""
+    top = TomlSection(read_toml(path), path.name)
+    top.only(("contractors", "approval", "payments", "completion"))
+    approval = top.section("approval")
+    approval.only(("conditions",))
+    contractors = top.section("contractors")
+    contractors.only(("require_current_accreditation",))
+    payments = top.section("payments")
+    payments.only(("interim_cap", "interim_cap_note"))
+    cap = payments.rate("interim_cap")
+    completion = top.section("completion")
+    completion.only(("ot_sign_off", "applicant_satisfaction"))
+    return WorksPolicy(
+        source_file=path.name,
+        require_current_accreditation=contractors.boolean("require_current_accreditation"),
+        conditions=approval.strings("conditions"),
+        interim_cap=cap,
+        interim_cap_note=payments.text("interim_cap_note", default=""),
+        ot_sign_off=completion.boolean("ot_sign_off"),
+        applicant_satisfaction=completion.boolean("applicant_satisfaction"),
+    )
+
+
+def load_works_policy(district: str | None = None, *, directory: Path | None = None) -> WorksPolicy:
+    """The works policy for ``district`` (its ``works-<CODE>.toml`` if it has one, else the default)."""
+    folder = directory if directory is not None else workflows_dir() / "policy"
+    return read_works_policy(_district_file(folder, "works", district))

@@ -26,13 +26,21 @@ from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import (
+    APPROVALS,
     ASSESSMENTS,
     CASES,
     DETERMINATIONS,
+    ESTIMATE_DECISIONS,
+    ESTIMATES,
+    EVENTS,
     FEASIBILITY_FINDINGS,
     GRANT_CALCULATIONS,
+    INVOICES,
+    LAND_CHARGES,
+    PAYMENTS,
     PEOPLE,
     PRIORITIES,
+    REPAYMENT_DECISIONS,
     TENURES,
     USERS,
     Case,
@@ -63,6 +71,7 @@ _people = PEOPLE
 
 _FACT_COLUMNS = (
     _cases.c.id, _cases.c.reference, _cases.c.district_code, _cases.c.state, _cases.c.workflow_version,
+    _cases.c.tenure,
     _cases.c.version, _cases.c.priority, _cases.c.hold_since, _cases.c.assigned_to, _cases.c.audit_seq,
     _cases.c.audit_head, *(_cases.c[m] for m in MILESTONES), *(_cases.c[f"{a}_pence"] for a in AMOUNTS),
 )  # fmt: skip
@@ -113,6 +122,11 @@ _COUNT_RECORDS = select(
             ("assessments", ASSESSMENTS),
             ("feasibility_findings", FEASIBILITY_FINDINGS),
             ("determinations", DETERMINATIONS),
+            ("approvals", APPROVALS),
+            ("payments", PAYMENTS),
+            ("invoices", INVOICES),
+            ("land_charges", LAND_CHARGES),
+            ("repayment_decisions", REPAYMENT_DECISIONS),
         )
     )
 )
@@ -124,6 +138,7 @@ _LATEST_CALCULATION = (
         GRANT_CALCULATIONS.c.determination_id,
         GRANT_CALCULATIONS.c.grant_pence,
         GRANT_CALCULATIONS.c.total_assistance_pence,
+        GRANT_CALCULATIONS.c.works_pence,
         GRANT_CALCULATIONS.c.result,
     )
     .where(GRANT_CALCULATIONS.c.case_id == bindparam("case_id"))
@@ -138,14 +153,45 @@ _LATEST_DETERMINATION = (
 )
 
 
-def _records_loader(connection: Connection, case_id: int) -> Any:
-    """The case's decision records, as far as guards need them: counts, the determination in force,
-    and the latest grant calculation."""
+_ESTIMATE_CONTRACTORS = select(ESTIMATES.c.contractor_id).where(ESTIMATES.c.case_id == bindparam("case_id"))
+_ESTIMATE_DECISIONS = (
+    select(ESTIMATE_DECISIONS.c.kind, ESTIMATE_DECISIONS.c.eligible_works_pence)
+    .where(ESTIMATE_DECISIONS.c.case_id == bindparam("case_id"))
+    .order_by(ESTIMATE_DECISIONS.c.id)
+)
+_LATEST_APPROVAL = (
+    select(
+        APPROVALS.c.id,
+        APPROVALS.c.version,
+        APPROVALS.c.decided_on,
+        APPROVALS.c.grant_pence,
+        APPROVALS.c.contribution_pence,
+        APPROVALS.c.total_assistance_pence,
+    )
+    .where(APPROVALS.c.case_id == bindparam("case_id"))
+    .order_by(APPROVALS.c.version.desc())
+    .limit(1)
+)
+#: Events that record facts guards ask about (not workflow steps).
+CASE_FACT_EVENTS = ("completion_checked", "contribution_collected")
+_FACT_EVENTS = (
+    select(EVENTS.c.kind, EVENTS.c.payload)
+    .where(EVENTS.c.case_id == bindparam("case_id"), EVENTS.c.kind.in_(CASE_FACT_EVENTS))
+    .order_by(EVENTS.c.seq)
+)
+
+
+def _records_loader(connection: Connection, case_id: int, tenure: str) -> Any:
+    """The case's decision records, as far as guards need them: counts, the determination in force, the
+    latest grant calculation, the estimates, the approval in force, completion checks and the
+    contribution collected."""
 
     def load() -> dict[str, Any]:
-        found: dict[str, Any] = dict(connection.execute(_COUNT_RECORDS, {"case_id": case_id}).one()._mapping)
-        found["latest_determination"] = connection.scalar(_LATEST_DETERMINATION, {"case_id": case_id})
-        row = connection.execute(_LATEST_CALCULATION, {"case_id": case_id}).first()
+        params = {"case_id": case_id}
+        found: dict[str, Any] = dict(connection.execute(_COUNT_RECORDS, params).one()._mapping)
+        found["tenure"] = tenure
+        found["latest_determination"] = connection.scalar(_LATEST_DETERMINATION, params)
+        row = connection.execute(_LATEST_CALCULATION, params).first()
         found["calculation"] = (
             None
             if row is None
@@ -154,9 +200,27 @@ def _records_loader(connection: Connection, case_id: int) -> Any:
                 "determination_id": row.determination_id,
                 "grant_pence": row.grant_pence,
                 "total_assistance_pence": row.total_assistance_pence,
+                "works_pence": row.works_pence,
                 "maximum_grant_version": json.loads(row.result)["maximum_grant_version"],
             }
         )
+        found["estimate_contractors"] = list(connection.scalars(_ESTIMATE_CONTRACTORS, params))
+        decisions = list(connection.execute(_ESTIMATE_DECISIONS, params))
+        found["estimates_waived"] = any(d.kind == "waiver" for d in decisions)
+        selections = [d for d in decisions if d.kind == "selection"]
+        found["eligible_works_pence"] = selections[-1].eligible_works_pence if selections else None
+        approval = connection.execute(_LATEST_APPROVAL, params).first()
+        found["approval"] = None if approval is None else dict(approval._mapping)
+        checks: dict[str, bool] = {}
+        collected = 0
+        for event in connection.execute(_FACT_EVENTS, params):
+            said = json.loads(event.payload)
+            if event.kind == "completion_checked":
+                checks[said["check"]] = bool(said["passed"])  # the latest of each check counts
+            else:
+                collected += int(said["amount_pence"])
+        found["completion_checks"] = checks
+        found["contribution_collected_pence"] = collected
         return found
 
     return load
@@ -177,7 +241,7 @@ def _facts(connection: Connection, read: tuple[Row[Any], list[PersonFacts]]) -> 
         amounts={a: row._mapping[f"{a}_pence"] for a in AMOUNTS},
         assigned_to=row.assigned_to,
         load_people=lambda: people,
-        load_records=_records_loader(connection, row.id),
+        load_records=_records_loader(connection, row.id, row.tenure),
     )
 
 
@@ -303,9 +367,32 @@ def advance(
         payload["letters"] = list(trigger.letters)
     if trigger.clocks_start or trigger.clocks_stop:
         payload["clocks"] = {"start": list(trigger.clocks_start), "stop": list(trigger.clocks_stop)}
+    closing = definition.states[outcome.dest].terminal and not definition.states[outcome.source].terminal
+    reopening = definition.states[outcome.source].terminal and not definition.states[outcome.dest].terminal
     with db.write_connection() as connection:
         if write_details is not None:
             payload.update(write_details(connection, facts.case_id))
+        if closing or reopening:
+            # money committed to a case that ends is released, and committed again if it is reopened
+            from dfg.services import budget  # budget records overrides through this module
+
+            moved = (
+                budget.release(connection, case_id=facts.case_id, recorded_by=actor.username, now=now)
+                if closing
+                else budget.recommit(
+                    connection,
+                    case_id=facts.case_id,
+                    recorded_by=actor.username,
+                    now=now,
+                    reason=given.reason,
+                )
+            )
+            if moved:  # the ledger's release entries are negative; the event says how much, by line
+                payload["budget"] = {
+                    "released" if closing else "recommitted": {
+                        line: abs(pence) for line, pence in moved.items()
+                    }
+                }
         if trigger.needs:  # the record the step stands on must really have been written with it
             now_counted = connection.execute(_COUNT_RECORDS, {"case_id": facts.case_id}).one()._mapping
             if now_counted[f"{trigger.needs}s"] <= needed_before:

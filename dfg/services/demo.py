@@ -15,12 +15,25 @@ from datetime import date, timedelta
 
 from dfg.paths import workflows_dir
 from dfg.reports.pipeline import Pipeline, pipeline
+from dfg.rules.budget import financial_year_of
 from dfg.rules.grant import ChargeRequest
+from dfg.services.approval import approval_versions, approve_grant, vary_works
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
+from dfg.services.budget import allocate
 from dfg.services.cases import NewCase, NewPerson, advance, assign, count_cases, open_case
 from dfg.services.clock import local_day, utcnow
-from dfg.services.grant import approve_grant, calculate_case_grant
+from dfg.services.contractors import (
+    NewContractor,
+    add_contractor,
+    case_estimates,
+    record_estimate,
+    select_estimate,
+)
+from dfg.services.grant import calculate_case_grant
+from dfg.services.land_charge import land_charge_view, register_land_charge
+from dfg.services.payments import money_view, pay_final, pay_interim, record_contribution, record_invoice
 from dfg.services.users import add_district, add_user, resolve_actor
+from dfg.services.works import record_completion_check
 from dfg.store.database import Database
 from dfg.store.migrate import upgrade
 from dfg.workflow.actor import Actor
@@ -42,6 +55,12 @@ _FAMILY = (
     "Holt", "Bennett", "Whitehouse", "Parkes", "Plant", "Salt", "Riley", "Hussain", "Cartwright", "Bloor",
     "Hollins", "Mellor", "Sherratt", "Tomkinson", "Wood", "Ahmed", "Lovatt", "Hulme", "Beech", "Dale",
 )  # fmt: skip
+_CONTRACTORS = (
+    ("Able Lifts Ltd", "Gary Mellor", "Unit 4, Watling Street Business Park, Cannock WS11 0BD"),
+    ("Brook Bathrooms and Adaptations", "Priya Shah", "22 Lichfield Road, Stafford ST17 4JX"),
+    ("Castle Building Services", "Tom Bloor", "Castle Works, Tamworth B79 7NH"),
+    ("Moorlands Access Solutions", "Jean Salt", "3 Derby Street, Leek ST13 6HN"),
+)
 _STREETS = (
     "Mill Lane", "Church Street", "Park Road", "The Crescent", "Station Road", "Victoria Street",
     "Meadow Close", "Orchard Way", "Brook Lane", "Queens Drive",
@@ -99,6 +118,15 @@ def _seed_people(db: Database, districts: dict[str, str]) -> None:
                  roles=["grant_officer"], district=code)  # fmt: skip
         add_user(db, "admin", username=f"{code.lower()}.technical", full_name=f"{town} technical officer",
                  roles=["technical_officer"], district=code)  # fmt: skip
+    for name, contact, address in _CONTRACTORS:
+        add_contractor(db, admin, NewContractor(name=name, contact_name=contact, address=address,
+                                                accreditation="TrustMark", accreditation_expires=date(2028, 3, 31)))  # fmt: skip
+    year = financial_year_of(local_day(utcnow()))
+    for code in districts:
+        for financial_year in (year - 1, year):  # the demo's cases were approved over the last 14 months
+            for line, amount in (("mandatory", 900_000_00), ("top_up", 100_000_00)):
+                allocate(db, admin, district=code, financial_year=financial_year, funding_line=line,
+                         amount_pence=amount, reason="Better Care Fund DFG allocation (demo figures)")  # fmt: skip
 
 
 def _new_case(rng: random.Random, code: str, first_contact: date) -> NewCase:
@@ -190,6 +218,12 @@ def _charges(rng: random.Random) -> list[ChargeRequest]:
     return charges
 
 
+def approved_contractor(db: Database, actor: Actor, reference: str) -> str:
+    contractor = approval_versions(db, actor, reference)[-1].contractor
+    assert contractor is not None  # the demo always selects an estimate
+    return contractor
+
+
 def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], today: date) -> None:
     first_contact = today - timedelta(days=rng.randint(10, 420))
     officer = users[f"{code}.officer"]
@@ -218,11 +252,50 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
             continue
         if trigger == "complete_test_of_resources":
             run_means_test(db, actor, reference, _household(rng), on=on)
-        if trigger == "approve":
+        if trigger == "validate_application":
             works = rng.randint(25, 280) * 100_00
-            calculate_case_grant(db, officer, reference, works_pence=works, charges=_charges(rng), on=on)
+            for contractor, price in zip(
+                rng.sample(_CONTRACTORS, 2), (works, works + rng.randint(1, 20) * 50_00), strict=True
+            ):
+                record_estimate(
+                    db, officer, reference, contractor=contractor[0], price_pence=price, received_on=on
+                )
+        if trigger == "approve":
+            lowest = min(case_estimates(db, officer, reference).estimates, key=lambda e: e.price_pence)
+            select_estimate(db, officer, reference, lowest.id, on=on)
+            calculate_case_grant(db, officer, reference, charges=_charges(rng), on=on)
             state = approve_grant(db, actor, reference, on=on).to_state
             continue
+        if trigger == "start_on_site" and rng.random() < 0.15:
+            vary_works(db, users["approver"], reference, change="Extra grab rails and a lever tap",
+                       price_change_pence=rng.choice((180, 240, 320)) * 100, on=on - timedelta(days=1))  # fmt: skip
+        if trigger == "complete_works" and rng.random() < 0.5:
+            approved = money_view(db, officer, reference).approved_pence
+            work_done = approved * 3 // 4
+            pay_interim(db, officer, reference, amount_pence=work_done * 2 // 3, work_done_pence=work_done,
+                        on=on - timedelta(days=1))  # fmt: skip
+        if trigger == "certify":
+            for check, by in (
+                ("inspection", actor),
+                ("ot_sign_off", users["ot"]),
+                ("applicant_satisfaction", officer),
+            ):
+                record_completion_check(db, by, reference, check, passed=True, on=on)
+        if trigger == "pay_final":
+            money = money_view(db, officer, reference)
+            record_invoice(db, officer, reference, supplier=approved_contractor(db, officer, reference),
+                           invoice_reference=f"INV-{rng.randint(1000, 9999)}", received_on=on,
+                           amount_pence=money.approved_pence + money.contribution_pence)  # fmt: skip
+            state = pay_final(db, actor, reference, on=on).to_state
+            continue
+        if trigger == "close":
+            money = money_view(db, officer, reference)
+            if money.contribution_pence > money.contribution_collected_pence:
+                record_contribution(db, officer, reference, on=on,
+                                    amount_pence=money.contribution_pence - money.contribution_collected_pence)  # fmt: skip
+            if land_charge_view(db, officer, reference).applies:
+                register_land_charge(db, officer, reference, registered_on=on,
+                                     registry_reference=f"LLC/{reference}")  # fmt: skip
         state = advance(db, actor, reference, trigger, TriggerInput(on=on)).to_state
     if state == "closed":
         return

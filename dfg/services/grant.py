@@ -17,8 +17,9 @@ from dfg.rules.grant import ChargeRequest, GrantCalculation, calculate_grant, ex
 from dfg.rules.money import parse_pounds
 from dfg.rules.policy import load_charges_policy, load_funding_lines
 from dfg.rules.rates import maximum_grant_for
-from dfg.services.cases import Advanced, advance, normalise_reference, record_change, show_case
+from dfg.services.cases import normalise_reference, record_change, show_case
 from dfg.services.clock import local_day, utcnow
+from dfg.services.contractors import selection_in_force
 from dfg.services.users import require_role
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
@@ -26,7 +27,6 @@ from dfg.store.models import ASSESSMENTS, CASES, DETERMINATIONS, GRANT_CALCULATI
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import definition_for
 from dfg.workflow.facts import CaseFacts
-from dfg.workflow.guards import TriggerInput
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,100 @@ def _work_kinds(connection: Connection, case_id: int) -> set[str]:
     return {works[code].kind if code in works else code for code in codes}
 
 
+@dataclass(frozen=True)
+class GrantRequest:
+    """What a grant calculation is asked to include besides the works: the preliminary and ancillary
+    charges, the discretionary funding lines and the reasons some lines need. Stored with the
+    calculation, so a variation can calculate again on new works with the same request."""
+
+    charges: tuple[ChargeRequest, ...] = ()
+    funding_lines: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "charges": [{"kind": c.kind, "amount_pence": c.amount_pence} for c in self.charges],
+            "funding_lines": list(self.funding_lines),
+            "reasons": list(self.reasons),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GrantRequest:
+        return cls(
+            tuple(ChargeRequest(c["kind"], c["amount_pence"]) for c in data["charges"]),
+            tuple(data["funding_lines"]),
+            tuple(data["reasons"]),
+        )
+
+
+def work_out_calculation(
+    connection: Connection,
+    case_id: int,
+    *,
+    district: str,
+    works_pence: int,
+    request: GrantRequest,
+    contribution_pence: int,
+    maximum_on: date,
+) -> dict[str, Any]:
+    """The grant on ``works_pence`` (pure rules, the district's policy, the maximum in force on
+    ``maximum_on``) as stored figures: ``grant_to_dict`` with its explanation and its request."""
+    funding = load_funding_lines(district)
+    calculation: GrantCalculation = calculate_grant(
+        works_pence=works_pence,
+        contribution_pence=contribution_pence,
+        maximum=maximum_grant_for(maximum_on),
+        policy=load_charges_policy(district),
+        charges=request.charges,
+        funding_lines=[funding.line(code) for code in request.funding_lines],
+        works_types=_work_kinds(connection, case_id),
+        reasons=request.reasons,
+    )
+    return {
+        **grant_to_dict(calculation),
+        "explanation": explain_grant(calculation),
+        "request": request.as_dict(),
+    }
+
+
+def store_calculation(
+    connection: Connection,
+    case_id: int,
+    *,
+    determination_id: int,
+    figures: Mapping[str, Any],
+    day: date,
+    recorded_by: str,
+    now: datetime,
+) -> int:
+    """Store worked-out figures (:func:`work_out_calculation`) as the case's latest grant calculation."""
+    return int(
+        connection.execute(
+            insert(GRANT_CALCULATIONS).returning(GRANT_CALCULATIONS.c.id),
+            {
+                "case_id": case_id,
+                "determination_id": determination_id,
+                "calculated_on": day,
+                "works_pence": figures["works_pence"],
+                "estimated_expense_pence": figures["estimated_expense_pence"],
+                "contribution_pence": figures["contribution_pence"],
+                "grant_pence": figures["grant_pence"],
+                "total_assistance_pence": figures["total_assistance_pence"],
+                "is_nil": figures["is_nil"],
+                "result": canonical_json(figures),
+                "recorded_by": recorded_by,
+                "recorded_at": now,
+            },
+        ).scalar_one()
+    )
+
+
 def calculate_case_grant(
     db: Database,
     actor: Actor,
     reference: str,
     *,
-    works_pence: int,
+    works_pence: int | None = None,
     charges: Sequence[ChargeRequest] = (),
     funding_lines: Sequence[str] = (),
     reasons: Sequence[str] = (),
@@ -104,17 +192,21 @@ def calculate_case_grant(
 ) -> GrantRecord:
     """Calculate the grant for the case and store it with its workings (role: grant officer).
 
-    The contribution is the determination in force; the maximum is the one in force on ``on`` (the
-    intended approval date, default today); charges and funding lines follow the district's policy.
+    The works are the eligible works of the selected estimate (the lowest acceptable one) unless
+    ``works_pence`` is given (before estimates are in, for a first figure; the approval checks the
+    calculation it approves used the selected estimate). The contribution is the determination in force;
+    the maximum is the one in force on ``on`` (the intended approval date, default today); charges and
+    funding lines follow the district's policy.
     """
     now = now or utcnow()
     role = require_role(actor, "grant_officer")
     day = on or local_day(now)
     reference = normalise_reference(reference)
     district = show_case(db, actor, reference).district
-    policy = load_charges_policy(district)
+    request = GrantRequest(tuple(charges), tuple(funding_lines), tuple(reasons))
     funding = load_funding_lines(district)
-    lines = [funding.line(code) for code in funding_lines]
+    for code in funding_lines:  # an unknown line is bad input: say so before anything is written
+        funding.line(code)
     result: dict[str, Any] = {}
 
     def check(case: CaseFacts) -> None:
@@ -130,45 +222,31 @@ def calculate_case_grant(
         determination = _latest_determination(connection, case_id)
         if determination is None:
             raise InvalidInput(f"{reference} has no test of resources: run 'dfg means-test run' first")
-        calculation: GrantCalculation = calculate_grant(
-            works_pence=works_pence,
-            contribution_pence=determination[1],
-            maximum=maximum_grant_for(day),
-            policy=policy,
-            charges=charges,
-            funding_lines=lines,
-            works_types=_work_kinds(connection, case_id),
-            reasons=reasons,
-        )
-        figures = {**grant_to_dict(calculation), "explanation": explain_grant(calculation)}
-        result.update(
-            id=connection.execute(
-                insert(GRANT_CALCULATIONS).returning(GRANT_CALCULATIONS.c.id),
-                {
-                    "case_id": case_id,
-                    "determination_id": determination[0],
-                    "calculated_on": day,
-                    "works_pence": works_pence,
-                    "estimated_expense_pence": calculation.estimated_expense_pence,
-                    "contribution_pence": calculation.contribution_pence,
-                    "grant_pence": calculation.grant_pence,
-                    "total_assistance_pence": calculation.total_assistance_pence,
-                    "is_nil": calculation.is_nil,
-                    "result": canonical_json(figures),
-                    "recorded_by": actor.username,
-                    "recorded_at": now,
-                },
-            ).scalar_one(),
-            determination=determination[0],
-            figures=figures,
-        )
+        works = works_pence
+        if works is None:
+            selected = selection_in_force(connection, case_id)
+            if selected is None:
+                raise InvalidInput(
+                    f"{reference} has no selected estimate: 'dfg estimate select', or give --works"
+                )
+            works = selected.eligible_works_pence
+        figures = work_out_calculation(
+            connection, case_id, district=district, works_pence=works, request=request,
+            contribution_pence=determination[1], maximum_on=day,
+        )  # fmt: skip
+        calculation_id = store_calculation(
+            connection, case_id, determination_id=determination[0], figures=figures, day=day,
+            recorded_by=actor.username, now=now,
+        )  # fmt: skip
+        result.update(id=calculation_id, determination=determination[0], figures=figures)
         return {
-            "grant_calculation": result["id"],
+            "grant_calculation": calculation_id,
             "determination": determination[0],
-            "estimated_expense_pence": calculation.estimated_expense_pence,
-            "grant_pence": calculation.grant_pence,
-            "total_assistance_pence": calculation.total_assistance_pence,
-            "is_nil": calculation.is_nil,
+            "works_pence": works,
+            "estimated_expense_pence": figures["estimated_expense_pence"],
+            "grant_pence": figures["grant_pence"],
+            "total_assistance_pence": figures["total_assistance_pence"],
+            "is_nil": figures["is_nil"],
         }
 
     record_change(
@@ -203,13 +281,3 @@ def grant_calculation(db: Database, actor: Actor, reference: str, number: int | 
     return GrantRecord(
         row.id, reference, row.determination_id, row.calculated_on, row.recorded_by, json.loads(row.result)
     )
-
-
-def approve_grant(
-    db: Database, actor: Actor, reference: str, *, on: date | None = None, now: datetime | None = None
-) -> Advanced:
-    """Approve the case's grant exactly as last calculated (role: approver, within the delegated limit).
-
-    The workflow's guards refuse it if the test of resources was redone after the calculation or if the
-    maximum grant in force on the approval date differs; the amount is always the calculation's."""
-    return advance(db, actor, reference, "approve", TriggerInput(on=on), now=now)

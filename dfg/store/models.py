@@ -360,9 +360,228 @@ class Letter(Base):
     copy_of: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
 
 
+CONTRACTOR_STATUSES = ("active", "suspended", "removed")
+APPROVAL_KINDS = ("approval", "variation")
+PAYMENT_KINDS = ("interim", "final")
+PAYEES = ("contractor", "applicant")
+REPAYMENT_CHOICES = ("full", "part", "waive")
+BUDGET_ENTRY_KINDS = ("allocation", "commitment", "adjustment", "payment", "release")
+
+
+class Contractor(Base):
+    """A contractor on the council's register. The register is kept up to date (accreditations lapse and
+    are renewed), so rows change; every change is an event on the ``system`` audit stream."""
+
+    __tablename__ = "contractors"
+    __table_args__ = (CheckConstraint(_in("status", CONTRACTOR_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    contact_name: Mapped[str | None] = mapped_column(String(120))
+    address: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(120))
+    accreditation: Mapped[str | None] = mapped_column(String(120))  # e.g. "TrustMark", a framework
+    accreditation_expires: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Estimate(Base):
+    """A contractor's priced estimate for the works on a case. Never changed: a revised price is a new
+    estimate."""
+
+    __tablename__ = "estimates"
+    __table_args__ = (CheckConstraint("price_pence >= 0", name="price_not_negative"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    contractor_id: Mapped[int] = mapped_column(ForeignKey("contractors.id"))
+    price_pence: Mapped[int] = mapped_column(BigInteger)
+    received_on: Mapped[date] = mapped_column(Date)
+    contractor_reference: Mapped[str | None] = mapped_column(String(60))
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EstimateDecision(Base):
+    """The council's decision on a case's estimates: a ``waiver`` (a direction that fewer than two
+    estimates will do, with its reason) or a ``selection`` of one estimate. The eligible works are the
+    lowest acceptable estimate; choosing a dearer one needs a reason and leaves the difference to the
+    applicant. The latest decision of each kind is in force."""
+
+    __tablename__ = "estimate_decisions"
+    __table_args__ = (CheckConstraint(_in("kind", ("waiver", "selection")), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    estimate_id: Mapped[int | None] = mapped_column(ForeignKey("estimates.id"))
+    eligible_works_pence: Mapped[int | None] = mapped_column(BigInteger)
+    applicant_pays_pence: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Approval(Base):
+    """One version of the approved grant: the approval itself (version 1) and each approved variation
+    after it. Records what the approval notice must state, and who signed. Never changed."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        UniqueConstraint("case_id", "version", name="case_version"),
+        CheckConstraint(_in("kind", APPROVAL_KINDS), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    grant_calculation_id: Mapped[int] = mapped_column(ForeignKey("grant_calculations.id"))
+    decided_on: Mapped[date] = mapped_column(Date)
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"))
+    works_pence: Mapped[int] = mapped_column(BigInteger)
+    charges_pence: Mapped[int] = mapped_column(BigInteger)
+    contribution_pence: Mapped[int] = mapped_column(BigInteger)
+    grant_pence: Mapped[int] = mapped_column(BigInteger)  # the mandatory grant
+    total_assistance_pence: Mapped[int] = mapped_column(BigInteger)  # grant + discretionary lines
+    funding: Mapped[str] = mapped_column(Text)  # canonical JSON: {"mandatory": pence, "top_up": pence, ...}
+    deferred_payment_date: Mapped[date | None] = mapped_column(Date)
+    pay_contractor_directly: Mapped[bool] = mapped_column(Boolean)
+    conditions: Mapped[str] = mapped_column(Text)  # canonical JSON list of the conditions as stated
+    works_begun_reason: Mapped[str | None] = mapped_column(Text)  # the good reason, when works had begun
+    variation: Mapped[str | None] = mapped_column(Text)  # what changed, for a variation
+    variation_price_pence: Mapped[int | None] = mapped_column(BigInteger)
+    approved_by: Mapped[str] = mapped_column(String(60))
+    second_approver: Mapped[str | None] = mapped_column(String(60))  # above the first's delegated limit
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Payment(Base):
+    """Money paid out on a case: an interim payment against a valuation of the work done, or the final
+    payment after the certified date. Never changed."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint(_in("kind", PAYMENT_KINDS), name="kind"),
+        CheckConstraint(_in("payee", PAYEES), name="payee"),
+        CheckConstraint("amount_pence > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    approval_id: Mapped[int] = mapped_column(ForeignKey("approvals.id"))  # the version in force
+    kind: Mapped[str] = mapped_column(String(8))
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    work_done_pence: Mapped[int | None] = mapped_column(BigInteger)  # the valuation, for an interim payment
+    payee: Mapped[str] = mapped_column(String(12))
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"))
+    paid_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Invoice(Base):
+    """An invoice received for the works (never for the applicant's or a relative's own labour)."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (CheckConstraint("amount_pence > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"))
+    supplier: Mapped[str] = mapped_column(String(120))
+    invoice_reference: Mapped[str] = mapped_column(String(60))
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    received_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LandCharge(Base):
+    """A local land charge registered on an owner's home for the repayable part of the grant."""
+
+    __tablename__ = "land_charges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    repayable_pence: Mapped[int] = mapped_column(BigInteger)
+    terms_version: Mapped[str] = mapped_column(String(40))
+    registered_on: Mapped[date] = mapped_column(Date)
+    registry_reference: Mapped[str] = mapped_column(String(60))
+    condition_end: Mapped[date] = mapped_column(Date)  # certified date + 5 years
+    expires_on: Mapped[date] = mapped_column(Date)  # certified date + 10 years
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RepaymentDecision(Base):
+    """What the council decided after a disposal within the charge's period: demand in full, in part, or
+    waive, with the factors it weighed."""
+
+    __tablename__ = "repayment_decisions"
+    __table_args__ = (
+        CheckConstraint(_in("decision", REPAYMENT_CHOICES), name="decision"),
+        CheckConstraint("demanded_pence >= 0", name="demanded_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    land_charge_id: Mapped[int] = mapped_column(ForeignKey("land_charges.id"))
+    disposal_on: Mapped[date] = mapped_column(Date)
+    decision: Mapped[str] = mapped_column(String(8))
+    demanded_pence: Mapped[int] = mapped_column(BigInteger)
+    factors: Mapped[str] = mapped_column(String(200))  # codes, comma separated: "hardship,health"
+    reason: Mapped[str] = mapped_column(Text)
+    decided_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Budget(Base):
+    """A district's budget for one funding line in one financial year (``financial_year`` is the year it
+    starts: 2026 is April 2026 to March 2027). The running totals move only with a ``budget_entries``
+    row in the same transaction, so the ledger always sums to them (a test checks)."""
+
+    __tablename__ = "budgets"
+
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"), primary_key=True)
+    financial_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    funding_line: Mapped[str] = mapped_column(String(40), primary_key=True)
+    allocation_pence: Mapped[int] = mapped_column(BigInteger)
+    committed_pence: Mapped[int] = mapped_column(BigInteger)
+    spent_pence: Mapped[int] = mapped_column(BigInteger)
+
+
+class BudgetEntry(Base):
+    """One movement of a budget: an allocation (or a change to it), a commitment at approval, an
+    adjustment for a variation, a payment (moves committed to spent) or a release. Never changed."""
+
+    __tablename__ = "budget_entries"
+    __table_args__ = (CheckConstraint(_in("kind", BUDGET_ENTRY_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    district_code: Mapped[str] = mapped_column(ForeignKey("districts.code"))
+    financial_year: Mapped[int] = mapped_column(Integer)
+    funding_line: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(12))
+    amount_pence: Mapped[int] = mapped_column(BigInteger)  # signed: a release or reduction is negative
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approvals.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    override_reason: Mapped[str | None] = mapped_column(Text)  # a manager's, when it over-commits
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 #: Tables whose rows are decisions: never updated or deleted (the database refuses both).
 APPEND_ONLY = (
     "events", "assessments", "recommended_works", "feasibility_findings", "determinations", "grant_calculations",
+    "letters", "estimates", "estimate_decisions", "approvals", "payments", "invoices", "land_charges",
+    "repayment_decisions", "budget_entries",
 )  # fmt: skip
 
 # Typed handles on the tables, for the Core statements of the hot paths (advance, audit append).
@@ -376,3 +595,13 @@ FEASIBILITY_FINDINGS = cast(Table, FeasibilityFinding.__table__)
 DETERMINATIONS = cast(Table, Determination.__table__)
 GRANT_CALCULATIONS = cast(Table, GrantCalculationRecord.__table__)
 LETTERS = cast(Table, Letter.__table__)
+CONTRACTORS = cast(Table, Contractor.__table__)
+ESTIMATES = cast(Table, Estimate.__table__)
+ESTIMATE_DECISIONS = cast(Table, EstimateDecision.__table__)
+APPROVALS = cast(Table, Approval.__table__)
+PAYMENTS = cast(Table, Payment.__table__)
+INVOICES = cast(Table, Invoice.__table__)
+LAND_CHARGES = cast(Table, LandCharge.__table__)
+REPAYMENT_DECISIONS = cast(Table, RepaymentDecision.__table__)
+BUDGETS = cast(Table, Budget.__table__)
+BUDGET_ENTRIES = cast(Table, BudgetEntry.__table__)

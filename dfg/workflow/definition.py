@@ -41,7 +41,13 @@ MILESTONES: tuple[str, ...] = (
 AMOUNTS: tuple[str, ...] = ("approved_grant",)
 """The case's money fields a trigger may record (each is a ``<name>_pence`` column of the case)."""
 
-NEEDS: dict[str, str] = {"assessment": "dfg assess record"}
+NEEDS: dict[str, str] = {
+    "assessment": "dfg assess record",
+    "approval": "dfg grant approve (or dfg works vary)",
+    "payment": "dfg pay interim or dfg pay final",
+    "land_charge": "dfg land-charge register",
+    "repayment_decision": "dfg land-charge decide",
+}
 """Records a trigger may need written in its own transaction, and the command that writes them."""
 
 

@@ -240,7 +240,9 @@ def fire(
         changes[trigger.records] = on
     if trigger.amount:  # money is never typed in at this point: it is the calculation's (a guard checked it)
         changes[f"{trigger.amount}_pence"] = case.records["calculation"]["grant_pence"]
-    if definition.states[dest].terminal:
+    if dest == case.state:
+        pass  # a step within the state (a request, a payment, a decision after closure) moves no closure
+    elif definition.states[dest].terminal:
         changes["closed_date"] = on
     elif definition.states[case.state].terminal:
         changes["closed_date"] = None  # reopened

@@ -26,6 +26,12 @@ class TriggerInput:
     code: str | None = None
     on: date | None = None  # the effective date of the recorded milestone (default: today)
     review_date: date | None = None
+    # A step that computes the assistance it approves (a variation) says how much, for the delegated
+    # limit; otherwise the limit is checked against the case's latest grant calculation.
+    assistance_pence: int | None = None
+    # Above the approver's delegated limit: the second approver who countersigns (s/he must be an
+    # approver whose own limit covers the amount).
+    second_approver: Actor | None = None
 
 
 @dataclass(frozen=True)
@@ -109,19 +115,33 @@ def grant_calculation_current(ctx: GuardContext) -> str | None:
 @guard
 def within_delegated_limit(ctx: GuardContext) -> str | None:
     """All the assistance approved (the grant and any discretionary funding) is within the approver's
-    delegated limit."""
+    delegated limit; above it, a second approver (a different approver whose own limit covers it)
+    countersigns."""
     limit = ctx.actor.approval_limit_pence
     calculation = _calculation(ctx)
     if limit is None:
         return f"{ctx.actor.username} has no delegated limit for approvals"
-    if calculation is None:
+    if ctx.given.assistance_pence is not None:
+        amount = ctx.given.assistance_pence
+    elif calculation is None:
         return "no grant is calculated to check against the delegated limit"
-    amount = int(calculation["total_assistance_pence"])
-    if amount > limit:
-        return (
-            f"the assistance of {format_pounds(amount)} is above {ctx.actor.username}'s delegated limit of "
-            f"{format_pounds(limit)}"
-        )
+    else:
+        amount = int(calculation["total_assistance_pence"])
+    if amount <= limit:
+        return None
+    above = (
+        f"the assistance of {format_pounds(amount)} is above {ctx.actor.username}'s delegated limit of "
+        f"{format_pounds(limit)}"
+    )
+    second = ctx.given.second_approver
+    if second is None:
+        return f"{above}: a second approver whose limit covers it must countersign (--second-approver)"
+    if second.username == ctx.actor.username:
+        return f"{above}: the second approver must be someone else"
+    if "approver" not in second.roles:
+        return f"{above}, and the second approver {second.username} is not an approver"
+    if second.approval_limit_pence is None or amount > second.approval_limit_pence:
+        return f"{above}, and so is the second approver {second.username}'s"
     return None
 
 
@@ -164,3 +184,95 @@ def review_window_closed(ctx: GuardContext) -> str | None:
     if ctx.effective_date <= end:
         return f"the review window is open until {end:%d/%m/%Y}"
     return None
+
+
+@guard
+def estimates_obtained(ctx: GuardContext) -> str | None:
+    """At least two estimates from different contractors are recorded, or the council has recorded a
+    direction waiving the second."""
+    from dfg.rules.estimates import estimates_requirement
+
+    return estimates_requirement(
+        ctx.case.records.get("estimate_contractors", []), bool(ctx.case.records.get("estimates_waived"))
+    )
+
+
+@guard
+def estimate_selected(ctx: GuardContext) -> str | None:
+    """An estimate is selected, and the grant was calculated on its eligible works (the lowest
+    acceptable estimate)."""
+    eligible = ctx.case.records.get("eligible_works_pence")
+    if eligible is None:
+        return "no estimate is selected: 'dfg estimate select'"
+    calculation = _calculation(ctx)
+    if calculation is not None and calculation["works_pence"] != eligible:
+        return (
+            f"the grant was calculated on works of {format_pounds(calculation['works_pence'])}, but the "
+            f"eligible works are {format_pounds(eligible)}: calculate the grant again"
+        )
+    return None
+
+
+@guard
+def completion_checks_passed(ctx: GuardContext) -> str | None:
+    """The technical officer's completion inspection passed and, where the district's works policy asks
+    for them, the OT signed off and the applicant said they are satisfied."""
+    from dfg.rules.policy import load_works_policy  # policy files load on first use only
+
+    policy = load_works_policy(ctx.case.district)
+    needed = ["inspection"]
+    needed += ["ot_sign_off"] if policy.ot_sign_off else []
+    needed += ["applicant_satisfaction"] if policy.applicant_satisfaction else []
+    checks: dict[str, bool] = ctx.case.records.get("completion_checks", {})
+    missing = [c.replace("_", " ") for c in needed if not checks.get(c)]
+    if missing:
+        return f"not yet recorded as passed: {', '.join(missing)} ('dfg works check')"
+    return None
+
+
+@guard
+def invoice_received(ctx: GuardContext) -> str | None:
+    """An invoice for the works is recorded before the final payment."""
+    if ctx.case.records.get("invoices", 0):
+        return None
+    return "no invoice is recorded: 'dfg pay invoice'"
+
+
+@guard
+def contribution_collected(ctx: GuardContext) -> str | None:
+    """The applicant's contribution in the approval in force is recorded as collected."""
+    approval = ctx.case.records.get("approval")
+    due = int(approval["contribution_pence"]) if approval else 0
+    collected = int(ctx.case.records.get("contribution_collected_pence", 0))
+    if collected >= due:
+        return None
+    return (
+        f"the applicant's contribution of {format_pounds(due)} is not recorded as collected "
+        f"({format_pounds(collected)} so far): 'dfg pay contribution'"
+    )
+
+
+def land_charge_due_pence(tenure: str, grant_pence: int, approved_on: date) -> int:
+    """The repayable amount a land charge must secure for this case (0 when none applies): owners'
+    applications whose mandatory grant exceeds the floor of the terms in force on the approval date."""
+    from dfg.rules.rates import land_charge_for, repayable_on_disposal
+
+    terms = land_charge_for(approved_on)
+    if tenure not in terms.tenures:
+        return 0
+    return repayable_on_disposal(grant_pence, approved_on, terms=terms)
+
+
+@guard
+def land_charge_registered(ctx: GuardContext) -> str | None:
+    """Where a land charge applies (an owner's application with a grant above the threshold), its
+    registration is recorded."""
+    approval = ctx.case.records.get("approval")
+    if approval is None or ctx.case.records.get("land_charges", 0):
+        return None
+    due = land_charge_due_pence(
+        ctx.case.records["tenure"], int(approval["grant_pence"]), approval["decided_on"]
+    )
+    if due == 0:
+        return None
+    return f"a land charge of {format_pounds(due)} applies and its registration is not recorded ('dfg land-charge register')"

@@ -1,0 +1,410 @@
+"""Money out and in on a case: interim and final payments, invoices, the applicant's contribution, and
+the decision to pay all, part or none when entitlement ceases before the certified date.
+
+A payment is a workflow step (``pay_interim``, ``pay_final``) that writes its ``payments`` row and draws
+down the district's budget in the same transaction; the rules of :mod:`dfg.rules.payments` are checked
+again inside that transaction, on the figures as they are then, so two officers paying at once cannot
+both pay the same money.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, func, insert, select
+
+from dfg.errors import InvalidInput
+from dfg.rules.money import format_pounds
+from dfg.rules.payments import (
+    CEASED_REASONS,
+    MoneyPosition,
+    check_interim,
+    decided_amount,
+    final_payment,
+)
+from dfg.rules.policy import load_works_policy
+from dfg.services import budget
+from dfg.services.approval import latest_approval
+from dfg.services.cases import Advanced, Recorded, advance, normalise_reference, record_change, show_case
+from dfg.services.clock import local_day, utcnow
+from dfg.services.users import require_role
+from dfg.store.database import Database
+from dfg.store.models import CASES, CONTRACTORS, EVENTS, INVOICES, PAYMENTS
+from dfg.workflow.actor import Actor
+from dfg.workflow.facts import CaseFacts
+from dfg.workflow.guards import TriggerInput
+
+#: Who did the work an invoice is for. The applicant's or a relative's own labour is never paid for.
+LABOUR = ("contractor", "applicant", "relative")
+
+#: States in which the case has an approval in force and no certified date yet (s.40, s.41 apply).
+BEFORE_CERTIFIED = ("approved", "works_ordered", "on_site", "works_complete")
+AFTER_APPROVAL = (*BEFORE_CERTIFIED, "certified", "paid")
+
+
+def _in_states(states: tuple[str, ...], what: str) -> Callable[[CaseFacts], None]:
+    def check(case: CaseFacts) -> None:
+        if case.state not in states:
+            raise InvalidInput(f"{case.reference} is {case.state.replace('_', ' ')}: {what}")
+
+    return check
+
+
+def _ceased(connection: Connection, case_id: int) -> tuple[bool, int | None]:
+    """Whether entitlement has ceased, and the payable limit decided since (None: not yet decided)."""
+    ceased, limit = False, None
+    for event in connection.execute(
+        select(EVENTS.c.kind, EVENTS.c.payload)
+        .where(
+            EVENTS.c.case_id == case_id,
+            EVENTS.c.kind.in_(("entitlement_ceased", "ceased_entitlement_decided")),
+        )
+        .order_by(EVENTS.c.seq)
+    ):
+        if event.kind == "entitlement_ceased":
+            ceased, limit = True, None
+        else:
+            limit = int(json.loads(event.payload)["payable_pence"])
+    return ceased, limit
+
+
+def money_position(connection: Connection, case_id: int) -> MoneyPosition:
+    """The case's approved assistance, what is paid, and any ceased-entitlement limit, as now recorded."""
+    approval = latest_approval(connection, case_id)
+    paid = connection.scalar(
+        select(func.coalesce(func.sum(PAYMENTS.c.amount_pence), 0)).where(PAYMENTS.c.case_id == case_id)
+    )
+    ceased, limit = _ceased(connection, case_id)
+    return MoneyPosition(
+        approved_pence=approval.total_assistance_pence if approval is not None else 0,
+        paid_pence=int(paid or 0),
+        entitlement_ceased=ceased,
+        payable_limit_pence=limit,
+    )
+
+
+def _pay(
+    connection: Connection,
+    case_id: int,
+    *,
+    kind: Literal["interim", "final"],
+    amount_pence: int,
+    work_done_pence: int | None,
+    paid_on: date,
+    actor: Actor,
+    now: datetime,
+) -> dict[str, Any]:
+    approval = latest_approval(connection, case_id)
+    assert approval is not None  # the workflow allows payments only after approval
+    payee = "contractor" if approval.pay_contractor_directly and approval.contractor_id else "applicant"
+    payment_id = connection.execute(
+        insert(PAYMENTS).returning(PAYMENTS.c.id),
+        {
+            "case_id": case_id,
+            "approval_id": approval.id,
+            "kind": kind,
+            "amount_pence": amount_pence,
+            "work_done_pence": work_done_pence,
+            "payee": payee,
+            "contractor_id": approval.contractor_id if payee == "contractor" else None,
+            "paid_on": paid_on,
+            "recorded_by": actor.username,
+            "recorded_at": now,
+        },
+    ).scalar_one()
+    drawn = budget.draw_down(
+        connection, case_id=case_id, payment_id=payment_id, amount_pence=amount_pence,
+        recorded_by=actor.username, now=now,
+    )  # fmt: skip
+    return {
+        "payment": payment_id,
+        "kind": kind,
+        "amount_pence": amount_pence,
+        "work_done_pence": work_done_pence,
+        "payee": payee,
+        "approval_version": approval.version,
+        "budget": {"drawn": drawn},
+    }
+
+
+def pay_interim(
+    db: Database,
+    actor: Actor,
+    reference: str,
+    *,
+    amount_pence: int,
+    work_done_pence: int,
+    on: date | None = None,
+    now: datetime | None = None,
+) -> Advanced:
+    """Record an interim payment of ``amount_pence`` against a valuation of the work done (role: grant
+    officer): only for work done, and within the policy's cap before the certified date."""
+    now = now or utcnow()
+    paid_on = on or local_day(now)
+    reference = normalise_reference(reference)
+    cap = load_works_policy(show_case(db, actor, reference).district).interim_cap
+    if amount_pence <= 0:
+        raise InvalidInput(f"the payment must be more than £0.00 (got {format_pounds(amount_pence)})")
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        check_interim(money_position(connection, case_id), amount_pence, work_done_pence, cap)
+        return _pay(
+            connection, case_id, kind="interim", amount_pence=amount_pence, work_done_pence=work_done_pence,
+            paid_on=paid_on, actor=actor, now=now,
+        )  # fmt: skip
+
+    _check_before_step(
+        db, reference, lambda position: check_interim(position, amount_pence, work_done_pence, cap)
+    )
+    return advance(db, actor, reference, "pay_interim", TriggerInput(on=on), now=now, write_details=write)
+
+
+def pay_final(
+    db: Database, actor: Actor, reference: str, *, on: date | None = None, now: datetime | None = None
+) -> Advanced:
+    """Record the final payment after the certified date (role: grant officer): exactly the rest of the
+    approved assistance, to the contractor where the applicant was told the council would pay directly."""
+    now = now or utcnow()
+    paid_on = on or local_day(now)
+    reference = normalise_reference(reference)
+    show_case(db, actor, reference)
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        amount = final_payment(money_position(connection, case_id))
+        return _pay(
+            connection, case_id, kind="final", amount_pence=amount, work_done_pence=None, paid_on=paid_on,
+            actor=actor, now=now,
+        )  # fmt: skip
+
+    _check_before_step(db, reference, final_payment)
+    return advance(db, actor, reference, "pay_final", TriggerInput(on=on), now=now, write_details=write)
+
+
+def _check_before_step(db: Database, reference: str, rule: Callable[[MoneyPosition], object]) -> None:
+    """Apply a payment rule before the step is fired, so a refused payment says why in money terms
+    rather than as a workflow refusal (it is applied again inside the write transaction)."""
+    with db.read_connection() as connection:
+        case_id = connection.scalar(select(CASES.c.id).where(CASES.c.reference == reference))
+        if case_id is not None and latest_approval(connection, case_id) is not None:
+            rule(money_position(connection, case_id))
+
+
+def record_invoice(
+    db: Database,
+    actor: Actor,
+    reference: str,
+    *,
+    supplier: str,
+    invoice_reference: str,
+    amount_pence: int,
+    received_on: date,
+    labour: str = "contractor",
+    now: datetime | None = None,
+) -> Recorded:
+    """Record an invoice for the works (role: grant officer). Invoices for the applicant's or a
+    relative's own labour are refused: the grant never pays for them."""
+    role = require_role(actor, "grant_officer")
+    now = now or utcnow()
+    if labour not in LABOUR:
+        raise InvalidInput(f"labour '{labour}' is not one of: {', '.join(LABOUR)}")
+    if labour != "contractor":
+        raise InvalidInput(
+            f"an invoice for the {labour}'s own labour cannot be accepted: the grant does not pay for it"
+        )
+    if amount_pence <= 0:
+        raise InvalidInput("the invoice amount must be more than £0.00")
+    if not supplier.strip() or not invoice_reference.strip():
+        raise InvalidInput("an invoice needs the supplier and its reference")
+    if received_on > local_day(now):
+        raise InvalidInput(f"the date {received_on:%d/%m/%Y} is in the future")
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        contractor_id = connection.scalar(
+            select(CONTRACTORS.c.id).where(func.lower(CONTRACTORS.c.name) == supplier.strip().lower())
+        )
+        invoice_id = connection.execute(
+            insert(INVOICES).returning(INVOICES.c.id),
+            {
+                "case_id": case_id,
+                "contractor_id": contractor_id,
+                "supplier": supplier.strip(),
+                "invoice_reference": invoice_reference.strip(),
+                "amount_pence": amount_pence,
+                "received_on": received_on,
+                "recorded_by": actor.username,
+                "recorded_at": now,
+            },
+        ).scalar_one()
+        return {"invoice": invoice_id, "supplier": supplier.strip(), "amount_pence": amount_pence}
+
+    return record_change(
+        db, actor, reference, role=role, kind="invoice_recorded",
+        check=_in_states(("works_ordered", "on_site", "works_complete", "certified", "paid"),
+                         "invoices are recorded once the works are ordered"),
+        write_details=write, payload={"invoice_reference": invoice_reference.strip(), "received_on": received_on},
+        now=now,
+    )  # fmt: skip
+
+
+def record_contribution(
+    db: Database, actor: Actor, reference: str, *, amount_pence: int, on: date, now: datetime | None = None
+) -> Recorded:
+    """Record (part of) the applicant's contribution as collected (role: grant officer)."""
+    role = require_role(actor, "grant_officer")
+    now = now or utcnow()
+    if amount_pence <= 0:
+        raise InvalidInput("the amount collected must be more than £0.00")
+    if on > local_day(now):
+        raise InvalidInput(f"the date {on:%d/%m/%Y} is in the future")
+
+    def check(case: CaseFacts) -> None:
+        _in_states(AFTER_APPROVAL, "a contribution is collected after approval")(case)
+        approval = case.records["approval"]
+        due = int(approval["contribution_pence"]) - int(case.records["contribution_collected_pence"])
+        if amount_pence > due:
+            raise InvalidInput(
+                f"{format_pounds(amount_pence)} is more than the {format_pounds(max(0, due))} of the contribution "
+                "still to collect"
+            )
+
+    return record_change(
+        db, actor, reference, role=role, kind="contribution_collected", check=check,
+        payload={"amount_pence": amount_pence, "collected_on": on}, now=now,
+    )  # fmt: skip
+
+
+def cease_entitlement(
+    db: Database, actor: Actor, reference: str, *, code: str, on: date, note: str | None = None,
+    now: datetime | None = None,
+) -> Recorded:  # fmt: skip
+    """Record that entitlement ceased between approval and the certified date (role: grant officer):
+    every payment stops until an approver decides what to pay."""
+    role = require_role(actor, "grant_officer")
+    now = now or utcnow()
+    if code not in CEASED_REASONS:
+        raise InvalidInput(f"unknown --code '{code}' (one of: {', '.join(CEASED_REASONS)})")
+    if on > local_day(now):
+        raise InvalidInput(f"the date {on:%d/%m/%Y} is in the future")
+    return record_change(
+        db, actor, reference, role=role, kind="entitlement_ceased",
+        check=_in_states(BEFORE_CERTIFIED, "entitlement can cease only between approval and the certified date"),
+        payload={"ceased_on": on, "label": CEASED_REASONS[code]}, code=code, reason=note, now=now,
+    )  # fmt: skip
+
+
+def decide_ceased_entitlement(
+    db: Database, actor: Actor, reference: str, *, decision: str, amount_pence: int | None = None, reason: str,
+    now: datetime | None = None,
+) -> Recorded:  # fmt: skip
+    """Decide to pay all, part or none of what is due after entitlement ceased (role: approver)."""
+    role = require_role(actor, "approver")
+    now = now or utcnow()
+    if not reason.strip():
+        raise InvalidInput("the decision needs its reasons (--reason)")
+    reference = normalise_reference(reference)
+    decided: dict[str, int] = {}
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        position = money_position(connection, case_id)
+        if not position.entitlement_ceased or position.payable_limit_pence is not None:
+            raise InvalidInput(f"{reference} has no ceased entitlement awaiting a decision")
+        decided["payable"] = decided_amount(position, decision, amount_pence)
+        return {"decision": decision, "payable_pence": decided["payable"], "paid_pence": position.paid_pence}
+
+    return record_change(
+        db, actor, reference, role=role, kind="ceased_entitlement_decided",
+        check=_in_states(BEFORE_CERTIFIED, "the decision is made before the certified date"),
+        write_details=write, reason=reason.strip(), now=now,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MoneyView:
+    """Everything about the money on a case, for ``dfg pay show``."""
+
+    reference: str
+    approved_pence: int
+    paid_pence: int
+    outstanding_pence: int
+    contribution_pence: int
+    contribution_collected_pence: int
+    payments: tuple[dict[str, Any], ...]
+    invoices: tuple[dict[str, Any], ...]
+    entitlement_ceased: bool
+    payable_limit_pence: int | None
+    budget: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "approved_pence": self.approved_pence,
+            "paid_pence": self.paid_pence,
+            "outstanding_pence": self.outstanding_pence,
+            "contribution_pence": self.contribution_pence,
+            "contribution_collected_pence": self.contribution_collected_pence,
+            "payments": list(self.payments),
+            "invoices": list(self.invoices),
+            "entitlement_ceased": self.entitlement_ceased,
+            "payable_limit_pence": self.payable_limit_pence,
+            "budget": self.budget,
+        }
+
+
+def money_view(db: Database, actor: Actor, reference: str) -> MoneyView:
+    reference = normalise_reference(reference)
+    show_case(db, actor, reference)  # NotFound, district check
+    with db.read_connection() as connection:
+        case_id = int(connection.scalar(select(CASES.c.id).where(CASES.c.reference == reference)) or 0)
+        position = money_position(connection, case_id)
+        approval = latest_approval(connection, case_id)
+        payments = tuple(
+            {
+                "id": p.id,
+                "kind": p.kind,
+                "paid_on": p.paid_on.isoformat(),
+                "amount_pence": p.amount_pence,
+                "work_done_pence": p.work_done_pence,
+                "payee": p.payee,
+            }
+            for p in connection.execute(
+                select(PAYMENTS).where(PAYMENTS.c.case_id == case_id).order_by(PAYMENTS.c.id)
+            )
+        )
+        invoices = tuple(
+            {
+                "id": i.id,
+                "supplier": i.supplier,
+                "invoice_reference": i.invoice_reference,
+                "received_on": i.received_on.isoformat(),
+                "amount_pence": i.amount_pence,
+            }
+            for i in connection.execute(
+                select(INVOICES).where(INVOICES.c.case_id == case_id).order_by(INVOICES.c.id)
+            )
+        )
+        collected = sum(
+            int(json.loads(payload)["amount_pence"])
+            for payload in connection.scalars(
+                select(EVENTS.c.payload).where(
+                    EVENTS.c.case_id == case_id, EVENTS.c.kind == "contribution_collected"
+                )
+            )
+        )
+        case_budget = budget.case_budget(connection, case_id)
+    return MoneyView(
+        reference=reference,
+        approved_pence=position.approved_pence,
+        paid_pence=position.paid_pence,
+        outstanding_pence=position.outstanding_pence,
+        contribution_pence=approval.contribution_pence if approval is not None else 0,
+        contribution_collected_pence=collected,
+        payments=payments,
+        invoices=invoices,
+        entitlement_ceased=position.entitlement_ceased,
+        payable_limit_pence=position.payable_limit_pence,
+        budget=case_budget,
+    )

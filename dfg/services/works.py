@@ -1,0 +1,108 @@
+"""The works on site: extensions of the 12-month completion period, and the completion checks (the
+technical officer's inspection, the OT's sign-off, the applicant's satisfaction) that the certified
+date waits for. Ordering, starting and finishing the works are workflow steps (``dfg case advance``);
+variations are approvals (:mod:`dfg.services.approval`); money is :mod:`dfg.services.payments`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dfg.errors import InvalidInput
+from dfg.services.cases import Recorded, record_change
+from dfg.services.clock import local_day, utcnow
+from dfg.services.clocks import COMPLETION_EXTENDED
+from dfg.services.users import require_role
+from dfg.store.database import Database
+from dfg.workflow.actor import Actor
+from dfg.workflow.facts import CaseFacts
+
+#: While the 12-month completion condition runs: approved, and not yet certified.
+WORKS_STATES = ("approved", "works_ordered", "on_site", "works_complete")
+
+#: Each completion check and the role that records it.
+COMPLETION_CHECKS = {
+    "inspection": "technical_officer",
+    "ot_sign_off": "ot",
+    "applicant_satisfaction": "grant_officer",
+}
+
+MAX_EXTENSION_MONTHS = 24
+
+
+def extend_completion(
+    db: Database,
+    actor: Actor,
+    reference: str,
+    *,
+    reason: str,
+    months: int | None = None,
+    new_date: date | None = None,
+    now: datetime | None = None,
+) -> Recorded:
+    """Extend the completion period by whole ``months`` or to a ``new_date`` (role: grant officer or
+    technical officer); a reason is required. The clocks read the extension from the event."""
+    role = require_role(actor, "grant_officer", "technical_officer")
+    now = now or utcnow()
+    if not reason.strip():
+        raise InvalidInput("an extension needs its reason (--reason)")
+    if (months is None) == (new_date is None):
+        raise InvalidInput("give either --months or --to (a new completion date), not both")
+    if months is not None and not 1 <= months <= MAX_EXTENSION_MONTHS:
+        raise InvalidInput(f"--months must be from 1 to {MAX_EXTENSION_MONTHS}")
+
+    def check(case: CaseFacts) -> None:
+        if case.state not in WORKS_STATES:
+            raise InvalidInput(
+                f"{case.reference} is {case.state.replace('_', ' ')}: the completion period runs from approval "
+                "to the certified date"
+            )
+        approved = case.milestones.get("approval_date")
+        if new_date is not None and approved is not None and new_date <= approved:
+            raise InvalidInput(f"the new completion date must be after the approval ({approved:%d/%m/%Y})")
+
+    payload: dict[str, object] = {"months": months} if months is not None else {"new_date": new_date}
+    return record_change(
+        db, actor, reference, role=role, kind=COMPLETION_EXTENDED, check=check, payload=payload,
+        reason=reason.strip(), now=now,
+    )  # fmt: skip
+
+
+def record_completion_check(
+    db: Database,
+    actor: Actor,
+    reference: str,
+    check: str,
+    *,
+    passed: bool,
+    on: date | None = None,
+    notes: str | None = None,
+    now: datetime | None = None,
+) -> Recorded:
+    """Record a completion check once the contractor has finished: ``inspection`` (technical officer),
+    ``ot_sign_off`` (OT) or ``applicant_satisfaction`` (grant officer). The latest of each counts, so a
+    failed inspection is followed by a passed one after the snags are put right."""
+    if check not in COMPLETION_CHECKS:
+        raise InvalidInput(f"unknown check '{check}' (one of: {', '.join(COMPLETION_CHECKS)})")
+    role = require_role(actor, COMPLETION_CHECKS[check])
+    now = now or utcnow()
+    day = on or local_day(now)
+    if day > local_day(now):
+        raise InvalidInput(f"the date {day:%d/%m/%Y} is in the future")
+    if not passed and not (notes or "").strip():
+        raise InvalidInput("a check that did not pass needs --notes saying what is wrong")
+
+    def in_state(case: CaseFacts) -> None:
+        if case.state != "works_complete":
+            raise InvalidInput(
+                f"{case.reference} is {case.state.replace('_', ' ')}: completion checks follow "
+                "'complete_works' and come before 'certify'"
+            )
+        finished = case.milestones.get("works_completed_date")
+        if finished is not None and day < finished:
+            raise InvalidInput(f"the check is dated before the works were completed ({finished:%d/%m/%Y})")
+
+    return record_change(
+        db, actor, reference, role=role, kind="completion_checked", check=in_state,
+        payload={"check": check, "passed": passed, "on": day, "notes": (notes or "").strip() or None}, now=now,
+    )  # fmt: skip
