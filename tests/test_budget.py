@@ -340,7 +340,8 @@ def test_the_latest_override_for_the_calculation_counts(
         ("approver", "why", "calculated", PermissionDenied, "needs the role manager"),
         ("manager", "  ", "calculated", InvalidInput, "say why"),
         ("manager", "why", "nothing", InvalidInput, "has no grant calculation"),
-        ("manager", "why", "approved", InvalidInput, "is approved: a budget override is for an approval still to be made"),
+        ("manager", "why", "works_complete", InvalidInput,
+         "is works complete: a budget override is for an approval or a variation still to be made"),
         ("manager", "why", "cancelled", InvalidInput, "is cancelled"),
     ],
 )  # fmt: skip
@@ -351,8 +352,8 @@ def test_an_override_is_refused(
     reference, _ = case
     if prepare != "nothing":
         calculated(db, cast, reference, works_pounds=20_000)
-    if prepare == "approved":
-        set_case(db, reference, state="approved", approval_date=TODAY)
+    if prepare == "works_complete":  # approved, and past the point a variation may be made
+        set_case(db, reference, state="works_complete", approval_date=TODAY)
     if prepare == "cancelled":
         set_case(db, reference, state="cancelled")
     before = snapshot(db)

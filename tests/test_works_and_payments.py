@@ -198,6 +198,27 @@ def test_an_over_commitment_is_refused_unless_a_manager_overrides(
     assert line.committed_pence + line.spent_pence + line.remaining_pence == line.allocation_pence
 
 
+def test_a_variation_that_would_over_commit_needs_a_manager_override(
+    db: Database, cast: dict[str, Actor], on_site: str
+) -> None:
+    from dfg.services.budget import allocate
+
+    year = financial_year_of(TODAY)
+    allocate(db, cast["manager"], district="CAN", financial_year=year, funding_line="mandatory",
+             amount_pence=APPROVED_GRANT + 100_00, reason="Cut in year")  # fmt: skip
+    with pytest.raises(GuardFailed, match="over-commit"):
+        vary_works(db, cast["approver"], on_site, change="Second grab rail", price_change_pence=200_00)
+    assert len(approval_versions(db, cast["officer"], on_site)) == 1
+    override(db, cast["manager"], on_site, reason="Safety: agreed with the head of service")
+    vary_works(db, cast["approver"], on_site, change="Second grab rail", price_change_pence=200_00)
+    assert (
+        approval_versions(db, cast["officer"], on_site)[-1].total_assistance_pence == APPROVED_GRANT + 200_00
+    )
+    # the override was for that version: the next variation needs its own
+    with pytest.raises(GuardFailed, match="over-commit"):
+        vary_works(db, cast["approver"], on_site, change="Third grab rail", price_change_pence=50_00)
+
+
 def take_valid(db: Database, cast: dict[str, Actor], *, valid_like: bool) -> str:
     """A second case with a calculated grant on a valid application, ready for approval."""
     from dfg.services.cases import open_case

@@ -318,7 +318,7 @@ def vary_works(
             deltas=deltas,
             recorded_by=actor.username,
             now=now,
-            override_reason=budget.override_reason_for(connection, case_id, calculation_id),
+            override_reason=budget.override_reason_for(connection, case_id, variation_of=before.version),
         )
         return {
             "approval": approval_id,

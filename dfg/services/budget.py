@@ -59,7 +59,7 @@ from dfg.services.clock import utcnow
 from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_system
 from dfg.store.database import Database
-from dfg.store.models import BUDGET_ENTRIES, BUDGETS, CASES, EVENTS, GRANT_CALCULATIONS, District
+from dfg.store.models import APPROVALS, BUDGET_ENTRIES, BUDGETS, CASES, EVENTS, GRANT_CALCULATIONS, District
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import definition_for
 from dfg.workflow.facts import CaseFacts
@@ -289,16 +289,28 @@ def case_budget(connection: Connection, case_id: int) -> dict[str, Any]:
     }
 
 
-def override_reason_for(connection: Connection, case_id: int, grant_calculation_id: int) -> str | None:
-    """The reason of the latest manager's override on the case for this grant calculation, if any (an
-    override is for the figures a manager saw: a new calculation needs a new one)."""
+def override_reason_for(
+    connection: Connection,
+    case_id: int,
+    grant_calculation_id: int | None = None,
+    *,
+    variation_of: int | None = None,
+) -> str | None:
+    """The reason of the latest manager's override on the case for this grant calculation (an approval),
+    or for a variation of approval version ``variation_of``, if any. An override is for the figures a
+    manager saw: a new calculation, or a new version, needs a new one."""
+    key, value = (
+        ("grant_calculation", grant_calculation_id)
+        if variation_of is None
+        else ("variation_of", variation_of)
+    )
     events = connection.execute(
         select(EVENTS.c.reason, EVENTS.c.payload)
         .where(EVENTS.c.case_id == case_id, EVENTS.c.kind == "budget_override")
         .order_by(EVENTS.c.seq.desc())
     )
     for reason, payload in events:
-        if json.loads(payload).get("grant_calculation") == grant_calculation_id:
+        if json.loads(payload).get(key) == value:
             return str(reason) if reason else None
     return None
 
@@ -610,27 +622,40 @@ def allocate(
     return Allocated(code, financial_year, funding_line, before.allocation_pence, after, warning)
 
 
+#: The states in which an approved case may still be varied (as the workflow's ``vary_works``).
+VARIATION_STATES = ("approved", "works_ordered", "on_site")
+
+
 def override(
     db: Database, actor: Actor, reference: str, *, reason: str, now: datetime | None = None
 ) -> Recorded:
     """Record a manager's decision that the case may be approved although its budget cannot cover it
-    (role: manager). The override is for the case's latest grant calculation: the approval then commits
-    it with this reason on the ledger; a new calculation needs a new override."""
+    (role: manager). Before approval the override is for the case's latest grant calculation: the
+    approval then commits it with this reason on the ledger, and a new calculation needs a new override.
+    After approval (while a variation may still be made) it is for the next variation of the approval
+    version in force."""
     role = require_role(actor, "manager")
     if not reason or not reason.strip():
         raise InvalidInput("--reason: say why the budget may be over-committed for this case")
 
     def check(case: CaseFacts) -> None:
         state = definition_for(case.workflow_version).states[case.state]
+        if case.milestones.get("approval_date") is not None and case.state in VARIATION_STATES:
+            return  # for the next variation
         if case.milestones.get("approval_date") is not None or state.terminal:
             raise InvalidInput(
                 f"{case.reference} is {case.state.replace('_', ' ')}: a budget override is for an "
-                "approval still to be made"
+                "approval or a variation still to be made"
             )
         if case.records["calculation"] is None:
             raise InvalidInput(f"{case.reference} has no grant calculation to override the budget for")
 
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        version = connection.scalar(
+            select(func.max(APPROVALS.c.version)).where(APPROVALS.c.case_id == case_id)
+        )
+        if version is not None:
+            return {"variation_of": version}
         # read again in the write transaction: the override names exactly the figures in force
         calculation = connection.execute(
             select(GRANT_CALCULATIONS.c.id, GRANT_CALCULATIONS.c.total_assistance_pence)
