@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, func, insert, select
 
-from dfg.errors import InvalidInput
+from dfg.errors import GuardFailed, InvalidInput
 from dfg.rules.money import format_pounds
 from dfg.rules.payments import (
     CEASED_REASONS,
@@ -99,7 +99,10 @@ def _pay(
     now: datetime,
 ) -> dict[str, Any]:
     approval = latest_approval(connection, case_id)
-    assert approval is not None  # the workflow allows payments only after approval
+    if approval is None:  # approved before approvals were recorded (schema 0004 and earlier)
+        raise GuardFailed(
+            "the case has no approval record to pay against: it was approved before dfg recorded approvals"
+        )
     payee = "contractor" if approval.pay_contractor_directly and approval.contractor_id else "applicant"
     payment_id = connection.execute(
         insert(PAYMENTS).returning(PAYMENTS.c.id),
