@@ -43,8 +43,8 @@ AMOUNTS: tuple[str, ...] = ("approved_grant",)
 
 NEEDS: dict[str, str] = {
     "assessment": "dfg assess record",
-    "approval": "dfg grant approve (or dfg works vary)",
-    "payment": "dfg pay interim or dfg pay final",
+    "approval": "dfg grant approve; for a variation, dfg works vary",
+    "payment": "dfg pay interim; after the certified date, dfg pay final",
     "land_charge": "dfg land-charge register",
     "repayment_decision": "dfg land-charge decide",
 }
