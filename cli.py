@@ -2143,8 +2143,8 @@ def letters_reprint(context: Context, letter_id: int, as_json: bool) -> None:
 def letters_render(context: Context, pending: bool, as_json: bool) -> None:
     """Produce the pending letters, on every core, and record each in the register and the audit trail.
 
-    A letter the case lacks data for (a contractor not yet recorded) stays pending and is listed; the
-    others are produced. If any letter fails to render, it stays pending too, and the command exits 11.
+    A letter the case lacks data for (a contractor with no address on the register) stays pending and
+    is listed; the others are produced. If any letter fails to render, it stays pending too, and the command exits 11.
 
     \b
     Example:

@@ -47,6 +47,7 @@ from dfg.services import letters as letters_service  # noqa: E402
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test  # noqa: E402
 from dfg.services.cases import NewCase, NewPerson, advance, open_case  # noqa: E402
 from dfg.services.clock import local_day  # noqa: E402
+from dfg.services.contractors import NewContractor, add_contractor, record_estimate  # noqa: E402
 from dfg.services.users import add_district, add_user, resolve_actor  # noqa: E402
 from dfg.store.database import Database  # noqa: E402
 from dfg.store.migrate import upgrade  # noqa: E402
@@ -54,6 +55,8 @@ from dfg.workflow.actor import Actor  # noqa: E402
 from dfg.workflow.guards import TriggerInput  # noqa: E402
 
 MARK_START, MARK_END = "<!-- letters:start -->", "<!-- letters:end -->"
+
+_CONTRACTORS = ("Able Lifts Ltd", "Brook Builders")
 
 _HOUSEHOLDS = (
     {
@@ -102,6 +105,10 @@ def seed(db: Database, letters: int) -> int:
     for username, name, role in (("officer", "Sam Whitfield", "grant_officer"), ("ot", "Ruth Ashley", "ot")):
         add_user(db, "admin", username=username, full_name=name, roles=[role], district="CAN")
     officer, ot = resolve_actor(db, "officer"), resolve_actor(db, "ot")
+    for name in _CONTRACTORS:  # a valid application needs two estimates from different contractors
+        add_contractor(
+            db, officer, NewContractor(name=name, address="Unit 4, Watling Street, Cannock WS11 0BD")
+        )
     queued, cases = 0, 0
     while queued < letters:
         queued += _walk(db, officer, ot, cases, letters - queued)
@@ -172,6 +179,15 @@ def _walk(db: Database, officer: Actor, ot: Actor, n: int, room: int) -> int:
         advance(db, officer, reference, "withdraw", TriggerInput(reason="Moving to sheltered housing"))
         return 3
     advance(db, officer, reference, "receive_application", TriggerInput(on=assessed + timedelta(days=20)))
+    for contractor, price in zip(_CONTRACTORS, (4_200_00, 4_650_00), strict=True):
+        record_estimate(
+            db,
+            officer,
+            reference,
+            contractor=contractor,
+            price_pence=price,
+            received_on=assessed + timedelta(days=25),
+        )
     advance(db, officer, reference, "validate_application", TriggerInput(on=assessed + timedelta(days=30)))
     return 3
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from cli import main
 from dfg.services.cases import advance
-from dfg.services.letters import NO_CONTRACTOR
+from dfg.services.contractors import update_contractor
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
@@ -115,20 +115,53 @@ def test_waiting_letters_are_listed_with_their_reason(
     assert "referral_source" in listed.stdout.splitlines()[-1]
 
 
-def test_contractor_letters_are_reported_on_stderr(
-    run: Callable[..., Result], db: Database, cast: dict[str, Actor], acknowledged: str
-) -> None:
+def test_contractor_letters_render_and_go_to_the_contractor(
+    run: Callable[..., Result], db: Database, cast: dict[str, Actor], acknowledged: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     run("letters", "render", "--pending")
-    for trigger, who in (("record_assessment", "ot"), ("complete_test_of_resources", "officer")):
+    for trigger, who in (
+        ("record_assessment", "ot"), ("complete_test_of_resources", "officer"),
+        ("receive_application", "officer"), ("validate_application", "officer"),
+    ):  # fmt: skip
         take_step(db, cast, acknowledged, trigger, who, TriggerInput())
-    for trigger in ("receive_application", "validate_application"):
-        advance(db, cast["officer"], acknowledged, trigger)
     run("letters", "render", "--pending")
     approve(db, cast, acknowledged, 5_000_00)
     advance(db, cast["officer"], acknowledged, "order_works")
+
+    # The register has no address for the contractor yet: the works order waits, and stderr says why.
     rendered = run("letters", "render", "--pending")
-    assert (rendered.exit_code, rendered.stdout) == (0, "")
-    assert f"pending: {acknowledged} works_order: {NO_CONTRACTOR}" in rendered.stderr.splitlines()
+    assert rendered.exit_code == 0
+    assert [line.split()[2:] for line in rendered.stdout.splitlines()[2:]] == [
+        ["approval_notice", "Mrs", "Margaret", "Holt"]
+    ]
+    assert rendered.stderr.splitlines()[-2:] == [
+        f"pending: {acknowledged} works_order: Castle Adaptations has no address on the contractor register: "
+        'record it with \'dfg contractor update "Castle Adaptations" --address "..."\'',
+        "1 letter(s) produced, 1 waiting for case data, 0 failed",
+    ]
+
+    update_contractor(db, cast["admin"], "Castle Adaptations", address="Castle Works, Tamworth B79 7NH")
+    rendered = run("letters", "render", "--pending")
+    assert rendered.exit_code == 0, rendered.stderr
+    assert rendered.stdout.splitlines()[2].split()[1:] == [
+        acknowledged,
+        "works_order",
+        "Castle",
+        "Adaptations",
+    ]
+    assert rendered.stderr.splitlines()[-1] == "1 letter(s) produced, 0 waiting for case data, 0 failed"
+    listed = json.loads(run("letters", "list", acknowledged, "--json").stdout)
+    order = next(x for x in listed["letters"] if x["kind"] == "works_order")
+    assert (order["recipient"], order["recipient_role"], listed["pending"]) == (
+        "Castle Adaptations", "contractor", [],
+    )  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    shown = run("letters", "show", str(order["id"]))
+    assert shown.stderr == f"wrote {order['file_name']}: Works order, to Castle Adaptations\n"
+    text = flat_text((tmp_path / order["file_name"]).read_bytes())
+    for fact in ("Castle Adaptations Castle Works Tamworth B79 7NH", f"WO-{acknowledged}", "£15,199.45"):
+        assert fact in text
 
 
 BAD_INPUT = [

@@ -26,7 +26,6 @@ from dfg.services.assessment import record_feasibility
 from dfg.services.audit import verify_audit
 from dfg.services.cases import NewPerson, advance, history
 from dfg.services.letters import (
-    NO_CONTRACTOR,
     letter_pdf,
     list_letters,
     pending_letters,
@@ -103,12 +102,16 @@ def test_walked_case_letters_show_the_case_and_enter_the_audit_chain(
     walk(db, cast, case, until="order_works")
     report = render(db, cast["officer"])
     produced = by_kind(report)
-    assert sorted(produced) == ["acknowledgement", "test_of_resources_result", "valid_application_received"]
+    assert sorted(produced) == [
+        "acknowledgement", "approval_notice", "test_of_resources_result", "valid_application_received",
+    ]  # fmt: skip
     texts = {kind: flat_text(letter_pdf(db, cast["officer"], letter.id)) for kind, letter in produced.items()}
     for kind, letter_text in texts.items():
         for fact in ("Mrs Margaret Holt", "12 Mill Lane", "WS11 1AA", case, "20 April 2026", "Dear Mrs Holt"):
             assert fact in letter_text, f"{kind} does not show {fact!r}"
-        assert "Please ask for: Officer" in letter_text  # who took the step signs its letter
+        # who took the step signs its letter
+        signer = "Approver" if kind == "approval_notice" else "Officer"
+        assert f"Please ask for: {signer}" in letter_text
     assert "5 January 2026" in texts["acknowledgement"]  # the referral date
     assert "from county OT" in texts["acknowledgement"]
     assert "18 February 2026" in texts["acknowledgement"]  # 30 working days: the stage 1 target
@@ -130,11 +133,15 @@ def test_walked_case_letters_show_the_case_and_enter_the_audit_chain(
     assert {number: p["sha256"] for number, p in said.items()} == {x.id: x.sha256 for x in produced.values()}
     assert verify_audit(db, cast["manager"]).problems == ()
 
-    # The letters that need a contractor wait, saying so; nothing else is pending.
-    assert {(p.kind, p.reason.split(":")[0] if p.reason else None) for p in report.waiting} == {
-        ("approval_notice", NO_CONTRACTOR),
-        ("works_order", NO_CONTRACTOR),
-    }
+    # The works order goes to the contractor, whose address is not on the register: it waits, saying so;
+    # nothing else is pending.
+    assert [(p.kind, p.reason) for p in report.waiting] == [
+        (
+            "works_order",
+            "Castle Adaptations has no address on the contractor register: record it with "
+            '\'dfg contractor update "Castle Adaptations" --address "..."\'',
+        )
+    ]
     assert report.failed == ()
 
 
@@ -279,40 +286,6 @@ def test_letters_missing_case_data_wait_with_a_reason_naming_it(
     letter_text = flat_text(letter_pdf(db, cast["officer"], later.produced[0].id))
     assert "The shower was fitted before we decided" in letter_text
     assert "The bathroom floor takes a shower tray" in letter_text
-
-
-def test_contractor_letters_wait_for_the_works_issue(db: Database, cast: dict[str, Actor], case: str) -> None:
-    walk(db, cast, case, until="order_works")
-    waiting = {p.kind: p.reason for p in pending_letters(db, cast["officer"], case) if p.reason}
-    assert waiting["works_order"] == NO_CONTRACTOR
-    assert str(waiting["approval_notice"]).startswith(NO_CONTRACTOR)
-    assert "contractor_name" in str(waiting["approval_notice"])
-
-
-def test_approval_notice_from_the_grant_calculation_once_a_contractor_is_known(
-    db: Database, cast: dict[str, Actor], case: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Contractors arrive with the works issue; until then, stand one in to see the rest of the notice built
-    # from the case: the works, the calculation with its workings, the conditions, the land charge.
-    monkeypatch.setattr(service, "_contractor_for", lambda case: ("Brightwell Builders Ltd", "will"))
-    walk(db, cast, case, until="approve")
-    letter = by_kind(render(db, cast["officer"]))["approval_notice"]
-    letter_text = flat_text(letter_pdf(db, cast["officer"], letter.id))
-    for fact in (
-        "on 1 April 2026 we approved your application",
-        "Your grant: £8,450.00",
-        "Stairlift (straight); Level-access shower or wet room",
-        "£18,649.45",  # the estimated expense: works (grant + contribution) and no charges
-        "£10,199.45",  # the contribution
-        "From your test of resources of 2 March 2026",
-        "£18,649.45 − £10,199.45 = £8,450.00",  # how the grant was worked out
-        "directly to your contractor, Brightwell Builders Ltd",
-        "by 1 April 2027",  # completion due: approval + 12 months
-        "for 5 years after",
-        "£3,450.00",  # the land charge: an owner, grant over £5,000: £8,450.00 − £5,000.00
-        "18 May 2026",  # review by
-    ):
-        assert fact in letter_text, fact
 
 
 # ---------------------------------------------------------------------- failure 2: rendering fails

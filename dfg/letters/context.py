@@ -379,14 +379,18 @@ class ApprovalNotice(LetterContext):
     #: The disabled person the works are for (named in the occupation condition).
     disabled_occupant_name: str
     calculation: GrantCalculation
-    #: The contractor the council will (or may) pay directly.
+    #: The contractor whose estimate was selected: the council pays them directly, or the applicant does.
     contractor_name: str
-    #: The applicant was told before approval that the council "will" or "may" pay the contractor directly.
-    direct_payment: Literal["will", "may"]
+    #: Whether the council "will" (or "may") pay the contractor directly, as the applicant was told before
+    #: approval, or "will not" (it pays the applicant, who pays the contractor).
+    direct_payment: Literal["will", "may", "will not"]
     #: A date before which the grant will not be paid (s.36), or None.
     deferred_payment_date: date | None = None
     #: Approval date + 12 months: the works must be complete by then (extendable with a reason).
     completion_due: date
+    #: The conditions the approval states, as recorded with it (the district's standard conditions and any
+    #: added for the case); the 12-month completion and the land charge are stated from their own fields.
+    conditions: tuple[str, ...] = ()
     #: Years the disabled person must live there after the certified date (the certificate's condition).
     grant_condition_years: int = 5
     #: Repayable on disposal (owner, grant over £5,000): min(£10,000, grant − £5,000); None when it does
@@ -403,6 +407,8 @@ class ApprovalNotice(LetterContext):
             _require_pence("approval notice", land_charge_amount=self.land_charge_amount)
         if self.deferred_payment_date is not None and self.deferred_payment_date < self.approval_date:
             raise InvalidInput("approval notice: deferred_payment_date is before the approval date")
+        if not all(isinstance(x, str) and x.strip() for x in self.conditions):
+            raise InvalidInput("approval notice: a condition must not be empty")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -477,14 +483,19 @@ class WorksOrder(_SiteLetter):
 
     #: The contractor's estimate the order accepts: "Q-2041 of 12 May 2027".
     estimate_reference: str
-    #: The works and their prices, as in the accepted estimate.
+    #: The works and their prices, as approved (the accepted estimate, and any variation since).
     works: tuple[PricedItem, ...]
-    start_by: date
+    #: The date of the order: the work may start from then, on a day agreed with the applicant.
+    start_from: date
+    #: The completion due date: approval + 12 months, and any extension recorded before the order.
     complete_by: date
     #: Where invoices go: an email address or a postal address on one line.
     invoice_to: str
-    #: The most the council pays before completion, as a percentage of the value of work done.
+    #: The most the council pays before completion, as a percentage of the approved grant (each payment
+    #: only for work done).
     interim_limit_percent: int = 90
+    #: True when the council pays the grant to the contractor directly; False when it pays the applicant.
+    paid_directly: bool = True
     #: A phone number for access, agreed with the applicant; None to arrange through the officer.
     site_contact_phone: str | None = None
 
@@ -494,8 +505,8 @@ class WorksOrder(_SiteLetter):
             raise InvalidInput("works order: works must not be empty")
         for item in self.works:
             _require_pence(f"works order {item.description!r}", amount=item.amount)
-        if self.complete_by < self.start_by:
-            raise InvalidInput("works order: complete_by is before start_by")
+        if self.complete_by < self.start_from:
+            raise InvalidInput("works order: complete_by is before start_from")
 
     @property
     def order_total(self) -> Pence:
@@ -516,6 +527,8 @@ class VariationOrder(_SiteLetter):
     authorised_by: str
     authorised_by_role: str
     authorised_on: date
+    #: Who countersigned the variation, above the first approver's delegated limit; None when no one had to.
+    countersigned_by: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -538,14 +551,19 @@ class VariationOrder(_SiteLetter):
 
 @dataclass(frozen=True, kw_only=True)
 class InterimPayment(_SiteLetter):
-    """A remittance advice for a payment on account of work done."""
+    """A remittance advice: a payment on account of work done, or the final payment once the works are
+    certified (:attr:`final`)."""
 
+    #: The payment's number among the payments on the order, the final one included.
     payment_number: int
-    #: The contractor's invoice this pays.
-    invoice_reference: str
-    #: The technical officer's valuation of the work done to date.
+    #: The contractor's invoice this pays, or None when none was received before the payment.
+    invoice_reference: str | None = None
+    #: For an interim payment, the valuation of the work done to date; for the final payment, the grant
+    #: payable for the certified work (so nothing is held back).
     valuation_amount: Pence
+    #: When the work was valued (an interim payment) or certified complete (the final payment).
     valuation_date: date
+    #: Who valued or certified the work, with their job title.
     valued_by: str
     #: Payments already made on this order.
     previous_payments: Pence
@@ -554,6 +572,8 @@ class InterimPayment(_SiteLetter):
     payment_date: date
     #: The reference the payment carries on the contractor's bank statement.
     payment_reference: str
+    #: The final payment after the certified date, not an interim payment.
+    final: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -565,11 +585,18 @@ class InterimPayment(_SiteLetter):
         )
         if self.retained < 0:
             raise InvalidInput("interim payment: previous payments and this payment exceed the valuation")
+        if self.final and self.retained:
+            raise InvalidInput("final payment: it must pay everything left of the valuation")
 
     @property
     def retained(self) -> Pence:
         """What the council holds back until completion: valuation less all payments."""
         return self.valuation_amount - self.previous_payments - self.amount
+
+    @property
+    def payment_name(self) -> str:
+        """Which payment this is, as the letter names it: "interim payment number 2", "final payment"."""
+        return "final payment" if self.final else f"interim payment number {self.payment_number}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -577,9 +604,10 @@ class CompletionCertified(LetterContext):
     """The works are certified complete: the date, the final figures and the conditions now running."""
 
     certified_date: date
-    #: The grant paid in total.
+    #: The grant paid in total for the works: what was paid on account while they went on, and the rest
+    #: now they are certified.
     grant_paid: Pence
-    #: Who the grant was paid to: "Brightwell Builders Ltd".
+    #: Who the grant is paid to: the contractor ("Brightwell Builders Ltd"), or "you".
     paid_to: str
     #: Certified date + the grant condition period (5 years).
     grant_condition_end: date

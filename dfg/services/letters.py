@@ -11,53 +11,91 @@ the hash in the case's audit chain, in one transaction per letter. A letter is e
 event, or still pending:
 
 - when its context cannot be built, because the case does not hold something the letter must show (the
-  contractor of a works order), it stays pending with a reason naming what is missing;
+  address of the contractor a works order goes to), it stays pending with a reason naming what is missing;
 - when its rendering fails, it stays pending with the error, and the other letters are still produced.
 
 Every run tries the pending letters again. Nothing is invented: a context holds what the case records,
 what the rules derive from it (the decision due date, the land charge, the review window) and fixed
 wording about what happens next.
+
+**A letter shows what was true at its step.** It reads the records its own event names (the approval
+version of ``approve`` or ``vary_works``, the payment of ``pay_interim`` or ``pay_final``, the land charge,
+the repayment decision), and otherwise the case's history up to its step (the approval in force when the
+works were ordered, the completion extensions granted by then), never simply the latest: a letter
+produced late, or reprinted, says what it said, or would have said, on the day.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from fractions import Fraction
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import jinja2
 from jinja2 import meta
-from sqlalchemy import ColumnElement, Connection, and_, insert, select, true
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, insert, select, true
 from sqlalchemy.exc import IntegrityError
 
 from dfg.errors import ConfigurationError, Conflict, DfgError, InvalidInput, NotFound
 from dfg.letters import context as c
 from dfg.letters.contracts import contract_for
-from dfg.letters.render import LetterJob, longdate, merge_pdfs, render_many, render_pdf
+from dfg.letters.render import LetterJob, longdate, merge_pdfs, pounds, render_many, render_pdf
 from dfg.paths import letter_templates_dir
 from dfg.rules.calendar import default_calendar_policy
 from dfg.rules.catalogue import catalogue
-from dfg.rules.clocks import Priority, completion_due, decision_due, default_clock_policy
+from dfg.rules.clocks import (
+    CompletionExtension,
+    Priority,
+    completion_due,
+    decision_due,
+    default_clock_policy,
+)
+from dfg.rules.estimates import explain_selection
 from dfg.rules.means_test import TraceLine, format_factor
-from dfg.rules.rates import land_charge_for, long_date, rates_for, repayable_on_disposal
+from dfg.rules.policy import load_works_policy
+from dfg.rules.rates import (
+    LandChargeTerms,
+    add_years,
+    charge_expiry,
+    land_charge_for,
+    load_land_charge_terms,
+    long_date,
+    rates_for,
+)
 from dfg.services.assessment import assessments_of, determination, determinations
 from dfg.services.cases import check_district, normalise_reference, record_change, show_case
 from dfg.services.clock import ENGLAND, local_day, utcnow
+from dfg.services.clocks import COMPLETION_EXTENDED
 from dfg.services.grant import grant_calculation
+from dfg.services.land_charge import FACTORS
 from dfg.services.users import require_role
 from dfg.store.database import Database
-from dfg.store.models import CASES, EVENTS, LETTERS, PEOPLE, USERS, Property
+from dfg.store.models import (
+    APPROVALS,
+    CASES,
+    CONTRACTORS,
+    ESTIMATE_DECISIONS,
+    ESTIMATES,
+    EVENTS,
+    INVOICES,
+    LAND_CHARGES,
+    LETTERS,
+    PAYMENTS,
+    PEOPLE,
+    REPAYMENT_DECISIONS,
+    USERS,
+    Property,
+)
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import Definition, definition_for
-
-#: Why letters to (or naming) a contractor wait: the case records no contractor until the works issue.
-NO_CONTRACTOR = "no contractor is recorded on the case (contractors arrive with the works issue)"
+from dfg.workflow.guards import land_charge_due_pence
 
 #: The event recorded in the case's audit chain for every letter in the register, with its SHA-256.
 LETTER_PRODUCED = "letter_produced"
@@ -190,6 +228,7 @@ class _Person:
     is_applicant: bool
     is_disabled_occupant: bool
     communication_needs: str | None
+    phone: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -316,6 +355,7 @@ def _read_steps(connection: Connection, where: ColumnElement[bool]) -> list[_Ste
                 p.is_applicant,
                 p.is_disabled_occupant,
                 p.communication_needs,
+                p.phone,
             )
         )
     cases: dict[int, _Case] = {}
@@ -394,6 +434,35 @@ def _queue(db: Database, actor: Actor, reference: str | None = None) -> _Queue:
 
 
 @dataclass(frozen=True)
+class _Logged:
+    """An event of a case, as a letter reads the case's history up to its step."""
+
+    seq: int
+    kind: str
+    trigger: str | None
+    actor: str
+    role: str | None
+    reason: str | None
+    payload: Mapping[str, Any]
+
+    def day(self, name: str) -> date | None:
+        value = self.payload.get(name)
+        return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+#: An approval version with its contractor's register entry (the letters to the contractor use it).
+_APPROVAL = select(
+    APPROVALS,
+    CONTRACTORS.c.name.label("contractor_name"),
+    CONTRACTORS.c.contact_name.label("contractor_contact"),
+    CONTRACTORS.c.address.label("contractor_address"),
+).outerjoin(CONTRACTORS, CONTRACTORS.c.id == APPROVALS.c.contractor_id)
+
+#: A UK postcode at the end of an address typed on one line: "Cannock WS11 0BD".
+_POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
 class _Source:
     """Everything a letter's context is built from: its step, its case, and the letter's own date."""
 
@@ -411,11 +480,22 @@ class _Source:
     def definition(self) -> Definition:
         return definition_for(self.step.workflow_version)
 
+    def person(self, which: Literal["applicant", "disabled occupant"]) -> _Person:
+        found = next(
+            (
+                p
+                for p in self.case.people
+                if (p.is_applicant if which == "applicant" else p.is_disabled_occupant)
+            ),
+            None,
+        )
+        if found is None:
+            raise _Missing(f"no {which} is recorded on the case")
+        return found
+
     def applicant(self) -> c.Recipient:
         """The applicant at the home to be adapted, in large print if their communication needs say so."""
-        applicant = next((p for p in self.case.people if p.is_applicant), None)
-        if applicant is None:
-            raise _Missing("no applicant is recorded on the case")
+        applicant = self.person("applicant")
         if self.case.tenure == "landlord":
             # The case holds only the address of the home to be adapted, where the landlord does not live.
             raise _Missing("the applicant is the landlord, whose postal address is not recorded on the case")
@@ -428,23 +508,45 @@ class _Source:
         )
 
     def disabled_occupant(self) -> _Person:
-        occupant = next((p for p in self.case.people if p.is_disabled_occupant), None)
-        if occupant is None:
-            raise _Missing("no disabled occupant is recorded on the case")
-        return occupant
+        return self.person("disabled occupant")
 
-    def common(self) -> dict[str, Any]:
-        """The fields every letter to the applicant has."""
-        name = self.officers.get(self.step.actor)
+    @property
+    def home(self) -> tuple[str, ...]:
+        """The address of the home to be adapted, postcode last."""
+        return (*self.case.address_lines, self.case.postcode)
+
+    def full_name(self, username: str) -> str:
+        """The full name of a user: who took a step, approved, countersigned or certified."""
+        name = self.officers.get(username)
         if name is None:
-            raise _Missing(f"the user {self.step.actor!r} who took the step is not recorded")
-        role = self.step.role or ""
+            with self.db.read_connection() as connection:
+                name = connection.scalar(select(USERS.c.full_name).where(USERS.c.username == username))
+        if name is None:
+            raise _Missing(f"the user {username!r} is not recorded")
+        return name
+
+    def job_title(self, role: str | None) -> str:
+        return self.definition.roles.get(role or "", role or "")
+
+    def common(self, recipient: c.Recipient | None = None) -> dict[str, Any]:
+        """The fields every letter has; to the applicant unless another ``recipient`` is given."""
         return {
-            "recipient": self.applicant(),
+            "recipient": recipient or self.applicant(),
             "branding": c.load_branding(self.case.district),
             "case_reference": self.case.reference,
             "letter_date": self.letter_date,
-            "officer": c.Officer(name=name, job_title=self.definition.roles.get(role, role)),
+            "officer": c.Officer(
+                name=self.full_name(self.step.actor), job_title=self.job_title(self.step.role)
+            ),
+        }
+
+    def site(self) -> dict[str, Any]:
+        """The fields every letter to the contractor about the works has."""
+        return {
+            # One works order per case, so the case reference numbers it: every letter on it quotes it.
+            "order_number": f"WO-{self.case.reference}",
+            "applicant_name": self.person("applicant").full_name,
+            "site_address": self.home,
         }
 
     def review_by(self) -> date:
@@ -461,20 +563,160 @@ class _Source:
             raise _Missing(f"no reason is recorded for the {self.step.trigger} step")
         return " ".join(parts)
 
+    # ------------------------------------------------------------------ the case's records at the step
+
+    @cached_property
+    def history(self) -> tuple[_Logged, ...]:
+        """The case's events up to and including the step, oldest first: what had happened by then."""
+        with self.db.read_connection() as connection:
+            rows = connection.execute(
+                select(
+                    EVENTS.c.seq,
+                    EVENTS.c.kind,
+                    EVENTS.c.trigger,
+                    EVENTS.c.actor,
+                    EVENTS.c.role,
+                    EVENTS.c.reason,
+                    EVENTS.c.payload,
+                )
+                .where(EVENTS.c.case_id == self.case.id, EVENTS.c.seq <= self.step.seq)
+                .order_by(EVENTS.c.seq)
+            ).all()
+        return tuple(
+            _Logged(r.seq, r.kind, r.trigger, r.actor, r.role, r.reason, json.loads(r.payload)) for r in rows
+        )
+
+    def row(self, query: Any, missing: str) -> Row[Any]:
+        with self.db.read_connection() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            raise _Missing(missing)
+        return row
+
+    def record(self, name: str) -> int:
+        """The id of the record (``approval``, ``payment``...) the step's own event names."""
+        value = self.step.payload.get(name)
+        if not isinstance(value, int):
+            raise _Missing(f"the {self.step.trigger} step names no {name.replace('_', ' ')} record")
+        return value
+
+    def approval(self) -> Row[Any]:
+        """The approval version in force at the step: the one its own event names (``approve``,
+        ``vary_works``), or else the one the last of those before it named."""
+        named = next(
+            (
+                e.payload["approval"]
+                for e in reversed(self.history)
+                if e.kind == "transition" and isinstance(e.payload.get("approval"), int)
+            ),
+            None,
+        )
+        if named is None:
+            raise _Missing("no approval is recorded on the case before this step")
+        return self.row(_APPROVAL.where(APPROVALS.c.id == named), f"approval {named} is not recorded")
+
+    def approval_version(self, version: int) -> Row[Any]:
+        """Another version of the case's approval (the one a variation varied)."""
+        return self.row(
+            _APPROVAL.where(APPROVALS.c.case_id == self.case.id, APPROVALS.c.version == version),
+            f"version {version} of the approval is not recorded",
+        )
+
+    def first_approval(self, approval: Row[Any]) -> Row[Any]:
+        """The approval itself that ``approval`` is, or varies: its date starts the 12 months."""
+        if approval.kind == "approval":
+            return approval
+        return self.row(
+            _APPROVAL.where(
+                APPROVALS.c.case_id == self.case.id,
+                APPROVALS.c.kind == "approval",
+                APPROVALS.c.version < approval.version,
+            )
+            .order_by(APPROVALS.c.version.desc())
+            .limit(1),
+            f"no approval is recorded before version {approval.version} of it",
+        )
+
+    def selection(self, approval: Row[Any]) -> Row[Any] | None:
+        """The estimate selected when the approval was given (the latest selection before it), if any."""
+        first = self.first_approval(approval)
+        approved = next((e.seq for e in self.history if e.payload.get("approval") == first.id), None)
+        chosen = [
+            e.payload["decision"]
+            for e in self.history
+            if e.kind == "estimate_selected" and (approved is None or e.seq < approved)
+        ]
+        if not chosen:
+            return None
+        return self.row(
+            select(
+                ESTIMATE_DECISIONS.c.eligible_works_pence,
+                ESTIMATE_DECISIONS.c.applicant_pays_pence,
+                ESTIMATE_DECISIONS.c.reason,
+                ESTIMATES.c.price_pence,
+                ESTIMATES.c.received_on,
+                ESTIMATES.c.contractor_reference,
+                CONTRACTORS.c.name,
+            )
+            .join(ESTIMATES, ESTIMATES.c.id == ESTIMATE_DECISIONS.c.estimate_id)
+            .join(CONTRACTORS, CONTRACTORS.c.id == ESTIMATES.c.contractor_id)
+            .where(ESTIMATE_DECISIONS.c.id == chosen[-1]),
+            f"estimate selection {chosen[-1]} is not recorded",
+        )
+
+    def completion_due(self, approval: Row[Any]) -> date:
+        """When the works must be complete by, as it stood at the step: the approval date + 12 months,
+        moved by each completion extension recorded before the step."""
+        extensions = [
+            CompletionExtension(
+                reason=e.reason or "", months=e.payload.get("months"), new_date=e.day("new_date")
+            )
+            for e in self.history
+            if e.kind == COMPLETION_EXTENDED and e.seq < self.step.seq
+        ]
+        return completion_due(self.first_approval(approval).decided_on, extensions)
+
+    def contractor(self, contractor_id: int | None) -> c.Recipient:
+        """The contractor as the register has them, to address a letter to; waits if they have no usable
+        address there."""
+        if contractor_id is None:
+            raise _Missing("no contractor is recorded with the approval: the estimate selected names none")
+        row = self.row(
+            select(CONTRACTORS).where(CONTRACTORS.c.id == contractor_id),
+            f"contractor {contractor_id} is not on the register",
+        )
+        return _contractor_recipient(row.name, row.contact_name, row.address)
+
+
+def _contractor_recipient(name: str, contact: str | None, address: str | None) -> c.Recipient:
+    """A contractor's envelope: the register keeps the address on one line, postcode last."""
+    fix = f'record it with \'dfg contractor update "{name}" --address "..."\''
+    if not address or not address.strip():
+        raise _Missing(f"{name} has no address on the contractor register: {fix}")
+    parts = [p.strip() for p in re.split(r"[,\n]", address) if p.strip()]
+    found = _POSTCODE.search(parts[-1])
+    if found is None:
+        raise _Missing(
+            f"the address of {name} on the contractor register does not end with a postcode: {fix}"
+        )
+    last = parts[-1][: found.start()].strip()
+    lines = (*parts[:-1], last) if last else tuple(parts[:-1])
+    if not lines or len(lines) > c.MAX_ADDRESS_LINES:
+        raise _Missing(
+            f"the address of {name} on the contractor register needs 1 to {c.MAX_ADDRESS_LINES} lines before "
+            f"the postcode, separated by commas: {fix}"
+        )
+    return c.Recipient(
+        name=name,
+        address_lines=lines,
+        postcode=f"{found[1]} {found[2]}".upper(),
+        salutation=contact or None,
+    )
+
 
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else f"{text}."
-
-
-def _contractor_for(case: _Case) -> tuple[str, Literal["will", "may"]]:
-    """The contractor the grant is paid to, and whether the council will or may pay them directly.
-
-    The case records no contractor until the works issue (issue 4) adds them, so this always says so.
-    """
-    raise _Missing(
-        f"{NO_CONTRACTOR}: the approval notice must name the contractor (contractor_name, direct_payment)"
-    )
 
 
 def _acknowledgement(src: _Source) -> c.LetterContext:
@@ -596,22 +838,21 @@ def _grant_condition_years(on: date) -> int:
     return period.amount
 
 
-def _approval_notice(src: _Source) -> c.LetterContext:
-    approved_on = src.step.day("approval_date") or src.step.effective_date
-    record = grant_calculation(
-        src.db, src.actor, src.case.reference, src.step.payload.get("grant_calculation")
-    )
+def _calculation(src: _Source, approval: Row[Any], works_how: str | None) -> c.GrantCalculation:
+    """The figures of an approval version, each with how it was calculated, from the grant calculation
+    the version approved (``works_how`` explains the works; by default the calculation's own working)."""
+    record = grant_calculation(src.db, src.actor, src.case.reference, approval.grant_calculation_id)
     figures = record.calculation
     how = {w["item"]: w["how_calculated"] for w in figures["workings"]}
     tested_on = determination(src.db, src.actor, src.case.reference, record.determination_id).determined_on
     funded = [f"{f['label']}: {f['how_calculated']}" for f in figures["funding"] if f["applies"]]
     grant_basis = "; ".join([how["Mandatory grant"], *funded])
-    calculation = c.GrantCalculation(
+    return c.GrantCalculation(
         works=(
             c.PricedItem(
-                description=_works_description(src, approved_on),
+                description=_works_description(src, src.first_approval(approval).decided_on),
                 amount=figures["works_pence"],
-                how_calculated=how["Eligible works"],
+                how_calculated=_sentence(works_how or how["Eligible works"]),
             ),
         ),
         charges=tuple(
@@ -622,29 +863,86 @@ def _approval_notice(src: _Source) -> c.LetterContext:
         ),
         contribution=figures["contribution_pence"],
         contribution_basis=f"From your test of resources of {longdate(tested_on)}.",
-        # The amount the step approved, as recorded with it (the calculation's, never typed in).
-        grant=src.step.payload.get("approved_grant_pence", figures["total_assistance_pence"]),
+        # The amount the version approved, as recorded with it (the calculation's, never typed in).
+        grant=approval.grant_pence,
         grant_basis=_sentence(grant_basis[:1].upper() + grant_basis[1:]),
     )
-    # The land charge secures the mandatory grant (2008 general consent); funding lines carry their own terms.
-    terms = land_charge_for(approved_on)
-    charged = src.case.tenure in terms.tenures and figures["grant_pence"] > terms.floor_pence
+
+
+def _land_charge(tenure: str, approval: Row[Any]) -> tuple[int | None, LandChargeTerms | None]:
+    """The amount a land charge would secure for this approval, by the terms in force on its date (the
+    charge secures the mandatory grant, 2008 general consent; funding lines carry their own terms), and
+    the terms; (None, terms) when no charge applies, (None, None) before any terms were in force."""
+    try:
+        terms = land_charge_for(approval.decided_on)
+    except InvalidInput:
+        return None, None
+    due = land_charge_due_pence(tenure, approval.grant_pence, approval.decided_on)
+    return (due or None), terms
+
+
+def _approval_notice(src: _Source) -> c.LetterContext:
+    approval = src.approval()
+    selection = src.selection(approval)
+    works_how = (
+        None
+        if selection is None
+        else explain_selection(
+            selection.name,
+            selection.price_pence,
+            selection.eligible_works_pence,
+            selection.applicant_pays_pence,
+            selection.reason,
+        )
+    )
+    charge, terms = _land_charge(src.case.tenure, approval)
     common, occupant = src.common(), src.disabled_occupant()
-    # Last, so that any other gap in the case is the one reported: this one waits for the works issue.
-    contractor, direct_payment = _contractor_for(src.case)
+    if approval.contractor_name is None:
+        raise _Missing("the approval records no contractor: no estimate was selected (contractor_name)")
     return c.ApprovalNotice(
         **common,
-        approval_date=approved_on,
+        approval_date=approval.decided_on,
         disabled_occupant_name=occupant.plain_name,
-        calculation=calculation,
-        contractor_name=contractor,
-        direct_payment=direct_payment,
-        completion_due=completion_due(approved_on),
-        grant_condition_years=_grant_condition_years(approved_on),
-        land_charge_amount=repayable_on_disposal(figures["grant_pence"], approved_on, terms=terms)
-        if charged
-        else None,
-        land_charge_years=terms.years,
+        calculation=_calculation(src, approval, works_how),
+        contractor_name=approval.contractor_name,
+        # The approver recorded whether the council pays the contractor directly, as the applicant was told.
+        direct_payment="will" if approval.pay_contractor_directly else "will not",
+        deferred_payment_date=approval.deferred_payment_date,
+        completion_due=src.completion_due(approval),
+        conditions=tuple(json.loads(approval.conditions)["conditions"]),
+        grant_condition_years=_grant_condition_years(approval.decided_on),
+        land_charge_amount=charge,
+        # Before any terms were in force no charge applies, and the notice says nothing of one.
+        land_charge_years=terms.years if terms else 0,
+        review_by=src.review_by(),
+    )
+
+
+def _reapproval_variation(src: _Source) -> c.LetterContext:
+    variation = src.approval()
+    if variation.kind != "variation":
+        raise _Missing(f"the {src.step.trigger} step names no variation of the approval (changes)")
+    before = src.approval_version(variation.version - 1)
+    change = variation.variation_price_pence
+    works_how = (
+        f"The works as approved before this change, {pounds(before.works_pence)}, and the change, "
+        f"{pounds(change)}: {pounds(variation.works_pence)}"
+    )
+    return c.ReapprovalVariation(
+        **src.common(),
+        original_approval_date=src.first_approval(variation).decided_on,
+        reapproval_date=variation.decided_on,
+        reason=_sentence(variation.variation),
+        changes=(
+            c.PricedItem(
+                description=variation.variation,
+                amount=change,
+                how_calculated=f"The price of the change, approved on {longdate(variation.decided_on)}",
+            ),
+        ),
+        previous_grant=before.grant_pence,
+        calculation=_calculation(src, variation, works_how),
+        completion_due=src.completion_due(variation),
         review_by=src.review_by(),
     )
 
@@ -784,6 +1082,255 @@ def _closure_notice(src: _Source) -> c.LetterContext:
     )
 
 
+# ---------------------------------------------------------------------- the works, the money, the charge
+
+
+def _works_order(src: _Source) -> c.LetterContext:
+    approval = src.approval()  # in force when the works were ordered: the approval or its latest variation
+    contractor = src.contractor(approval.contractor_id)
+    selection = src.selection(approval)
+    if selection is None:
+        raise _Missing(
+            "no estimate was selected before the approval: the order must name it (estimate_reference)"
+        )
+    quoted = f"{selection.contractor_reference} " if selection.contractor_reference else ""
+    how = [f"Your estimate {quoted}of {longdate(selection.received_on)}: {pounds(selection.price_pence)}"]
+    if selection.applicant_pays_pence:
+        how.append(
+            f"the grant is worked out on {pounds(selection.eligible_works_pence)}, and the applicant pays the "
+            f"other {pounds(selection.applicant_pays_pence)}"
+        )
+    if approval.works_pence != selection.eligible_works_pence:
+        how.append(
+            f"changed by {pounds(approval.works_pence - selection.eligible_works_pence)} by the variations "
+            "approved since"
+        )
+    branding = c.load_branding(src.case.district)
+    ordered_on = src.step.day("works_ordered_date") or src.step.effective_date
+    return c.WorksOrder(
+        **src.common(contractor),
+        **src.site(),
+        estimate_reference=f"{quoted}of {longdate(selection.received_on)}",
+        works=(
+            c.PricedItem(
+                description=_works_description(src, src.first_approval(approval).decided_on),
+                amount=approval.works_pence,
+                how_calculated=_sentence("; ".join(how)),
+            ),
+        ),
+        start_from=ordered_on,
+        complete_by=src.completion_due(approval),
+        invoice_to=f"{branding.email}, or by post to {', '.join(branding.address_lines)}, {branding.postcode}",
+        interim_limit_percent=int(load_works_policy(src.case.district).interim_cap * 100),
+        paid_directly=bool(approval.pay_contractor_directly),
+        site_contact_phone=src.person("applicant").phone,
+    )
+
+
+def _variation_order(src: _Source) -> c.LetterContext:
+    variation = src.approval()
+    if variation.kind != "variation":
+        raise _Missing(f"the {src.step.trigger} step names no variation of the approval (changes)")
+    before = src.approval_version(variation.version - 1)
+    first = src.first_approval(variation)
+    return c.VariationOrder(
+        **src.common(src.contractor(variation.contractor_id)),
+        **src.site(),
+        variation_number=variation.version - first.version,
+        changes=(c.PricedItem(description=variation.variation, amount=variation.variation_price_pence),),
+        reason=_sentence(variation.variation),
+        previous_order_total=before.works_pence,
+        authorised_by=src.full_name(variation.approved_by),
+        authorised_by_role=src.job_title("approver"),
+        authorised_on=variation.decided_on,
+        countersigned_by=src.full_name(variation.second_approver) if variation.second_approver else None,
+    )
+
+
+def _payment_advice(src: _Source) -> c.LetterContext:
+    """The remittance advice of ``pay_interim`` or ``pay_final``: the payment its own event names."""
+    payment = src.row(
+        select(PAYMENTS).where(PAYMENTS.c.id == src.record("payment")),
+        f"payment {src.step.payload.get('payment')} is not recorded",
+    )
+    if payment.payee != "contractor":
+        raise _Missing(
+            "the payment was made to the applicant, not to a contractor (the approval says the council does "
+            "not pay the contractor directly), so there is no contractor to send a remittance advice to"
+        )
+    with src.db.read_connection() as connection:
+        before = connection.execute(
+            select(func.count(), func.coalesce(func.sum(PAYMENTS.c.amount_pence), 0)).where(
+                PAYMENTS.c.case_id == src.case.id, PAYMENTS.c.id < payment.id
+            )
+        ).one()
+        invoices = [e.payload["invoice"] for e in src.history if e.kind == "invoice_recorded"]
+        # The contractor's latest invoice received by the time of the payment is the one it pays.
+        invoice = connection.scalar(
+            select(INVOICES.c.invoice_reference)
+            .where(INVOICES.c.id.in_(invoices), INVOICES.c.contractor_id == payment.contractor_id)
+            .order_by(INVOICES.c.received_on.desc(), INVOICES.c.id.desc())
+            .limit(1)
+        )
+    number, paid_before = int(before[0]) + 1, int(before[1])
+    if payment.kind == "final":
+        certified = next(
+            (e for e in reversed(src.history) if e.kind == "transition" and e.trigger == "certify"), None
+        )
+        if certified is None:
+            raise _Missing("no certified date is recorded before the final payment")
+        valuation, valued_on = paid_before + payment.amount_pence, certified.day("certified_date")
+        valued_by = f"{src.full_name(certified.actor)}, {src.job_title(certified.role)}"
+    else:
+        valuation, valued_on = payment.work_done_pence, payment.paid_on
+        valued_by = f"{src.full_name(payment.recorded_by)}, {src.job_title(src.step.role)}"
+    return c.InterimPayment(
+        **src.common(src.contractor(payment.contractor_id)),
+        **src.site(),
+        payment_number=number,
+        invoice_reference=invoice,
+        valuation_amount=valuation,
+        valuation_date=valued_on or payment.paid_on,
+        valued_by=valued_by,
+        previous_payments=paid_before,
+        amount=payment.amount_pence,
+        payment_date=payment.paid_on,
+        # The case reference and the payment's number: what the payment carries to the contractor's bank.
+        payment_reference=f"{src.case.reference}-P{number}",
+        final=payment.kind == "final",
+    )
+
+
+def _payable(src: _Source, approval: Row[Any]) -> int:
+    """The grant payable for the works at the step: the approved assistance of the version in force, or
+    less if the council decided so after entitlement ceased (s.40, s.41)."""
+    ceased, limit = False, None
+    for e in src.history:
+        if e.kind == "entitlement_ceased":
+            ceased, limit = True, None
+        elif e.kind == "ceased_entitlement_decided":
+            limit = int(e.payload["payable_pence"])
+    if ceased and limit is None:
+        raise _Missing("entitlement ceased and no decision on what to pay is recorded (grant_paid)")
+    total = int(approval.total_assistance_pence)
+    return total if limit is None else min(total, limit)
+
+
+def _completion_certified(src: _Source) -> c.LetterContext:
+    approval = src.approval()
+    certified_on = src.step.day("certified_date") or src.step.effective_date
+    charge, terms = _land_charge(src.case.tenure, approval)
+    direct = approval.pay_contractor_directly and approval.contractor_name is not None
+    return c.CompletionCertified(
+        **src.common(),
+        certified_date=certified_on,
+        grant_paid=_payable(src, approval),
+        # As the payments go: to the contractor when the approval says so, otherwise to the applicant.
+        paid_to=approval.contractor_name if direct else "you",
+        grant_condition_end=add_years(certified_on, _grant_condition_years(certified_on)),
+        disabled_occupant_name=src.disabled_occupant().plain_name,
+        land_charge_amount=charge,
+        land_charge_expiry=charge_expiry(certified_on, terms) if charge and terms else None,
+    )
+
+
+def _land_charge_notice(src: _Source) -> c.LetterContext:
+    charge = src.row(
+        select(LAND_CHARGES).where(LAND_CHARGES.c.id == src.record("land_charge")),
+        f"land charge {src.step.payload.get('land_charge')} is not recorded",
+    )
+    certified_on = src.step.day("certified_date")
+    grant = src.step.payload.get("grant_pence")
+    if certified_on is None or not isinstance(grant, int):
+        raise _Missing(
+            "the registration does not record the grant and the certified date (grant, certified_date)"
+        )
+    return c.LandChargeNotice(
+        **src.common(),
+        property_address=src.home,
+        grant=grant,
+        land_charge_amount=charge.repayable_pence,
+        certified_date=certified_on,
+        registered_on=charge.registered_on,
+        expiry=charge.expires_on,
+    )
+
+
+def _weighed(factors: Sequence[str]) -> str:
+    if list(factors) in ([], ["none"]):
+        return (
+            "We looked at whether repaying would cause you financial hardship, or whether you moved for your "
+            "health, to give or receive care, or for work, and found none of these applies."
+        )
+    labels = [FACTORS.get(f, f) for f in factors]
+    said = "; ".join(label[:1].lower() + label[1:] for label in labels)
+    return f"We took into account that: {said}."
+
+
+def _repayment_demand(src: _Source) -> c.LetterContext:
+    decision = src.row(
+        select(REPAYMENT_DECISIONS).where(REPAYMENT_DECISIONS.c.id == src.record("repayment_decision")),
+        f"repayment decision {src.step.payload.get('repayment_decision')} is not recorded",
+    )
+    charge = src.row(
+        select(LAND_CHARGES).where(LAND_CHARGES.c.id == decision.land_charge_id),
+        f"land charge {decision.land_charge_id} is not recorded",
+    )
+    registered = next(
+        (
+            e
+            for e in src.history
+            if e.kind == "transition"
+            and e.payload.get("land_charge") == charge.id
+            and "registry_reference" in e.payload
+        ),
+        None,
+    )
+    if registered is None or registered.day("certified_date") is None:
+        raise _Missing("the registration of the land charge is not recorded (certified_date, grant)")
+    certified_on = registered.day("certified_date")
+    assert certified_on is not None
+    grant = int(registered.payload["grant_pence"])
+    repayable, demanded = int(charge.repayable_pence), int(decision.demanded_pence)
+    terms = next((t for t in load_land_charge_terms() if t.version == charge.terms_version), None)
+    secures = (
+        f"the grant of {pounds(grant)} less {pounds(terms.floor_pence)}, at most {pounds(terms.cap_pence)}"
+        if terms
+        else f"part of the grant of {pounds(grant)}"
+    )
+    outcome = (
+        f"We have therefore decided to ask you to repay the full {pounds(repayable)}."
+        if decision.decision == "full"
+        else f"We have therefore decided to ask you to repay {pounds(demanded)} of the {pounds(repayable)}."
+    )
+    review_by = src.review_by()
+    return c.RepaymentDemand(
+        **src.common(),
+        property_address=src.home,
+        certified_date=certified_on,
+        grant=grant,
+        event="Your home was sold, given away or transferred to someone else",
+        event_date=decision.disposal_on,
+        basis=(
+            f"We registered a local land charge on your home on {longdate(charge.registered_on)} for "
+            f"{pounds(repayable)}: {secures}. It lasts until {longdate(charge.expires_on)}, so it applies "
+            "to this disposal."
+        ),
+        discretion_considered=" ".join(
+            (
+                _weighed(decision.factors.split(",") if decision.factors else []),
+                _sentence(decision.reason),
+                outcome,
+            )
+        ),
+        amount=demanded,
+        # Payment is asked for within the same window as a review: the review window from the letter.
+        pay_by=review_by,
+        payment_reference=f"{src.case.reference}-LC",
+        review_by=review_by,
+    )
+
+
 def _waits_for(reason: str) -> Callable[[_Source], c.LetterContext]:
     """A builder for a letter whose data no step records yet: it always waits, saying what is missing."""
 
@@ -806,18 +1353,16 @@ _BUILDERS: Mapping[str, Callable[[_Source], c.LetterContext]] = {
     "valid_application_received": _valid_application_received,
     "approval_notice": _approval_notice,
     "refusal_notice": _refusal_notice,
-    "reapproval_variation": _waits_for(
-        "no variation of the approved works is recorded on the case (changes)"
-    ),
-    "works_order": _waits_for(NO_CONTRACTOR),
-    "variation_order": _waits_for(NO_CONTRACTOR),
-    "interim_payment": _waits_for(NO_CONTRACTOR),
-    "completion_certified": _waits_for(f"{NO_CONTRACTOR}, nor the grant paid to them (paid_to, grant_paid)"),
-    "land_charge_notice": _waits_for("no land charge registration is recorded on the case (registered_on)"),
+    "reapproval_variation": _reapproval_variation,
+    "works_order": _works_order,
+    "variation_order": _variation_order,
+    "interim_payment": _payment_advice,
+    "completion_certified": _completion_certified,
+    "land_charge_notice": _land_charge_notice,
     "hold_notice": _hold_notice,
     "withdrawal_notice": _withdrawal_notice,
     "closure_notice": _closure_notice,
-    "repayment_demand": _waits_for("no repayment event is recorded on the case (event, amount, basis)"),
+    "repayment_demand": _repayment_demand,
 }
 
 

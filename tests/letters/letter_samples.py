@@ -180,6 +180,12 @@ def sample_contexts() -> dict[str, c.LetterContext]:
             direct_payment="will",
             deferred_payment_date=date(2027, 9, 1),
             completion_due=date(2028, 6, 1),
+            conditions=(
+                "The grant is paid only when the works are completed to the council's satisfaction and an "
+                "acceptable invoice or receipt is received.",
+                "The works must be carried out in accordance with the approved schedule of works; any change "
+                "must be approved before it is done.",
+            ),
             land_charge_amount=852019,
             review_by=date(2027, 6, 29),
         ),
@@ -251,7 +257,7 @@ def sample_contexts() -> dict[str, c.LetterContext]:
             site_address=SITE,
             estimate_reference="Q-2041 of 12 May 2027",
             works=(WORKS[0], WORKS[2]),
-            start_by=date(2027, 7, 5),
+            start_from=date(2027, 6, 3),
             complete_by=date(2027, 9, 30),
             invoice_to="invoices@staffordbc.example.gov.uk",
             site_contact_phone="07700 900123",
