@@ -1895,11 +1895,12 @@ def budget_allocate(
 )
 @pass_context
 def budget_override(context: Context, reference: str, reason: str) -> None:
-    """Let a case be approved over its budget.
+    """Let a case be approved, or its next variation approved, over its budget.
 
     A manager's decision, recorded with the reason in the case's audit trail and, when the approval
-    commits the money, on the budget's ledger (role: manager). It covers the case's latest grant
-    calculation: if the grant is calculated again, the override is needed again.
+    commits the money, on the budget's ledger (role: manager). Before approval it covers the case's
+    latest grant calculation: if the grant is calculated again, the override is needed again. After
+    approval it covers the next variation of the approval in force.
 
     \b
     Example:
@@ -1908,8 +1909,12 @@ def budget_override(context: Context, reference: str, reason: str) -> None:
     from dfg.services.budget import override
 
     recorded = override(context.database(), context.actor(), reference, reason=reason)
-    click.echo(f"{recorded.reference}: budget override recorded for grant calculation "
-               f"{recorded.payload['grant_calculation']}; it may now be approved over the budget")  # fmt: skip
+    if "variation_of" in recorded.payload:
+        click.echo(f"{recorded.reference}: budget override recorded for the next variation of approval version "
+                   f"{recorded.payload['variation_of']}")  # fmt: skip
+    else:
+        click.echo(f"{recorded.reference}: budget override recorded for grant calculation "
+                   f"{recorded.payload['grant_calculation']}; it may now be approved over the budget")  # fmt: skip
 
 
 @budget.command("show")

@@ -20,7 +20,7 @@ from dfg.rules.budget import financial_year_of
 from dfg.rules.calendar import add_calendar_months
 from dfg.services.approval import ApprovalTerms, approval_versions, approve_grant, vary_works
 from dfg.services.budget import budget_show, override
-from dfg.services.cases import advance, history, show_case
+from dfg.services.cases import advance, available_actions, history, show_case
 from dfg.services.clock import local_day, utcnow
 from dfg.services.clocks import case_clocks_for
 from dfg.services.grant import calculate_case_grant
@@ -154,6 +154,23 @@ def test_the_deferred_payment_date_is_at_most_12_months_after_the_valid_applicat
     approve(db, cast, valid, APPROVED_GRANT, terms=ApprovalTerms(deferred_payment_date=date(2027, 3, 2)))
     [version] = approval_versions(db, cast["officer"], valid)
     assert version.deferred_payment_date == date(2027, 3, 2)
+
+
+def test_no_payment_before_the_deferred_payment_date(
+    db: Database, cast: dict[str, Actor], valid: str
+) -> None:
+    deferred = date(2027, 3, 2)  # in the future of every run before March 2027; the limit is the same day
+    approve(db, cast, valid, APPROVED_GRANT, terms=ApprovalTerms(deferred_payment_date=deferred))
+    advance(db, cast["officer"], valid, "order_works")
+    advance(db, cast["officer"], valid, "start_on_site")
+    if deferred > TODAY:
+        with pytest.raises(
+            GuardFailed, match="payment_not_deferred: the approval deferred payment to 02/03/2027"
+        ):
+            pay_interim(db, cast["officer"], valid, amount_pence=1_000_00, work_done_pence=2_000_00)
+        assert money_view(db, cast["officer"], valid).paid_pence == 0
+    else:  # the deferred date has passed: payment is allowed again
+        pay_interim(db, cast["officer"], valid, amount_pence=1_000_00, work_done_pence=2_000_00)
 
 
 def test_completed_works_can_never_be_approved_and_begun_works_need_a_good_reason(
@@ -327,6 +344,8 @@ def test_ceased_entitlement_stops_payment_until_a_decision(
 ) -> None:
     pay_interim(db, cast["officer"], on_site, amount_pence=1_000_00, work_done_pence=2_000_00)
     cease_entitlement(db, cast["officer"], on_site, code="died", on=TODAY)
+    [pay] = [a for a in available_actions(db, cast["officer"], on_site) if a.trigger == "pay_interim"]
+    assert not pay.allowed and "entitlement_not_stopped" in pay.reasons[0]
     with pytest.raises(GuardFailed, match="entitlement ceased: no further payment"):
         pay_interim(db, cast["officer"], on_site, amount_pence=500_00, work_done_pence=2_000_00)
     with pytest.raises(InvalidInput, match="already paid: the amount decided cannot be less"):
@@ -413,3 +432,12 @@ def test_no_sequence_of_payments_and_variations_pays_more_than_the_grant(
                 text("SELECT coalesce(sum(amount_pence), 0) FROM budget_entries e JOIN cases c ON c.id = e.case_id "
                      "WHERE c.reference = :ref AND e.kind = 'payment'"), {"ref": reference}).scalar_one()  # fmt: skip
         assert spent == money.paid_pence
+
+
+def test_a_budget_override_after_approval_says_it_is_for_the_next_variation(
+    db_url: str, on_site: str
+) -> None:
+    result = CliRunner().invoke(main, ["--db", db_url, "--as", "manager", "budget", "override", on_site,
+                                       "--reason", "Safety works agreed by the head of service"])  # fmt: skip
+    assert (result.exit_code, result.stdout) == (
+        0, f"{on_site}: budget override recorded for the next variation of approval version 1\n")  # fmt: skip

@@ -529,7 +529,9 @@ def case_clocks(
             clocks.append(
                 runs_out("land_charge_expiry", "Land charge expires", "land_charge_period", certified)
             )
-    clocks.append(runs_out("review_window", "Review window closes", "review_window", decided_on))
+    # Only a refusal can be reviewed: an approval opens no review window.
+    refused_on = decided_on if t.decision == "refused" else None
+    clocks.append(runs_out("review_window", "Review window closes", "review_window", refused_on))
 
     # Service targets: a case keeps the targets in force on its first contact.
     first_contact = t.first_contact or t.stage_entered(0)

@@ -167,13 +167,19 @@ _LATEST_APPROVAL = (
         APPROVALS.c.grant_pence,
         APPROVALS.c.contribution_pence,
         APPROVALS.c.total_assistance_pence,
+        APPROVALS.c.deferred_payment_date,
     )
     .where(APPROVALS.c.case_id == bindparam("case_id"))
     .order_by(APPROVALS.c.version.desc())
     .limit(1)
 )
 #: Events that record facts guards ask about (not workflow steps).
-CASE_FACT_EVENTS = ("completion_checked", "contribution_collected")
+CASE_FACT_EVENTS = (
+    "completion_checked",
+    "contribution_collected",
+    "entitlement_ceased",
+    "ceased_entitlement_decided",
+)
 _FACT_EVENTS = (
     select(EVENTS.c.kind, EVENTS.c.payload)
     .where(EVENTS.c.case_id == bindparam("case_id"), EVENTS.c.kind.in_(CASE_FACT_EVENTS))
@@ -213,14 +219,18 @@ def _records_loader(connection: Connection, case_id: int, tenure: str) -> Any:
         found["approval"] = None if approval is None else dict(approval._mapping)
         checks: dict[str, bool] = {}
         collected = 0
+        stopped = False  # entitlement ceased and no decision yet on what to pay
         for event in connection.execute(_FACT_EVENTS, params):
             said = json.loads(event.payload)
             if event.kind == "completion_checked":
                 checks[said["check"]] = bool(said["passed"])  # the latest of each check counts
-            else:
+            elif event.kind == "contribution_collected":
                 collected += int(said["amount_pence"])
+            else:
+                stopped = event.kind == "entitlement_ceased"
         found["completion_checks"] = checks
         found["contribution_collected_pence"] = collected
+        found["entitlement_stopped"] = stopped
         return found
 
     return load

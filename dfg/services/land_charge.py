@@ -267,7 +267,8 @@ def record_repayment_decision(
 
     A demand fires ``demand_repayment`` (and its letter), a waiver ``waive_repayment``. Refused when no
     land charge is registered, for a disposal outside the charge period (nothing is repayable then), or
-    when a decision is already recorded for that disposal."""
+    when a decision is already recorded for that disposal. The disposal may still be to come: an owner
+    who tells the council of a sale may ask for the decision (a waiver, say) before it completes."""
     now = now or utcnow()
     reference = normalise_reference(reference)
     weighed = _check_decision(decision, amount_pence, factors, reason)

@@ -231,6 +231,24 @@ def completion_checks_passed(ctx: GuardContext) -> str | None:
 
 
 @guard
+def payment_not_deferred(ctx: GuardContext) -> str | None:
+    """No payment is made before the deferred payment date the approval set (s.36)."""
+    approval = ctx.case.records.get("approval")
+    deferred = approval["deferred_payment_date"] if approval else None
+    if deferred is None or ctx.effective_date >= deferred:
+        return None
+    return f"the approval deferred payment to {deferred:%d/%m/%Y}"
+
+
+@guard
+def entitlement_not_stopped(ctx: GuardContext) -> str | None:
+    """Payments have not been stopped by entitlement ceasing (s.40, s.41) without a decision on what to pay."""
+    if not ctx.case.records.get("entitlement_stopped"):
+        return None
+    return "entitlement ceased: no payment until an approver decides what to pay ('dfg entitlement decide')"
+
+
+@guard
 def invoice_received(ctx: GuardContext) -> str | None:
     """An invoice for the works is recorded before the final payment."""
     if ctx.case.records.get("invoices", 0):

@@ -602,3 +602,9 @@ def test_bad_targets_name_file_and_key(tmp_path: Path, old: str, new: str, messa
     with pytest.raises(ConfigurationError, match=message) as caught:
         load_clock_policy(path)
     assert str(path) in str(caught.value)
+
+
+def test_an_approval_opens_no_review_window(policy: ClockPolicy) -> None:
+    clocks = clocks_of(policy, date(2027, 1, 1), priority="urgent", decision="approved",
+                       decision_date=date(2026, 12, 15))  # fmt: skip
+    assert clocks["review_window"].status == "not_started"
