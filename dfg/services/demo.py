@@ -263,7 +263,11 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
         if trigger == "approve":
             lowest = min(case_estimates(db, officer, reference).estimates, key=lambda e: e.price_pence)
             select_estimate(db, officer, reference, lowest.id, on=on)
-            calculate_case_grant(db, officer, reference, charges=_charges(rng), on=on)
+            record = calculate_case_grant(db, officer, reference, charges=_charges(rng), on=on)
+            if record.total_assistance_pence == 0:  # a nil grant: the household pays for the works itself
+                advance(db, officer, reference, "withdraw",
+                        TriggerInput(reason="Nil grant: the contribution covers the cost; the family will fund it"))  # fmt: skip
+                return
             state = approve_grant(db, actor, reference, on=on).to_state
             continue
         if trigger == "start_on_site" and rng.random() < 0.15:
