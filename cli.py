@@ -628,7 +628,7 @@ def case_history(context: Context, reference: str, as_json: bool) -> None:
             e.seq,
             f"{e.occurred_at:%Y-%m-%d %H:%M}",
             f"{e.actor} ({e.role})" if e.role else e.actor,
-            e.trigger or e.kind,
+            " ".join(x for x in (e.trigger or e.kind, e.detail) if x),
             f"{e.from_state or ''} -> {e.to_state}" if e.to_state and e.to_state != e.from_state else "",
             " ".join(x for x in (f"[{e.code}]" if e.code else "", e.reason or "") if x),
         ]
@@ -1497,7 +1497,12 @@ def works_extend(
         context.database(), context.actor(), reference, reason=reason, months=months,
         new_date=optional_date(to_date, "--to"),
     )  # fmt: skip
-    click.echo(f"{recorded.reference}: completion period extended ('dfg case clocks {recorded.reference}')")
+    from dfg.services.clock import local_day, utcnow
+    from dfg.services.clocks import case_clocks_for
+
+    due = next(c.due for c in case_clocks_for(context.database(), context.actor(), reference, local_day(utcnow()))
+               if c.name == "completion_due")  # fmt: skip
+    click.echo(f"{recorded.reference}: completion period extended; the works are now due by {show_date(due)}")
 
 
 @works.command("check")
@@ -1663,13 +1668,14 @@ def pay_show(context: Context, reference: str, as_json: bool) -> None:
     if view.payments:
         click.echo("")
         click.echo(table(["Paid", "Kind", "Amount", "Work done", "To"], [
-            [p["paid_on"], p["kind"], format_pounds(p["amount_pence"]),
+            [show_date(date.fromisoformat(p["paid_on"])), p["kind"], format_pounds(p["amount_pence"]),
              format_pounds(p["work_done_pence"]) if p["work_done_pence"] is not None else "", p["payee"]]
             for p in view.payments]))  # fmt: skip
     if view.invoices:
         click.echo("")
         click.echo(table(["Received", "Supplier", "Invoice", "Amount"], [
-            [i["received_on"], i["supplier"], i["invoice_reference"], format_pounds(i["amount_pence"])]
+            [show_date(date.fromisoformat(i["received_on"])), i["supplier"], i["invoice_reference"],
+             format_pounds(i["amount_pence"])]
             for i in view.invoices]))  # fmt: skip
 
 

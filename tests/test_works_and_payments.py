@@ -394,6 +394,16 @@ def test_bad_money_input_is_one_line_and_changes_nothing(
     assert code == 0 and json.loads(out)["trigger"] == "pay_interim"
     code, out, _ = run("pay", "show", on_site, "--json")
     assert json.loads(out)["paid_pence"] == 1_000_00
+    code, out, _ = run("works", "extend", on_site, "--months", "2", "--reason", "Rail on back order")
+    approved = show_case(db, cast["officer"], on_site).milestones["approval_date"]
+    assert approved is not None
+    assert (code, out) == (0, f"{on_site}: completion period extended; the works are now due by "
+                              f"{add_calendar_months(approved, 14):%d/%m/%Y}\n")  # fmt: skip
+    code, out, _ = run("case", "history", on_site)
+    assert (
+        "pay_interim £1,000.00 to the contractor" in out
+        and "estimate_recorded Castle Adaptations £18,649.45" in out
+    )
     code, out, _ = run("grant", "versions", on_site)
     assert code == 0 and "approval" in out and "Castle Adaptations" in out
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
+from dfg.rules.money import format_pounds
 from dfg.services.clock import local_day, utcnow
 from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case
@@ -1010,6 +1011,25 @@ class HistoryEntry:
     payload: str
     workflow_version: str | None
 
+    @property
+    def detail(self) -> str:
+        """What the step recorded, in a few words, for the text of ``dfg case history``: which check and
+        whether it passed, the amount paid or collected, the invoice, the estimate, the grant."""
+        said: dict[str, Any] = json.loads(self.payload)
+        money = {
+            k: format_pounds(int(v)) for k, v in said.items() if k.endswith("_pence") and isinstance(v, int)
+        }
+        if self.kind == "completion_checked":
+            return f"{str(said['check']).replace('_', ' ')} {'passed' if said['passed'] else 'failed'}"
+        if self.kind == "estimate_recorded":
+            return f"{said['contractor']} {money['price_pence']}"
+        if self.trigger in ("pay_interim", "pay_final"):
+            return f"{money.get('amount_pence', '')} to the {said.get('payee', '')}".strip()
+        for key in ("amount_pence", "price_pence", "total_assistance_pence", "price_change_pence"):
+            if key in money:
+                return money[key]
+        return ""
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
@@ -1024,6 +1044,7 @@ class HistoryEntry:
             "code": self.code,
             "payload": json.loads(self.payload),
             "workflow_version": self.workflow_version,
+            "detail": self.detail,
         }
 
 
