@@ -680,7 +680,8 @@ def workflow() -> None:
 )
 def workflow_lint(path: Path | None) -> None:
     """Check workflow definitions: unknown states, guards, roles, clocks, reason codes and letters;
-    unreachable states; open states with no way out. Exits 11 if there are problems."""
+    unreachable states; open states with no way out; and the reminder policy's clocks and letters.
+    Exits 11 if there are problems."""
     from dfg.errors import ConfigurationError
     from dfg.workflow.definition import all_definitions, load_definition
     from dfg.workflow.lint import lint
@@ -693,6 +694,14 @@ def workflow_lint(path: Path | None) -> None:
             click.echo(f"{definition.path.name}: {problem}")
         failed += len(problems)
         click.echo(f"{definition.key}: {len(problems) or 'no'} problem(s)", err=True)
+    if path is None:  # the reminder policy names clocks and letters of the shipped workflow
+        from dfg.rules.reminders import reminder_problems
+
+        problems = reminder_problems()
+        for problem in problems:
+            click.echo(f"reminders: {problem}")
+        failed += len(problems)
+        click.echo(f"reminders: {len(problems) or 'no'} problem(s)", err=True)
     if failed:
         raise ConfigurationError(f"{failed} problem(s) in the workflow definition")
 
@@ -2250,8 +2259,9 @@ def due(context: Context, mine: bool, role: str | None, district: str | None, wi
 @json_option
 @pass_context
 def tick(context: Context, as_json: bool) -> None:
-    """Record every statutory or service deadline missed since the last run, once each (for a daily
-    scheduler; running it twice records nothing new). Role: manager or administrator."""
+    """Record every statutory or service deadline missed since the last run, once each, and queue the
+    reminder letters workflows/policy/reminders.toml calls for (for a daily scheduler; running it twice
+    records nothing new). Role: manager or administrator."""
     from dfg.services.worklist import tick as record_breaches
 
     result = record_breaches(context.database(), context.actor())

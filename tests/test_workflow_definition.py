@@ -121,6 +121,15 @@ def test_lint_finds_an_unknown_letter(tmp_path: Path) -> None:
     assert "trigger 'accept_referral': letter 'acknowledgment' is not a letter kind" in problems
 
 
+def test_lint_refuses_a_reminder_letter_named_by_a_step(tmp_path: Path) -> None:
+    old = 'letters = ["acknowledgement"]'
+    problems = _lint_text(tmp_path, SOURCE.replace(old, 'letters = ["completion_reminder"]'))
+    assert (
+        "trigger 'accept_referral': letter 'completion_reminder' is made by a reminder "
+        "(workflows/policy/reminders.toml), not by a step"
+    ) in problems
+
+
 def test_lint_fails_when_a_template_does_not_show_a_required_field(tmp_path: Path) -> None:
     templates = tmp_path / "letter_templates"
     shutil.copytree(ROOT / "letter_templates", templates)

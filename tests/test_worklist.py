@@ -11,20 +11,28 @@ The scene, on Monday 21 December 2026 (all non-urgent, Cannock Chase unless said
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from dfg.errors import InvalidInput, PermissionDenied
+from dfg.errors import ConfigurationError, InvalidInput, PermissionDenied
+from dfg.letters.contracts import LETTER_KINDS
+from dfg.paths import letter_templates_dir
+from dfg.rules import reminders
+from dfg.rules.reminders import REMINDER_EVENT, load_reminders, reminder_problems, reminders_dir
 from dfg.services.audit import verify_audit
 from dfg.services.cases import assign, open_case
 from dfg.services.worklist import BREACH_EVENT, DueItem, due, due_as_text, tick
 from dfg.store.database import Database
 from dfg.store.models import EVENTS
 from dfg.workflow.actor import Actor
-from tests.conftest import sample_case
+from dfg.workflow.guards import TriggerInput
+from tests.conftest import extend_completion, sample_case, take_step, walk_to
 from tests.test_clocks_service import Step, make_step, to_valid_application
 
 TODAY = date(2026, 12, 21)
@@ -185,3 +193,256 @@ def test_tick_needs_a_manager_or_an_administrator(
 ) -> None:
     with pytest.raises(PermissionDenied, match="needs the role admin or manager"):
         tick(db, cast["officer"], TODAY)
+
+
+# ---------------------------------------------------------------------- reminders
+
+
+APPROVED_ON = date(2026, 4, 1)  # the walked cases' every step: completion due 1 April 2027
+DUE = date(2027, 4, 1)
+THRESHOLD = date(2027, 3, 2)  # 30 days before: the shipped policy's completion reminder
+
+
+def reminder_events(db: Database) -> list[tuple[str, str | None, dict[str, object]]]:
+    with db.read_connection() as connection:
+        rows = connection.execute(
+            select(EVENTS.c.stream, EVENTS.c.code, EVENTS.c.payload)
+            .where(EVENTS.c.kind == REMINDER_EVENT)
+            .order_by(EVENTS.c.id)
+        )
+        return [(r.stream, r.code, json.loads(r.payload)) for r in rows]
+
+
+@pytest.fixture
+def works(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> dict[str, str]:
+    """Cases approved on 1 April 2026, walked on to: works ordered (W), approved only (A), certified (C)."""
+    cases = {}
+    for name, state in (("W", "works_ordered"), ("A", "approved"), ("C", "certified")):
+        cases[name] = open_sample()
+        walk_to(db, cast, cases[name], state, on=APPROVED_ON)
+    return cases
+
+
+def test_tick_queues_a_reminder_once_at_the_threshold_and_again_for_an_extended_date(
+    db: Database, cast: dict[str, Actor], works: dict[str, str]
+) -> None:
+    manager = cast["manager"]
+    day_before = tick(db, manager, THRESHOLD - timedelta(days=1), now=noon(THRESHOLD - timedelta(days=1)))
+    assert (day_before.reminders, day_before.reminders_already_queued) == ((), 0)
+    assert reminder_events(db) == []
+
+    first = tick(db, manager, THRESHOLD, now=noon(THRESHOLD))
+    # Only the case whose works are ordered: the one approved only is not in a state the policy names,
+    # and the certified one's completion clock stopped when its works were completed.
+    assert [r.as_dict() for r in first.reminders] == [
+        {
+            "reference": works["W"],
+            "clock": "completion_due",
+            "label": "Works completion due",
+            "due": "2027-04-01",
+            "days_left": 30,
+            "days_before": 30,
+            "letters": ["completion_reminder"],
+        }
+    ]
+    assert "1 reminder letter(s) queued, 0 already queued" in first.as_text()
+    ((stream, code, payload),) = reminder_events(db)
+    assert (stream, code) == (works["W"], "completion_due")
+    assert payload == {
+        "clock": "completion_due",
+        "label": "Works completion due",
+        "due": "2027-04-01",
+        "days_before": 30,
+        "days_left": 30,
+        "letters": ["completion_reminder"],
+        "effective_date": "2027-03-02",
+    }
+
+    # Idempotent: the same day again, or any later day before the due date, queues nothing more.
+    for later in (THRESHOLD, date(2027, 3, 20), DUE):
+        again = tick(db, manager, later, now=noon(later))
+        assert (again.reminders, again.reminders_already_queued) == ((), 1)
+    assert len(reminder_events(db)) == 1
+
+    # An extension moves the due date: its reminder is queued afresh, 30 days before the new date.
+    extend_completion(db, cast, works["W"], months=3, reason="Stairlift rail on back order",
+                      at=noon(date(2027, 3, 21)))  # fmt: skip
+    new_due = date(2027, 7, 1)
+    assert tick(db, manager, date(2027, 5, 31), now=noon(date(2027, 5, 31))).reminders == ()
+    extended = tick(db, manager, date(2027, 6, 1), now=noon(date(2027, 6, 1)))
+    assert [(r.reference, r.due, r.days_left) for r in extended.reminders] == [(works["W"], new_due, 30)]
+    assert [p["due"] for _, _, p in reminder_events(db)] == ["2027-04-01", "2027-07-01"]
+    assert tick(db, manager, date(2027, 6, 2), now=noon(date(2027, 6, 2))).reminders == ()
+    assert verify_audit(db, manager).problems == ()
+
+    # Once the works are complete the clock has stopped: no reminder, however near the date.
+    for trigger, who, on in (("start_on_site", "officer", date(2027, 6, 3)),
+                             ("complete_works", "technical", date(2027, 6, 10))):  # fmt: skip
+        take_step(db, cast, works["W"], trigger, who, TriggerInput(on=on), now=noon(on))
+    extend_completion(db, cast, works["W"], months=1, reason="Snagging", at=noon(date(2027, 6, 11)))
+    done = tick(db, manager, date(2027, 7, 20), now=noon(date(2027, 7, 20)))
+    assert (done.reminders, done.reminders_already_queued) == ((), 0)
+    assert len(reminder_events(db)) == 2
+
+
+def test_a_reminder_is_not_queued_before_its_policy_took_effect_or_when_the_clock_has_passed(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str], policy_dir: Path
+) -> None:
+    write_policy(policy_dir / "reminders.toml", days_before=400, effective_from="2026-12-01")
+    case = open_sample()
+    walk_to(db, cast, case, "works_ordered", on=APPROVED_ON)
+    manager = cast["manager"]
+    assert tick(db, manager, date(2026, 11, 30), now=noon(date(2026, 11, 30))).reminders == ()
+    assert [r.days_left for r in tick(db, manager, date(2026, 12, 1)).reminders] == [121]
+    # Past the due date the clock is breached, not running: a breach is recorded, and no reminder.
+    write_policy(policy_dir / "reminders.toml", days_before=0)
+    late = tick(db, manager, date(2027, 4, 2), now=noon(date(2027, 4, 2)))
+    assert late.reminders == ()
+    assert (case, "completion_due") in {(b.reference, b.clock) for b in late.recorded}
+
+
+def test_days_before_0_reminds_on_the_due_date_itself(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str], policy_dir: Path
+) -> None:
+    write_policy(policy_dir / "reminders.toml", days_before=0)
+    case = open_sample()
+    walk_to(db, cast, case, "on_site", on=APPROVED_ON)
+    manager = cast["manager"]
+    assert tick(db, manager, DUE - timedelta(days=1), now=noon(DUE - timedelta(days=1))).reminders == ()
+    assert [(r.reference, r.days_left) for r in tick(db, manager, DUE, now=noon(DUE)).reminders] == [
+        (case, 0)
+    ]
+
+
+def test_the_nearest_threshold_met_wins_and_a_district_file_replaces_the_default(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str], policy_dir: Path
+) -> None:
+    write_policy(policy_dir / "reminders.toml", days_before=30)
+    # Cannock's own file: 60 and 14 days before. Lichfield keeps the default.
+    (policy_dir / "reminders-CAN.toml").write_text(
+        reminder_toml(days_before=60) + reminder_toml(days_before=14), encoding="utf-8"
+    )
+    can = open_sample()
+    walk_to(db, cast, can, "works_ordered", on=APPROVED_ON)
+    manager = cast["manager"]
+    assert [r.days_before for r in tick(db, manager, date(2027, 1, 31)).reminders] == [60]
+    assert tick(db, manager, date(2027, 3, 2)).reminders == ()  # 30 days: not Cannock's policy
+    # A tick missed from 60 days to 10 days before sends the 14-day reminder only.
+    missed = tick(db, manager, date(2027, 3, 22))
+    assert [(r.days_before, r.days_left) for r in missed.reminders] == [(14, 10)]
+    assert [p["days_before"] for _, _, p in reminder_events(db)] == [60, 14]
+
+
+def test_tick_refuses_a_bad_reminder_policy_before_recording_anything(
+    db: Database, cast: dict[str, Actor], scene: dict[str, str], policy_dir: Path
+) -> None:
+    (policy_dir / "reminders-LIC.toml").write_text(
+        reminder_toml(days_before=30).replace('"completion_due"', '"completion_date"'), encoding="utf-8"
+    )
+    with pytest.raises(ConfigurationError, match=r"reminders-LIC\.toml: reminder\[0\]\.clock: unknown clock"):
+        tick(db, cast["manager"], TODAY, now=noon(TODAY))
+    assert breach_events(db) == []
+
+
+# The policy files, on their own.
+
+
+def reminder_toml(
+    *, days_before: int, letter: str = "completion_reminder", clock: str = "completion_due",
+    effective_from: str = "2026-04-01", extra: str = "",
+) -> str:  # fmt: skip
+    return (
+        f'[[reminder]]\nclock = "{clock}"\ndays_before = {days_before}\nletter = "{letter}"\n'
+        f'states = ["works_ordered", "on_site"]\nfrom = {effective_from}\nnote = "A test."\n{extra}\n'
+    )
+
+
+def write_policy(path: Path, **changes: Any) -> None:
+    path.write_text(reminder_toml(**changes), encoding="utf-8")
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder the reminder policies are read from, for the test to fill."""
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    shutil.copy(reminders_dir() / "reminders.toml", folder / "reminders.toml")
+    monkeypatch.setattr(reminders, "reminders_dir", lambda: folder)
+    return folder
+
+
+def test_the_shipped_policy_reminds_the_contractor_30_days_before_completion_is_due() -> None:
+    policy = load_reminders()
+    assert policy.source_file == "reminders.toml"
+    ((clock, days_before, letter, states, confirm),) = [
+        (r.clock, r.days_before, r.letter, r.states, r.confirm) for r in policy.reminders
+    ]
+    assert (clock, days_before, letter, confirm) == ("completion_due", 30, "completion_reminder", True)
+    assert states == {"works_ordered", "on_site"}
+    assert load_reminders("LIC") == policy  # no district has its own file
+    assert reminder_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"clock": "completion_date"}, r"reminder\[0\]\.clock: unknown clock 'completion_date' \(known, from "
+         r"\[clocks\] of dfg@1: completion_due, decision_due, "),
+        ({"letter": "postcard"}, r"reminder\[0\]\.letter: unknown letter kind 'postcard'"),
+        ({"letter": "approval_notice"}, r"reminder\[0\]\.letter: 'approval_notice' is made by a step of the "
+         r"workflow, not by a reminder \(reminder letters: completion_reminder\)"),
+        ({"days_before": -1}, r"reminder\[0\]\.days_before: -1 is outside 0 to 3660"),
+        ({"effective_from": '"2026-04-01"'}, r"reminder\[0\]\.from: must be a date"),
+        ({"extra": "day = 3"}, r"reminder\[0\]\.day: unknown key \(known: clock, confirm, days_before, "),
+    ],
+)  # fmt: skip
+def test_a_bad_policy_file_is_refused_naming_the_file_and_key(
+    tmp_path: Path, changes: dict[str, Any], message: str
+) -> None:
+    write_policy(tmp_path / "reminders.toml", **{"days_before": 30, **changes})
+    with pytest.raises(ConfigurationError, match=r"^reminders\.toml: " + message):
+        load_reminders(directory=tmp_path)
+
+
+def test_states_must_be_open_states_and_a_reminder_given_twice_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "reminders.toml"
+    path.write_text(reminder_toml(days_before=30).replace('"on_site"', '"closed"'), encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"reminder\[0\]\.states: unknown open state 'closed'"):
+        load_reminders(directory=tmp_path)
+    path.write_text(reminder_toml(days_before=30) * 2, encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"reminder\[1\]: completion_reminder 30 day\(s\) before "
+                       r"completion_due is given twice"):  # fmt: skip
+        load_reminders(directory=tmp_path)
+    path.write_text("", encoding="utf-8")
+    assert load_reminders(directory=tmp_path).reminders == ()  # a council may send no reminders
+
+
+def test_a_district_file_replaces_the_default_whole(tmp_path: Path) -> None:
+    write_policy(tmp_path / "reminders.toml", days_before=30)
+    write_policy(tmp_path / "reminders-CAN.toml", days_before=45)
+    can = load_reminders("can", directory=tmp_path)
+    assert (can.source_file, can.district, [r.days_before for r in can.reminders]) == (
+        "reminders-CAN.toml",
+        "CAN",
+        [45],
+    )
+    assert [r.days_before for r in load_reminders("LIC", directory=tmp_path).reminders] == [30]
+    with pytest.raises(InvalidInput, match="district: 'C4N' is not a district code"):
+        load_reminders("C4N", directory=tmp_path)
+
+
+def test_reminder_problems_lists_every_file_that_does_not_load_and_every_template_problem(
+    tmp_path: Path,
+) -> None:
+    write_policy(tmp_path / "reminders.toml", days_before=30)
+    write_policy(tmp_path / "reminders-LIC.toml", days_before=30, letter="postcard")
+    templates = tmp_path / "letter_templates"
+    shutil.copytree(letter_templates_dir(), templates)
+    page = templates / "completion_reminder.html"
+    page.write_text(page.read_text().replace("{{ complete_by|longdate }}", "the date"), encoding="utf-8")
+    assert reminder_problems(directory=tmp_path, templates_dir=templates) == [
+        "reminders-LIC.toml: reminder[0].letter: unknown letter kind 'postcard' (known: "
+        + ", ".join(LETTER_KINDS)
+        + ")",
+        "letter template: completion_reminder: template does not show required field 'complete_by'",
+    ]

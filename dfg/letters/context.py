@@ -600,6 +600,23 @@ class InterimPayment(_SiteLetter):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CompletionReminder(_SiteLetter):
+    """A reminder to the contractor, ahead of the completion due date: finish the work by then, or ask for
+    an extension."""
+
+    #: The date of the works order the reminder is about.
+    ordered_on: date
+    #: The completion due date as it stood when the reminder was queued: approval + 12 months, moved by
+    #: any extension recorded by then.
+    complete_by: date
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.complete_by < self.ordered_on:
+            raise InvalidInput("completion reminder: complete_by is before the works order")
+
+
+@dataclass(frozen=True, kw_only=True)
 class CompletionCertified(LetterContext):
     """The works are certified complete: the date, the final figures and the conditions now running."""
 

@@ -62,6 +62,9 @@ class LetterContract:
     required_fields: tuple[str, ...]
     #: Fixed wording the template must contain (matched case-insensitively, spaces collapsed).
     required_phrases: tuple[str, ...] = ()
+    #: Made from a reminder the daily tick queues (``workflows/policy/reminders.toml``), not from a step of
+    #: the workflow: only these kinds may be named there.
+    reminder: bool = False
 
     @property
     def all_required_fields(self) -> tuple[str, ...]:
@@ -263,6 +266,22 @@ _CONTRACTS: tuple[LetterContract, ...] = (
             "payment_date",
             "payment_reference",
         ),
+    ),
+    LetterContract(
+        # Queued by the daily tick ahead of the completion due date (workflows/policy/reminders.toml).
+        "completion_reminder",
+        "Reminder: the date the work must be finished by",
+        "contractor",
+        c.CompletionReminder,
+        (
+            "order_number",
+            "applicant_name",
+            "site_address[]",
+            "ordered_on",
+            "complete_by",
+        ),
+        ("ask for an extension",),
+        reminder=True,
     ),
     LetterContract(
         "completion_certified",

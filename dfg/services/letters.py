@@ -2,9 +2,11 @@
 
 **The event log is the queue.** Every transition event names the letters its step produces
 (``payload.letters``, from the trigger's ``letters`` in the workflow definition), written in the same
-transaction as the step. A letter is *pending* while an event names its kind and the register (the
-``letters`` table) holds no original for that (event, kind). A step therefore never waits for a PDF and
-can never be left half done by one. :func:`render_pending` builds each pending letter's context from the
+transaction as the step; so does every ``reminder`` event the daily tick records where the reminder
+policy calls for a letter before a clock falls due (:func:`dfg.services.worklist.tick`,
+``workflows/policy/reminders.toml``). A letter is *pending* while an event names its kind and the
+register (the ``letters`` table) holds no original for that (event, kind). A step therefore never waits
+for a PDF and can never be left half done by one. :func:`render_pending` builds each pending letter's context from the
 case's own data, renders the batch on every core (:func:`dfg.letters.render.render_many`), and records each
 letter — the PDF, its SHA-256, the template version — together with a ``letter_produced`` event carrying
 the hash in the case's audit chain, in one transaction per letter. A letter is either recorded with its
@@ -69,6 +71,7 @@ from dfg.rules.rates import (
     long_date,
     rates_for,
 )
+from dfg.rules.reminders import REMINDER_EVENT
 from dfg.services.assessment import assessments_of, determination, determinations
 from dfg.services.cases import check_district, normalise_reference, record_change, show_case
 from dfg.services.clock import ENGLAND, local_day, utcnow
@@ -99,6 +102,9 @@ from dfg.workflow.guards import land_charge_due_pence
 
 #: The event recorded in the case's audit chain for every letter in the register, with its SHA-256.
 LETTER_PRODUCED = "letter_produced"
+
+#: The kinds of event that name letters (``payload.letters``): the queue's entries.
+QUEUE_EVENT_KINDS = ("transition", REMINDER_EVENT)
 
 #: Who may produce letters (render the queue, reprint, print the post-room batch).
 _PRODUCERS = ("grant_officer", "manager", "admin")
@@ -262,7 +268,8 @@ class _Case:
 
 @dataclass(frozen=True)
 class _Step:
-    """A transition event that names letters: the queue's entries."""
+    """An event that names letters, the queue's entries: a transition, or a reminder of the daily tick
+    (whose ``trigger`` is ``reminder``, the kind of the event, as it records no trigger)."""
 
     event_id: int
     seq: int
@@ -289,7 +296,7 @@ class _Step:
     def effective_date(self) -> date:
         """When the step happened (an officer may date it before it was recorded)."""
         day = self.day("effective_date")
-        assert day is not None, "every transition records its effective date"
+        assert day is not None, "every transition and reminder records its effective date"
         return day
 
     def pending(self, kind: str, reason: str | None = None) -> Pending:
@@ -297,10 +304,10 @@ class _Step:
 
 
 def _scope(actor: Actor, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Letter-bearing transitions of cases ``actor`` may see, narrowed by ``conditions``."""
+    """Letter-bearing transitions and reminders of cases ``actor`` may see, narrowed by ``conditions``."""
     district = CASES.c.district_code == actor.district if actor.district else true()
     return and_(
-        EVENTS.c.kind == "transition",
+        EVENTS.c.kind.in_(QUEUE_EVENT_KINDS),
         # Canonical JSON has no spaces, so this finds exactly the events that name letters.
         EVENTS.c.payload.contains('"letters":['),
         district,
@@ -314,6 +321,7 @@ def _read_steps(connection: Connection, where: ColumnElement[bool]) -> list[_Ste
         select(
             EVENTS.c.id,
             EVENTS.c.seq,
+            EVENTS.c.kind,
             EVENTS.c.trigger,
             EVENTS.c.actor,
             EVENTS.c.role,
@@ -383,7 +391,7 @@ def _read_steps(connection: Connection, where: ColumnElement[bool]) -> list[_Ste
                 r.id,
                 r.seq,
                 case,
-                r.trigger,
+                r.trigger or r.kind,
                 r.actor,
                 r.role,
                 r.code,
@@ -528,16 +536,18 @@ class _Source:
     def job_title(self, role: str | None) -> str:
         return self.definition.roles.get(role or "", role or "")
 
-    def common(self, recipient: c.Recipient | None = None) -> dict[str, Any]:
-        """The fields every letter has; to the applicant unless another ``recipient`` is given."""
+    def common(
+        self, recipient: c.Recipient | None = None, signed_by: _Logged | None = None
+    ) -> dict[str, Any]:
+        """The fields every letter has; to the applicant unless another ``recipient`` is given, signed by
+        the officer who took the step unless the letter is signed for an earlier one (``signed_by``)."""
+        actor, role = (signed_by.actor, signed_by.role) if signed_by else (self.step.actor, self.step.role)
         return {
             "recipient": recipient or self.applicant(),
             "branding": c.load_branding(self.case.district),
             "case_reference": self.case.reference,
             "letter_date": self.letter_date,
-            "officer": c.Officer(
-                name=self.full_name(self.step.actor), job_title=self.job_title(self.step.role)
-            ),
+            "officer": c.Officer(name=self.full_name(actor), job_title=self.job_title(role)),
         }
 
     def site(self) -> dict[str, Any]:
@@ -1127,6 +1137,42 @@ def _works_order(src: _Source) -> c.LetterContext:
     )
 
 
+def _completion_reminder(src: _Source) -> c.LetterContext:
+    """The reminder of the completion due date, to the contractor of the works order: from a ``reminder``
+    event of the daily tick on the ``completion_due`` clock, which records the due date it reminds of."""
+    step = src.step
+    if step.trigger != REMINDER_EVENT or step.payload.get("clock") != "completion_due":
+        raise _Missing(
+            "a completion reminder is made from the daily tick's reminder on the completion_due clock "
+            f"(workflows/policy/reminders.toml), not from the {step.trigger} step"
+        )
+    complete_by = step.day("due")
+    if complete_by is None:
+        raise _Missing("the reminder records no due date (due)")
+    # The step that issued the works order: the latest before the reminder whose letters include it.
+    order = next(
+        (
+            e
+            for e in reversed(src.history)
+            if e.kind == "transition" and "works_order" in e.payload.get("letters", ())
+        ),
+        None,
+    )
+    if order is None:
+        raise _Missing("no works order was issued before the reminder: there is no order to remind of")
+    ordered_on = order.day("works_ordered_date") or order.day("effective_date")
+    if ordered_on is None:
+        raise _Missing("the works order step records no date (effective_date)")
+    approval = src.approval()  # in force at the reminder: the approval or its latest variation
+    return c.CompletionReminder(
+        # Signed by the officer who ordered the works: the tick's own user is a scheduler, not an officer.
+        **src.common(src.contractor(approval.contractor_id), signed_by=order),
+        **src.site(),
+        ordered_on=ordered_on,
+        complete_by=complete_by,
+    )
+
+
 def _variation_order(src: _Source) -> c.LetterContext:
     variation = src.approval()
     if variation.kind != "variation":
@@ -1357,6 +1403,7 @@ _BUILDERS: Mapping[str, Callable[[_Source], c.LetterContext]] = {
     "works_order": _works_order,
     "variation_order": _variation_order,
     "interim_payment": _payment_advice,
+    "completion_reminder": _completion_reminder,
     "completion_certified": _completion_certified,
     "land_charge_notice": _land_charge_notice,
     "hold_notice": _hold_notice,
@@ -1382,6 +1429,8 @@ def _build(db: Database, actor: Actor, queue: _Queue, letter_date: date) -> _Bui
         try:
             if build is None:
                 raise _Missing(f"{kind!r} is not a kind of letter this version of dfg can produce")
+            if step.trigger == REMINDER_EVENT and not contract_for(kind).reminder:
+                raise _Missing(f"{kind!r} is made by a step of the workflow, not by a reminder")
             context = build(_Source(db, actor, step, letter_date, queue.officers))
         except (_Missing, DfgError) as exc:
             # Data the letter needs is not on the case (or is not what the letter allows): it waits.

@@ -1,4 +1,5 @@
-"""Worklists and the daily tick: what is overdue or coming due, and recording each breach once.
+"""Worklists and the daily tick: what is overdue or coming due, recording each breach once, and queueing
+reminder letters.
 
 Both work from the clocks of :mod:`dfg.services.clocks`, rebuilt from each case's history, so a worklist
 can never disagree with ``dfg case clocks``. Cases are read with Core in batches (one query for the
@@ -8,13 +9,17 @@ cases, one for their events per batch of :data:`BATCH` cases), never as ORM obje
   horizon, with the action that clears it and the role whose desk it is on; a hold's review date is a
   due item too. A service target on a case that is on hold is not listed (the hold's review is).
 - :func:`tick` records a ``clock_breached`` event on a case the first time each of its clocks is found
-  breached; run again it records nothing. It is safe to run from a daily scheduler, twice, or in two
-  places at once: the events are appended with the case's version check, and a case changed meanwhile is
-  left for the next run.
+  breached, and a ``reminder`` event, once for each due date, where the reminder policy
+  (``workflows/policy/reminders.toml``, :mod:`dfg.rules.reminders`) calls for a letter before a clock falls
+  due: the event names the letters, which puts them in the letter queue (:mod:`dfg.services.letters`).
+  Run again it records nothing. It is safe to run from a daily scheduler, twice, or in two places at
+  once: the events are appended with the case's version check, and a case changed meanwhile is left for
+  the next run.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,6 +31,7 @@ from dfg.errors import Conflict, InvalidInput, PermissionDenied
 from dfg.reports.pipeline import stage_of_states
 from dfg.reports.text import day, text_table
 from dfg.rules.clocks import Clock, case_clocks
+from dfg.rules.reminders import REMINDER_EVENT, ReminderPolicy, load_reminders
 from dfg.services.clock import local_day, utcnow
 from dfg.services.clocks import CASE_COLUMNS, district_calendar, histories_for
 from dfg.services.users import require_role
@@ -337,6 +343,32 @@ class Breach:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """A reminder the policy called for, recorded as a ``reminder`` event that queues its letters."""
+
+    reference: str
+    clock: str
+    label: str
+    due: date
+    #: Calendar days from the tick's day to the due date.
+    days_left: int
+    #: The policy's threshold that was met (``days_before`` in ``reminders.toml``).
+    days_before: int
+    letters: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "clock": self.clock,
+            "label": self.label,
+            "due": self.due.isoformat(),
+            "days_left": self.days_left,
+            "days_before": self.days_before,
+            "letters": list(self.letters),
+        }
+
+
+@dataclass(frozen=True)
 class TickResult:
     """What one run of :func:`tick` found and recorded."""
 
@@ -345,8 +377,12 @@ class TickResult:
     recorded: tuple[Breach, ...]
     #: Breaches found that an earlier run had already recorded.
     already_recorded: int
-    #: Cases changed by someone else while the tick ran: their breaches wait for the next run.
+    #: Cases changed by someone else while the tick ran: their breaches and reminders wait for the next run.
     conflicts: tuple[str, ...]
+    #: Reminders recorded by this run, each queueing its letters.
+    reminders: tuple[Reminder, ...] = ()
+    #: Reminder letters the policy called for that an earlier run had already queued.
+    reminders_already_queued: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -354,6 +390,8 @@ class TickResult:
             "cases_checked": self.cases_checked,
             "recorded": [b.as_dict() for b in self.recorded],
             "already_recorded": self.already_recorded,
+            "reminders": [r.as_dict() for r in self.reminders],
+            "reminders_already_queued": self.reminders_already_queued,
             "conflicts": list(self.conflicts),
         }
 
@@ -366,6 +404,17 @@ class TickResult:
         if self.recorded:
             rows = [[b.reference, b.label, b.kind, day(b.due), str(b.days_overdue)] for b in self.recorded]
             lines.append(text_table(["case", "clock", "kind", "was due", "days over"], rows, numeric=[4]))
+        if self.reminders or self.reminders_already_queued:
+            queued = sum(len(r.letters) for r in self.reminders)
+            lines.append(
+                f"{queued} reminder letter(s) queued, {self.reminders_already_queued} already queued"
+            )
+        if self.reminders:
+            rows = [
+                [r.reference, r.label, day(r.due), str(r.days_left), ", ".join(r.letters)]
+                for r in self.reminders
+            ]
+            lines.append(text_table(["case", "clock", "due", "days left", "letters"], rows, numeric=[3]))
         if self.conflicts:
             lines.append(f"Changed while checking, left for the next run: {', '.join(self.conflicts)}")
         return "\n".join(lines)
@@ -374,6 +423,23 @@ class TickResult:
 _SELECT_RECORDED = select(EVENTS.c.case_id, EVENTS.c.code).where(
     EVENTS.c.kind == BREACH_EVENT, EVENTS.c.case_id.in_(bindparam("case_ids", expanding=True))
 )
+
+_SELECT_REMINDED = select(EVENTS.c.case_id, EVENTS.c.payload).where(
+    EVENTS.c.kind == REMINDER_EVENT, EVENTS.c.case_id.in_(bindparam("case_ids", expanding=True))
+)
+
+#: A reminder letter already queued: (case id, clock, due date, days_before, letter kind).
+_Sent = tuple[int, str, str, int, str]
+
+
+def _sent(connection: Connection, ids: Sequence[int]) -> set[_Sent]:
+    """The reminder letters already queued for the cases ``ids``, for each clock's due date."""
+    sent: set[_Sent] = set()
+    for row in connection.execute(_SELECT_REMINDED, {"case_ids": list(ids)}):
+        payload = json.loads(row.payload)
+        for letter in payload.get("letters", ()):
+            sent.add((row.case_id, payload["clock"], payload["due"], int(payload["days_before"]), letter))
+    return sent
 
 
 def _breaches(case: Mapping[Any, Any], clocks: Sequence[Clock]) -> list[Breach]:
@@ -384,16 +450,80 @@ def _breaches(case: Mapping[Any, Any], clocks: Sequence[Clock]) -> list[Breach]:
     ]
 
 
+def _reminders(
+    case: Mapping[Any, Any], clocks: Sequence[Clock], policy: ReminderPolicy, today: date, sent: set[_Sent]
+) -> tuple[list[Reminder], int]:
+    """The reminders ``policy`` calls for on ``today`` that were not queued before for the same due date,
+    and how many letters it calls for that were."""
+    state = definition_for(case["workflow_version"]).states.get(case["state"])
+    if state is None or state.terminal or not policy.reminders:
+        return [], 0
+    found: list[Reminder] = []
+    already = 0
+    for clock in clocks:
+        if clock.status != "running" or clock.due is None or clock.name not in policy.clocks:
+            continue  # not started, stopped, met, breached, or a service target paused by a hold
+        days_left = (clock.due - today).days
+        met = policy.due(clock.name, days_left, state.name, today)
+        if met is None:
+            continue
+        threshold, letters = met
+        key = (case["id"], clock.name, clock.due.isoformat(), threshold)
+        new = tuple(kind for kind in letters if (*key, kind) not in sent)
+        already += len(letters) - len(new)
+        if new:
+            found.append(
+                Reminder(case["reference"], clock.name, clock.label, clock.due, days_left, threshold, new)
+            )
+    return found, already
+
+
+def _breach_event(breach: Breach) -> tuple[str, str, str, dict[str, Any]]:
+    return (
+        BREACH_EVENT,
+        breach.clock,
+        f"{breach.label}: due {breach.due:%d/%m/%Y}, not met",
+        {
+            "clock": breach.clock,
+            "label": breach.label,
+            "clock_kind": breach.kind,
+            "due": breach.due,
+            "days_overdue": breach.days_overdue,
+        },
+    )
+
+
+def _reminder_event(reminder: Reminder, today: date) -> tuple[str, str, str, dict[str, Any]]:
+    return (
+        REMINDER_EVENT,
+        reminder.clock,
+        f"{reminder.label}: due {reminder.due:%d/%m/%Y}, in {reminder.days_left} day(s)",
+        {
+            "clock": reminder.clock,
+            "label": reminder.label,
+            "due": reminder.due,
+            "days_before": reminder.days_before,
+            "days_left": reminder.days_left,
+            # The letter queue takes every event naming letters (dfg.services.letters); the letter is
+            # dated, and its step shown, as of the tick's day.
+            "letters": list(reminder.letters),
+            "effective_date": today,
+        },
+    )
+
+
 def _record(
     connection: Connection,
     case: Mapping[Any, Any],
-    breaches: Sequence[Breach],
+    events: Sequence[tuple[str, str, str, dict[str, Any]]],
     actor: Actor,
     role: str,
     now: datetime,
 ) -> None:
+    """Append ``events`` (kind, code, reason, payload) to the case's audit chain, each with the version
+    check against the case as the tick read it: :class:`Conflict` if anyone changed it since."""
     version, seq, head = case["version"], case["audit_seq"], case["audit_head"]
-    for breach in breaches:
+    for kind, code, reason, payload in events:
         head = append_to_case(
             connection,
             case_id=case["id"],
@@ -406,16 +536,10 @@ def _record(
                 occurred_at=now,
                 actor=actor.username,
                 role=role,
-                kind=BREACH_EVENT,
-                code=breach.clock,
-                reason=f"{breach.label}: due {breach.due:%d/%m/%Y}, not met",
-                payload={
-                    "clock": breach.clock,
-                    "label": breach.label,
-                    "clock_kind": breach.kind,
-                    "due": breach.due,
-                    "days_overdue": breach.days_overdue,
-                },
+                kind=kind,
+                code=code,
+                reason=reason,
+                payload=payload,
                 workflow_version=case["workflow_version"],
             ),
         )
@@ -430,19 +554,27 @@ def tick(
     now: datetime | None = None,
     closed_within_days: int = CLOSED_LOOKBACK_DAYS,
 ) -> TickResult:
-    """Record a ``clock_breached`` event, once, for every clock found breached on ``today``.
+    """Record a ``clock_breached`` event, once, for every clock found breached on ``today``, and a
+    ``reminder`` event, once for each due date, for every reminder the district's reminder policy
+    (``workflows/policy/reminders.toml``, :mod:`dfg.rules.reminders`) calls for.
 
     Checks open cases, and cases closed within ``closed_within_days`` (a clock can be breached by the
-    step that closed the case). Each event's ``code`` is the clock's name and its payload names the clock,
-    its due date and the days overdue; a (case, clock) pair already recorded is never recorded again.
-    Needs the manager or admin role (a scheduler runs it as such a user); a district user ticks only
-    their district. Reminder letters are not queued yet: there is no letter queue to put them in.
+    step that closed the case). Each breach event's ``code`` is the clock's name and its payload names the
+    clock, its due date and the days overdue; a (case, clock) pair already recorded is never recorded
+    again. A reminder is for an open case whose clock is running and due within the policy's
+    ``days_before``: its event's payload names the clock, the due date, the threshold met and the
+    ``letters`` it queues (``dfg letters render --pending`` makes them); a (case, clock, due date,
+    threshold, letter) already queued is never queued again, so a due date moved by an extension is
+    reminded of afresh. Events are appended with the case's version check: a case changed while the tick
+    ran is left for the next run. Needs the manager or admin role (a scheduler runs it as such a user); a
+    district user ticks only their district. A reminder policy that does not load stops the tick with
+    :class:`ConfigurationError` before anything is recorded for that district.
     """
     role = require_role(actor, "admin", "manager")
     now = now or utcnow()
     today = today or local_day(now)
     query = (
-        select(CASES.c.id)
+        select(CASES.c.id, CASES.c.district_code)
         .where(
             or_(
                 CASES.c.state.in_(list(stage_of_states())),
@@ -454,10 +586,16 @@ def tick(
     if actor.district:
         query = query.where(CASES.c.district_code == actor.district)
     with db.read_connection() as connection:
-        case_ids = list(connection.scalars(query))
+        rows = connection.execute(query).all()
+    case_ids = [row.id for row in rows]
+    # Every district's reminder policy is read (and checked) before anything is recorded.
+    policies = {
+        district: load_reminders(district) for district in sorted({row.district_code for row in rows})
+    }
     recorded: list[Breach] = []
+    reminded: list[Reminder] = []
     conflicts: list[str] = []
-    already = 0
+    already = reminders_already = 0
     for start in range(0, len(case_ids), BATCH):
         ids = case_ids[start : start + BATCH]
         with db.read_connection() as connection:
@@ -467,7 +605,8 @@ def tick(
             )
             histories = histories_for(connection, fresh)
             done = {(r.case_id, r.code) for r in connection.execute(_SELECT_RECORDED, {"case_ids": ids})}
-        found: list[tuple[Mapping[Any, Any], list[Breach]]] = []
+            sent = _sent(connection, ids)
+        found: list[tuple[Mapping[Any, Any], list[Breach], list[Reminder]]] = []
         for case in fresh:
             clocks = case_clocks(
                 histories[case["id"]].timeline, today, calendar=district_calendar(case["district_code"])
@@ -475,16 +614,28 @@ def tick(
             breaches = _breaches(case, clocks)
             new = [b for b in breaches if (case["id"], b.clock) not in done]
             already += len(breaches) - len(new)
-            if new:
-                found.append((case, new))
+            reminders, queued_before = _reminders(case, clocks, policies[case["district_code"]], today, sent)
+            reminders_already += queued_before
+            if new or reminders:
+                found.append((case, new, reminders))
         if not found:
             continue
         with db.write_connection() as connection:
-            for case, new in found:
+            for case, new, reminders in found:
+                events = [_breach_event(b) for b in new] + [_reminder_event(r, today) for r in reminders]
                 try:
-                    _record(connection, case, new, actor, role, now)
+                    _record(connection, case, events, actor, role, now)
                 except Conflict:
                     conflicts.append(case["reference"])
                     continue
                 recorded.extend(new)
-    return TickResult(today, len(case_ids), tuple(recorded), already, tuple(conflicts))
+                reminded.extend(reminders)
+    return TickResult(
+        today,
+        len(case_ids),
+        tuple(recorded),
+        already,
+        tuple(conflicts),
+        tuple(reminded),
+        reminders_already,
+    )

@@ -18,7 +18,7 @@ from dfg.workflow.guards import GUARDS
 def _letter_problems(definition: Definition, templates_dir: Path | None) -> list[str]:
     """Letters the triggers name that have no contract, or whose template does not show what the
     letter's contract requires (e.g. an approval notice without the grant's workings)."""
-    from dfg.letters.contracts import LETTER_KINDS, check_template
+    from dfg.letters.contracts import CONTRACTS, LETTER_KINDS, check_template
 
     problems: list[str] = []
     used: dict[str, None] = {}
@@ -26,6 +26,11 @@ def _letter_problems(definition: Definition, templates_dir: Path | None) -> list
         for kind in trigger.letters:
             if kind not in LETTER_KINDS:
                 problems.append(f"trigger '{trigger.name}': letter '{kind}' is not a letter kind")
+            elif CONTRACTS[kind].reminder:
+                problems.append(
+                    f"trigger '{trigger.name}': letter '{kind}' is made by a reminder "
+                    "(workflows/policy/reminders.toml), not by a step"
+                )
             else:
                 used[kind] = None
     for kind in used:

@@ -301,6 +301,14 @@ def sample_contexts() -> dict[str, c.LetterContext]:
             payment_date=date(2027, 8, 27),
             payment_reference="DFG00123-IP1",
         ),
+        "completion_reminder": c.CompletionReminder(
+            **_common(CONTRACTOR, date(2027, 8, 31)),  # type: ignore[arg-type]
+            order_number="WO-2027-0456",
+            applicant_name="Mrs Margaret Oakley",
+            site_address=SITE,
+            ordered_on=date(2027, 6, 3),
+            complete_by=date(2027, 9, 30),
+        ),
         "completion_certified": c.CompletionCertified(
             **_common(letter_date=date(2027, 10, 8)),  # type: ignore[arg-type]
             certified_date=date(2027, 10, 4),

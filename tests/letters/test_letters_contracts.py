@@ -42,11 +42,13 @@ def test_the_kinds_of_section_6() -> None:
     assert set(LETTER_KINDS) == {
         "acknowledgement", "assessment_appointment", "test_of_resources_result", "request_for_information",
         "valid_application_received", "approval_notice", "refusal_notice", "reapproval_variation",
-        "works_order", "variation_order", "interim_payment", "completion_certified", "land_charge_notice",
-        "hold_notice", "withdrawal_notice", "closure_notice", "repayment_demand",
+        "works_order", "variation_order", "interim_payment", "completion_reminder", "completion_certified",
+        "land_charge_notice", "hold_notice", "withdrawal_notice", "closure_notice", "repayment_demand",
     }  # fmt: skip
     contractor = {k for k in LETTER_KINDS if CONTRACTS[k].recipient == "contractor"}
-    assert contractor == {"works_order", "variation_order", "interim_payment"}
+    assert contractor == {"works_order", "variation_order", "interim_payment", "completion_reminder"}
+    # Made from the daily tick's reminders, not from a step of the workflow.
+    assert {k for k in LETTER_KINDS if CONTRACTS[k].reminder} == {"completion_reminder"}
 
 
 def test_approval_notice_contract_covers_section_34() -> None:
