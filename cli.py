@@ -490,13 +490,14 @@ def case_list(context: Context, /, as_json: bool, mine: bool, on_hold: bool | No
 
 
 def _trigger_input(
-    reason: str | None, code: str | None, on: str | None, review_date: str | None
+    reason: str | None, code: str | None, on: str | None, review_date: str | None, reply_by: str | None = None
 ) -> TriggerInput:
     return TriggerInput(
         reason=reason,
         code=code,
         on=optional_date(on, "--date"),
         review_date=optional_date(review_date, "--review-date"),
+        reply_by=optional_date(reply_by, "--reply-by"),
     )
 
 
@@ -522,6 +523,7 @@ def _report_advance(result: Any, as_json: bool) -> None:
 @click.option("--date", "on", help="The date the step happened, if not today: 2026-03-31 or 31/03/2026 (not in "
               "the future, not before the case's last recorded step).")  # fmt: skip
 @click.option("--review-date", help="When to review a hold (2026-03-31 or 31/03/2026).")
+@click.option("--reply-by", help="When the applicant should answer a request for information by.")
 @json_option
 @pass_context
 def case_advance(
@@ -532,6 +534,7 @@ def case_advance(
     code: str | None,
     on: str | None,
     review_date: str | None,
+    reply_by: str | None,
     as_json: bool,
 ) -> None:
     """Fire a workflow TRIGGER on a case. 'dfg case actions REF' lists the triggers you may fire.
@@ -540,12 +543,13 @@ def case_advance(
     Examples:
       dfg case advance CAN-2026-0001 accept_referral
       dfg case advance CAN-2026-0001 validate_application --date 2026-04-02
-      dfg case advance CAN-2026-0001 request_information --reason "Landlord's consent form"
+      dfg case advance CAN-2026-0001 request_information --reason "Landlord's consent form" \\
+          --reply-by 2026-12-14
       dfg case advance CAN-2026-0001 cancel --code no_response --reason "Three letters unanswered"
     """
     from dfg.services.cases import advance
 
-    given = _trigger_input(reason, code, on, review_date)
+    given = _trigger_input(reason, code, on, review_date, reply_by)
     _report_advance(advance(context.database(), context.actor(), reference, trigger, given), as_json)
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from io import BytesIO
 
 import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
 
 from dfg.errors import GuardFailed, InvalidInput, InvalidTransition
 from dfg.services.approval import ApprovalTerms, approval_versions, approve_grant
@@ -16,8 +19,10 @@ from dfg.services.cases import advance, available_actions, history, show_case
 from dfg.services.clock import local_day, utcnow
 from dfg.services.contractors import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
+from dfg.services.letters import list_letters, render_pending
 from dfg.services.users import add_user, resolve_actor
 from dfg.store.database import Database
+from dfg.store.models import LETTERS
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
 from tests.conftest import HOUSEHOLD_CONTRIBUTION, approve, sample_assessment, take_step
@@ -30,7 +35,9 @@ MAIN_PATH = [
     (
         "request_information",
         "officer",
-        TriggerInput(reason="Landlord consent form missing"),
+        TriggerInput(
+            reason="Landlord consent form missing", reply_by=local_day(utcnow()) + timedelta(days=14)
+        ),
         "application_incomplete",
     ),
     ("validate_application", "officer", TriggerInput(on=date(2026, 4, 20)), "application_valid"),
@@ -295,3 +302,34 @@ def test_references_are_ascii(db: Database, cast: dict[str, Actor], open_sample:
     assert show_case(db, cast["officer"], " can-2026-1 ").reference == "CAN-2026-0001"
     with pytest.raises(InvalidInput, match="is not a case reference"):
         show_case(db, cast["officer"], "CAN-2026-\u00b9")
+
+
+def test_a_request_for_information_needs_a_reply_by_date_and_its_letter_shows_it(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample()
+    for trigger, who, given, _ in MAIN_PATH[:4]:
+        take_step(db, cast, reference, trigger, who, given)
+    today = local_day(utcnow())
+    with pytest.raises(InvalidInput, match="a --reply-by date is required"):
+        advance(
+            db, cast["officer"], reference, "request_information", TriggerInput(reason="Proof of ownership")
+        )
+    with pytest.raises(InvalidInput, match="the --reply-by date must be after today"):
+        advance(db, cast["officer"], reference, "request_information",
+                TriggerInput(reason="Proof of ownership", reply_by=today))  # fmt: skip
+    with pytest.raises(InvalidInput, match="this trigger takes no --reply-by"):
+        advance(db, cast["officer"], reference, "hold", TriggerInput(
+            code="hospital", reason="In hospital", review_date=today + timedelta(days=7), reply_by=today))  # fmt: skip
+    reply_by = today + timedelta(days=14)
+    advance(db, cast["officer"], reference, "request_information",
+            TriggerInput(reason="Proof of ownership; the landlord's consent form", reply_by=reply_by))  # fmt: skip
+    render_pending(db, cast["officer"], workers=1)
+    [letter] = [
+        x for x in list_letters(db, cast["officer"], reference) if x.kind == "request_for_information"
+    ]
+    with db.read_connection() as connection:
+        pdf = connection.scalar(select(LETTERS.c.pdf).where(LETTERS.c.id == letter.id))
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages)
+    assert "Proof of ownership." in text and "The landlord's consent form." in text
+    assert f"{reply_by.day} {reply_by:%B %Y}" in text

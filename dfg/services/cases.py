@@ -374,6 +374,8 @@ def advance(
     payload.update((k, v) for k, v in changes.items() if k not in ("state", "hold_since"))
     if trigger.amount:
         payload["grant_calculation"] = calculation_id
+    if trigger.reply_by:
+        payload["reply_by"] = given.reply_by
     if trigger.letters:
         payload["letters"] = list(trigger.letters)
     if trigger.clocks_start or trigger.clocks_stop:
@@ -530,6 +532,8 @@ def _needs(definition: Definition, trigger: Trigger) -> tuple[str, ...]:
         needs.append(f"--code ({'|'.join(definition.reason_codes.get(trigger.reason_codes, {}))})")
     if trigger.review_date:
         needs.append("--review-date")
+    if trigger.reply_by:
+        needs.append("--reply-by")
     if trigger.needs:
         needs.append(f"(through '{NEEDS[trigger.needs]}')")
     if trigger.records:

@@ -1060,6 +1060,21 @@ _AFTER_HOLD = {
 _HOLD_OTHERWISE = "We will write to you before we take the next step on your case."
 
 
+def _request_for_information(src: _Source) -> c.LetterContext:
+    """What the step's reason says is missing (one item per line or semicolon), by its reply-by date."""
+    reply_by = src.step.day("reply_by")
+    if reply_by is None:  # steps recorded before the date was asked for
+        raise _Missing("the date to reply by is not recorded on the request_information step (reply_by)")
+    wanted = [part.strip() for part in re.split(r"[;\n]", src.step.reason or "") if part.strip()]
+    if not wanted:
+        raise _Missing("the request_information step records nothing asked for (its reason)")
+    return c.RequestForInformation(
+        **src.common(),
+        items=tuple(c.InformationRequest(what=_sentence(w[0].upper() + w[1:])) for w in wanted),
+        reply_by=reply_by,
+    )
+
+
 def _hold_notice(src: _Source) -> c.LetterContext:
     review = src.step.day("hold_review_date")
     if review is None:
@@ -1392,10 +1407,7 @@ _BUILDERS: Mapping[str, Callable[[_Source], c.LetterContext]] = {
         "no assessment appointment is recorded on the case (appointment_at, assessor_name)"
     ),
     "test_of_resources_result": _test_of_resources_result,
-    # The step records what is missing (its reason) but not by when: the trigger asks for no date.
-    "request_for_information": _waits_for(
-        "the date to reply by is not recorded: the request_information step asks for none (reply_by)"
-    ),
+    "request_for_information": _request_for_information,
     "valid_application_received": _valid_application_received,
     "approval_notice": _approval_notice,
     "refusal_notice": _refusal_notice,

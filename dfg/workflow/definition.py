@@ -74,6 +74,7 @@ class Trigger:
     amount: str | None = None  # a money field of the case, set from the grant calculation in force
     needs: str | None = None  # a record that must be written with the step (e.g. "assessment")
     review_date: bool = False
+    reply_by: bool = False  # the step asks the applicant for something by a date (--reply-by)
     hold: str | None = None  # "start" | "end" | None
     while_on_hold: bool = False
     clocks_start: tuple[str, ...] = ()
@@ -145,7 +146,7 @@ def _strings(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 _TRIGGER_KEYS = {
     "name", "label", "source", "dest", "roles", "guards", "reason", "reason_codes", "records", "amount", "needs",
-    "review_date", "hold", "while_on_hold", "clocks", "letters",
+    "review_date", "reply_by", "hold", "while_on_hold", "clocks", "letters",
 }  # fmt: skip
 
 
@@ -181,6 +182,7 @@ def _trigger(raw: dict[str, Any], index: int, open_states: tuple[str, ...]) -> T
         amount=_optional(raw, "amount", str, where, None),
         needs=_optional(raw, "needs", str, where, None),
         review_date=_optional(raw, "review_date", bool, where, False),
+        reply_by=_optional(raw, "reply_by", bool, where, False),
         hold=hold,
         while_on_hold=_optional(raw, "while_on_hold", bool, where, False),
         clocks_start=_strings(clocks, "start", f"{where}.clocks"),

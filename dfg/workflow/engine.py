@@ -177,6 +177,13 @@ def _input_obstacles(
             bad("the --review-date must be after today")
     elif given.review_date is not None:
         bad("this trigger takes no --review-date")
+    if trigger.reply_by:
+        if given.reply_by is None:
+            bad("a --reply-by date is required (when the applicant should answer by)")
+        elif given.reply_by <= today:
+            bad("the --reply-by date must be after today")
+    elif given.reply_by is not None:
+        bad("this trigger takes no --reply-by")
     if given.on is not None:
         if given.on > today:
             bad(f"the date {given.on:%d/%m/%Y} is in the future")

@@ -26,6 +26,7 @@ class TriggerInput:
     code: str | None = None
     on: date | None = None  # the effective date of the recorded milestone (default: today)
     review_date: date | None = None
+    reply_by: date | None = None  # when the applicant is asked to answer by (a request for information)
     # A step that computes the assistance it approves (a variation) says how much, for the delegated
     # limit; otherwise the limit is checked against the case's latest grant calculation.
     assistance_pence: int | None = None
