@@ -290,6 +290,10 @@ class LetterContext:
     def __post_init__(self) -> None:
         _require_text(type(self).__name__, case_reference=self.case_reference)
 
+    def recipient_role(self, usual: str) -> str:
+        """Who this letter goes to: its kind's usual recipient, unless this one is addressed otherwise."""
+        return usual
+
 
 @dataclass(frozen=True, kw_only=True)
 class Acknowledgement(LetterContext):
@@ -574,6 +578,11 @@ class InterimPayment(_SiteLetter):
     payment_reference: str
     #: The final payment after the certified date, not an interim payment.
     final: bool = False
+    #: The approval said the council pays the applicant, not the contractor: the advice goes to them.
+    paid_to_applicant: bool = False
+
+    def recipient_role(self, usual: str) -> str:
+        return "applicant" if self.paid_to_applicant else usual
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -1214,11 +1214,7 @@ def _payment_advice(src: _Source) -> c.LetterContext:
         select(PAYMENTS).where(PAYMENTS.c.id == src.record("payment")),
         f"payment {src.step.payload.get('payment')} is not recorded",
     )
-    if payment.payee != "contractor":
-        raise _Missing(
-            "the payment was made to the applicant, not to a contractor (the approval says the council does "
-            "not pay the contractor directly), so there is no contractor to send a remittance advice to"
-        )
+    to_applicant = payment.payee != "contractor"  # the approval said the council pays the applicant
     with src.db.read_connection() as connection:
         before = connection.execute(
             select(func.count(), func.coalesce(func.sum(PAYMENTS.c.amount_pence), 0)).where(
@@ -1229,7 +1225,10 @@ def _payment_advice(src: _Source) -> c.LetterContext:
         # The contractor's latest invoice received by the time of the payment is the one it pays.
         invoice = connection.scalar(
             select(INVOICES.c.invoice_reference)
-            .where(INVOICES.c.id.in_(invoices), INVOICES.c.contractor_id == payment.contractor_id)
+            .where(
+                INVOICES.c.id.in_(invoices),
+                *([] if to_applicant else [INVOICES.c.contractor_id == payment.contractor_id]),
+            )
             .order_by(INVOICES.c.received_on.desc(), INVOICES.c.id.desc())
             .limit(1)
         )
@@ -1246,7 +1245,7 @@ def _payment_advice(src: _Source) -> c.LetterContext:
         valuation, valued_on = payment.work_done_pence, payment.paid_on
         valued_by = f"{src.full_name(payment.recorded_by)}, {src.job_title(src.step.role)}"
     return c.InterimPayment(
-        **src.common(src.contractor(payment.contractor_id)),
+        **src.common(None if to_applicant else src.contractor(payment.contractor_id)),
         **src.site(),
         payment_number=number,
         invoice_reference=invoice,
@@ -1259,6 +1258,7 @@ def _payment_advice(src: _Source) -> c.LetterContext:
         # The case reference and the payment's number: what the payment carries to the contractor's bank.
         payment_reference=f"{src.case.reference}-P{number}",
         final=payment.kind == "final",
+        paid_to_applicant=to_applicant,
     )
 
 
@@ -1542,7 +1542,7 @@ def _record(
     """Store the letter and append its ``letter_produced`` event, in one transaction; None when another
     run produced the same original first. Retries when the case changed in between (an officer acting)."""
     digest = hashlib.sha256(pdf).hexdigest()
-    recipient_role = contract_for(kind).recipient
+    recipient_role = context.recipient_role(contract_for(kind).recipient)
     version = template_version(kind)
     made: dict[str, int] = {}
 

@@ -273,7 +273,7 @@ def test_the_approval_notice_names_the_contractor_and_the_recorded_terms(
     )
 
 
-def test_payments_to_the_applicant_send_the_contractor_no_remittance(
+def test_payments_to_the_applicant_send_the_advice_to_the_applicant(
     db: Database, cast: dict[str, Actor], case: str
 ) -> None:
     approved(db, cast, case, ApprovalTerms(pay_contractor_directly=False))
@@ -295,9 +295,12 @@ def test_payments_to_the_applicant_send_the_contractor_no_remittance(
         "The council pays the grant to the applicant, who pays you.",
     )
     assert_shows(text_of(db, cast, produced["completion_certified"]), "£8,450.00, paid to you")
-    (waiting,) = report.waiting
-    assert (waiting.kind, waiting.trigger) == ("interim_payment", "pay_interim")
-    assert str(waiting.reason).startswith("the payment was made to the applicant, not to a contractor")
+    assert report.waiting == ()
+    advice = produced["interim_payment"]
+    assert (advice.recipient_name, advice.recipient_role) == ("Mrs Margaret Holt", "applicant")
+    assert_shows(
+        text_of(db, cast, advice), "We are paying you the", "£1,000.00", "Please pay your contractor"
+    )
 
 
 @pytest.mark.parametrize(
