@@ -13,6 +13,7 @@ No rule here lets the total paid exceed the approved assistance: a property test
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Literal
@@ -48,6 +49,22 @@ class MoneyPosition:
     @property
     def outstanding_pence(self) -> Pence:
         return max(0, self.ceiling_pence - self.paid_pence)
+
+
+#: The events that say entitlement ceased, and what the council then decided to pay.
+CEASED_EVENT_KINDS = ("entitlement_ceased", "ceased_entitlement_decided")
+
+
+def entitlement_from(events: Iterable[tuple[str, Mapping[str, object]]]) -> tuple[bool, Pence | None]:
+    """From a case's ``(kind, payload)`` events in order: whether entitlement has ceased, and the most
+    payable decided since (None: no decision yet, or entitlement never ceased)."""
+    ceased, limit = False, None
+    for kind, payload in events:
+        if kind == "entitlement_ceased":
+            ceased, limit = True, None
+        elif kind == "ceased_entitlement_decided":
+            limit = int(str(payload["payable_pence"]))
+    return ceased, limit
 
 
 def _payable_at_all(position: MoneyPosition) -> None:

@@ -17,21 +17,21 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Row, func, insert, select
 
-from dfg.errors import GuardFailed, InvalidInput, NotFound
+from dfg.errors import GuardFailed, InvalidInput
 from dfg.rules.budget import financial_year_of
 from dfg.rules.calendar import add_calendar_months
 from dfg.rules.grant import funding_by_line
 from dfg.rules.money import format_pounds
 from dfg.rules.policy import load_works_policy
 from dfg.services import budget
-from dfg.services.cases import Advanced, advance, normalise_reference, show_case
+from dfg.services.cases import Advanced, advance, case_id_of, normalise_reference, show_case
 from dfg.services.clock import local_day, utcnow
 from dfg.services.contractors import selection_in_force
 from dfg.services.grant import GrantRequest, store_calculation, work_out_calculation
 from dfg.services.users import resolve_actor
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
-from dfg.store.models import APPROVALS, CASES, CONTRACTORS, GRANT_CALCULATIONS, PAYMENTS
+from dfg.store.models import APPROVALS, CONTRACTORS, GRANT_CALCULATIONS, PAYMENTS
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
 
@@ -52,13 +52,6 @@ class ApprovalTerms:
     works_status: WorksStatus = "not_started"
     works_begun_reason: str | None = None  # the good reason, when the works have begun (s.29)
     second_approver: str | None = None  # username, above the approver's delegated limit
-
-
-def _case_id(connection: Connection, reference: str) -> int:
-    case_id = connection.scalar(select(CASES.c.id).where(CASES.c.reference == reference))
-    if case_id is None:
-        raise NotFound(f"no case {reference}")
-    return int(case_id)
 
 
 def _latest_calculation(connection: Connection, case_id: int) -> Row[Any]:
@@ -238,7 +231,7 @@ def vary_works(
     case = show_case(db, actor, reference)
     second = _second_approver(db, actor, second_approver)
     with db.read_connection() as connection:
-        case_id = _case_id(connection, reference)
+        case_id = case_id_of(connection, reference)
         before = latest_approval(connection, case_id)
         if before is None:
             raise InvalidInput(f"{reference} has no approval to vary")
@@ -401,7 +394,7 @@ def approval_versions(db: Database, actor: Actor, reference: str) -> list[Approv
     reference = normalise_reference(reference)
     show_case(db, actor, reference)  # district check, NotFound
     with db.read_connection() as connection:
-        case_id = _case_id(connection, reference)
+        case_id = case_id_of(connection, reference)
         rows = connection.execute(
             select(APPROVALS, CONTRACTORS.c.name.label("contractor_name"))
             .outerjoin(CONTRACTORS, CONTRACTORS.c.id == APPROVALS.c.contractor_id)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.money import format_pounds
+from dfg.rules.payments import CEASED_EVENT_KINDS, entitlement_from
 from dfg.services.clock import local_day, utcnow
 from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case
@@ -175,12 +176,7 @@ _LATEST_APPROVAL = (
     .limit(1)
 )
 #: Events that record facts guards ask about (not workflow steps).
-CASE_FACT_EVENTS = (
-    "completion_checked",
-    "contribution_collected",
-    "entitlement_ceased",
-    "ceased_entitlement_decided",
-)
+CASE_FACT_EVENTS = ("completion_checked", "contribution_collected", *CEASED_EVENT_KINDS)
 _FACT_EVENTS = (
     select(EVENTS.c.kind, EVENTS.c.payload)
     .where(EVENTS.c.case_id == bindparam("case_id"), EVENTS.c.kind.in_(CASE_FACT_EVENTS))
@@ -220,7 +216,7 @@ def _records_loader(connection: Connection, case_id: int, tenure: str) -> Any:
         found["approval"] = None if approval is None else dict(approval._mapping)
         checks: dict[str, bool] = {}
         collected = 0
-        stopped = False  # entitlement ceased and no decision yet on what to pay
+        ceasing: list[tuple[str, dict[str, Any]]] = []
         for event in connection.execute(_FACT_EVENTS, params):
             said = json.loads(event.payload)
             if event.kind == "completion_checked":
@@ -228,10 +224,11 @@ def _records_loader(connection: Connection, case_id: int, tenure: str) -> Any:
             elif event.kind == "contribution_collected":
                 collected += int(said["amount_pence"])
             else:
-                stopped = event.kind == "entitlement_ceased"
+                ceasing.append((event.kind, said))
+        ceased, limit = entitlement_from(ceasing)
         found["completion_checks"] = checks
         found["contribution_collected_pence"] = collected
-        found["entitlement_stopped"] = stopped
+        found["entitlement_stopped"] = ceased and limit is None  # no decision yet on what to pay
         return found
 
     return load
@@ -275,6 +272,14 @@ def _read_case(
 
 
 _REFERENCE = re.compile(r"(?P<district>[A-Z]{2,8})-(?P<year>[0-9]{4})-(?P<number>[0-9]{1,6})", re.ASCII)
+
+
+def case_id_of(connection: Connection, reference: str) -> int:
+    """The id of the case with ``reference`` (already normalised); NotFound if there is none."""
+    case_id = connection.scalar(select(_cases.c.id).where(_cases.c.reference == reference))
+    if case_id is None:
+        raise NotFound(f"no case {reference}")
+    return int(case_id)
 
 
 def normalise_reference(reference: str) -> str:

@@ -30,7 +30,7 @@ from dfg.rules.clocks import default_clock_policy
 from dfg.rules.money import format_pounds
 from dfg.rules.rates import LandChargeTerms, add_years, charge_expiry, land_charge_for
 from dfg.services.approval import latest_approval
-from dfg.services.cases import Advanced, advance, normalise_reference, show_case
+from dfg.services.cases import Advanced, advance, case_id_of, normalise_reference, show_case
 from dfg.services.clock import local_day, utcnow
 from dfg.store.database import Database
 from dfg.store.models import CASES, LAND_CHARGES, REPAYMENT_CHOICES, REPAYMENT_DECISIONS
@@ -399,7 +399,7 @@ def land_charge_view(db: Database, actor: Actor, reference: str) -> LandChargeVi
     reference = normalise_reference(reference)
     show_case(db, actor, reference)  # NotFound, district check
     with db.read_connection() as connection:
-        case_id = int(connection.scalar(select(CASES.c.id).where(CASES.c.reference == reference)) or 0)
+        case_id = case_id_of(connection, reference)
         due = charge_due(connection, case_id)
         charge = _registered(connection, case_id)
         decisions = tuple(

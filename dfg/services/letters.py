@@ -61,6 +61,7 @@ from dfg.rules.clocks import (
 )
 from dfg.rules.estimates import explain_selection
 from dfg.rules.means_test import TraceLine, format_factor
+from dfg.rules.payments import entitlement_from
 from dfg.rules.policy import load_works_policy
 from dfg.rules.rates import (
     LandChargeTerms,
@@ -1265,12 +1266,7 @@ def _payment_advice(src: _Source) -> c.LetterContext:
 def _payable(src: _Source, approval: Row[Any]) -> int:
     """The grant payable for the works at the step: the approved assistance of the version in force, or
     less if the council decided so after entitlement ceased (s.40, s.41)."""
-    ceased, limit = False, None
-    for e in src.history:
-        if e.kind == "entitlement_ceased":
-            ceased, limit = True, None
-        elif e.kind == "ceased_entitlement_decided":
-            limit = int(e.payload["payable_pence"])
+    ceased, limit = entitlement_from((e.kind, e.payload) for e in src.history)
     if ceased and limit is None:
         raise _Missing("entitlement ceased and no decision on what to pay is recorded (grant_paid)")
     total = int(approval.total_assistance_pence)

@@ -20,20 +20,30 @@ from sqlalchemy import Connection, func, insert, select
 from dfg.errors import GuardFailed, InvalidInput
 from dfg.rules.money import format_pounds
 from dfg.rules.payments import (
+    CEASED_EVENT_KINDS,
     CEASED_REASONS,
     MoneyPosition,
     check_interim,
     decided_amount,
+    entitlement_from,
     final_payment,
 )
 from dfg.rules.policy import load_works_policy
 from dfg.services import budget
 from dfg.services.approval import latest_approval
-from dfg.services.cases import Advanced, Recorded, advance, normalise_reference, record_change, show_case
+from dfg.services.cases import (
+    Advanced,
+    Recorded,
+    advance,
+    case_id_of,
+    normalise_reference,
+    record_change,
+    show_case,
+)
 from dfg.services.clock import local_day, utcnow
 from dfg.services.users import require_role
 from dfg.store.database import Database
-from dfg.store.models import CASES, CONTRACTORS, EVENTS, INVOICES, PAYMENTS
+from dfg.store.models import CONTRACTORS, EVENTS, INVOICES, PAYMENTS
 from dfg.workflow.actor import Actor
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.guards import TriggerInput
@@ -56,20 +66,12 @@ def _in_states(states: tuple[str, ...], what: str) -> Callable[[CaseFacts], None
 
 def _ceased(connection: Connection, case_id: int) -> tuple[bool, int | None]:
     """Whether entitlement has ceased, and the payable limit decided since (None: not yet decided)."""
-    ceased, limit = False, None
-    for event in connection.execute(
+    events = connection.execute(
         select(EVENTS.c.kind, EVENTS.c.payload)
-        .where(
-            EVENTS.c.case_id == case_id,
-            EVENTS.c.kind.in_(("entitlement_ceased", "ceased_entitlement_decided")),
-        )
+        .where(EVENTS.c.case_id == case_id, EVENTS.c.kind.in_(CEASED_EVENT_KINDS))
         .order_by(EVENTS.c.seq)
-    ):
-        if event.kind == "entitlement_ceased":
-            ceased, limit = True, None
-        else:
-            limit = int(json.loads(event.payload)["payable_pence"])
-    return ceased, limit
+    )
+    return entitlement_from((e.kind, json.loads(e.payload)) for e in events)
 
 
 def money_position(connection: Connection, case_id: int) -> MoneyPosition:
@@ -191,8 +193,8 @@ def _check_before_step(db: Database, reference: str, rule: Callable[[MoneyPositi
     """Apply a payment rule before the step is fired, so a refused payment says why in money terms
     rather than as a workflow refusal (it is applied again inside the write transaction)."""
     with db.read_connection() as connection:
-        case_id = connection.scalar(select(CASES.c.id).where(CASES.c.reference == reference))
-        if case_id is not None and latest_approval(connection, case_id) is not None:
+        case_id = case_id_of(connection, reference)
+        if latest_approval(connection, case_id) is not None:
             rule(money_position(connection, case_id))
 
 
@@ -361,7 +363,7 @@ def money_view(db: Database, actor: Actor, reference: str) -> MoneyView:
     reference = normalise_reference(reference)
     show_case(db, actor, reference)  # NotFound, district check
     with db.read_connection() as connection:
-        case_id = int(connection.scalar(select(CASES.c.id).where(CASES.c.reference == reference)) or 0)
+        case_id = case_id_of(connection, reference)
         position = money_position(connection, case_id)
         approval = latest_approval(connection, case_id)
         payments = tuple(

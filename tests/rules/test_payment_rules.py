@@ -14,6 +14,7 @@ from dfg.rules.payments import (
     MoneyPosition,
     check_interim,
     decided_amount,
+    entitlement_from,
     final_payment,
     interim_cap_pence,
 )
@@ -117,3 +118,12 @@ def test_no_sequence_of_actions_pays_more_than_the_approved_assistance(
         assert 0 <= position.paid_pence <= position.approved_pence
         if position.payable_limit_pence is not None:
             assert position.paid_pence <= position.payable_limit_pence
+
+
+def test_entitlement_from_the_events_in_order() -> None:
+    ceased = ("entitlement_ceased", {})
+    assert entitlement_from([]) == (False, None)
+    assert entitlement_from([ceased]) == (True, None)
+    decided = ("ceased_entitlement_decided", {"payable_pence": 2_400_00})
+    assert entitlement_from([ceased, decided]) == (True, 2_400_00)
+    assert entitlement_from([ceased, decided, ceased]) == (True, None)  # ceasing again needs a new decision
