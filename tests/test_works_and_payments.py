@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -157,20 +157,19 @@ def test_the_deferred_payment_date_is_at_most_12_months_after_the_valid_applicat
 
 
 def test_no_payment_before_the_deferred_payment_date(
-    db: Database, cast: dict[str, Actor], valid: str
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
 ) -> None:
-    deferred = date(2027, 3, 2)  # in the future of every run before March 2027; the limit is the same day
-    approve(db, cast, valid, APPROVED_GRANT, terms=ApprovalTerms(deferred_payment_date=deferred))
-    advance(db, cast["officer"], valid, "order_works")
-    advance(db, cast["officer"], valid, "start_on_site")
-    if deferred > TODAY:
-        with pytest.raises(
-            GuardFailed, match="payment_not_deferred: the approval deferred payment to 02/03/2027"
-        ):
-            pay_interim(db, cast["officer"], valid, amount_pence=1_000_00, work_done_pence=2_000_00)
-        assert money_view(db, cast["officer"], valid).paid_pence == 0
-    else:  # the deferred date has passed: payment is allowed again
-        pay_interim(db, cast["officer"], valid, amount_pence=1_000_00, work_done_pence=2_000_00)
+    reference = open_sample()
+    walk_to(db, cast, reference, "application_valid")  # validated today, so today + 30 days is allowed
+    deferred = TODAY + timedelta(days=30)
+    approve(db, cast, reference, APPROVED_GRANT, terms=ApprovalTerms(deferred_payment_date=deferred))
+    advance(db, cast["officer"], reference, "order_works")
+    advance(db, cast["officer"], reference, "start_on_site")
+    with pytest.raises(
+        GuardFailed, match=f"payment_not_deferred: the approval deferred payment to {deferred:%d/%m/%Y}"
+    ):
+        pay_interim(db, cast["officer"], reference, amount_pence=1_000_00, work_done_pence=2_000_00)
+    assert money_view(db, cast["officer"], reference).paid_pence == 0
 
 
 def test_completed_works_can_never_be_approved_and_begun_works_need_a_good_reason(
