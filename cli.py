@@ -343,6 +343,11 @@ def _split_name(name: str, option: str) -> tuple[str, str]:
 )
 @click.option("--first-contact", help="Date of first contact (default: today).")
 @click.option("--large-print", is_flag=True, help="The applicant asks for large-print letters.")
+@click.option("--postal-address", help="First line of the applicant's own address, if letters should not go to "
+              "the home (a landlord's must not); with --postal-town and --postal-postcode.")  # fmt: skip
+@click.option("--postal-address2", help="Second line of the applicant's own address.")
+@click.option("--postal-town", help="Town of the applicant's own address.")
+@click.option("--postal-postcode", help="Postcode of the applicant's own address.")
 @pass_context
 def case_new(context: Context, /, **options: Any) -> None:
     """Open a case at 'Referral received' and print its reference.
@@ -357,6 +362,7 @@ def case_new(context: Context, /, **options: Any) -> None:
     from dfg.services.clock import local_day, utcnow
 
     given, family = _split_name(options["applicant"], "--applicant")
+    postal = [options[f"postal_{part}"] for part in ("address", "address2", "town", "postcode")]
     occupant_is_applicant = not options["occupant"]
     people = [
         NewPerson(
@@ -367,6 +373,7 @@ def case_new(context: Context, /, **options: Any) -> None:
             is_applicant=True,
             is_disabled_occupant=occupant_is_applicant,
             communication_needs="large_print" if options["large_print"] else None,
+            postal_address=_postal_address(*postal) if any(postal) else None,
         )
     ]
     if not occupant_is_applicant:
@@ -395,6 +402,46 @@ def case_new(context: Context, /, **options: Any) -> None:
     )
     reference = open_case(context.database(), context.actor(), new)
     click.echo(reference)
+
+
+def _postal_address(address: str | None, address2: str | None, town: str | None, postcode: str | None) -> Any:
+    from dfg.services.cases import PostalAddress
+
+    if not (address and town and postcode):
+        raise InvalidInput("a postal address needs its first line, town and postcode")
+    return PostalAddress(line_1=address, line_2=address2, town=town, postcode=postcode)
+
+
+@case.command("postal-address")
+@click.argument("reference")
+@click.option("--address", help="First line of the applicant's own address.")
+@click.option("--address2", help="Second line.")
+@click.option("--town", help="Town.")
+@click.option("--postcode", help="Postcode.")
+@click.option("--clear", is_flag=True, help="Send letters to the home to be adapted again.")
+@pass_context
+def case_postal_address(
+    context: Context, /, reference: str, address: str | None, address2: str | None, town: str | None,
+    postcode: str | None, clear: bool,
+) -> None:  # fmt: skip
+    """Record where the applicant's letters go, when not to the home to be adapted.
+
+    A landlord applicant does not live at the home: their letters wait until this is recorded, then
+    'dfg letters render --pending' produces them. Letters already sent keep the address they went to.
+
+    \b
+    Example:
+      dfg --as jsmith case postal-address CAN-2026-0007 --address "4 Market Street" \\
+          --town Lichfield --postcode "WS13 6LQ"
+    """
+    from dfg.services.cases import set_postal_address
+
+    if clear == any((address, address2, town, postcode)):
+        raise InvalidInput("give either the address (--address, --town, --postcode) or --clear")
+    found = None if clear else _postal_address(address, address2, town, postcode)
+    recorded = set_postal_address(context.database(), context.actor(), reference, found)
+    where = ", ".join(found.checked().lines) if found else "the home to be adapted"
+    click.echo(f"{recorded.reference}: letters to the applicant go to {where}")
 
 
 @case.command("show")
@@ -433,6 +480,8 @@ def case_show(context: Context, reference: str, as_json: bool) -> None:
     for person in view.people:
         born = f", born {show_date(person['date_of_birth'])}" if person["date_of_birth"] else ""
         lines.append(f"  {person['name']} ({', '.join(person['roles']).replace('_', ' ')}{born})")
+        if person["postal_address"]:
+            lines.append(f"    letters to: {', '.join(person['postal_address'])}")
     lines.append("Milestones:")
     for name, value in view.milestones.items():
         if value is not None:
@@ -808,6 +857,50 @@ def assess_record(
         }  # fmt: skip
     result = record_assessment(context.database(), context.actor(), reference, parse_assessment(data))
     _report_advance(result, as_json)
+
+
+@assess.command("appoint")
+@click.argument("reference")
+@click.option(
+    "--at", "at", required=True, help="When, as a time in England: '2027-03-09 10:30' or '09/03/2027 10:30'."
+)
+@click.option("--assessor", required=True, help="Who will visit, e.g. 'Ruth Ashley'.")
+@click.option(
+    "--organisation", required=True, help="Their organisation, e.g. 'Staffordshire County Council'."
+)
+@click.option("--role", default="occupational therapist", show_default=True,
+              help="What the letter calls them, e.g. 'trusted assessor'.")  # fmt: skip
+@click.option("--where", "location", default="At your home", show_default=True,
+              help="Where the visit happens, if not at the home.")  # fmt: skip
+@json_option
+@pass_context
+def assess_appoint(
+    context: Context, /, reference: str, at: str, assessor: str, organisation: str, role: str, location: str,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Book the assessment visit of a case awaiting assessment, and queue the appointment letter.
+
+    Book again to rearrange: each booking is kept, and the applicant gets a letter with the new time.
+    Role: OT or trusted assessor, or grant officer.
+
+    \b
+    Example:
+      dfg --as ot.county assess appoint CAN-2026-0001 --at "2027-02-10 10:30" \\
+          --assessor "Ruth Ashley" --organisation "Staffordshire County Council"
+    """
+    from dfg.rules.dates import parse_date_time
+    from dfg.services.appointments import Appointment, book_appointment
+    from dfg.services.clock import ENGLAND
+
+    when = parse_date_time(at, field="--at").replace(tzinfo=ENGLAND)
+    booking = Appointment(
+        at=when,
+        assessor_name=assessor,
+        assessor_organisation=organisation,
+        assessor_role=role,
+        location=location,
+    )
+    _report_advance(book_appointment(context.database(), context.actor(), reference, booking), as_json)
 
 
 @assess.command("feasibility")

@@ -90,7 +90,8 @@ stylesheets = [
     weasyprint.CSS(filename=templates / "letter.css", font_config=font_config),
     weasyprint.CSS(string=load_envelope_window().css(), font_config=font_config),
 ]
-for path in sorted(folder.glob("*.html")):
+part, parts = int(sys.argv[3]), int(sys.argv[4])
+for path in sorted(folder.glob("*.html"))[part::parts]:  # this process's share of the files
     weasyprint.HTML(filename=path, base_url=base_url).write_pdf(
         path.with_suffix(".pdf"), stylesheets=stylesheets, font_config=font_config, pdf_variant="pdf/ua-1"
     )

@@ -126,6 +126,22 @@ BAD_INPUT = [
     (["case", "list", "--stage", "9"], "officer", 8, "dfg: stage must be 0 to 4"),
     (["case", "advance", "{ref}"], "officer", 2,
      "dfg: Missing argument 'TRIGGER'. (see 'main case advance --help')"),
+    (["assess", "appoint", "{ref}", "--at", "next Tuesday", "--assessor", "R A", "--organisation", "SCC"], "ot", 8,
+     "dfg: --at: 'next Tuesday' is not a date and time (use 2026-03-31 14:30 or 31/03/2026 14:30)"),
+    (["assess", "appoint", "{ref}", "--at", "2099-01-05 10:00", "--assessor", "R A", "--organisation", "SCC"],
+     "ot", 4, "dfg: cannot book_assessment: not possible while the case is 'Referral received'"),
+    (["assess", "appoint", "{ref}", "--at", "2026-01-05 10:00", "--assessor", "R A", "--organisation", "SCC"],
+     "ot", 8, "dfg: --at: 05/01/2026 10:00 has passed; an appointment is booked ahead"),
+    (["case", "postal-address", "{ref}", "--address", "4 Market Street"], "officer", 8,
+     "dfg: a postal address needs its first line, town and postcode"),
+    (["case", "postal-address", "{ref}"], "officer", 8,
+     "dfg: give either the address (--address, --town, --postcode) or --clear"),
+    (["case", "postal-address", "{ref}", "--clear", "--town", "Lichfield"], "officer", 8,
+     "dfg: give either the address (--address, --town, --postcode) or --clear"),
+    (["case", "postal-address", "{ref}", "--clear"], "ot", 6, "dfg: "),
+    (["case", "new", "--district", "CAN", "--applicant", "Lee Landlord", "--address", "1 Mill Lane", "--town", "Cannock",
+      "--postcode", "WS11 1AA", "--tenure", "landlord", "--postal-town", "Lichfield"], "officer", 8,
+     "dfg: a postal address needs its first line, town and postcode"),
 ]  # fmt: skip
 
 
@@ -238,3 +254,31 @@ def test_a_bug_is_one_line_not_a_traceback(
         70,
         "dfg: unexpected error (KeyError: 'boom'); set DFG_DEBUG=1 to see where\n",
     )
+
+
+def test_a_landlord_gets_letters_at_their_own_address_and_an_appointment_is_booked(
+    run: Callable[..., Result], db: Database, open_sample: Callable[..., str], cast: dict[str, Actor]
+) -> None:
+    new = run("case", "new", "--district", "CAN", "--applicant", "Lee Price", "--address", "1 Mill Lane",
+              "--town", "Cannock", "--postcode", "WS11 1AA", "--tenure", "landlord", "--occupant", "Ann Lowe",
+              "--postal-address", "4 Market Street", "--postal-town", "Lichfield", "--postal-postcode", "ws13 6lq")  # fmt: skip
+    assert new.exit_code == 0, new.stderr
+    reference = new.stdout.strip()
+    shown = run("case", "show", reference).stdout
+    assert "    letters to: 4 Market Street, Lichfield, WS13 6LQ" in shown
+    moved = run("case", "postal-address", reference, "--address", "9 Bore Street", "--town", "Lichfield",
+                "--postcode", "WS13 6LL")  # fmt: skip
+    assert moved.stdout == f"{reference}: letters to the applicant go to 9 Bore Street, Lichfield, WS13 6LL\n"
+    cleared = run("case", "postal-address", reference, "--clear")
+    assert cleared.stdout == f"{reference}: letters to the applicant go to the home to be adapted\n"
+    assert "letters to:" not in run("case", "show", reference).stdout
+    assert [e["kind"] for e in json.loads(run("case", "history", reference, "--json").stdout)][-2:] == [
+        "postal_address_changed", "postal_address_changed",
+    ]  # fmt: skip
+
+    assert run("case", "advance", reference, "accept_referral").exit_code == 0
+    booked = run("assess", "appoint", reference, "--at", "2099-01-06 10:30", "--assessor", "Ruth Ashley",
+                 "--organisation", "Staffordshire County Council", user="ot")  # fmt: skip
+    assert booked.exit_code == 0, booked.stderr
+    assert booked.stdout.startswith(f"{reference}: book_assessment (awaiting_assessment) on ")
+    assert booked.stderr == "letters: assessment_appointment\n"

@@ -24,7 +24,7 @@ from dfg.paths import letter_templates_dir
 from dfg.services import letters as service
 from dfg.services.assessment import record_feasibility
 from dfg.services.audit import verify_audit
-from dfg.services.cases import NewPerson, advance, history
+from dfg.services.cases import NewPerson, PostalAddress, advance, history, set_postal_address
 from dfg.services.letters import (
     letter_pdf,
     list_letters,
@@ -257,8 +257,6 @@ def test_refusal_states_each_statutory_finding(db: Database, cast: dict[str, Act
 def test_letters_missing_case_data_wait_with_a_reason_naming_it(
     db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
 ) -> None:
-    unreferred = open_sample()  # no referral source recorded
-    advance(db, cast["officer"], unreferred, "accept_referral")
     landlord = open_sample(referral_source="county OT", tenure="landlord")
     advance(db, cast["officer"], landlord, "accept_referral")
     refused = open_sample(referral_source="county OT")
@@ -267,7 +265,6 @@ def test_letters_missing_case_data_wait_with_a_reason_naming_it(
             TriggerInput(code="works_begun", reason="The shower was fitted before we decided"))  # fmt: skip
     report = render(db, cast["officer"])
     waiting = {(p.reference, p.kind): p.reason for p in report.waiting}
-    assert "referral_source" in str(waiting[(unreferred, "acknowledgement")])
     assert "landlord, whose postal address is not recorded" in str(waiting[(landlord, "acknowledgement")])
     assert "no feasibility finding (reasonable and practicable) is recorded" in str(
         waiting[(refused, "refusal_notice")]
@@ -286,6 +283,30 @@ def test_letters_missing_case_data_wait_with_a_reason_naming_it(
     letter_text = flat_text(letter_pdf(db, cast["officer"], later.produced[0].id))
     assert "The shower was fitted before we decided" in letter_text
     assert "The bathroom floor takes a shower tray" in letter_text
+
+    # Once the landlord's own address is recorded, their letter is produced, addressed there.
+    set_postal_address(
+        db, cast["officer"], landlord, PostalAddress("4 Market Street", "Lichfield", "ws13 6lq")
+    )
+    last = render(db, cast["officer"])
+    assert [(x.reference, x.kind) for x in last.produced] == [(landlord, "acknowledgement")]
+    assert not last.waiting
+    letter_text = flat_text(letter_pdf(db, cast["officer"], last.produced[0].id))
+    assert "4 Market Street Lichfield WS13 6LQ" in letter_text
+    assert "Mill Lane" not in letter_text.split("Dear")[0]  # not to the home to be adapted
+
+
+def test_an_acknowledgement_without_a_recorded_referral_source_names_nobody(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    unreferred, referred = open_sample(), open_sample(referral_source="county OT")
+    for reference in (unreferred, referred):
+        advance(db, cast["officer"], reference, "accept_referral")
+    produced = {x.reference: x for x in render(db, cast["officer"]).produced}
+    unreferred_text = flat_text(letter_pdf(db, cast["officer"], produced[unreferred].id))
+    referred_text = flat_text(letter_pdf(db, cast["officer"], produced[referred].id))
+    assert "we received a referral for a Disabled Facilities Grant" in unreferred_text
+    assert "we received a referral from county OT for a Disabled Facilities Grant" in referred_text
 
 
 # ---------------------------------------------------------------------- failure 2: rendering fails
@@ -413,8 +434,8 @@ def test_a_letter_the_case_cannot_show_any_more_cannot_be_reprinted(
     walk(db, cast, case, until="accept_referral")
     letter = render(db, cast["officer"]).produced[0]
     with db.write_engine.begin() as connection:
-        connection.execute(text("UPDATE cases SET referral_source = NULL"))
-    with pytest.raises(InvalidInput, match=f"letter {letter.id} cannot be reprinted: .*referral_source"):
+        connection.execute(text("UPDATE cases SET tenure = 'landlord'"))  # whose address is not recorded
+    with pytest.raises(InvalidInput, match=f"letter {letter.id} cannot be reprinted: .*postal address"):
         reprint(db, cast["officer"], letter.id)
 
 

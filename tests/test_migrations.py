@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from dfg.errors import DatabaseProblem
+from dfg.services.appointments import Appointment, book_appointment
 from dfg.services.assessment import record_feasibility
+from dfg.services.cases import advance
 from dfg.services.clock import local_day, utcnow
 from dfg.services.land_charge import record_repayment_decision
 from dfg.services.letters import render_pending
@@ -91,6 +94,10 @@ def test_every_decision_table_is_append_only(
                        reasonable_and_practicable=True, reasons="Sound")  # fmt: skip
     record_repayment_decision(db, cast["approver"], reference, disposal_on=local_day(utcnow()), decision="waive",
                               amount_pence=None, factors=["health"], reason="Moved for treatment")  # fmt: skip
+    booked = open_sample()
+    advance(db, cast["officer"], booked, "accept_referral")
+    book_appointment(db, cast["ot"], booked, Appointment(at=utcnow() + timedelta(days=9), assessor_name="Ruth Ashley",
+                                                         assessor_organisation="Staffordshire County Council"))  # fmt: skip
     render_pending(db, cast["officer"], workers=1)
     for table in APPEND_ONLY:
         with db.read_connection() as connection:

@@ -300,8 +300,9 @@ class Acknowledgement(LetterContext):
     """We have the referral; what happens next."""
 
     referral_date: date
-    #: Who referred: "your occupational therapist at Staffordshire County Council".
-    referred_by: str
+    #: Who referred: "your occupational therapist at Staffordshire County Council"; None when the case
+    #: does not record it (the letter then names nobody).
+    referred_by: str | None
     #: The disabled person the works are for, when not the applicant themself; None otherwise.
     disabled_occupant_name: str | None = None
     #: By when someone will contact the applicant to arrange the assessment.

@@ -16,3 +16,14 @@ def parse_date(text: str, *, field: str = "date") -> date:
         except ValueError:
             continue
     raise InvalidInput(f"{field}: '{text}' is not a date (use 2026-03-31 or 31/03/2026)")
+
+
+def parse_date_time(text: str, *, field: str = "time") -> datetime:
+    """Parse ``2026-03-31 14:30`` or ``31/03/2026 14:30`` (a 24-hour clock) as a naive wall-clock time."""
+    raw = " ".join(text.split())
+    for layout in ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M"):
+        try:
+            return datetime.strptime(raw, layout)
+        except ValueError:
+            continue
+    raise InvalidInput(f"{field}: '{text}' is not a date and time (use 2026-03-31 14:30 or 31/03/2026 14:30)")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import (
+    APPOINTMENTS,
     APPROVALS,
     ASSESSMENTS,
     CASES,
@@ -121,6 +122,7 @@ _COUNT_RECORDS = select(
         .scalar_subquery()
         .label(name)
         for name, table in (
+            ("appointments", APPOINTMENTS),
             ("assessments", ASSESSMENTS),
             ("feasibility_findings", FEASIBILITY_FINDINGS),
             ("determinations", DETERMINATIONS),
@@ -601,6 +603,48 @@ def check_step(
 
 
 @dataclass(frozen=True)
+class PostalAddress:
+    """Where letters to a person go when they do not live at the home to be adapted (a landlord)."""
+
+    line_1: str
+    town: str
+    postcode: str
+    line_2: str | None = None
+
+    def checked(self) -> PostalAddress:
+        """Trimmed, the postcode in capitals; :class:`InvalidInput` if a required part is blank."""
+        for text, what in ((self.line_1, "address"), (self.town, "town"), (self.postcode, "postcode")):
+            if not text.strip():
+                raise InvalidInput(f"the postal {what} is required")
+        return PostalAddress(
+            line_1=self.line_1.strip(),
+            town=self.town.strip(),
+            postcode=self.postcode.strip().upper(),
+            line_2=(self.line_2 or "").strip() or None,
+        )
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The address as it is printed, postcode last."""
+        return tuple(x for x in (self.line_1, self.line_2, self.town, self.postcode) if x)
+
+    def columns(self) -> dict[str, str | None]:
+        """The ``people`` row's columns for this address."""
+        return {
+            "postal_address_line_1": self.line_1,
+            "postal_address_line_2": self.line_2,
+            "postal_town": self.town,
+            "postal_postcode": self.postcode,
+        }
+
+
+#: The ``people`` row's columns when no postal address is recorded: letters go to the home.
+NO_POSTAL_ADDRESS: dict[str, str | None] = dict.fromkeys(
+    ("postal_address_line_1", "postal_address_line_2", "postal_town", "postal_postcode")
+)
+
+
+@dataclass(frozen=True)
 class NewPerson:
     given_name: str
     family_name: str
@@ -614,6 +658,16 @@ class NewPerson:
     phone: str | None = None
     email: str | None = None
     communication_needs: str | None = None
+    #: Where letters go if not to the home to be adapted (a landlord applicant needs one).
+    postal_address: PostalAddress | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The ``people`` row's columns (a disabled occupant is always a relevant person: their means are
+        tested)."""
+        columns = {k: v for k, v in vars(self).items() if k != "postal_address"}
+        columns["is_relevant_person"] = self.is_relevant_person or self.is_disabled_occupant
+        postal = self.postal_address.checked().columns() if self.postal_address else NO_POSTAL_ADDRESS
+        return {**columns, **postal}
 
 
 @dataclass(frozen=True)
@@ -649,6 +703,9 @@ def _validate_new_case(new: NewCase, today: date) -> None:
     for text, what in ((new.address_line_1, "address"), (new.town, "town"), (new.postcode, "postcode")):
         if not text.strip():
             raise InvalidInput(f"the {what} is required")
+    for person in new.people:
+        if person.postal_address is not None:
+            person.postal_address.checked()
 
 
 def _next_reference(session: Session, district: str, year: int) -> str:
@@ -705,11 +762,7 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
             audit_head="",
             created_at=now,
             updated_at=now,
-            # a disabled occupant is always a relevant person: their means are tested
-            people=[
-                Person(**{**vars(p), "is_relevant_person": p.is_relevant_person or p.is_disabled_occupant})
-                for p in new.people
-            ],
+            people=[Person(**p.row()) for p in new.people],
         )
         session.add(case)
         session.flush()
@@ -725,7 +778,12 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
                 "postcode": home.postcode,
             },
             "people": [
-                {"name": p.full_name, "date_of_birth": p.date_of_birth, "roles": _person_roles(p)}
+                {
+                    "name": p.full_name,
+                    "date_of_birth": p.date_of_birth,
+                    "roles": _person_roles(p),
+                    **({"postal_address": list(_postal_lines(p))} if p.postal_postcode else {}),
+                }
                 for p in case.people
             ],
         }
@@ -749,6 +807,36 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
         )
         session.expunge(case)  # the row's version moved on underneath the ORM: never flush it again
         return reference
+
+
+def _postal_lines(person: Person) -> tuple[str, ...]:
+    parts = (
+        person.postal_address_line_1,
+        person.postal_address_line_2,
+        person.postal_town,
+        person.postal_postcode,
+    )
+    return tuple(x for x in parts if x)
+
+
+def set_postal_address(
+    db: Database, actor: Actor, reference: str, address: PostalAddress | None, *, now: datetime | None = None
+) -> Recorded:
+    """Record where letters to the applicant go (``None``: back to the home to be adapted). Letters already
+    produced keep the address they were sent to; letters waiting for one are produced on the next run."""
+    role = require_role(actor, "grant_officer")
+    columns = address.checked().columns() if address else NO_POSTAL_ADDRESS
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        connection.execute(
+            update(PEOPLE).where(PEOPLE.c.case_id == case_id, PEOPLE.c.is_applicant.is_(True)).values(columns)
+        )
+        return {}
+
+    return record_change(
+        db, actor, reference, role=role, kind="postal_address_changed", write_details=write,
+        payload={"postal_address": list(address.checked().lines) if address else None}, now=now,
+    )  # fmt: skip
 
 
 def _person_roles(person: Person) -> list[str]:
@@ -867,6 +955,7 @@ def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
                 "roles": _person_roles(p),
                 "relationship_to_applicant": p.relationship_to_applicant,
                 "communication_needs": p.communication_needs,
+                "postal_address": list(_postal_lines(p)) or None,
             }
             for p in case.people
         )

@@ -10,18 +10,19 @@ from __future__ import annotations
 import random
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 
 from dfg.paths import workflows_dir
 from dfg.reports.pipeline import Pipeline, pipeline
 from dfg.rules.budget import financial_year_of
 from dfg.rules.grant import ChargeRequest
+from dfg.services.appointments import Appointment, book_appointment
 from dfg.services.approval import approval_versions, approve_grant, vary_works
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
 from dfg.services.budget import allocate
-from dfg.services.cases import NewCase, NewPerson, advance, assign, count_cases, open_case
-from dfg.services.clock import local_day, utcnow
+from dfg.services.cases import NewCase, NewPerson, PostalAddress, advance, assign, count_cases, open_case
+from dfg.services.clock import ENGLAND, local_day, utcnow
 from dfg.services.contractors import (
     NewContractor,
     add_contractor,
@@ -144,13 +145,19 @@ def _new_case(rng: random.Random, code: str, first_contact: date) -> NewCase:
         communication_needs="large_print" if rng.random() < 0.15 else None,
     )
     prefix = rng.choice(prefixes)
+    tenure = rng.choice(("owner", "owner", "owner", "tenant", "tenant", "landlord"))
+    if tenure == "landlord":  # a landlord does not live at the home: their letters go to their office
+        office = PostalAddress(
+            line_1="The Estate Office, 2 Market Square", town=town, postcode=f"{prefix} 1AA"
+        )
+        applicant = replace(applicant, postal_address=office)
     return NewCase(
         district=code,
         priority="urgent" if urgent else "non_urgent",
         priority_reason=rng.choice(("hospital discharge", "end of life", "carer at risk of injury"))
         if urgent
         else None,
-        tenure=rng.choice(("owner", "owner", "owner", "tenant", "tenant", "landlord")),
+        tenure=tenure,
         first_contact_date=first_contact,
         address_line_1=f"{rng.randint(1, 140)} {rng.choice(_STREETS)}",
         town=town,
@@ -303,6 +310,12 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
         state = advance(db, actor, reference, trigger, TriggerInput(on=on)).to_state
     if state == "closed":
         return
+    if state == "awaiting_assessment" and roll < 0.6:  # the visit is booked, a few days to weeks ahead
+        visit = datetime.combine(today + timedelta(days=3 + int(roll * 30)), time(9 + int(roll * 10) % 6, 30))
+        book_appointment(db, users["ot"], reference, Appointment(
+            at=visit.replace(tzinfo=ENGLAND), assessor_name="Ruth Ashley",
+            assessor_organisation="Staffordshire County Council",
+        ))  # fmt: skip
     if roll > 0.95:
         advance(
             db,

@@ -82,6 +82,7 @@ from dfg.services.land_charge import FACTORS
 from dfg.services.users import require_role
 from dfg.store.database import Database
 from dfg.store.models import (
+    APPOINTMENTS,
     APPROVALS,
     CASES,
     CONTRACTORS,
@@ -236,6 +237,8 @@ class _Person:
     is_disabled_occupant: bool
     communication_needs: str | None
     phone: str | None = None
+    #: Where their letters go when not to the home (lines, postcode last); empty for the home.
+    postal_address: tuple[str, ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -365,6 +368,16 @@ def _read_steps(connection: Connection, where: ColumnElement[bool]) -> list[_Ste
                 p.is_disabled_occupant,
                 p.communication_needs,
                 p.phone,
+                tuple(
+                    x
+                    for x in (
+                        p.postal_address_line_1,
+                        p.postal_address_line_2,
+                        p.postal_town,
+                        p.postal_postcode,
+                    )
+                    if x
+                ),
             )
         )
     cases: dict[int, _Case] = {}
@@ -505,13 +518,20 @@ class _Source:
     def applicant(self) -> c.Recipient:
         """The applicant at the home to be adapted, in large print if their communication needs say so."""
         applicant = self.person("applicant")
-        if self.case.tenure == "landlord":
-            # The case holds only the address of the home to be adapted, where the landlord does not live.
-            raise _Missing("the applicant is the landlord, whose postal address is not recorded on the case")
+        if applicant.postal_address:
+            *lines, postcode = applicant.postal_address
+        elif self.case.tenure == "landlord":
+            # A landlord does not live at the home to be adapted: their letters need their own address.
+            raise _Missing(
+                "the applicant is the landlord, whose postal address is not recorded on the case "
+                "(dfg case postal-address)"
+            )
+        else:
+            lines, postcode = list(self.case.address_lines), self.case.postcode
         return c.Recipient(
             name=applicant.full_name,
-            address_lines=self.case.address_lines,
-            postcode=self.case.postcode,
+            address_lines=tuple(lines),
+            postcode=postcode,
             salutation=f"{applicant.title} {applicant.family_name}" if applicant.title else None,
             large_print="large_print" in (applicant.communication_needs or ""),
         )
@@ -725,6 +745,23 @@ def _contractor_recipient(name: str, contact: str | None, address: str | None) -
     )
 
 
+def _assessment_appointment(src: _Source) -> c.LetterContext:
+    booked = src.row(
+        select(APPOINTMENTS).where(APPOINTMENTS.c.id == src.record("appointment")),
+        f"appointment {src.step.payload.get('appointment')} is not recorded",
+    )
+    common = src.common()
+    return c.AssessmentAppointment(
+        **common,
+        appointment_at=booked.appointment_at.astimezone(ENGLAND),  # the time as the applicant's clock shows
+        assessor_name=booked.assessor_name,
+        assessor_role=booked.assessor_role,
+        assessor_organisation=booked.assessor_organisation,
+        location=booked.location,
+        rearrange_phone=common["branding"].phone,
+    )
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else f"{text}."
@@ -732,9 +769,9 @@ def _sentence(text: str) -> str:
 
 def _acknowledgement(src: _Source) -> c.LetterContext:
     case = src.case
-    if not case.referral_source:
-        raise _Missing("who made the referral is not recorded on the case (referral_source)")
-    referred_by = "you" if case.referral_source.lower() in ("self", "self-referral") else case.referral_source
+    source = case.referral_source
+    # Without a recorded source the letter says only that a referral came (it names nobody).
+    referred_by = None if not source else "you" if source.lower() in ("self", "self-referral") else source
     # We promise contact within the stage 1 target (contact to assessment) that started with this step.
     targets = default_clock_policy().service_targets(case.first_contact_date)
     days = targets.by_priority[cast(Priority, case.priority)].stages.get(1)
@@ -1388,20 +1425,9 @@ def _repayment_demand(src: _Source) -> c.LetterContext:
     )
 
 
-def _waits_for(reason: str) -> Callable[[_Source], c.LetterContext]:
-    """A builder for a letter whose data no step records yet: it always waits, saying what is missing."""
-
-    def build(src: _Source) -> c.LetterContext:
-        raise _Missing(reason)
-
-    return build
-
-
 _BUILDERS: Mapping[str, Callable[[_Source], c.LetterContext]] = {
     "acknowledgement": _acknowledgement,
-    "assessment_appointment": _waits_for(
-        "no assessment appointment is recorded on the case (appointment_at, assessor_name)"
-    ),
+    "assessment_appointment": _assessment_appointment,
     "test_of_resources_result": _test_of_resources_result,
     "request_for_information": _request_for_information,
     "valid_application_received": _valid_application_received,

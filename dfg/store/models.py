@@ -190,6 +190,11 @@ class Person(Base):
     phone: Mapped[str | None] = mapped_column(String(30))
     email: Mapped[str | None] = mapped_column(String(120))
     communication_needs: Mapped[str | None] = mapped_column(String(200))  # e.g. "large_print"
+    # Where letters to this person go when they do not live at the home to be adapted (a landlord).
+    postal_address_line_1: Mapped[str | None] = mapped_column(String(120))
+    postal_address_line_2: Mapped[str | None] = mapped_column(String(120))
+    postal_town: Mapped[str | None] = mapped_column(String(60))
+    postal_postcode: Mapped[str | None] = mapped_column(String(10))
 
     case: Mapped[Case] = relationship(back_populates="people")
 
@@ -501,6 +506,22 @@ class Invoice(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class AssessmentAppointment(Base):
+    """A visit booked for the OT (or trusted assessor) assessment. Rebooking adds a row; never changed."""
+
+    __tablename__ = "assessment_appointments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    appointment_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assessor_name: Mapped[str] = mapped_column(String(120))
+    assessor_role: Mapped[str] = mapped_column(String(60))  # "occupational therapist", "trusted assessor"
+    assessor_organisation: Mapped[str] = mapped_column(String(120))
+    location: Mapped[str] = mapped_column(String(300))  # "At your home", or an address
+    booked_by: Mapped[str] = mapped_column(String(60))
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class LandCharge(Base):
     """A local land charge registered on an owner's home for the repayable part of the grant."""
 
@@ -581,7 +602,7 @@ class BudgetEntry(Base):
 APPEND_ONLY = (
     "events", "assessments", "recommended_works", "feasibility_findings", "determinations", "grant_calculations",
     "letters", "estimates", "estimate_decisions", "approvals", "payments", "invoices", "land_charges",
-    "repayment_decisions", "budget_entries",
+    "repayment_decisions", "budget_entries", "assessment_appointments",
 )  # fmt: skip
 
 # Typed handles on the tables, for the Core statements of the hot paths (advance, audit append).
@@ -595,6 +616,7 @@ FEASIBILITY_FINDINGS = cast(Table, FeasibilityFinding.__table__)
 DETERMINATIONS = cast(Table, Determination.__table__)
 GRANT_CALCULATIONS = cast(Table, GrantCalculationRecord.__table__)
 LETTERS = cast(Table, Letter.__table__)
+APPOINTMENTS = cast(Table, AssessmentAppointment.__table__)
 CONTRACTORS = cast(Table, Contractor.__table__)
 ESTIMATES = cast(Table, Estimate.__table__)
 ESTIMATE_DECISIONS = cast(Table, EstimateDecision.__table__)

@@ -42,6 +42,7 @@ AMOUNTS: tuple[str, ...] = ("approved_grant",)
 """The case's money fields a trigger may record (each is a ``<name>_pence`` column of the case)."""
 
 NEEDS: dict[str, str] = {
+    "appointment": "dfg assess appoint",
     "assessment": "dfg assess record",
     "approval": "dfg grant approve; for a variation, dfg works vary",
     "payment": "dfg pay interim; after the certified date, dfg pay final",

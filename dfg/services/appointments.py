@@ -1,0 +1,90 @@
+"""Assessment appointments: the visit booked for the OT (or trusted assessor), and the letter telling the
+applicant when, where and who.
+
+Booking is the workflow step ``book_assessment`` (the case stays awaiting assessment): the appointment row,
+the step's event and its letter (``assessment_appointment``) are recorded in one transaction. Rebooking is
+the same step again: a new row and a new letter, so the register shows every time the applicant was told.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert
+
+from dfg.errors import InvalidInput
+from dfg.services.cases import Advanced, advance
+from dfg.services.clock import ENGLAND, utcnow
+from dfg.store.database import Database
+from dfg.store.models import APPOINTMENTS
+from dfg.workflow.actor import Actor
+from dfg.workflow.guards import TriggerInput
+
+#: What the letter calls the assessor when the booking does not say.
+DEFAULT_ROLE = "occupational therapist"
+#: Where the visit happens when the booking does not say.
+AT_HOME = "At your home"
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """A visit to book. ``at`` is timezone-aware (the CLI reads it as a time in England)."""
+
+    at: datetime
+    assessor_name: str
+    assessor_organisation: str
+    assessor_role: str = DEFAULT_ROLE
+    location: str = AT_HOME
+
+
+def _checked(appointment: Appointment, now: datetime) -> Appointment:
+    if appointment.at.tzinfo is None:
+        raise InvalidInput("the appointment time must say its time zone")
+    if appointment.at <= now:
+        when = appointment.at.astimezone(ENGLAND)
+        raise InvalidInput(f"--at: {when:%d/%m/%Y %H:%M} has passed; an appointment is booked ahead")
+    texts = {
+        "--assessor": appointment.assessor_name,
+        "--organisation": appointment.assessor_organisation,
+        "--role": appointment.assessor_role,
+        "--where": appointment.location,
+    }
+    for option, value in texts.items():
+        if not value.strip():
+            raise InvalidInput(f"{option} must not be empty")
+    return Appointment(
+        at=appointment.at,
+        assessor_name=appointment.assessor_name.strip(),
+        assessor_organisation=appointment.assessor_organisation.strip(),
+        assessor_role=appointment.assessor_role.strip(),
+        location=appointment.location.strip(),
+    )
+
+
+def book_appointment(
+    db: Database, actor: Actor, reference: str, appointment: Appointment, *, now: datetime | None = None
+) -> Advanced:
+    """Book the assessment visit: the step ``book_assessment``, with its appointment row and letter."""
+    now = now or utcnow()
+    booking = _checked(appointment, now)
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        booked = connection.execute(
+            insert(APPOINTMENTS).returning(APPOINTMENTS.c.id),
+            {
+                "case_id": case_id,
+                "appointment_at": booking.at,
+                "assessor_name": booking.assessor_name,
+                "assessor_role": booking.assessor_role,
+                "assessor_organisation": booking.assessor_organisation,
+                "location": booking.location,
+                "booked_by": actor.username,
+                "booked_at": now,
+            },
+        ).scalar_one()
+        return {"appointment": booked, "appointment_at": booking.at.isoformat()}
+
+    return advance(db, actor, reference, "book_assessment", TriggerInput(), now=now, write_details=write)
