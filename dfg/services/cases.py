@@ -825,7 +825,8 @@ def set_postal_address(
     """Record where letters to the applicant go (``None``: back to the home to be adapted). Letters already
     produced keep the address they were sent to; letters waiting for one are produced on the next run."""
     role = require_role(actor, "grant_officer")
-    columns = address.checked().columns() if address else NO_POSTAL_ADDRESS
+    address = address.checked() if address else None
+    columns = address.columns() if address else NO_POSTAL_ADDRESS
 
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
         connection.execute(
@@ -835,7 +836,7 @@ def set_postal_address(
 
     return record_change(
         db, actor, reference, role=role, kind="postal_address_changed", write_details=write,
-        payload={"postal_address": list(address.checked().lines) if address else None}, now=now,
+        payload={"postal_address": list(address.lines) if address else None}, now=now,
     )  # fmt: skip
 
 
