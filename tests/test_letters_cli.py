@@ -103,7 +103,7 @@ def test_render_list_show_reprint_print(
 def test_waiting_letters_are_listed_with_their_reason(
     run: Callable[..., Result], db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
 ) -> None:
-    reference = open_sample()  # no referral source: the acknowledgement cannot say who referred
+    reference = open_sample(tenure="landlord")  # a landlord's own address is not recorded yet
     advance(db, cast["officer"], reference, "accept_referral", TriggerInput())
     rendered = run("letters", "render", "--pending", "--json")
     assert rendered.exit_code == 0
@@ -112,7 +112,10 @@ def test_waiting_letters_are_listed_with_their_reason(
     assert [(w["kind"], w["trigger"]) for w in report["waiting"]] == [("acknowledgement", "accept_referral")]
     listed = run("letters", "list", reference)
     assert listed.stdout.splitlines()[-1].startswith("pending: acknowledgement (accept_referral on ")
-    assert "referral_source" in listed.stdout.splitlines()[-1]
+    assert (
+        "postal address is not recorded on the case (dfg case postal-address)"
+        in listed.stdout.splitlines()[-1]
+    )
 
 
 def test_contractor_letters_render_and_go_to_the_contractor(
