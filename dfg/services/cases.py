@@ -782,7 +782,7 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
                     "name": p.full_name,
                     "date_of_birth": p.date_of_birth,
                     "roles": _person_roles(p),
-                    **({"postal_address": list(_postal_lines(p))} if p.postal_postcode else {}),
+                    **({"postal_address": list(postal_lines(p))} if p.postal_postcode else {}),
                 }
                 for p in case.people
             ],
@@ -809,7 +809,8 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
         return reference
 
 
-def _postal_lines(person: Person) -> tuple[str, ...]:
+def postal_lines(person: Person | Row[Any]) -> tuple[str, ...]:
+    """A ``people`` row's postal address as printed, postcode last; empty when none is recorded."""
     parts = (
         person.postal_address_line_1,
         person.postal_address_line_2,
@@ -956,7 +957,7 @@ def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
                 "roles": _person_roles(p),
                 "relationship_to_applicant": p.relationship_to_applicant,
                 "communication_needs": p.communication_needs,
-                "postal_address": list(_postal_lines(p)) or None,
+                "postal_address": list(postal_lines(p)) or None,
             }
             for p in case.people
         )

@@ -74,7 +74,7 @@ from dfg.rules.rates import (
 )
 from dfg.rules.reminders import REMINDER_EVENT
 from dfg.services.assessment import assessments_of, determination, determinations
-from dfg.services.cases import check_district, normalise_reference, record_change, show_case
+from dfg.services.cases import check_district, normalise_reference, postal_lines, record_change, show_case
 from dfg.services.clock import ENGLAND, local_day, utcnow
 from dfg.services.clocks import COMPLETION_EXTENDED
 from dfg.services.grant import grant_calculation
@@ -368,16 +368,7 @@ def _read_steps(connection: Connection, where: ColumnElement[bool]) -> list[_Ste
                 p.is_disabled_occupant,
                 p.communication_needs,
                 p.phone,
-                tuple(
-                    x
-                    for x in (
-                        p.postal_address_line_1,
-                        p.postal_address_line_2,
-                        p.postal_town,
-                        p.postal_postcode,
-                    )
-                    if x
-                ),
+                postal_lines(p),
             )
         )
     cases: dict[int, _Case] = {}
