@@ -602,6 +602,10 @@ def check_step(
 # ---------------------------------------------------------------------- opening a case
 
 
+#: The ``people`` columns of a postal address, in the order it is printed (postcode last).
+POSTAL_COLUMNS = ("postal_address_line_1", "postal_address_line_2", "postal_town", "postal_postcode")
+
+
 @dataclass(frozen=True)
 class PostalAddress:
     """Where letters to a person go when they do not live at the home to be adapted (a landlord)."""
@@ -630,18 +634,11 @@ class PostalAddress:
 
     def columns(self) -> dict[str, str | None]:
         """The ``people`` row's columns for this address."""
-        return {
-            "postal_address_line_1": self.line_1,
-            "postal_address_line_2": self.line_2,
-            "postal_town": self.town,
-            "postal_postcode": self.postcode,
-        }
+        return dict(zip(POSTAL_COLUMNS, (self.line_1, self.line_2, self.town, self.postcode), strict=True))
 
 
 #: The ``people`` row's columns when no postal address is recorded: letters go to the home.
-NO_POSTAL_ADDRESS: dict[str, str | None] = dict.fromkeys(
-    ("postal_address_line_1", "postal_address_line_2", "postal_town", "postal_postcode")
-)
+NO_POSTAL_ADDRESS: dict[str, str | None] = dict.fromkeys(POSTAL_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -811,13 +808,7 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
 
 def postal_lines(person: Person | Row[Any]) -> tuple[str, ...]:
     """A ``people`` row's postal address as printed, postcode last; empty when none is recorded."""
-    parts = (
-        person.postal_address_line_1,
-        person.postal_address_line_2,
-        person.postal_town,
-        person.postal_postcode,
-    )
-    return tuple(x for x in parts if x)
+    return tuple(part for part in (getattr(person, column) for column in POSTAL_COLUMNS) if part)
 
 
 def set_postal_address(
