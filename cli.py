@@ -440,7 +440,8 @@ def case_postal_address(
         raise InvalidInput("give either the address (--address, --town, --postcode) or --clear")
     found = None if clear else _postal_address(address, address2, town, postcode)
     recorded = set_postal_address(context.database(), context.actor(), reference, found)
-    where = ", ".join(found.checked().lines) if found else "the home to be adapted"
+    stored = recorded.payload["postal_address"]  # as recorded: trimmed, postcode in capitals
+    where = ", ".join(stored) if stored else "the home to be adapted"
     click.echo(f"{recorded.reference}: letters to the applicant go to {where}")
 
 
@@ -868,15 +869,15 @@ def assess_record(
 @click.option(
     "--organisation", required=True, help="Their organisation, e.g. 'Staffordshire County Council'."
 )
-@click.option("--role", default="occupational therapist", show_default=True,
-              help="What the letter calls them, e.g. 'trusted assessor'.")  # fmt: skip
-@click.option("--where", "location", default="At your home", show_default=True,
-              help="Where the visit happens, if not at the home.")  # fmt: skip
+@click.option(
+    "--role", help="What the letter calls them, if not 'occupational therapist': e.g. 'trusted assessor'."
+)
+@click.option("--where", "location", help="Where the visit happens, if not 'At your home'.")
 @json_option
 @pass_context
 def assess_appoint(
-    context: Context, /, reference: str, at: str, assessor: str, organisation: str, role: str, location: str,
-    as_json: bool,
+    context: Context, /, reference: str, at: str, assessor: str, organisation: str, role: str | None,
+    location: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Book the assessment visit of a case awaiting assessment, and queue the appointment letter.
 
@@ -893,12 +894,12 @@ def assess_appoint(
     from dfg.services.clock import ENGLAND
 
     when = parse_date_time(at, field="--at").replace(tzinfo=ENGLAND)
+    given = {"assessor_role": role, "location": location}  # unless given, the booking's own defaults
     booking = Appointment(
         at=when,
         assessor_name=assessor,
         assessor_organisation=organisation,
-        assessor_role=role,
-        location=location,
+        **{name: value for name, value in given.items() if value is not None},
     )
     _report_advance(book_appointment(context.database(), context.actor(), reference, booking), as_json)
 

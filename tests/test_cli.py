@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from cli import main
 from dfg.store.database import SCHEMA_HEAD, Database
-from dfg.store.models import Case, Event, User
+from dfg.store.models import APPOINTMENTS, Case, Event, User
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
 from tests.conftest import take_step
@@ -282,3 +282,6 @@ def test_a_landlord_gets_letters_at_their_own_address_and_an_appointment_is_book
     assert booked.exit_code == 0, booked.stderr
     assert booked.stdout.startswith(f"{reference}: book_assessment (awaiting_assessment) on ")
     assert booked.stderr == "letters: assessment_appointment\n"
+    with db.read_connection() as connection:  # the booking's own defaults, as no --role or --where was given
+        row = connection.execute(select(APPOINTMENTS)).one()
+    assert (row.assessor_role, row.location) == ("occupational therapist", "At your home")
