@@ -358,8 +358,8 @@ def case_new(context: Context, /, **options: Any) -> None:
           --dob 1946-05-12 --address "12 Mill Lane" --town Cannock --postcode "WS11 1AA" \\
           --tenure owner --priority urgent --priority-reason "hospital discharge"
     """
+    from dfg.rules.clock import local_day, utcnow
     from dfg.services.cases import NewCase, NewPerson, open_case
-    from dfg.services.clock import local_day, utcnow
 
     given, family = _split_name(options["applicant"], "--applicant")
     postal = [options[f"postal_{part}"] for part in ("address", "address2", "town", "postcode")]
@@ -456,8 +456,8 @@ def case_show(context: Context, reference: str, as_json: bool) -> None:
     Example:
       dfg case show CAN-2026-0001 --json
     """
+    from dfg.rules.clock import local_day
     from dfg.services.cases import show_case
-    from dfg.services.clock import local_day
 
     view = show_case(context.database(), context.actor(), reference)
     if as_json:
@@ -889,9 +889,9 @@ def assess_appoint(
       dfg --as ot.county assess appoint CAN-2026-0001 --at "2027-02-10 10:30" \\
           --assessor "Ruth Ashley" --organisation "Staffordshire County Council"
     """
+    from dfg.rules.clock import ENGLAND
     from dfg.rules.dates import parse_date_time
     from dfg.services.appointments import Appointment, book_appointment
-    from dfg.services.clock import ENGLAND
 
     when = parse_date_time(at, field="--at").replace(tzinfo=ENGLAND)
     given = {"assessor_role": role, "location": location}  # unless given, the booking's own defaults
@@ -915,8 +915,8 @@ def assess_feasibility(
     context: Context, reference: str, finding: str, reasons: str, decided_on: str | None
 ) -> None:
     """Record the technical officer's 'reasonable and practicable' finding (s.24(3)(b))."""
+    from dfg.rules.clock import local_day, utcnow
     from dfg.services.assessment import record_feasibility
-    from dfg.services.clock import local_day, utcnow
 
     record_feasibility(
         context.database(),
@@ -1066,10 +1066,10 @@ def means_test_quick(household_file: Path, rates_file: Path | None, on: str | No
       dfg means-test quick --household household.json
       dfg means-test quick --household household.json --json
     """
+    from dfg.rules.clock import local_day, utcnow
     from dfg.rules.household import load_household
     from dfg.rules.means_test import assess, determination_to_dict, explain
     from dfg.rules.rates import load_rate_table, rates_for
-    from dfg.services.clock import local_day, utcnow
 
     day = optional_date(on, "--on") or local_day(utcnow())
     household = load_household(household_file)
@@ -1414,7 +1414,7 @@ def estimate_add(
     Example:
       dfg estimate add CAN-2026-0001 --contractor "Able Lifts Ltd" --price 4500.00 --received 2026-03-02
     """
-    from dfg.services.clock import local_day, utcnow
+    from dfg.rules.clock import local_day, utcnow
     from dfg.services.contractors import case_estimates, record_estimate
 
     database, actor = context.database(), context.actor()
@@ -1445,7 +1445,7 @@ def estimate_list(context: Context, reference: str, as_json: bool) -> None:
     Example:
       dfg estimate list CAN-2026-0001
     """
-    from dfg.services.clock import local_day
+    from dfg.rules.clock import local_day
     from dfg.services.contractors import case_estimates
 
     view = case_estimates(context.database(), context.actor(), reference)
@@ -1604,7 +1604,7 @@ def works_extend(
         context.database(), context.actor(), reference, reason=reason, months=months,
         new_date=optional_date(to_date, "--to"),
     )  # fmt: skip
-    from dfg.services.clock import local_day, utcnow
+    from dfg.rules.clock import local_day, utcnow
     from dfg.services.clocks import case_clocks_for
 
     due = next(c.due for c in case_clocks_for(context.database(), context.actor(), reference, local_day(utcnow()))
@@ -1713,7 +1713,7 @@ def pay_invoice(
     Example:
       dfg pay invoice CAN-2026-0001 --supplier "Able Lifts Ltd" --ref INV-2231 --amount 6450.00
     """
-    from dfg.services.clock import local_day, utcnow
+    from dfg.rules.clock import local_day, utcnow
     from dfg.services.payments import record_invoice
 
     recorded = record_invoice(
@@ -1736,7 +1736,7 @@ def pay_contribution(context: Context, reference: str, amount: str, on: str | No
     Example:
       dfg pay contribution CAN-2026-0001 --amount 1250.00
     """
-    from dfg.services.clock import local_day, utcnow
+    from dfg.rules.clock import local_day, utcnow
     from dfg.services.payments import record_contribution
 
     recorded = record_contribution(
@@ -1872,7 +1872,7 @@ def land_charge_register(
     Example:
       dfg land-charge register CAN-2026-0001 --ref LLC/2026/0417 --date 2026-07-24
     """
-    from dfg.services.clock import local_day, utcnow
+    from dfg.rules.clock import local_day, utcnow
     from dfg.services.land_charge import register_land_charge
 
     _report_advance(
@@ -2047,8 +2047,8 @@ def budget_show_command(context: Context, district: str | None, year: str | None
       dfg budget show --district CAN --year 2026/27
     """
     from dfg.rules.budget import BudgetPosition, financial_year_label, financial_year_of, parse_financial_year
+    from dfg.rules.clock import local_day, utcnow
     from dfg.services.budget import budget_show, budget_totals
-    from dfg.services.clock import local_day, utcnow
 
     today = local_day(utcnow())
     chosen = parse_financial_year(year) if year else financial_year_of(today)
@@ -2341,7 +2341,7 @@ def due(context: Context, mine: bool, role: str | None, district: str | None, wi
       dfg due --mine
       dfg due --role approver --within 30
     """
-    from dfg.services.clock import local_day, utcnow
+    from dfg.rules.clock import local_day, utcnow
     from dfg.services.worklist import due as due_items
     from dfg.services.worklist import due_as_text
 

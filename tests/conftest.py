@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from dfg.rules.clock import local_day, utcnow
 from dfg.services.approval import ApprovalTerms, approve_grant
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
 from dfg.services.budget import allocate
 from dfg.services.cases import NewCase, NewPerson, advance, open_case, record_change, show_case
-from dfg.services.clock import local_day, utcnow
 from dfg.services.clocks import COMPLETION_EXTENDED
 from dfg.services.contractors import NewContractor, add_contractor, record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant

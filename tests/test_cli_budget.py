@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import main
+from dfg.rules.clock import utcnow
 from dfg.services import budget
 from dfg.services.assessment import run_means_test
-from dfg.services.clock import utcnow
 from dfg.services.grant import calculate_case_grant
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor

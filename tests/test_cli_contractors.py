@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from cli import main
-from dfg.services.clock import local_day, utcnow
+from dfg.rules.clock import local_day, utcnow
 from dfg.store.database import Database
 from dfg.store.models import CASES, CONTRACTORS, ESTIMATE_DECISIONS, ESTIMATES, EVENTS
 from dfg.workflow.actor import Actor

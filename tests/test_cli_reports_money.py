@@ -14,8 +14,8 @@ from click.testing import CliRunner, Result
 from pypdf import PdfReader
 
 from cli import main
+from dfg.rules.clock import local_day, utcnow
 from dfg.services.budget import allocate
-from dfg.services.clock import local_day, utcnow
 from dfg.services.land_charge import record_repayment_decision
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor

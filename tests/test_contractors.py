@@ -14,10 +14,10 @@ from sqlalchemy import Connection, func, select
 
 from dfg.errors import DfgError, InvalidInput, NotFound, PermissionDenied
 from dfg.paths import workflows_dir
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.policy import WorksPolicy, load_works_policy
 from dfg.services import contractors as contractors_service
 from dfg.services.cases import advance, history
-from dfg.services.clock import local_day, utcnow
 from dfg.services.contractors import (
     NewContractor,
     add_contractor,

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import String, func, select
 
 from dfg.errors import DfgError, InvalidInput, InvalidTransition, PermissionDenied
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.rates import add_years, land_charge_for
 from dfg.services.budget import allocate
 from dfg.services.cases import Advanced, history, show_case
-from dfg.services.clock import local_day, utcnow
 from dfg.services.land_charge import (
     FACTORS,
     REGISTRY_REFERENCE_LENGTH,

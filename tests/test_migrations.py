@@ -13,10 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from dfg.errors import DatabaseProblem
+from dfg.rules.clock import local_day, utcnow
 from dfg.services.appointments import Appointment, book_appointment
 from dfg.services.assessment import record_feasibility
 from dfg.services.cases import advance
-from dfg.services.clock import local_day, utcnow
 from dfg.services.land_charge import record_repayment_decision
 from dfg.services.letters import render_pending
 from dfg.store.database import KNOWN_REVISIONS, SCHEMA_HEAD, Database

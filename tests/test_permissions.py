@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from dfg.errors import PermissionDenied
+from dfg.rules.clock import local_day, utcnow
 from dfg.services.cases import CaseFilter, advance, list_cases, show_case
-from dfg.services.clock import local_day, utcnow
 from dfg.services.users import add_user
 from dfg.store.database import Database
 from dfg.store.models import Case, Event

@@ -49,7 +49,7 @@ def record_decisions(db: Database) -> int:
     how many were recorded."""
     from sqlalchemy import func, select
 
-    from dfg.services.clock import local_day, utcnow
+    from dfg.rules.clock import local_day, utcnow
     from dfg.services.land_charge import record_repayment_decision
     from dfg.services.users import resolve_actor
     from dfg.store.models import CASES, LAND_CHARGES, REPAYMENT_DECISIONS

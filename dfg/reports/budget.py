@@ -22,9 +22,9 @@ from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, parse_financial_year, report_scope
 from dfg.reports.text import csv_pounds, csv_text, percent
 from dfg.rules.budget import BudgetPosition, check_financial_year, financial_year_of, line_order
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import Pence, format_pounds
 from dfg.services.budget import budget_show, funding_lines_of
-from dfg.services.clock import local_day, utcnow
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 

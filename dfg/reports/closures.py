@@ -18,8 +18,8 @@ from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, report_scope
 from dfg.reports.text import csv_pounds, csv_text, percent
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
-from dfg.services.clock import local_day, utcnow
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS
 from dfg.workflow.actor import Actor

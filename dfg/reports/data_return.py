@@ -30,8 +30,8 @@ from dfg.reports.durations import Summary
 from dfg.reports.performance import COMPLETION
 from dfg.reports.scope import ReportScope, district_names, financial_year_of, report_scope
 from dfg.reports.text import csv_pounds, csv_text, percent
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
-from dfg.services.clock import local_day, utcnow
 from dfg.store.database import Database
 from dfg.store.models import CASES, PEOPLE, TENURES
 from dfg.workflow.actor import Actor

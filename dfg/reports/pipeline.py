@@ -30,9 +30,9 @@ from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, report_scope
 from dfg.reports.text import csv_pounds, csv_text, day
 from dfg.rules.calendar import add_calendar_months
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import ClockPolicy, Period, case_clocks, default_clock_policy
 from dfg.rules.money import format_pounds
-from dfg.services.clock import local_day, utcnow
 from dfg.services.clocks import CASE_COLUMNS, COMPLETION_EXTENDED, histories_for
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS, PRIORITIES

@@ -21,8 +21,8 @@ from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, report_scope
 from dfg.reports.text import csv_pounds, csv_text, day, percent
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import Pence, format_pounds
-from dfg.services.clock import local_day, utcnow
 from dfg.services.land_charge import FACTORS
 from dfg.store.database import Database
 from dfg.store.models import CASES, LAND_CHARGES, REPAYMENT_DECISIONS

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from dfg.errors import InvalidInput
+from dfg.rules.clock import ENGLAND, utcnow
 from dfg.services.cases import Advanced, advance
-from dfg.services.clock import ENGLAND, utcnow
 from dfg.store.database import Database
 from dfg.store.models import APPOINTMENTS
 from dfg.workflow.actor import Actor

@@ -20,12 +20,12 @@ from sqlalchemy import Connection, Row, func, insert, select
 from dfg.errors import GuardFailed, InvalidInput
 from dfg.rules.budget import financial_year_of
 from dfg.rules.calendar import add_calendar_months
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.grant import funding_by_line
 from dfg.rules.money import format_pounds
 from dfg.rules.policy import load_works_policy
 from dfg.services import budget
 from dfg.services.cases import Advanced, advance, case_id_of, normalise_reference, show_case
-from dfg.services.clock import local_day, utcnow
 from dfg.services.contractors import selection_in_force
 from dfg.services.grant import GrantRequest, store_calculation, work_out_calculation
 from dfg.services.users import resolve_actor

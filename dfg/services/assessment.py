@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from dfg.errors import DfgError, InvalidInput, NotFound
 from dfg.rules.catalogue import catalogue
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.dates import parse_date
 from dfg.rules.household import household_to_dict, parse_household
 from dfg.rules.means_test import (
@@ -39,7 +40,6 @@ from dfg.services.cases import (
     record_change,
     show_case,
 )
-from dfg.services.clock import local_day, utcnow
 from dfg.services.users import require_role
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database

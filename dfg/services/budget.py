@@ -51,11 +51,11 @@ from dfg.rules.budget import (
     shortfall_pence,
     split_payment,
 )
+from dfg.rules.clock import utcnow
 from dfg.rules.grant import funding_by_line
 from dfg.rules.money import Pence, format_pounds
 from dfg.rules.policy import load_funding_lines
 from dfg.services.cases import Recorded, record_change
-from dfg.services.clock import utcnow
 from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_system
 from dfg.store.database import Database

@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
 from dfg.rules.payments import CEASED_EVENT_KINDS, entitlement_from
-from dfg.services.clock import local_day, utcnow
 from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database

@@ -34,6 +34,7 @@ from sqlalchemy import Connection, bindparam, select
 from dfg.errors import InvalidInput, NotFound
 from dfg.reports.text import day, text_table
 from dfg.rules.calendar import WorkingCalendar, default_calendar_policy
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import (
     CaseTimeline,
     Clock,
@@ -46,7 +47,6 @@ from dfg.rules.clocks import (
 )
 from dfg.rules.rates import land_charge_for, repayable_on_disposal
 from dfg.services.cases import check_district, normalise_reference
-from dfg.services.clock import local_day, utcnow
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS
 from dfg.workflow.actor import Actor

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dfg.errors import InvalidInput, NotFound
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.estimates import (
     EstimateChoice,
     EstimateOption,
@@ -32,7 +33,6 @@ from dfg.rules.estimates import (
 from dfg.rules.money import format_pounds
 from dfg.rules.policy import WorksPolicy, load_works_policy
 from dfg.services.cases import check_district, normalise_reference, record_change
-from dfg.services.clock import local_day, utcnow
 from dfg.services.users import require_role
 from dfg.store.audit import SYSTEM_STREAM, NewEvent, append_to_system
 from dfg.store.database import Database

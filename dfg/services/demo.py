@@ -16,13 +16,13 @@ from datetime import date, datetime, time, timedelta
 from dfg.paths import workflows_dir
 from dfg.reports.pipeline import Pipeline, pipeline
 from dfg.rules.budget import financial_year_of
+from dfg.rules.clock import ENGLAND, local_day, utcnow
 from dfg.rules.grant import ChargeRequest
 from dfg.services.appointments import Appointment, book_appointment
 from dfg.services.approval import approval_versions, approve_grant, vary_works
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
 from dfg.services.budget import allocate
 from dfg.services.cases import NewCase, NewPerson, PostalAddress, advance, assign, count_cases, open_case
-from dfg.services.clock import ENGLAND, local_day, utcnow
 from dfg.services.contractors import (
     NewContractor,
     add_contractor,

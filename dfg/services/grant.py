@@ -13,12 +13,12 @@ from sqlalchemy import Connection, insert, select
 
 from dfg.errors import InvalidInput, NotFound
 from dfg.rules.catalogue import catalogue
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.grant import ChargeRequest, GrantCalculation, calculate_grant, explain_grant, grant_to_dict
 from dfg.rules.money import parse_pounds
 from dfg.rules.policy import load_charges_policy, load_funding_lines
 from dfg.rules.rates import maximum_grant_for
 from dfg.services.cases import normalise_reference, record_change, show_case
-from dfg.services.clock import local_day, utcnow
 from dfg.services.contractors import selection_in_force
 from dfg.services.users import require_role
 from dfg.store.audit import canonical_json

@@ -26,12 +26,12 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select
 
 from dfg.errors import ConfigurationError, InvalidInput
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import default_clock_policy
 from dfg.rules.money import format_pounds
 from dfg.rules.rates import LandChargeTerms, add_years, charge_expiry, land_charge_for
 from dfg.services.approval import latest_approval
 from dfg.services.cases import Advanced, advance, case_id_of, normalise_reference, show_case
-from dfg.services.clock import local_day, utcnow
 from dfg.store.database import Database
 from dfg.store.models import CASES, LAND_CHARGES, REPAYMENT_CHOICES, REPAYMENT_DECISIONS
 from dfg.workflow.actor import Actor

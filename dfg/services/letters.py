@@ -52,6 +52,7 @@ from dfg.letters.render import LetterJob, longdate, merge_pdfs, pounds, render_m
 from dfg.paths import letter_templates_dir
 from dfg.rules.calendar import default_calendar_policy
 from dfg.rules.catalogue import catalogue
+from dfg.rules.clock import ENGLAND, local_day, utcnow
 from dfg.rules.clocks import (
     CompletionExtension,
     Priority,
@@ -75,7 +76,6 @@ from dfg.rules.rates import (
 from dfg.rules.reminders import REMINDER_EVENT
 from dfg.services.assessment import assessments_of, determination, determinations
 from dfg.services.cases import check_district, normalise_reference, postal_lines, record_change, show_case
-from dfg.services.clock import ENGLAND, local_day, utcnow
 from dfg.services.clocks import COMPLETION_EXTENDED
 from dfg.services.grant import grant_calculation
 from dfg.services.land_charge import FACTORS

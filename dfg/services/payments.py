@@ -18,6 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, func, insert, select
 
 from dfg.errors import GuardFailed, InvalidInput
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
 from dfg.rules.payments import (
     CEASED_EVENT_KINDS,
@@ -40,7 +41,6 @@ from dfg.services.cases import (
     record_change,
     show_case,
 )
-from dfg.services.clock import local_day, utcnow
 from dfg.services.users import require_role
 from dfg.store.database import Database
 from dfg.store.models import CONTRACTORS, EVENTS, INVOICES, PAYMENTS

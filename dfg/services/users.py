@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
+from dfg.rules.clock import utcnow
 from dfg.rules.money import format_pounds
-from dfg.services.clock import utcnow
 from dfg.store.audit import NewEvent, append_to_system
 from dfg.store.database import Database
 from dfg.store.models import ROLES, District, User, UserRole

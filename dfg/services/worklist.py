@@ -30,9 +30,9 @@ from sqlalchemy import Connection, Select, bindparam, or_, select
 from dfg.errors import Conflict, InvalidInput, PermissionDenied
 from dfg.reports.pipeline import stage_of_states
 from dfg.reports.text import day, text_table
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import Clock, case_clocks
 from dfg.rules.reminders import REMINDER_EVENT, ReminderPolicy, load_reminders
-from dfg.services.clock import local_day, utcnow
 from dfg.services.clocks import CASE_COLUMNS, district_calendar, histories_for
 from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case

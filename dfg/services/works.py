@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from dfg.errors import InvalidInput
+from dfg.rules.clock import local_day, utcnow
 from dfg.services.cases import Recorded, record_change
-from dfg.services.clock import local_day, utcnow
 from dfg.services.clocks import COMPLETION_EXTENDED
 from dfg.services.users import require_role
 from dfg.store.database import Database

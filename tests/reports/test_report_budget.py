@@ -24,11 +24,11 @@ from sqlalchemy import text
 from dfg.errors import InvalidInput, PermissionDenied
 from dfg.reports.budget import BudgetReport, allocation_chart, budget_report
 from dfg.reports.charts import Series
+from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
 from dfg.services.approval import vary_works
 from dfg.services.budget import allocate, funding_lines_of
 from dfg.services.cases import advance, open_case
-from dfg.services.clock import local_day, utcnow
 from dfg.services.contractors import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.services.land_charge import record_repayment_decision

@@ -1,4 +1,4 @@
-"""The time of an action: instants in UTC, days as they are in England."""
+"""The time of an action: instants in UTC, and the day it is in England (the day every deadline counts from)."""
 
 from __future__ import annotations
 
