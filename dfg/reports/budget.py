@@ -17,10 +17,10 @@ from datetime import date
 from typing import Any
 
 from dfg.errors import InvalidInput
+from dfg.presentation import csv_pounds, csv_text, percent
 from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, parse_financial_year, report_scope
-from dfg.reports.text import csv_pounds, csv_text, percent
 from dfg.rules.budget import BudgetPosition, check_financial_year, financial_year_of, line_order
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import Pence, format_pounds

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
+from dfg.presentation import csv_pounds, csv_text, percent
 from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, report_scope
-from dfg.reports.text import csv_pounds, csv_text, percent
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
 from dfg.store.database import Database

@@ -24,12 +24,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, cast, extract, func, select
 from sqlalchemy import case as when
 
+from dfg.presentation import csv_pounds, csv_text, percent
 from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.durations import Summary
 from dfg.reports.performance import COMPLETION
 from dfg.reports.scope import ReportScope, district_names, financial_year_of, report_scope
-from dfg.reports.text import csv_pounds, csv_text, percent
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
 from dfg.store.database import Database

@@ -22,7 +22,7 @@ import jinja2
 import markupsafe
 
 from dfg.paths import letter_templates_dir
-from dfg.reports.text import day, text_table
+from dfg.presentation import day, text_table
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, extract, func, or_, select
 
+from dfg.presentation import csv_text, percent
 from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.durations import Summary, figure
 from dfg.reports.scope import ReportScope, district_names, report_scope
-from dfg.reports.text import csv_text, percent
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import PRIORITIES, ClockPolicy, ServiceTargets, decision_due, default_clock_policy
 from dfg.services.clocks import district_calendar

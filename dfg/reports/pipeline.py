@@ -25,10 +25,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, or_, select
 from sqlalchemy import case as when
 
+from dfg.presentation import csv_pounds, csv_text, day
 from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, report_scope
-from dfg.reports.text import csv_pounds, csv_text, day
 from dfg.rules.calendar import add_calendar_months
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import ClockPolicy, Period, case_clocks, default_clock_policy

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, case, func, literal, select
 
+from dfg.presentation import csv_pounds, csv_text, day, percent
 from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, report_scope
-from dfg.reports.text import csv_pounds, csv_text, day, percent
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import Pence, format_pounds
 from dfg.services.land_charge import FACTORS

@@ -32,7 +32,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, bindparam, select
 
 from dfg.errors import InvalidInput, NotFound
-from dfg.reports.text import day, text_table
+from dfg.presentation import day, text_table
 from dfg.rules.calendar import WorkingCalendar, default_calendar_policy
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import (

@@ -28,8 +28,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, bindparam, or_, select
 
 from dfg.errors import Conflict, InvalidInput, PermissionDenied
+from dfg.presentation import day, text_table
 from dfg.reports.pipeline import stage_of_states
-from dfg.reports.text import day, text_table
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import Clock, case_clocks
 from dfg.rules.reminders import REMINDER_EVENT, ReminderPolicy, load_reminders

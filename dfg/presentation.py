@@ -1,8 +1,10 @@
-"""Plain-text tables and CSV: how every report reads in a terminal, in an email and in a spreadsheet.
+"""How figures read to people, for every face and report: plain-text tables, CSV, days and percentages.
 
 Text tables use spaces only (no box-drawing characters), so they survive being pasted into a
-plain-text email; numbers are right-aligned so columns of counts and pounds line up. CSV is RFC 4180 with a header row, amounts in pounds without the £ sign or thousands
-separators, so a spreadsheet reads them as numbers.
+plain-text email; numbers are right-aligned so columns of counts and pounds line up. CSV is RFC 4180
+with a header row, amounts in pounds without the £ sign or thousands separators, so a spreadsheet reads
+them as numbers. It sits below the services and the reports because both print tables (``dfg due``,
+``dfg case clocks`` and every report).
 """
 
 from __future__ import annotations
