@@ -16,10 +16,9 @@ on SQLite and PostgreSQL and needs no date arithmetic:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, or_, select
@@ -37,7 +36,7 @@ from dfg.services.clocks import CASE_COLUMNS, COMPLETION_EXTENDED, histories_for
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS, PRIORITIES
 from dfg.workflow.actor import Actor
-from dfg.workflow.definition import all_definitions, current_definition
+from dfg.workflow.definition import current_definition, stage_of_states
 
 STAGES = (0, 1, 2, 3, 4)
 STAGE_NAMES = {
@@ -52,15 +51,6 @@ AGEING_BANDS = ("under 3 months", "3 to 6 months", "6 to 12 months", "over 12 mo
 LONGEST_OPEN = 10
 
 _c = CASES.c
-
-
-@cache
-def stage_of_states() -> Mapping[str, int]:
-    """Each open state's stage, from every installed workflow version (the current one wins a clash)."""
-    stages: dict[str, int] = {}
-    for definition in [*all_definitions().values(), current_definition()]:
-        stages.update((s.name, s.stage) for s in definition.states.values() if s.stage is not None)
-    return stages
 
 
 # ---------------------------------------------------------------------- due-date cut-offs

@@ -29,7 +29,6 @@ from sqlalchemy import Connection, Select, bindparam, or_, select
 
 from dfg.errors import Conflict, InvalidInput, PermissionDenied
 from dfg.presentation import day, text_table
-from dfg.reports.pipeline import stage_of_states
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import Clock, case_clocks
 from dfg.rules.reminders import REMINDER_EVENT, ReminderPolicy, load_reminders
@@ -39,7 +38,7 @@ from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS, ROLES, USERS
 from dfg.workflow.actor import Actor
-from dfg.workflow.definition import Definition, definition_for
+from dfg.workflow.definition import Definition, definition_for, stage_of_states
 
 #: Days ahead a worklist looks when no horizon is given: two working weeks.
 DEFAULT_WITHIN_DAYS = 14

@@ -8,6 +8,7 @@ mistakes (an unknown guard, an unreachable state) are reported by :mod:`dfg.work
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -288,3 +289,12 @@ def definition_for(key: str) -> Definition:
         raise NotFound(
             f"workflow version {key} is not installed (keep old definitions in workflows/archive/)"
         ) from None
+
+
+@cache
+def stage_of_states() -> Mapping[str, int]:
+    """Each open state's stage, from every installed workflow version (the current one wins a clash)."""
+    stages: dict[str, int] = {}
+    for definition in [*all_definitions().values(), current_definition()]:
+        stages.update((s.name, s.stage) for s in definition.states.values() if s.stage is not None)
+    return stages
