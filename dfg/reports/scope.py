@@ -16,9 +16,9 @@ from sqlalchemy import ColumnElement, Connection, and_, select, true
 from dfg.errors import InvalidInput, PermissionDenied
 from dfg.rules.dates import parse_date
 from dfg.rules.rates import long_date
-from dfg.services.users import require_role
 from dfg.store.models import CASES, PRIORITIES, District
 from dfg.workflow.actor import Actor
+from dfg.workflow.roles import require_role
 
 
 def district_names(connection: Connection) -> dict[str, str]:

@@ -40,7 +40,6 @@ from dfg.services.cases import (
     record_change,
     show_case,
 )
-from dfg.services.users import require_role
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
 from dfg.store.models import (
@@ -57,6 +56,7 @@ from dfg.workflow.actor import Actor
 from dfg.workflow.definition import current_definition, definition_for
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.guards import TriggerInput
+from dfg.workflow.roles import require_role
 
 # ---------------------------------------------------------------------- the OT's assessment
 

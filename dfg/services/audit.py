@@ -7,10 +7,10 @@ from typing import Any
 
 from dfg.errors import AuditFailure, NotFound
 from dfg.services.cases import normalise_reference
-from dfg.services.users import require_role
 from dfg.store.audit import AuditProblem, verify
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
+from dfg.workflow.roles import require_role
 
 
 @dataclass(frozen=True)

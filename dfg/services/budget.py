@@ -56,13 +56,13 @@ from dfg.rules.grant import funding_by_line
 from dfg.rules.money import Pence, format_pounds
 from dfg.rules.policy import load_funding_lines
 from dfg.services.cases import Recorded, record_change
-from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_system
 from dfg.store.database import Database
 from dfg.store.models import APPROVALS, BUDGET_ENTRIES, BUDGETS, CASES, EVENTS, GRANT_CALCULATIONS, District
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import definition_for
 from dfg.workflow.facts import CaseFacts
+from dfg.workflow.roles import require_role
 
 _budgets = BUDGETS
 _entries = BUDGET_ENTRIES

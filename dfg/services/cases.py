@@ -24,7 +24,6 @@ from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
 from dfg.rules.payments import CEASED_EVENT_KINDS, entitlement_from
-from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import (
@@ -68,6 +67,7 @@ from dfg.workflow.definition import (
 )
 from dfg.workflow.facts import CaseFacts, PersonFacts
 from dfg.workflow.guards import TriggerInput
+from dfg.workflow.roles import require_role
 
 _cases = CASES
 _people = PEOPLE

@@ -33,7 +33,6 @@ from dfg.rules.estimates import (
 from dfg.rules.money import format_pounds
 from dfg.rules.policy import WorksPolicy, load_works_policy
 from dfg.services.cases import check_district, normalise_reference, record_change
-from dfg.services.users import require_role
 from dfg.store.audit import SYSTEM_STREAM, NewEvent, append_to_system
 from dfg.store.database import Database
 from dfg.store.models import (
@@ -47,6 +46,7 @@ from dfg.store.models import (
 )
 from dfg.workflow.actor import Actor
 from dfg.workflow.facts import CaseFacts
+from dfg.workflow.roles import require_role
 
 #: The states a case takes estimates in: after the test of resources, before the grant is decided.
 ESTIMATE_STATES = ("scheme_design", "application_incomplete", "application_valid")

@@ -20,13 +20,13 @@ from dfg.rules.policy import load_charges_policy, load_funding_lines
 from dfg.rules.rates import maximum_grant_for
 from dfg.services.cases import normalise_reference, record_change, show_case
 from dfg.services.contractors import selection_in_force
-from dfg.services.users import require_role
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
 from dfg.store.models import ASSESSMENTS, CASES, DETERMINATIONS, GRANT_CALCULATIONS, RECOMMENDED_WORKS
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import definition_for
 from dfg.workflow.facts import CaseFacts
+from dfg.workflow.roles import require_role
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,12 @@ from dfg.services.cases import (
     record_change,
     show_case,
 )
-from dfg.services.users import require_role
 from dfg.store.database import Database
 from dfg.store.models import CONTRACTORS, EVENTS, INVOICES, PAYMENTS
 from dfg.workflow.actor import Actor
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.guards import TriggerInput
+from dfg.workflow.roles import require_role
 
 #: Who did the work an invoice is for. The applicant's or a relative's own labour is never paid for.
 LABOUR = ("contractor", "applicant", "relative")

@@ -16,6 +16,7 @@ from dfg.store.audit import NewEvent, append_to_system
 from dfg.store.database import Database
 from dfg.store.models import ROLES, District, User, UserRole
 from dfg.workflow.actor import Actor
+from dfg.workflow.roles import require_role
 
 BOOTSTRAP = "bootstrap"  # the actor recorded for the first administrator of an empty database
 
@@ -43,13 +44,6 @@ def resolve_actor(db: Database, username: str | None) -> Actor:
         if not user.active:
             raise PermissionDenied(f"user '{username}' is deactivated")
         return _actor(user)
-
-
-def require_role(actor: Actor, *roles: str) -> str:
-    role = actor.role_for(roles)
-    if role is None:
-        raise PermissionDenied(f"{actor.username} needs the role {' or '.join(roles)} to do this")
-    return role
 
 
 @dataclass(frozen=True)

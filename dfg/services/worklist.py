@@ -33,12 +33,12 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import Clock, case_clocks
 from dfg.rules.reminders import REMINDER_EVENT, ReminderPolicy, load_reminders
 from dfg.services.clocks import CASE_COLUMNS, district_calendar, histories_for
-from dfg.services.users import require_role
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS, ROLES, USERS
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import Definition, definition_for, stage_of_states
+from dfg.workflow.roles import require_role
 
 #: Days ahead a worklist looks when no horizon is given: two working weeks.
 DEFAULT_WITHIN_DAYS = 14
