@@ -19,7 +19,6 @@ from dfg.services.approval import ApprovalTerms, approve_grant
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
 from dfg.services.budget import allocate
 from dfg.services.cases import NewCase, NewPerson, advance, open_case, record_change, show_case
-from dfg.services.clocks import COMPLETION_EXTENDED
 from dfg.services.contractors import NewContractor, add_contractor, record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.services.payments import money_view, pay_final, record_contribution, record_invoice
@@ -29,6 +28,7 @@ from dfg.store.database import Database
 from dfg.store.migrate import upgrade
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
+from dfg.workflow.timeline import COMPLETION_EXTENDED
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("DFG_TEST_DATABASE_URL")

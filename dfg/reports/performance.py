@@ -25,9 +25,9 @@ from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.durations import Summary, figure
 from dfg.reports.scope import ReportScope, district_names, report_scope
+from dfg.rules.calendar import district_calendar
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import PRIORITIES, ClockPolicy, ServiceTargets, decision_due, default_clock_policy
-from dfg.services.clocks import district_calendar
 from dfg.store.database import Database
 from dfg.store.models import CASES
 from dfg.workflow.actor import Actor

@@ -32,11 +32,11 @@ from dfg.rules.calendar import add_calendar_months
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import ClockPolicy, Period, case_clocks, default_clock_policy
 from dfg.rules.money import format_pounds
-from dfg.services.clocks import CASE_COLUMNS, COMPLETION_EXTENDED, histories_for
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS, PRIORITIES
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import current_definition, stage_of_states
+from dfg.workflow.timeline import CASE_COLUMNS, COMPLETION_EXTENDED, histories_for
 
 STAGES = (0, 1, 2, 3, 4)
 STAGE_NAMES = {

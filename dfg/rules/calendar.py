@@ -208,3 +208,10 @@ def load_calendar_policy(path: Path | None = None) -> CalendarPolicy:
 def default_calendar_policy() -> CalendarPolicy:
     """The closure days from ``workflows/policy/calendar.toml``, loaded once per process."""
     return load_calendar_policy()
+
+
+@cache
+def district_calendar(district: str) -> WorkingCalendar:
+    """The working calendar of ``district`` (bank holidays, council and district closures), built once:
+    it keeps its own per-year cache of non-working days, which every case of the district shares."""
+    return default_calendar_policy().for_district(district)

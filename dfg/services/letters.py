@@ -76,7 +76,6 @@ from dfg.rules.rates import (
 from dfg.rules.reminders import REMINDER_EVENT
 from dfg.services.assessment import assessments_of, determination, determinations
 from dfg.services.cases import check_district, normalise_reference, postal_lines, record_change, show_case
-from dfg.services.clocks import COMPLETION_EXTENDED
 from dfg.services.grant import grant_calculation
 from dfg.services.land_charge import FACTORS
 from dfg.store.database import Database
@@ -101,6 +100,7 @@ from dfg.workflow.actor import Actor
 from dfg.workflow.definition import Definition, definition_for
 from dfg.workflow.guards import land_charge_due_pence
 from dfg.workflow.roles import require_role
+from dfg.workflow.timeline import COMPLETION_EXTENDED
 
 #: The event recorded in the case's audit chain for every letter in the register, with its SHA-256.
 LETTER_PRODUCED = "letter_produced"

@@ -1,7 +1,7 @@
 """Worklists and the daily tick: what is overdue or coming due, recording each breach once, and queueing
 reminder letters.
 
-Both work from the clocks of :mod:`dfg.services.clocks`, rebuilt from each case's history, so a worklist
+Both work from the timelines of :mod:`dfg.workflow.timeline`, rebuilt from each case's history, so a worklist
 can never disagree with ``dfg case clocks``. Cases are read with Core in batches (one query for the
 cases, one for their events per batch of :data:`BATCH` cases), never as ORM objects.
 
@@ -29,16 +29,17 @@ from sqlalchemy import Connection, Select, bindparam, or_, select
 
 from dfg.errors import Conflict, InvalidInput, PermissionDenied
 from dfg.presentation import day, text_table
+from dfg.rules.calendar import district_calendar
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import Clock, case_clocks
 from dfg.rules.reminders import REMINDER_EVENT, ReminderPolicy, load_reminders
-from dfg.services.clocks import CASE_COLUMNS, district_calendar, histories_for
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS, ROLES, USERS
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import Definition, definition_for, stage_of_states
 from dfg.workflow.roles import require_role
+from dfg.workflow.timeline import CASE_COLUMNS, histories_for
 
 #: Days ahead a worklist looks when no horizon is given: two working weeks.
 DEFAULT_WITHIN_DAYS = 14

@@ -11,11 +11,11 @@ from datetime import date, datetime
 from dfg.errors import InvalidInput
 from dfg.rules.clock import local_day, utcnow
 from dfg.services.cases import Recorded, record_change
-from dfg.services.clocks import COMPLETION_EXTENDED
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.roles import require_role
+from dfg.workflow.timeline import COMPLETION_EXTENDED
 
 #: While the 12-month completion condition runs: approved, and not yet certified.
 WORKS_STATES = ("approved", "works_ordered", "on_site", "works_complete")
