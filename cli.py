@@ -1821,7 +1821,8 @@ def land_charge_show(context: Context, reference: str, as_json: bool) -> None:
     Example:
       dfg land-charge show CAN-2026-0001
     """
-    from dfg.services.land_charge import FACTORS, land_charge_view
+    from dfg.rules.rates import REPAYMENT_FACTORS as FACTORS
+    from dfg.services.land_charge import land_charge_view
 
     view = land_charge_view(context.database(), context.actor(), reference)
     if as_json:

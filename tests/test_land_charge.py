@@ -13,11 +13,11 @@ from sqlalchemy import String, func, select
 
 from dfg.errors import DfgError, InvalidInput, InvalidTransition, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
+from dfg.rules.rates import REPAYMENT_FACTORS as FACTORS
 from dfg.rules.rates import add_years, land_charge_for
 from dfg.services.budget import allocate
 from dfg.services.cases import Advanced, history, show_case
 from dfg.services.land_charge import (
-    FACTORS,
     REGISTRY_REFERENCE_LENGTH,
     land_charge_view,
     record_repayment_decision,

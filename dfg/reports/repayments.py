@@ -23,7 +23,7 @@ from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, report_scope
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import Pence, format_pounds
-from dfg.services.land_charge import FACTORS
+from dfg.rules.rates import REPAYMENT_FACTORS
 from dfg.store.database import Database
 from dfg.store.models import CASES, LAND_CHARGES, REPAYMENT_DECISIONS
 from dfg.workflow.actor import Actor
@@ -33,7 +33,7 @@ _c, _charge, _decision = CASES.c, LAND_CHARGES.c, REPAYMENT_DECISIONS.c
 #: How each decision reads in the report, in report order (every one of ``REPAYMENT_CHOICES``).
 DECISIONS = {"full": "Demanded in full", "part": "Demanded in part", "waive": "Waived"}
 
-#: Short column headings for the factors, in the order of ``FACTORS`` (which has the full wording).
+#: Short column headings for the factors, in the order of ``REPAYMENT_FACTORS`` (which has the full wording).
 FACTOR_HEADINGS = {
     "hardship": "hardship",
     "health": "health",
@@ -77,7 +77,7 @@ def _zero_decisions() -> dict[str, Tally]:
 
 
 def _zero_factors() -> dict[str, int]:
-    return dict.fromkeys(FACTORS, 0)
+    return dict.fromkeys(REPAYMENT_FACTORS, 0)
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class DistrictRepayments:
             self.charges + other.charges,
             self.secured_pence + other.secured_pence,
             {d: self.by_decision[d] + other.by_decision[d] for d in DECISIONS},
-            {f: self.factors[f] + other.factors[f] for f in FACTORS},
+            {f: self.factors[f] + other.factors[f] for f in REPAYMENT_FACTORS},
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -181,7 +181,7 @@ class Repayments:
         headers = ["district", "district_name", "charges_registered", "charges_secured_pounds"]
         for d in DECISIONS:
             headers += [f"{d}_decisions", f"{d}_repayable_pounds", f"{d}_demanded_pounds"]
-        headers += [f"factor_{f}" for f in FACTORS]
+        headers += [f"factor_{f}" for f in REPAYMENT_FACTORS]
         rows = []
         for district in self.districts:
             row: list[object] = [
@@ -193,7 +193,7 @@ class Repayments:
             for d in DECISIONS:
                 tally = district.by_decision[d]
                 row += [tally.decisions, csv_pounds(tally.repayable_pence), csv_pounds(tally.demanded_pence)]
-            row += [district.factors[f] for f in FACTORS]
+            row += [district.factors[f] for f in REPAYMENT_FACTORS]
             rows.append(row)
         return csv_text(headers, rows)
 
@@ -286,12 +286,16 @@ class Repayments:
         )
 
     def _factors(self) -> Section:
-        rows = [[d.district_name, *(f"{d.factors[f]:,}" for f in FACTORS)] for d in self.districts]
+        rows = [[d.district_name, *(f"{d.factors[f]:,}" for f in REPAYMENT_FACTORS)] for d in self.districts]
         total = self.total
-        rows.append(["All districts", *(f"{total.factors[f]:,}" for f in FACTORS)])
+        rows.append(["All districts", *(f"{total.factors[f]:,}" for f in REPAYMENT_FACTORS)])
         chart = charts.bar_chart(
-            list(FACTORS.values()),
-            [charts.Series("decisions", [total.factors[f] for f in FACTORS], charts.QUALITATIVE[0])],
+            list(REPAYMENT_FACTORS.values()),
+            [
+                charts.Series(
+                    "decisions", [total.factors[f] for f in REPAYMENT_FACTORS], charts.QUALITATIVE[0]
+                )
+            ],
             title="Decisions that weighed each factor",
             axis_label="decisions",
             label_width=330,
@@ -301,7 +305,7 @@ class Repayments:
             "Factors weighed",
             ["district", *FACTOR_HEADINGS.values()],
             rows,
-            numeric=range(1, len(FACTORS) + 1),
+            numeric=range(1, len(REPAYMENT_FACTORS) + 1),
             total_rows=1,
             chart=chart,
             note="A decision may weigh several factors, so the counts may add up to more than the decisions.",
@@ -383,7 +387,7 @@ def repayments(
                 func.count(),
                 func.coalesce(func.sum(_charge.repayable_pence), 0),
                 func.coalesce(func.sum(_decision.demanded_pence), 0),
-                *(func.sum(_weighs(f), type_=Integer) for f in FACTORS),
+                *(func.sum(_weighs(f), type_=Integer) for f in REPAYMENT_FACTORS),
             ).group_by(_c.district_code, _decision.decision)
         ).all()
         listed = connection.execute(
@@ -403,7 +407,7 @@ def repayments(
     for code, kind, n, repayable, demanded, *weighed in tallies:
         by_decision.setdefault(code, _zero_decisions())[kind] = Tally(int(n), int(repayable), int(demanded))
         counts = factors.setdefault(code, _zero_factors())
-        for f, count in zip(FACTORS, weighed, strict=True):
+        for f, count in zip(REPAYMENT_FACTORS, weighed, strict=True):
             counts[f] += int(count or 0)
     districts = tuple(
         DistrictRepayments(

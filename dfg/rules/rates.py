@@ -670,6 +670,16 @@ def _default_land_charge_terms(folder: Path) -> tuple[LandChargeTerms, ...]:
     return load_land_charge_terms(folder / "land-charge.toml")
 
 
+#: The circumstances the council weighs before demanding repayment (2008 general consent), by code.
+REPAYMENT_FACTORS: Mapping[str, str] = {
+    "hardship": "Repaying would cause the owner financial hardship",
+    "health": "The owner is moving for health reasons",
+    "care": "The owner is moving to give or receive care",
+    "employment": "The owner is moving for work",
+    "none": "No special circumstances",
+}
+
+
 def land_charge_for(
     on: date, *, jurisdiction: str = "england", rows: Sequence[LandChargeTerms] | None = None
 ) -> LandChargeTerms:

@@ -29,22 +29,13 @@ from dfg.errors import ConfigurationError, InvalidInput
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import default_clock_policy
 from dfg.rules.money import format_pounds
-from dfg.rules.rates import LandChargeTerms, add_years, charge_expiry, land_charge_for
+from dfg.rules.rates import REPAYMENT_FACTORS, LandChargeTerms, add_years, charge_expiry, land_charge_for
 from dfg.services.approval import latest_approval
 from dfg.services.cases import Advanced, advance, case_id_of, normalise_reference, show_case
 from dfg.store.database import Database
 from dfg.store.models import CASES, LAND_CHARGES, REPAYMENT_CHOICES, REPAYMENT_DECISIONS
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput, land_charge_due_pence
-
-#: The circumstances the council weighs before demanding repayment (2008 general consent), by code.
-FACTORS: Mapping[str, str] = {
-    "hardship": "Repaying would cause the owner financial hardship",
-    "health": "The owner is moving for health reasons",
-    "care": "The owner is moving to give or receive care",
-    "employment": "The owner is moving for work",
-    "none": "No special circumstances",
-}
 
 #: The longest Local Land Charges register reference the store keeps (the column's length).
 REGISTRY_REFERENCE_LENGTH = 60
@@ -224,13 +215,13 @@ def _check_decision(
     """The checks that need nothing recorded; returns the factors as stored (in order, once each)."""
     if decision not in REPAYMENT_CHOICES:
         raise InvalidInput(f"the decision '{decision}' is not one of: {', '.join(REPAYMENT_CHOICES)}")
-    unknown = [f for f in factors if f not in FACTORS]
+    unknown = [f for f in factors if f not in REPAYMENT_FACTORS]
     if unknown:
-        raise InvalidInput(f"unknown factor '{unknown[0]}' (one of: {', '.join(FACTORS)})")
+        raise InvalidInput(f"unknown factor '{unknown[0]}' (one of: {', '.join(REPAYMENT_FACTORS)})")
     weighed = tuple(dict.fromkeys(factors))
     if not weighed:
         raise InvalidInput(
-            f"name the factors weighed (--factor: {', '.join(FACTORS)}), or 'none' if there were none"
+            f"name the factors weighed (--factor: {', '.join(REPAYMENT_FACTORS)}), or 'none' if there were none"
         )
     if "none" in weighed and len(weighed) > 1:
         raise InvalidInput("the factor 'none' cannot be given with other factors")
@@ -263,7 +254,7 @@ def record_repayment_decision(
     """Record the council's decision after the home was disposed of within the charge period (role:
     approver, on a closed case): demand the repayable amount in full (``"full"``), demand
     ``amount_pence`` of it (``"part"``, more than £0.00 and less than the repayable amount), or waive
-    it (``"waive"``); with the factors weighed (codes of :data:`FACTORS`) and the reasons.
+    it (``"waive"``); with the factors weighed (codes of :data:`REPAYMENT_FACTORS`) and the reasons.
 
     A demand fires ``demand_repayment`` (and its letter), a waiver ``waive_repayment``. Refused when no
     land charge is registered, for a disposal outside the charge period (nothing is repayable then), or

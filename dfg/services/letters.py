@@ -65,6 +65,7 @@ from dfg.rules.means_test import TraceLine, format_factor
 from dfg.rules.payments import entitlement_from
 from dfg.rules.policy import load_works_policy
 from dfg.rules.rates import (
+    REPAYMENT_FACTORS,
     LandChargeTerms,
     add_years,
     charge_expiry,
@@ -77,7 +78,6 @@ from dfg.rules.reminders import REMINDER_EVENT
 from dfg.services.assessment import assessments_of, determination, determinations
 from dfg.services.cases import check_district, normalise_reference, postal_lines, record_change, show_case
 from dfg.services.grant import grant_calculation
-from dfg.services.land_charge import FACTORS
 from dfg.store.database import Database
 from dfg.store.models import (
     APPOINTMENTS,
@@ -1347,7 +1347,7 @@ def _weighed(factors: Sequence[str]) -> str:
             "We looked at whether repaying would cause you financial hardship, or whether you moved for your "
             "health, to give or receive care, or for work, and found none of these applies."
         )
-    labels = [FACTORS.get(f, f) for f in factors]
+    labels = [REPAYMENT_FACTORS.get(f, f) for f in factors]
     said = "; ".join(label[:1].lower() + label[1:] for label in labels)
     return f"We took into account that: {said}."
 

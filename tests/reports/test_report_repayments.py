@@ -23,7 +23,7 @@ from dfg.errors import InvalidInput, PermissionDenied
 from dfg.reports.repayments import DECISIONS as DECISION_LABELS
 from dfg.reports.repayments import FACTOR_HEADINGS, Repayments, repayments
 from dfg.rules.money import format_pounds
-from dfg.services.land_charge import FACTORS as LAND_CHARGE_FACTORS
+from dfg.rules.rates import REPAYMENT_FACTORS as LAND_CHARGE_FACTORS
 from dfg.store.database import Database
 from dfg.store.models import REPAYMENT_CHOICES
 from tests.conftest import BACKENDS, PostgresDatabases
