@@ -2020,7 +2020,7 @@ def budget_override(context: Context, reference: str, reason: str) -> None:
     Example:
       dfg --as mjones budget override CAN-2026-0001 --reason "Hospital discharge: funded from reserves"
     """
-    from dfg.services.budget import override
+    from dfg.services.approval import override
 
     recorded = override(context.database(), context.actor(), reference, reason=reason)
     if "variation_of" in recorded.payload:
@@ -2047,9 +2047,9 @@ def budget_show_command(context: Context, district: str | None, year: str | None
     Example:
       dfg budget show --district CAN --year 2026/27
     """
+    from dfg.reports.budget_lines import budget_show, budget_totals
     from dfg.rules.budget import BudgetPosition, financial_year_label, financial_year_of, parse_financial_year
     from dfg.rules.clock import local_day, utcnow
-    from dfg.services.budget import budget_show, budget_totals
 
     today = local_day(utcnow())
     chosen = parse_financial_year(year) if year else financial_year_of(today)
@@ -2097,8 +2097,8 @@ def budget_entries_command(
     Example:
       dfg budget entries CAN --year 2026/27 --line mandatory
     """
+    from dfg.reports.budget_lines import budget_entries
     from dfg.rules.budget import parse_financial_year
-    from dfg.services.budget import budget_entries
 
     found = budget_entries(context.database(), context.actor(), district=district,
                            financial_year=parse_financial_year(year), funding_line=funding_line)  # fmt: skip

@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from dfg.errors import DfgError, GuardFailed, InvalidInput, NotFound, PermissionDenied
+from dfg.reports import budget_lines
 from dfg.rules.budget import MANDATORY, BudgetPosition
 from dfg.rules.grant import funding_by_line
-from dfg.services import budget
+from dfg.services import approval, budget
 from dfg.services.assessment import run_means_test
 from dfg.services.grant import calculate_case_grant
 from dfg.services.users import add_user, resolve_actor
@@ -301,7 +302,7 @@ def test_a_managers_override_lets_the_approval_through_and_is_recorded(
     reference, number = case
     calculation = calculated(db, cast, reference, works_pounds=20_000)
     allocate(db, cast, MANDATORY, 5_000)
-    recorded = budget.override(db, cast["manager"], reference.lower(), reason=" Hospital discharge: funded from reserves ", now=NOW)  # fmt: skip
+    recorded = approval.override(db, cast["manager"], reference.lower(), reason=" Hospital discharge: funded from reserves ", now=NOW)  # fmt: skip
     assert recorded.kind == "budget_override"
     assert recorded.payload["grant_calculation"] == calculation
     with db.read_connection() as connection:
@@ -325,8 +326,8 @@ def test_the_latest_override_for_the_calculation_counts(
 ) -> None:
     reference, number = case
     first = calculated(db, cast, reference, works_pounds=20_000)
-    budget.override(db, cast["manager"], reference, reason="first thoughts", now=NOW)
-    budget.override(db, cast["manager"], reference, reason="second thoughts", now=NOW)
+    approval.override(db, cast["manager"], reference, reason="first thoughts", now=NOW)
+    approval.override(db, cast["manager"], reference, reason="second thoughts", now=NOW)
     second = calculate_case_grant(db, cast["officer"], reference, works_pence=21_000_00, on=TODAY).id
     with db.read_connection() as connection:
         assert budget.override_reason_for(connection, number, first) == "second thoughts"
@@ -358,7 +359,7 @@ def test_an_override_is_refused(
         set_case(db, reference, state="cancelled")
     before = snapshot(db)
     with pytest.raises(error, match=message):
-        budget.override(db, cast[who], reference, reason=reason, now=NOW)
+        approval.override(db, cast[who], reference, reason=reason, now=NOW)
     assert snapshot(db) == before
 
 
@@ -367,7 +368,7 @@ def test_an_override_in_another_district_is_refused(db: Database, cast: dict[str
     reference = open_sample()
     calculated(db, cast, reference, works_pounds=20_000)
     with pytest.raises(PermissionDenied, match="works for district LIC"):
-        budget.override(db, resolve_actor(db, "lichfield_manager"), reference, reason="why", now=NOW)
+        approval.override(db, resolve_actor(db, "lichfield_manager"), reference, reason="why", now=NOW)
 
 
 # ---------------------------------------------------------------------- variations, payments, releases
@@ -560,7 +561,7 @@ def test_budget_show_with_pipeline_and_forecast(
     expected = funding_by_line(figures)
     assert set(expected) == {MANDATORY, "top_up"}
 
-    lines = budget.budget_show(db, cast["manager"], today=TODAY)
+    lines = budget_lines.budget_show(db, cast["manager"], today=TODAY)
     assert [(b.district, b.funding_line) for b in lines] == [
         ("CAN", MANDATORY),
         ("CAN", "top_up"),
@@ -573,32 +574,32 @@ def test_budget_show_with_pipeline_and_forecast(
     assert lines[1].position.pipeline_pence == expected["top_up"]
     assert lines[0].as_dict()["district_name"] == "Cannock Chase"
     assert lines[0].as_dict()["financial_year_label"] == "2026/27"
-    total = budget.budget_totals(lines)
+    total = budget_lines.budget_totals(lines)
     assert total.allocation_pence == 160_000_00
     assert total.pipeline_pence == sum(expected.values())
     # another year has no pipeline (it is for the year applications will be decided in)
-    assert budget.budget_show(db, cast["manager"], financial_year=2025, today=TODAY) == []
+    assert budget_lines.budget_show(db, cast["manager"], financial_year=2025, today=TODAY) == []
     next_year = date(2027, 4, 1)  # the applications will be decided in 2027/28 now: 2026/27 has no pipeline
     assert {
         b.position.pipeline_pence
-        for b in budget.budget_show(db, cast["manager"], financial_year=YEAR, today=next_year)
+        for b in budget_lines.budget_show(db, cast["manager"], financial_year=YEAR, today=next_year)
     } == {0}
-    assert [b.position for b in budget.budget_show(db, cast["manager"], today=next_year)] == [
+    assert [b.position for b in budget_lines.budget_show(db, cast["manager"], today=next_year)] == [
         BudgetPosition(pipeline_pence=expected[MANDATORY]), BudgetPosition(pipeline_pence=expected["top_up"]),
     ]  # fmt: skip
     # a district's user sees only that district
-    assert {b.district for b in budget.budget_show(db, cast["officer"], today=TODAY)} == {"CAN"}
-    assert [b.district for b in budget.budget_show(db, cast["lichfield"], today=TODAY)] == ["LIC"]
-    assert [b.district for b in budget.budget_show(db, cast["approver"], district="lic", today=TODAY)] == [
-        "LIC"
-    ]
+    assert {b.district for b in budget_lines.budget_show(db, cast["officer"], today=TODAY)} == {"CAN"}
+    assert [b.district for b in budget_lines.budget_show(db, cast["lichfield"], today=TODAY)] == ["LIC"]
+    assert [
+        b.district for b in budget_lines.budget_show(db, cast["approver"], district="lic", today=TODAY)
+    ] == ["LIC"]
 
 
 def test_pipeline_on_a_line_with_no_budget_is_shown(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> None:  # fmt: skip
     waiting = open_sample()
     calculated(db, cast, waiting, works_pounds=20_000)
     set_case(db, waiting, state="application_valid")
-    [line] = budget.budget_show(db, cast["manager"], today=TODAY)
+    [line] = budget_lines.budget_show(db, cast["manager"], today=TODAY)
     assert (line.district, line.funding_line, line.position.allocation_pence) == ("CAN", MANDATORY, 0)
     assert line.position.forecast_remaining_pence == -line.position.pipeline_pence < 0
 
@@ -616,9 +617,9 @@ def test_budget_show_and_entries_refuse(
     db: Database, cast: dict[str, Actor], who: str, district: str | None, error: type[DfgError], message: str
 ) -> None:
     with pytest.raises(error, match=message):
-        budget.budget_show(db, cast[who], district=district, today=TODAY)
+        budget_lines.budget_show(db, cast[who], district=district, today=TODAY)
     with pytest.raises(error, match=message):
-        budget.budget_entries(db, cast[who], district=district or "CAN", financial_year=YEAR)
+        budget_lines.budget_entries(db, cast[who], district=district or "CAN", financial_year=YEAR)
 
 
 def test_budget_entries_is_the_ledger(db: Database, cast: dict[str, Actor], case: tuple[str, int]) -> None:
@@ -626,19 +627,19 @@ def test_budget_entries_is_the_ledger(db: Database, cast: dict[str, Actor], case
     allocate(db, cast, MANDATORY, 10_000)
     allocate(db, cast, "top_up", 1_000)
     commit(db, number, {MANDATORY: 2_000_00, "top_up": 1_500_00}, override="reserves")
-    ledger = budget.budget_entries(db, cast["officer"], district="can", financial_year=YEAR)
+    ledger = budget_lines.budget_entries(db, cast["officer"], district="can", financial_year=YEAR)
     assert [(e.kind, e.funding_line, e.amount_pence, e.reference, e.override_reason) for e in ledger] == [
         ("allocation", MANDATORY, 10_000_00, None, None),
         ("allocation", "top_up", 1_000_00, None, None),
         ("commitment", MANDATORY, 2_000_00, reference, None),  # it fitted: no override needed
         ("commitment", "top_up", 1_500_00, reference, "reserves"),
     ]
-    only = budget.budget_entries(
+    only = budget_lines.budget_entries(
         db, cast["officer"], district="CAN", financial_year=YEAR, funding_line="top_up"
     )
     assert [e.kind for e in only] == ["allocation", "commitment"]
     assert only[1].as_dict()["recorded_at"] == NOW.isoformat()
-    assert budget.budget_entries(db, cast["officer"], district="CAN", financial_year=2025) == []
+    assert budget_lines.budget_entries(db, cast["officer"], district="CAN", financial_year=2025) == []
 
 
 # ---------------------------------------------------------------------- races and properties

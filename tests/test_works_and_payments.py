@@ -16,11 +16,11 @@ from sqlalchemy import text
 
 from cli import main
 from dfg.errors import DfgError, GuardFailed, InvalidInput, InvalidTransition, PermissionDenied
+from dfg.reports.budget_lines import budget_show
 from dfg.rules.budget import financial_year_of
 from dfg.rules.calendar import add_calendar_months
 from dfg.rules.clock import local_day, utcnow
-from dfg.services.approval import ApprovalTerms, approval_versions, approve_grant, vary_works
-from dfg.services.budget import budget_show, override
+from dfg.services.approval import ApprovalTerms, approval_versions, approve_grant, override, vary_works
 from dfg.services.cases import advance, available_actions, history, show_case
 from dfg.services.clocks import case_clocks_for
 from dfg.services.grant import calculate_case_grant

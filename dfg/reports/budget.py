@@ -2,7 +2,7 @@
 have committed and payments have spent, what is left, and the forecast outturn.
 
 The figures are the budgets' running totals (``budgets``, which move only with a ledger entry in the
-same transaction) and the pipeline, both read by :func:`dfg.services.budget.budget_show`: this report
+same transaction) and the pipeline, both read by :func:`dfg.reports.budget_lines.budget_show`: this report
 adds them up by district and funding line and prints them. ``remaining = allocation - committed -
 spent`` on every row and in every total, so the three always add up to the allocation; the pipeline
 (assistance calculated on valid applications awaiting a decision) counts in the current financial year
@@ -19,12 +19,18 @@ from typing import Any
 from dfg.errors import InvalidInput
 from dfg.presentation import csv_pounds, csv_text, percent
 from dfg.reports import charts
+from dfg.reports.budget_lines import budget_show
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, parse_financial_year, report_scope
-from dfg.rules.budget import BudgetPosition, check_financial_year, financial_year_of, line_order
+from dfg.rules.budget import (
+    BudgetPosition,
+    check_financial_year,
+    financial_year_of,
+    funding_lines_of,
+    line_order,
+)
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import Pence, format_pounds
-from dfg.services.budget import budget_show, funding_lines_of
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, select, true
 
-from dfg.errors import InvalidInput, PermissionDenied
+from dfg.errors import InvalidInput, NotFound, PermissionDenied
 from dfg.rules.dates import parse_date
 from dfg.rules.rates import long_date
 from dfg.store.models import CASES, PRIORITIES, District
@@ -24,6 +24,14 @@ from dfg.workflow.roles import require_role
 def district_names(connection: Connection) -> dict[str, str]:
     """Every district's name by its code, in the order of their names (the order reports list them)."""
     return dict(connection.execute(select(District.code, District.name).order_by(District.name)).all())
+
+
+def district_name(connection: Connection, code: str) -> str:
+    """The district's name; :class:`NotFound` for an unknown code."""
+    name = connection.scalar(select(District.name).where(District.code == code))
+    if name is None:
+        raise NotFound(f"no district '{code}' (see 'dfg district list')")
+    return str(name)
 
 
 def financial_year_of(day: date) -> int:

@@ -24,6 +24,7 @@ from datetime import date
 
 from dfg.errors import InvalidInput
 from dfg.rules.money import Pence, format_pounds
+from dfg.rules.policy import load_funding_lines
 
 MANDATORY = "mandatory"  # the funding line of the mandatory grant; the others are discretionary
 
@@ -175,3 +176,8 @@ def split_payment(outstanding: Mapping[str, Pence], amount_pence: Pence) -> dict
             parts[code] = take
             left -= take
     return parts
+
+
+def funding_lines_of(district: str) -> list[str]:
+    """The funding lines a district may budget for: ``mandatory`` and its discretionary lines."""
+    return [MANDATORY, *sorted(line.code for line in load_funding_lines(district).lines)]

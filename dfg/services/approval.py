@@ -25,7 +25,15 @@ from dfg.rules.grant import funding_by_line
 from dfg.rules.money import format_pounds
 from dfg.rules.policy import load_works_policy
 from dfg.services import budget
-from dfg.services.cases import Advanced, advance, case_id_of, normalise_reference, show_case
+from dfg.services.cases import (
+    Advanced,
+    Recorded,
+    advance,
+    case_id_of,
+    normalise_reference,
+    record_change,
+    show_case,
+)
 from dfg.services.contractors import selection_in_force
 from dfg.services.grant import GrantRequest, store_calculation, work_out_calculation
 from dfg.services.users import resolve_actor
@@ -33,7 +41,10 @@ from dfg.store.audit import canonical_json
 from dfg.store.database import Database
 from dfg.store.models import APPROVALS, CONTRACTORS, GRANT_CALCULATIONS, PAYMENTS
 from dfg.workflow.actor import Actor
+from dfg.workflow.definition import definition_for
+from dfg.workflow.facts import CaseFacts
 from dfg.workflow.guards import TriggerInput
+from dfg.workflow.roles import require_role
 
 WorksStatus = Literal["not_started", "begun", "completed"]
 WORKS_STATUSES: tuple[WorksStatus, ...] = ("not_started", "begun", "completed")
@@ -426,3 +437,58 @@ def _version(r: Row[Any]) -> ApprovalVersion:
         second_approver=r.second_approver,
         grant_calculation=r.grant_calculation_id,
     )
+
+
+# ---------------------------------------------------------------------- the manager's budget override
+
+
+#: The states in which an approved case may still be varied (as the workflow's ``vary_works``).
+VARIATION_STATES = ("approved", "works_ordered", "on_site")
+
+
+def override(
+    db: Database, actor: Actor, reference: str, *, reason: str, now: datetime | None = None
+) -> Recorded:
+    """Record a manager's decision that the case may be approved although its budget cannot cover it
+    (role: manager). Before approval the override is for the case's latest grant calculation: the
+    approval then commits it with this reason on the ledger, and a new calculation needs a new override.
+    After approval (while a variation may still be made) it is for the next variation of the approval
+    version in force."""
+    role = require_role(actor, "manager")
+    if not reason or not reason.strip():
+        raise InvalidInput("--reason: say why the budget may be over-committed for this case")
+
+    def check(case: CaseFacts) -> None:
+        state = definition_for(case.workflow_version).states[case.state]
+        if case.milestones.get("approval_date") is not None and case.state in VARIATION_STATES:
+            return  # for the next variation
+        if case.milestones.get("approval_date") is not None or state.terminal:
+            raise InvalidInput(
+                f"{case.reference} is {case.state.replace('_', ' ')}: a budget override is for an "
+                "approval or a variation still to be made"
+            )
+        if case.records["calculation"] is None:
+            raise InvalidInput(f"{case.reference} has no grant calculation to override the budget for")
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        version = connection.scalar(
+            select(func.max(APPROVALS.c.version)).where(APPROVALS.c.case_id == case_id)
+        )
+        if version is not None:
+            return {"variation_of": version}
+        # read again in the write transaction: the override names exactly the figures in force
+        calculation = connection.execute(
+            select(GRANT_CALCULATIONS.c.id, GRANT_CALCULATIONS.c.total_assistance_pence)
+            .where(GRANT_CALCULATIONS.c.case_id == case_id)
+            .order_by(GRANT_CALCULATIONS.c.id.desc())
+            .limit(1)
+        ).one()
+        return {
+            "grant_calculation": calculation.id,
+            "total_assistance_pence": calculation.total_assistance_pence,
+        }
+
+    return record_change(
+        db, actor, reference, role=role, kind="budget_override", check=check, write_details=write,
+        reason=reason.strip(), now=now,
+    )  # fmt: skip

@@ -8,8 +8,11 @@ Two kinds of function live here:
   :func:`override_reason_for`): the services that approve, vary, pay, cancel and reopen call them on
   the connection of their own write transaction, so a step and its budget movement commit together or
   not at all. When one raises, the caller's transaction rolls back and nothing of the step is written.
-- **Commands of their own**: :func:`allocate`, :func:`override`, :func:`budget_show`,
-  :func:`budget_entries`.
+- **A command of its own**: :func:`allocate`. Reading budgets (``dfg budget show``, ``dfg budget
+  entries``) is in :mod:`dfg.reports.budget_lines`, and a manager's override of the budget for a case
+  in :func:`dfg.services.approval.override`, since it records a decision on the case; that keeps this
+  module free of the case service, which calls :func:`release` and :func:`recommit` when a case ends
+  or is reopened.
 
 **Which year a case's money belongs to** (a documented choice): all of a case's commitments belong to
 the financial year of its approval date, and its later variations, payments, releases and
@@ -31,47 +34,36 @@ transactions moving the same lines never deadlock.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from dfg.errors import DatabaseProblem, GuardFailed, InvalidInput, NotFound, PermissionDenied
+from dfg.errors import DatabaseProblem, GuardFailed, InvalidInput, NotFound
+from dfg.reports.scope import district_name
 from dfg.rules.budget import (
     ENTRY_EFFECTS,
-    MANDATORY,
     BudgetPosition,
     check_financial_year,
     financial_year_label,
-    financial_year_of,
+    funding_lines_of,
     line_order,
     ordered_lines,
     shortfall_pence,
     split_payment,
 )
 from dfg.rules.clock import utcnow
-from dfg.rules.grant import funding_by_line
 from dfg.rules.money import Pence, format_pounds
-from dfg.rules.policy import load_funding_lines
-from dfg.services.cases import Recorded, record_change
 from dfg.store.audit import NewEvent, append_to_system
 from dfg.store.database import Database
-from dfg.store.models import APPROVALS, BUDGET_ENTRIES, BUDGETS, CASES, EVENTS, GRANT_CALCULATIONS, District
+from dfg.store.models import BUDGET_ENTRIES, BUDGETS, CASES, EVENTS
 from dfg.workflow.actor import Actor
-from dfg.workflow.definition import definition_for
-from dfg.workflow.facts import CaseFacts
-from dfg.workflow.roles import require_role
+from dfg.workflow.roles import acting_district, require_role
 
 _budgets = BUDGETS
 _entries = BUDGET_ENTRIES
-
-#: Who may read budgets: those who approve and pay, and those who manage.
-READ_ROLES = ("manager", "grant_officer", "approver", "admin")
-
-#: The state of cases awaiting a decision: their latest grant calculation is the pipeline.
-AWAITING_DECISION = "application_valid"
 
 
 @dataclass(frozen=True)
@@ -494,27 +486,7 @@ def recommit(
     return committed
 
 
-# ---------------------------------------------------------------------- allocating and overriding
-
-
-def _district(district: str, actor: Actor) -> str:
-    code = district.strip().upper()
-    if not actor.may_act_in(code):
-        raise PermissionDenied(f"{actor.username} works for district {actor.district}, not {code}")
-    return code
-
-
-def _known_district(connection: Connection, code: str) -> str:
-    """The district's name; :class:`NotFound` for an unknown code."""
-    name = connection.scalar(select(District.name).where(District.code == code))
-    if name is None:
-        raise NotFound(f"no district '{code}' (see 'dfg district list')")
-    return str(name)
-
-
-def funding_lines_of(district: str) -> list[str]:
-    """The funding lines a district may budget for: ``mandatory`` and its discretionary lines."""
-    return [MANDATORY, *sorted(line.code for line in load_funding_lines(district).lines)]
+# ---------------------------------------------------------------------- allocating
 
 
 @dataclass(frozen=True)
@@ -571,7 +543,7 @@ def allocate(
     (budgets are cut in year) and comes back with a warning."""
     now = now or utcnow()
     role = require_role(actor, "manager", "admin")
-    code = _district(district, actor)
+    code = acting_district(actor, district)
     check_financial_year(financial_year)
     if isinstance(amount_pence, bool) or not isinstance(amount_pence, int) or amount_pence < 0:
         raise InvalidInput(f"--amount: an allocation is nil or more, not {amount_pence!r}")
@@ -579,7 +551,7 @@ def allocate(
     key = {"district": code, "year": financial_year, "line": funding_line}
     with db.writing() as session:
         connection = session.connection()
-        _known_district(connection, code)
+        district_name(connection, code)
         if funding_line not in funding_lines_of(code):
             known = ", ".join(funding_lines_of(code))
             raise InvalidInput(f"--line: {code} has no funding line '{funding_line}' (known: {known})")
@@ -620,218 +592,3 @@ def allocate(
             f"committed ({format_pounds(after.committed_pence)}) and spent ({format_pounds(after.spent_pence)})"
         )
     return Allocated(code, financial_year, funding_line, before.allocation_pence, after, warning)
-
-
-#: The states in which an approved case may still be varied (as the workflow's ``vary_works``).
-VARIATION_STATES = ("approved", "works_ordered", "on_site")
-
-
-def override(
-    db: Database, actor: Actor, reference: str, *, reason: str, now: datetime | None = None
-) -> Recorded:
-    """Record a manager's decision that the case may be approved although its budget cannot cover it
-    (role: manager). Before approval the override is for the case's latest grant calculation: the
-    approval then commits it with this reason on the ledger, and a new calculation needs a new override.
-    After approval (while a variation may still be made) it is for the next variation of the approval
-    version in force."""
-    role = require_role(actor, "manager")
-    if not reason or not reason.strip():
-        raise InvalidInput("--reason: say why the budget may be over-committed for this case")
-
-    def check(case: CaseFacts) -> None:
-        state = definition_for(case.workflow_version).states[case.state]
-        if case.milestones.get("approval_date") is not None and case.state in VARIATION_STATES:
-            return  # for the next variation
-        if case.milestones.get("approval_date") is not None or state.terminal:
-            raise InvalidInput(
-                f"{case.reference} is {case.state.replace('_', ' ')}: a budget override is for an "
-                "approval or a variation still to be made"
-            )
-        if case.records["calculation"] is None:
-            raise InvalidInput(f"{case.reference} has no grant calculation to override the budget for")
-
-    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
-        version = connection.scalar(
-            select(func.max(APPROVALS.c.version)).where(APPROVALS.c.case_id == case_id)
-        )
-        if version is not None:
-            return {"variation_of": version}
-        # read again in the write transaction: the override names exactly the figures in force
-        calculation = connection.execute(
-            select(GRANT_CALCULATIONS.c.id, GRANT_CALCULATIONS.c.total_assistance_pence)
-            .where(GRANT_CALCULATIONS.c.case_id == case_id)
-            .order_by(GRANT_CALCULATIONS.c.id.desc())
-            .limit(1)
-        ).one()
-        return {
-            "grant_calculation": calculation.id,
-            "total_assistance_pence": calculation.total_assistance_pence,
-        }
-
-    return record_change(
-        db, actor, reference, role=role, kind="budget_override", check=check, write_details=write,
-        reason=reason.strip(), now=now,
-    )  # fmt: skip
-
-
-# ---------------------------------------------------------------------- reading budgets
-
-
-@dataclass(frozen=True)
-class BudgetLine:
-    """One district's budget for one funding line and year, with the pipeline and the forecast."""
-
-    district: str
-    district_name: str
-    financial_year: int
-    funding_line: str
-    position: BudgetPosition
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "district": self.district,
-            "district_name": self.district_name,
-            "financial_year": self.financial_year,
-            "financial_year_label": financial_year_label(self.financial_year),
-            "funding_line": self.funding_line,
-            **self.position.as_dict(),
-        }
-
-
-def budget_totals(lines: Sequence[BudgetLine]) -> BudgetPosition:
-    """The lines added up (for a totals row)."""
-    total = BudgetPosition()
-    for line in lines:
-        total = total + line.position
-    return total
-
-
-def _scope(connection: Connection, actor: Actor, district: str | None) -> str | None:
-    """The one district to show (``None``: all); refuses another district to a district's user."""
-    code = _district(district, actor) if district else actor.district
-    if code is not None:
-        _known_district(connection, code)
-    return code
-
-
-def _pipeline(connection: Connection, district: str | None) -> dict[tuple[str, str], Pence]:
-    """Assistance calculated on applications awaiting a decision, by (district, line): each case's
-    latest grant calculation."""
-    calculations = GRANT_CALCULATIONS
-    each = calculations.alias("each_calculation")
-    latest = select(func.max(each.c.id)).where(each.c.case_id == CASES.c.id).scalar_subquery()
-    query = (
-        select(CASES.c.district_code, calculations.c.result)
-        .join(calculations, calculations.c.case_id == CASES.c.id)
-        .where(CASES.c.state == AWAITING_DECISION, calculations.c.id == latest)
-    )
-    if district is not None:
-        query = query.where(CASES.c.district_code == district)
-    pipeline: dict[tuple[str, str], Pence] = {}
-    for code, result in connection.execute(query):
-        for line, amount in funding_by_line(json.loads(result)).items():
-            pipeline[code, line] = pipeline.get((code, line), 0) + amount
-    return pipeline
-
-
-def budget_show(
-    db: Database, actor: Actor, *, district: str | None = None, financial_year: int | None = None, today: date
-) -> list[BudgetLine]:
-    """Every district's budget lines for a financial year (default: the one ``today`` is in), with the
-    pipeline and forecast for the current year. A district's user sees only that district."""
-    require_role(actor, *READ_ROLES)
-    year = check_financial_year(financial_year) if financial_year is not None else financial_year_of(today)
-    with db.read_connection() as connection:
-        code = _scope(connection, actor, district)
-        names = dict(connection.execute(select(District.code, District.name)).all())
-        query = select(_budgets).where(_budgets.c.financial_year == year)
-        if code is not None:
-            query = query.where(_budgets.c.district_code == code)
-        positions = {
-            (row.district_code, row.funding_line): BudgetPosition(
-                row.allocation_pence, row.committed_pence, row.spent_pence
-            )
-            for row in connection.execute(query)
-        }
-        pipeline = _pipeline(connection, code) if year == financial_year_of(today) else {}
-    lines = []
-    for district_code, line in set(positions) | set(pipeline):
-        known = positions.get((district_code, line), BudgetPosition())  # pipeline on an unbudgeted line
-        position = BudgetPosition(
-            known.allocation_pence,
-            known.committed_pence,
-            known.spent_pence,
-            pipeline.get((district_code, line), 0),
-        )
-        lines.append(BudgetLine(district_code, names.get(district_code, district_code), year, line, position))
-    return sorted(lines, key=lambda b: (b.district, line_order(b.funding_line)))
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One movement of a budget, as recorded."""
-
-    id: int
-    recorded_at: datetime
-    district: str
-    financial_year: int
-    funding_line: str
-    kind: str
-    amount_pence: Pence
-    reference: str | None
-    approval_id: int | None
-    payment_id: int | None
-    override_reason: str | None
-    recorded_by: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "recorded_at": self.recorded_at.isoformat(),
-            "district": self.district,
-            "financial_year": self.financial_year,
-            "funding_line": self.funding_line,
-            "kind": self.kind,
-            "amount_pence": self.amount_pence,
-            "reference": self.reference,
-            "approval_id": self.approval_id,
-            "payment_id": self.payment_id,
-            "override_reason": self.override_reason,
-            "recorded_by": self.recorded_by,
-        }
-
-
-def budget_entries(
-    db: Database, actor: Actor, *, district: str, financial_year: int, funding_line: str | None = None
-) -> list[LedgerEntry]:
-    """The ledger of a district's budgets for a financial year (or one funding line), oldest first."""
-    require_role(actor, *READ_ROLES)
-    check_financial_year(financial_year)
-    code = _district(district, actor)
-    query = (
-        select(_entries, CASES.c.reference)
-        .outerjoin(CASES, CASES.c.id == _entries.c.case_id)
-        .where(_entries.c.district_code == code, _entries.c.financial_year == financial_year)
-        .order_by(_entries.c.id)
-    )
-    if funding_line is not None:
-        query = query.where(_entries.c.funding_line == funding_line)
-    with db.read_connection() as connection:
-        _known_district(connection, code)
-        return [
-            LedgerEntry(
-                row.id,
-                row.recorded_at,
-                row.district_code,
-                row.financial_year,
-                row.funding_line,
-                row.kind,
-                row.amount_pence,
-                row.reference,
-                row.approval_id,
-                row.payment_id,
-                row.override_reason,
-                row.recorded_by,
-            )
-            for row in connection.execute(query)
-        ]

@@ -24,10 +24,11 @@ from sqlalchemy import text
 from dfg.errors import InvalidInput, PermissionDenied
 from dfg.reports.budget import BudgetReport, allocation_chart, budget_report
 from dfg.reports.charts import Series
+from dfg.rules.budget import funding_lines_of
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
 from dfg.services.approval import vary_works
-from dfg.services.budget import allocate, funding_lines_of
+from dfg.services.budget import allocate
 from dfg.services.cases import advance, open_case
 from dfg.services.contractors import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
