@@ -749,7 +749,7 @@ def workflow_lint(path: Path | None) -> None:
         failed += len(problems)
         click.echo(f"{definition.key}: {len(problems) or 'no'} problem(s)", err=True)
     if path is None:  # the reminder policy names clocks and letters of the shipped workflow
-        from dfg.rules.reminders import reminder_problems
+        from dfg.workflow.lint import reminder_problems
 
         problems = reminder_problems()
         for problem in problems:

@@ -23,15 +23,16 @@ from sqlalchemy import select
 from dfg.errors import ConfigurationError, InvalidInput, PermissionDenied
 from dfg.letters.contracts import LETTER_KINDS
 from dfg.paths import letter_templates_dir
-from dfg.rules import reminders
-from dfg.rules.reminders import REMINDER_EVENT, load_reminders, reminder_problems, reminders_dir
 from dfg.services.audit import verify_audit
 from dfg.services.cases import assign, open_case
 from dfg.services.worklist import BREACH_EVENT, DueItem, due, due_as_text, tick
 from dfg.store.database import Database
 from dfg.store.models import EVENTS
+from dfg.workflow import reminders
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
+from dfg.workflow.lint import reminder_problems
+from dfg.workflow.reminders import REMINDER_EVENT, load_reminders, reminders_dir
 from tests.conftest import extend_completion, sample_case, take_step, walk_to
 from tests.test_clocks_service import Step, make_step, to_valid_application
 

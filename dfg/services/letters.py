@@ -74,7 +74,6 @@ from dfg.rules.rates import (
     long_date,
     rates_for,
 )
-from dfg.rules.reminders import REMINDER_EVENT
 from dfg.services.assessment import assessments_of, determination, determinations
 from dfg.services.cases import check_district, normalise_reference, postal_lines, record_change, show_case
 from dfg.services.grant import grant_calculation
@@ -99,6 +98,7 @@ from dfg.store.models import (
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import Definition, definition_for
 from dfg.workflow.guards import land_charge_due_pence
+from dfg.workflow.reminders import REMINDER_EVENT
 from dfg.workflow.roles import require_role
 from dfg.workflow.timeline import COMPLETION_EXTENDED
 

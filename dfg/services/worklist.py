@@ -10,7 +10,7 @@ cases, one for their events per batch of :data:`BATCH` cases), never as ORM obje
   due item too. A service target on a case that is on hold is not listed (the hold's review is).
 - :func:`tick` records a ``clock_breached`` event on a case the first time each of its clocks is found
   breached, and a ``reminder`` event, once for each due date, where the reminder policy
-  (``workflows/policy/reminders.toml``, :mod:`dfg.rules.reminders`) calls for a letter before a clock falls
+  (``workflows/policy/reminders.toml``, :mod:`dfg.workflow.reminders`) calls for a letter before a clock falls
   due: the event names the letters, which puts them in the letter queue (:mod:`dfg.services.letters`).
   Run again it records nothing. It is safe to run from a daily scheduler, twice, or in two places at
   once: the events are appended with the case's version check, and a case changed meanwhile is left for
@@ -32,12 +32,12 @@ from dfg.presentation import day, text_table
 from dfg.rules.calendar import district_calendar
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import Clock, case_clocks
-from dfg.rules.reminders import REMINDER_EVENT, ReminderPolicy, load_reminders
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS, ROLES, USERS
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import Definition, definition_for, stage_of_states
+from dfg.workflow.reminders import REMINDER_EVENT, ReminderPolicy, load_reminders
 from dfg.workflow.roles import require_role
 from dfg.workflow.timeline import CASE_COLUMNS, histories_for
 
@@ -556,7 +556,7 @@ def tick(
 ) -> TickResult:
     """Record a ``clock_breached`` event, once, for every clock found breached on ``today``, and a
     ``reminder`` event, once for each due date, for every reminder the district's reminder policy
-    (``workflows/policy/reminders.toml``, :mod:`dfg.rules.reminders`) calls for.
+    (``workflows/policy/reminders.toml``, :mod:`dfg.workflow.reminders`) calls for.
 
     Checks open cases, and cases closed within ``closed_within_days`` (a clock can be breached by the
     step that closed the case). Each breach event's ``code`` is the clock's name and its payload names the

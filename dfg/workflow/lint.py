@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from pathlib import Path
 
+from dfg.errors import ConfigurationError
 from dfg.store.models import CASE_STATES, ROLES
 from dfg.workflow.definition import ALL_CLOCKS, AMOUNTS, MILESTONES, NEEDS, PREVIOUS, STAY, Definition
 from dfg.workflow.guards import GUARDS
@@ -94,6 +95,39 @@ def lint(definition: Definition, *, templates_dir: Path | None = None) -> list[s
         problems.append("a trigger starts holds but none ends them (or the reverse)")
     problems.extend(_letter_problems(definition, templates_dir))
     problems.extend(_reachability(definition))
+    return problems
+
+
+def reminder_problems(
+    *,
+    directory: Path | None = None,
+    templates_dir: Path | None = None,
+    definition: Definition | None = None,
+) -> list[str]:
+    """Every problem with the reminder policies (the default file and each district's), one sentence
+    each: a file that does not load, or a letter whose template does not show what its contract
+    requires. Empty when they are sound; for ``dfg workflow lint``."""
+    from dfg.letters.contracts import check_template
+    from dfg.workflow import reminders  # read through the module: tests point it at their own folder
+
+    folder = directory if directory is not None else reminders.reminders_dir()
+    problems: list[str] = []
+    letters: dict[str, None] = {}
+    files = sorted(folder.glob(f"{reminders.STEM}-*.toml"))
+    default = folder / f"{reminders.STEM}.toml"
+    if default.is_file():
+        files.insert(0, default)
+    for path in files:
+        try:
+            policy = reminders.read_reminders(path, definition=definition)
+        except ConfigurationError as exc:
+            problems.append(str(exc))
+            continue
+        letters.update((r.letter, None) for r in policy.reminders)
+    for kind in letters:
+        problems.extend(
+            f"letter template: {problem}" for problem in check_template(kind, templates_dir=templates_dir)
+        )
     return problems
 
 

@@ -13,8 +13,10 @@ Each ``[[reminder]]`` names:
   ``confirm``: true while the value is local policy still to be confirmed.
 
 Files are validated at load: an unknown key, clock, letter kind or state raises
-:class:`ConfigurationError` naming the file and the key. :func:`reminder_problems` checks every reminder
-file in the folder, and the templates of the letters they name, for ``dfg workflow lint``.
+:class:`ConfigurationError` naming the file and the key, so the daily tick refuses a bad policy before
+it records anything. The policy lives in the workflow because it names the workflow's clocks and states
+and its letter kinds; :func:`dfg.workflow.lint.reminder_problems` checks every reminder file in the
+folder, and the templates of the letters they name, for ``dfg workflow lint``.
 
 A clock with several reminders sends the nearest one whose threshold is met: 30 and 7 days before, a
 tick first run 5 days before the due date queues only the 7-day letter. The tick records each reminder
@@ -30,7 +32,7 @@ from datetime import date
 from pathlib import Path
 
 from dfg.errors import ConfigurationError, InvalidInput
-from dfg.letters.contracts import CONTRACTS, LETTER_KINDS, check_template
+from dfg.letters.contracts import CONTRACTS, LETTER_KINDS
 from dfg.paths import workflows_dir
 from dfg.rules.rates import TomlSection, read_toml
 from dfg.workflow.definition import Definition, current_definition
@@ -178,33 +180,3 @@ def load_reminders(
     path = _district_file(folder, district)
     own = path.stem != STEM
     return read_reminders(path, district.strip().upper() if own and district else None, definition=definition)
-
-
-def reminder_problems(
-    *,
-    directory: Path | None = None,
-    templates_dir: Path | None = None,
-    definition: Definition | None = None,
-) -> list[str]:
-    """Every problem with the reminder policies (the default file and each district's), one sentence
-    each: a file that does not load, or a letter whose template does not show what its contract
-    requires. Empty when they are sound; for ``dfg workflow lint``."""
-    folder = directory if directory is not None else reminders_dir()
-    problems: list[str] = []
-    letters: dict[str, None] = {}
-    files = sorted(folder.glob(f"{STEM}-*.toml"))
-    default = folder / f"{STEM}.toml"
-    if default.is_file():
-        files.insert(0, default)
-    for path in files:
-        try:
-            policy = read_reminders(path, definition=definition)
-        except ConfigurationError as exc:
-            problems.append(str(exc))
-            continue
-        letters.update((r.letter, None) for r in policy.reminders)
-    for kind in letters:
-        problems.extend(
-            f"letter template: {problem}" for problem in check_template(kind, templates_dir=templates_dir)
-        )
-    return problems
