@@ -359,7 +359,7 @@ def case_new(context: Context, /, **options: Any) -> None:
           --tenure owner --priority urgent --priority-reason "hospital discharge"
     """
     from dfg.rules.clock import local_day, utcnow
-    from dfg.services.cases import NewCase, NewPerson, open_case
+    from dfg.services.case_opening import NewCase, NewPerson, open_case
 
     given, family = _split_name(options["applicant"], "--applicant")
     postal = [options[f"postal_{part}"] for part in ("address", "address2", "town", "postcode")]
@@ -405,7 +405,7 @@ def case_new(context: Context, /, **options: Any) -> None:
 
 
 def _postal_address(address: str | None, address2: str | None, town: str | None, postcode: str | None) -> Any:
-    from dfg.services.cases import PostalAddress
+    from dfg.services.case_opening import PostalAddress
 
     if not (address and town and postcode):
         raise InvalidInput("a postal address needs its first line, town and postcode")
@@ -434,7 +434,7 @@ def case_postal_address(
       dfg --as jsmith case postal-address CAN-2026-0007 --address "4 Market Street" \\
           --town Lichfield --postcode "WS13 6LQ"
     """
-    from dfg.services.cases import set_postal_address
+    from dfg.services.case_opening import set_postal_address
 
     if clear == any((address, address2, town, postcode)):
         raise InvalidInput("give either the address (--address, --town, --postcode) or --clear")
@@ -457,7 +457,7 @@ def case_show(context: Context, reference: str, as_json: bool) -> None:
       dfg case show CAN-2026-0001 --json
     """
     from dfg.rules.clock import local_day
-    from dfg.services.cases import show_case
+    from dfg.services.case_reading import show_case
 
     view = show_case(context.database(), context.actor(), reference)
     if as_json:
@@ -511,7 +511,7 @@ def case_list(context: Context, /, as_json: bool, mine: bool, on_hold: bool | No
       dfg case list --district CAN --stage 3
       dfg case list --mine --priority urgent
     """
-    from dfg.services.cases import CaseFilter, list_cases
+    from dfg.services.case_reading import CaseFilter, list_cases
 
     if filters["district"]:
         filters["district"] = filters["district"].upper()
@@ -639,7 +639,7 @@ def case_resume(context: Context, reference: str, reason: str | None, as_json: b
 @pass_context
 def case_assign(context: Context, reference: str, username: str) -> None:
     """Put a case on an officer's list ('dfg case list --mine')."""
-    from dfg.services.cases import assign
+    from dfg.services.case_opening import assign
 
     assign(context.database(), context.actor(), reference, username)
     click.echo(f"assigned to {username}", err=True)
@@ -671,7 +671,7 @@ def case_actions(context: Context, reference: str, as_json: bool) -> None:
 @pass_context
 def case_history(context: Context, reference: str, as_json: bool) -> None:
     """The case's audit trail: who did what, when, as which role, and why."""
-    from dfg.services.cases import history
+    from dfg.services.case_history import history
 
     entries = history(context.database(), context.actor(), reference)
     if as_json:
@@ -778,7 +778,7 @@ def workflow_diagram(context: Context, reference: str | None, output: Path | Non
     from dfg.workflow.diagram import mermaid
 
     if reference:
-        from dfg.services.cases import case_path
+        from dfg.services.case_history import case_path
 
         definition, path, state = case_path(context.database(), context.actor(), reference)
         text = mermaid(definition, path=path, current=state)

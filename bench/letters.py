@@ -46,7 +46,8 @@ from dfg.paths import letter_templates_dir  # noqa: E402
 from dfg.rules.clock import local_day  # noqa: E402
 from dfg.services import letters as letters_service  # noqa: E402
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test  # noqa: E402
-from dfg.services.cases import NewCase, NewPerson, advance, open_case  # noqa: E402
+from dfg.services.case_opening import NewCase, NewPerson, open_case  # noqa: E402
+from dfg.services.cases import advance  # noqa: E402
 from dfg.services.contractors import NewContractor, add_contractor, record_estimate  # noqa: E402
 from dfg.services.users import add_district, add_user, resolve_actor  # noqa: E402
 from dfg.store.database import Database  # noqa: E402

@@ -18,7 +18,9 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.services.approval import ApprovalTerms, approve_grant
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
 from dfg.services.budget import allocate
-from dfg.services.cases import NewCase, NewPerson, advance, open_case, record_change, show_case
+from dfg.services.case_opening import NewCase, NewPerson, open_case
+from dfg.services.case_reading import show_case
+from dfg.services.cases import advance, record_change
 from dfg.services.contractors import NewContractor, add_contractor, record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.services.payments import money_view, pay_final, record_contribution, record_invoice

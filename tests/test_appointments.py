@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from dfg.errors import InvalidInput, InvalidTransition, PermissionDenied
 from dfg.rules.clock import ENGLAND
 from dfg.services.appointments import Appointment, book_appointment
-from dfg.services.cases import advance, show_case
+from dfg.services.case_reading import show_case
+from dfg.services.cases import advance
 from dfg.services.letters import letter_pdf, render_pending
 from dfg.store.database import Database
 from dfg.store.models import APPOINTMENTS, CASES, EVENTS

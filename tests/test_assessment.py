@@ -25,7 +25,9 @@ from dfg.services.assessment import (
     record_feasibility,
     run_means_test,
 )
-from dfg.services.cases import NewPerson, advance, show_case
+from dfg.services.case_opening import NewPerson
+from dfg.services.case_reading import show_case
+from dfg.services.cases import advance
 from dfg.store.database import Database
 from dfg.store.models import Assessment, Event, Person, RecommendedWork
 from dfg.workflow.actor import Actor

@@ -242,7 +242,7 @@ def test_upgrade_refuses_a_newer_database(db_url: str, db: Database) -> None:
 def test_a_bug_is_one_line_not_a_traceback(
     run: Callable[..., Result], cast: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dfg.services.cases as cases
+    import dfg.services.case_reading as cases
 
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("boom")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from cli import main
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.rates import add_years
-from dfg.services.cases import show_case
+from dfg.services.case_reading import show_case
 from dfg.services.land_charge import land_charge_view
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS, LAND_CHARGES, REPAYMENT_DECISIONS

@@ -15,7 +15,8 @@ from sqlalchemy import Connection, text
 
 from dfg.errors import Conflict
 from dfg.services.audit import verify_audit
-from dfg.services.cases import advance, show_case
+from dfg.services.case_reading import show_case
+from dfg.services.cases import advance
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 
@@ -92,16 +93,16 @@ def test_a_stale_read_is_a_conflict_in_process(
     reference = open_sample()
     import dfg.services.cases as cases
 
-    real_read = cases._read_case
+    real_read = cases.read_case
 
     def read_then_someone_else_writes(*args: object, **kwargs: object) -> object:
         row = real_read(*args, **kwargs)  # type: ignore[arg-type]
-        monkeypatch.setattr(cases, "_read_case", real_read)
+        monkeypatch.setattr(cases, "read_case", real_read)
         advance(db, cast["officer"], reference, "hold", cases.TriggerInput(
             code="other", reason="meanwhile", review_date=date(2099, 1, 1)))  # fmt: skip
         return row
 
-    monkeypatch.setattr(cases, "_read_case", read_then_someone_else_writes)
+    monkeypatch.setattr(cases, "read_case", read_then_someone_else_writes)
     with pytest.raises(Conflict):
         advance(db, cast["officer"], reference, "accept_referral")
     assert show_case(db, cast["officer"], reference).state == "referral"
@@ -112,7 +113,7 @@ def test_two_officers_open_the_first_cases_of_a_year_at_once(db: Database, cast:
     """The reference counter for a new district-year is created by whoever gets there first."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from dfg.services.cases import open_case
+    from dfg.services.case_opening import open_case
     from tests.conftest import sample_case
 
     with ThreadPoolExecutor(max_workers=4) as pool:

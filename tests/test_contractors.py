@@ -17,7 +17,8 @@ from dfg.paths import workflows_dir
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.policy import WorksPolicy, load_works_policy
 from dfg.services import contractors as contractors_service
-from dfg.services.cases import advance, history
+from dfg.services.case_history import history
+from dfg.services.cases import advance
 from dfg.services.contractors import (
     NewContractor,
     add_contractor,

@@ -16,7 +16,8 @@ from dfg.errors import GuardFailed, InvalidInput
 from dfg.rules.grant import ChargeRequest
 from dfg.services.approval import approve_grant
 from dfg.services.assessment import run_means_test
-from dfg.services.cases import history, show_case
+from dfg.services.case_history import history
+from dfg.services.case_reading import show_case
 from dfg.services.contractors import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant, grant_calculation, parse_charge
 from dfg.store.database import Database

@@ -16,7 +16,9 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.rules.rates import REPAYMENT_FACTORS as FACTORS
 from dfg.rules.rates import add_years, land_charge_for
 from dfg.services.budget import allocate
-from dfg.services.cases import Advanced, history, show_case
+from dfg.services.case_history import history
+from dfg.services.case_reading import show_case
+from dfg.services.cases import Advanced
 from dfg.services.land_charge import (
     REGISTRY_REFERENCE_LENGTH,
     land_charge_view,

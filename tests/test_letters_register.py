@@ -24,7 +24,9 @@ from dfg.paths import letter_templates_dir
 from dfg.services import letters as service
 from dfg.services.assessment import record_feasibility
 from dfg.services.audit import verify_audit
-from dfg.services.cases import NewPerson, PostalAddress, advance, history, set_postal_address
+from dfg.services.case_history import history
+from dfg.services.case_opening import NewPerson, PostalAddress, set_postal_address
+from dfg.services.cases import advance
 from dfg.services.letters import (
     letter_pdf,
     list_letters,

@@ -16,7 +16,9 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.services.approval import ApprovalTerms, approval_versions, approve_grant
 from dfg.services.assessment import record_assessment
 from dfg.services.audit import verify_audit
-from dfg.services.cases import advance, available_actions, history, show_case
+from dfg.services.case_history import history
+from dfg.services.case_reading import show_case
+from dfg.services.cases import advance, available_actions
 from dfg.services.contractors import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.services.letters import list_letters, render_pending

@@ -13,7 +13,8 @@ from sqlalchemy import func, select, update
 
 from dfg.errors import PermissionDenied
 from dfg.rules.clock import local_day, utcnow
-from dfg.services.cases import CaseFilter, advance, list_cases, show_case
+from dfg.services.case_reading import CaseFilter, list_cases, show_case
+from dfg.services.cases import advance
 from dfg.services.users import add_user
 from dfg.store.database import Database
 from dfg.store.models import Case, Event

@@ -24,7 +24,7 @@ from dfg.errors import ConfigurationError, InvalidInput, PermissionDenied
 from dfg.letters.contracts import LETTER_KINDS
 from dfg.paths import letter_templates_dir
 from dfg.services.audit import verify_audit
-from dfg.services.cases import assign, open_case
+from dfg.services.case_opening import assign, open_case
 from dfg.services.worklist import BREACH_EVENT, DueItem, due, due_as_text, tick
 from dfg.store.database import Database
 from dfg.store.models import EVENTS

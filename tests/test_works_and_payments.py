@@ -21,7 +21,9 @@ from dfg.rules.budget import financial_year_of
 from dfg.rules.calendar import add_calendar_months
 from dfg.rules.clock import local_day, utcnow
 from dfg.services.approval import ApprovalTerms, approval_versions, approve_grant, override, vary_works
-from dfg.services.cases import advance, available_actions, history, show_case
+from dfg.services.case_history import history
+from dfg.services.case_reading import show_case
+from dfg.services.cases import advance, available_actions
 from dfg.services.clocks import case_clocks_for
 from dfg.services.grant import calculate_case_grant
 from dfg.services.land_charge import land_charge_view
@@ -237,7 +239,7 @@ def test_a_variation_that_would_over_commit_needs_a_manager_override(
 
 def ready_for_approval(db: Database, cast: dict[str, Actor]) -> str:
     """A second case with a calculated grant on a valid application, ready for approval."""
-    from dfg.services.cases import open_case
+    from dfg.services.case_opening import open_case
     from dfg.services.contractors import record_estimate, select_estimate
     from tests.conftest import sample_case
 

@@ -25,15 +25,8 @@ from dfg.rules.grant import funding_by_line
 from dfg.rules.money import format_pounds
 from dfg.rules.policy import load_works_policy
 from dfg.services import budget
-from dfg.services.cases import (
-    Advanced,
-    Recorded,
-    advance,
-    case_id_of,
-    normalise_reference,
-    record_change,
-    show_case,
-)
+from dfg.services.case_reading import show_case
+from dfg.services.cases import Advanced, Recorded, advance, case_id_of, normalise_reference, record_change
 from dfg.services.contractors import selection_in_force
 from dfg.services.grant import GrantRequest, store_calculation, work_out_calculation
 from dfg.services.users import resolve_actor

@@ -32,14 +32,8 @@ from dfg.rules.means_test import (
 )
 from dfg.rules.nhs_number import parse_nhs_number
 from dfg.rules.rates import rates_for
-from dfg.services.cases import (
-    Advanced,
-    advance,
-    check_step,
-    normalise_reference,
-    record_change,
-    show_case,
-)
+from dfg.services.case_reading import show_case
+from dfg.services.cases import Advanced, advance, check_step, normalise_reference, record_change
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
 from dfg.store.models import (

@@ -1,4 +1,9 @@
-"""Cases: open one, read it, list them, and move them through the workflow.
+"""Cases: a case's facts as the workflow decides on them; moving a case through the workflow; recording a
+change that is not a step, with its event; and what may be done next.
+
+Opening a case is in :mod:`dfg.services.case_opening`, reading and listing cases in
+:mod:`dfg.services.case_reading`, and a case's history in :mod:`dfg.services.case_history`; they all
+use :func:`normalise_reference`, :func:`read_case` and :func:`record_change` from here.
 
 Advancing a case is the hot path (an officer's most common action, and every import and batch job), so
 it runs on SQLAlchemy Core rather than the ORM: read the case in a short read transaction, decide with
@@ -16,13 +21,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
-from dfg.rules.money import format_pounds
 from dfg.rules.payments import CEASED_EVENT_KINDS, entitlement_from
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
@@ -41,17 +44,8 @@ from dfg.store.models import (
     LAND_CHARGES,
     PAYMENTS,
     PEOPLE,
-    PRIORITIES,
     REPAYMENT_DECISIONS,
-    TENURES,
-    USERS,
-    Case,
-    District,
     Event,
-    Person,
-    Property,
-    ReferenceCounter,
-    User,
 )
 from dfg.workflow import engine
 from dfg.workflow.actor import Actor
@@ -62,12 +56,10 @@ from dfg.workflow.definition import (
     PREVIOUS,
     Definition,
     Trigger,
-    current_definition,
     definition_for,
 )
 from dfg.workflow.facts import CaseFacts, PersonFacts
 from dfg.workflow.guards import TriggerInput
-from dfg.workflow.roles import require_role
 
 _cases = CASES
 _people = PEOPLE
@@ -262,7 +254,7 @@ def check_district(actor: Actor, reference: str, district: str) -> None:
         )
 
 
-def _read_case(
+def read_case(
     connection: Connection | Session, reference: str, actor: Actor
 ) -> tuple[Row[Any], list[PersonFacts]]:
     """The case's row (its facts columns) and its people; NotFound, or PermissionDenied for another district."""
@@ -353,7 +345,7 @@ def advance(
     given = given or TriggerInput()
     reference = normalise_reference(reference)
     with db.read_connection() as connection:
-        read = _read_case(connection, reference, actor)
+        read = read_case(connection, reference, actor)
         row, facts = read[0], _facts(connection, read)
         definition = definition_for(facts.workflow_version)
         trigger = engine.trigger_named(definition, trigger_name)
@@ -480,7 +472,7 @@ def record_change(
     now = now or utcnow()
     reference = normalise_reference(reference)
     with db.read_connection() as connection:
-        read = _read_case(connection, reference, actor)
+        read = read_case(connection, reference, actor)
         row, facts = read[0], _facts(connection, read)
         if check is not None:
             check(facts)
@@ -555,7 +547,7 @@ def available_actions(
     now = now or utcnow()
     reference = normalise_reference(reference)
     with db.read_connection() as connection:
-        facts = _facts(connection, _read_case(connection, reference, actor))
+        facts = _facts(connection, read_case(connection, reference, actor))
         definition = definition_for(facts.workflow_version)
         actions = []
         for trigger in definition.triggers_from(facts.state):
@@ -592,591 +584,8 @@ def check_step(
     now = now or utcnow()
     reference = normalise_reference(reference)
     with db.read_connection() as connection:
-        facts = _facts(connection, _read_case(connection, reference, actor))
+        facts = _facts(connection, read_case(connection, reference, actor))
         definition = definition_for(facts.workflow_version)
         trigger = engine.trigger_named(definition, trigger_name)
         found = engine.obstacles(definition, facts, actor, trigger, given, today=local_day(now))
         return [o.reason for o in found]
-
-
-# ---------------------------------------------------------------------- opening a case
-
-
-#: The ``people`` columns of a postal address, in the order it is printed (postcode last).
-POSTAL_COLUMNS = ("postal_address_line_1", "postal_address_line_2", "postal_town", "postal_postcode")
-
-
-@dataclass(frozen=True)
-class PostalAddress:
-    """Where letters to a person go when they do not live at the home to be adapted (a landlord)."""
-
-    line_1: str
-    town: str
-    postcode: str
-    line_2: str | None = None
-
-    def checked(self) -> PostalAddress:
-        """Trimmed, the postcode in capitals; :class:`InvalidInput` if a required part is blank."""
-        for text, what in ((self.line_1, "address"), (self.town, "town"), (self.postcode, "postcode")):
-            if not text.strip():
-                raise InvalidInput(f"the postal {what} is required")
-        return PostalAddress(
-            line_1=self.line_1.strip(),
-            town=self.town.strip(),
-            postcode=self.postcode.strip().upper(),
-            line_2=(self.line_2 or "").strip() or None,
-        )
-
-    @property
-    def lines(self) -> tuple[str, ...]:
-        """The address as it is printed, postcode last."""
-        return tuple(x for x in (self.line_1, self.line_2, self.town, self.postcode) if x)
-
-    def columns(self) -> dict[str, str | None]:
-        """The ``people`` row's columns for this address."""
-        return dict(zip(POSTAL_COLUMNS, (self.line_1, self.line_2, self.town, self.postcode), strict=True))
-
-
-#: The ``people`` row's columns when no postal address is recorded: letters go to the home.
-NO_POSTAL_ADDRESS: dict[str, str | None] = dict.fromkeys(POSTAL_COLUMNS)
-
-
-@dataclass(frozen=True)
-class NewPerson:
-    given_name: str
-    family_name: str
-    title: str | None = None
-    date_of_birth: date | None = None
-    is_applicant: bool = False
-    is_disabled_occupant: bool = False
-    is_relevant_person: bool = False
-    relationship_to_applicant: str | None = None
-    nhs_number: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    communication_needs: str | None = None
-    #: Where letters go if not to the home to be adapted (a landlord applicant needs one).
-    postal_address: PostalAddress | None = None
-
-    def row(self) -> dict[str, Any]:
-        """The ``people`` row's columns (a disabled occupant is always a relevant person: their means are
-        tested)."""
-        columns = {k: v for k, v in vars(self).items() if k != "postal_address"}
-        columns["is_relevant_person"] = self.is_relevant_person or self.is_disabled_occupant
-        postal = self.postal_address.checked().columns() if self.postal_address else NO_POSTAL_ADDRESS
-        return {**columns, **postal}
-
-
-@dataclass(frozen=True)
-class NewCase:
-    district: str
-    priority: str
-    tenure: str
-    first_contact_date: date
-    address_line_1: str
-    town: str
-    postcode: str
-    people: tuple[NewPerson, ...]
-    address_line_2: str | None = None
-    uprn: str | None = None
-    priority_reason: str | None = None
-    referral_source: str | None = None
-
-
-def _validate_new_case(new: NewCase, today: date) -> None:
-    if new.priority not in PRIORITIES:
-        raise InvalidInput(f"priority '{new.priority}' is not one of: {', '.join(PRIORITIES)}")
-    if new.priority == "urgent" and not new.priority_reason:
-        raise InvalidInput("an urgent case needs a --priority-reason")
-    if new.tenure not in TENURES:
-        raise InvalidInput(f"tenure '{new.tenure}' is not one of: {', '.join(TENURES)}")
-    if new.first_contact_date > today:
-        raise InvalidInput(f"first contact date {new.first_contact_date:%d/%m/%Y} is in the future")
-    if sum(p.is_applicant for p in new.people) != 1:
-        raise InvalidInput("a case needs exactly one applicant")
-    for person in new.people:
-        if person.date_of_birth and person.date_of_birth > today:
-            raise InvalidInput(f"{person.given_name} {person.family_name}: date of birth is in the future")
-    for text, what in ((new.address_line_1, "address"), (new.town, "town"), (new.postcode, "postcode")):
-        if not text.strip():
-            raise InvalidInput(f"the {what} is required")
-    for person in new.people:
-        if person.postal_address is not None:
-            person.postal_address.checked()
-
-
-def _next_reference(session: Session, district: str, year: int) -> str:
-    counter = session.get(ReferenceCounter, (district, year), with_for_update=True)
-    if counter is None:
-        # The first case of a district's year: two officers may both find no counter. Create it in a
-        # savepoint; whoever loses the race reads the winner's row, locked.
-        try:
-            with session.begin_nested():
-                session.add(ReferenceCounter(district_code=district, year=year, last_number=0))
-        except IntegrityError:
-            pass
-        counter = session.get(
-            ReferenceCounter, (district, year), with_for_update=True, populate_existing=True
-        )
-        assert counter is not None
-    counter.last_number += 1
-    return f"{district}-{year}-{counter.last_number:04d}"
-
-
-def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None = None) -> str:
-    """Open a case at the workflow's initial state; return its reference."""
-    now = now or utcnow()
-    today = local_day(now)
-    role = require_role(actor, "grant_officer")
-    _validate_new_case(new, today)
-    if not actor.may_act_in(new.district):
-        raise PermissionDenied(f"{actor.username} works for district {actor.district}, not {new.district}")
-    definition = current_definition()
-    with db.writing() as session:
-        if session.get(District, new.district) is None:
-            raise NotFound(f"no district '{new.district}' (see 'dfg district list')")
-        reference = _next_reference(session, new.district, today.year)
-        home = Property(
-            address_line_1=new.address_line_1,
-            address_line_2=new.address_line_2,
-            town=new.town,
-            postcode=new.postcode.upper(),
-            uprn=new.uprn,
-            district_code=new.district,
-        )
-        case = Case(
-            reference=reference,
-            district_code=new.district,
-            property=home,
-            workflow_version=definition.key,
-            state=definition.initial,
-            priority=new.priority,
-            priority_reason=new.priority_reason,
-            referral_source=new.referral_source,
-            tenure=new.tenure,
-            first_contact_date=new.first_contact_date,
-            audit_seq=0,
-            audit_head="",
-            created_at=now,
-            updated_at=now,
-            people=[Person(**p.row()) for p in new.people],
-        )
-        session.add(case)
-        session.flush()
-        payload = {
-            "district": new.district,
-            "priority": new.priority,
-            "priority_reason": new.priority_reason,
-            "tenure": new.tenure,
-            "referral_source": new.referral_source,
-            "first_contact_date": new.first_contact_date,
-            "property": {
-                "address": [new.address_line_1, new.address_line_2, new.town],
-                "postcode": home.postcode,
-            },
-            "people": [
-                {
-                    "name": p.full_name,
-                    "date_of_birth": p.date_of_birth,
-                    "roles": _person_roles(p),
-                    **({"postal_address": list(postal_lines(p))} if p.postal_postcode else {}),
-                }
-                for p in case.people
-            ],
-        }
-        append_to_case(
-            session.connection(),
-            case_id=case.id,
-            reference=reference,
-            version=case.version,
-            audit_seq=0,
-            audit_head="",
-            changes={},
-            new=NewEvent(
-                occurred_at=now,
-                actor=actor.username,
-                role=role,
-                kind="case_opened",
-                to_state=definition.initial,
-                payload=payload,
-                workflow_version=definition.key,
-            ),
-        )
-        session.expunge(case)  # the row's version moved on underneath the ORM: never flush it again
-        return reference
-
-
-def postal_lines(person: Person | Row[Any]) -> tuple[str, ...]:
-    """A ``people`` row's postal address as printed, postcode last; empty when none is recorded."""
-    return tuple(part for part in (getattr(person, column) for column in POSTAL_COLUMNS) if part)
-
-
-def set_postal_address(
-    db: Database, actor: Actor, reference: str, address: PostalAddress | None, *, now: datetime | None = None
-) -> Recorded:
-    """Record where letters to the applicant go (``None``: back to the home to be adapted). Letters already
-    produced keep the address they were sent to; letters waiting for one are produced on the next run."""
-    role = require_role(actor, "grant_officer")
-    address = address.checked() if address else None
-    columns = address.columns() if address else NO_POSTAL_ADDRESS
-
-    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
-        connection.execute(
-            update(PEOPLE).where(PEOPLE.c.case_id == case_id, PEOPLE.c.is_applicant.is_(True)).values(columns)
-        )
-        return {}
-
-    return record_change(
-        db, actor, reference, role=role, kind="postal_address_changed", write_details=write,
-        payload={"postal_address": list(address.lines) if address else None}, now=now,
-    )  # fmt: skip
-
-
-def _person_roles(person: Person) -> list[str]:
-    return [
-        name
-        for name, flag in (
-            ("applicant", person.is_applicant),
-            ("disabled_occupant", person.is_disabled_occupant),
-            ("relevant_person", person.is_relevant_person),
-        )
-        if flag
-    ]
-
-
-def assign(db: Database, actor: Actor, reference: str, username: str, *, now: datetime | None = None) -> None:
-    """Put the case on a named officer's list."""
-    role = require_role(actor, "grant_officer")
-    with db.reading() as session:
-        user = session.execute(
-            select(User.id, User.district_code).where(User.username == username)
-        ).one_or_none()
-    if user is None:
-        raise NotFound(f"no user '{username}'")
-
-    def check(case: CaseFacts) -> None:
-        if user.district_code not in (None, case.district):
-            raise InvalidInput(
-                f"{username} works for district {user.district_code}; {case.reference} is in {case.district}"
-            )
-
-    record_change(
-        db, actor, reference, role=role, kind="assigned", check=check, changes={"assigned_to": user.id},
-        payload={"to": username}, now=now,
-    )  # fmt: skip
-
-
-# ---------------------------------------------------------------------- reading
-
-
-@dataclass(frozen=True)
-class CaseView:
-    reference: str
-    district: str
-    district_name: str
-    state: str
-    state_label: str
-    stage: int | None
-    owner_role: str | None
-    priority: str
-    priority_reason: str | None
-    tenure: str
-    referral_source: str | None
-    workflow_version: str
-    version: int
-    assigned_to: str | None
-    on_hold_since: datetime | None
-    hold_review_date: date | None
-    address: tuple[str, ...]
-    milestones: dict[str, date | None]
-    approved_grant_pence: int | None
-    people: tuple[dict[str, Any], ...]
-    created_at: datetime
-    updated_at: datetime
-
-    def as_dict(self) -> dict[str, Any]:
-        def iso(value: Any) -> Any:
-            return value.isoformat() if isinstance(value, date | datetime) else value
-
-        return {
-            "reference": self.reference,
-            "district": self.district,
-            "district_name": self.district_name,
-            "state": self.state,
-            "state_label": self.state_label,
-            "stage": self.stage,
-            "owner_role": self.owner_role,
-            "priority": self.priority,
-            "priority_reason": self.priority_reason,
-            "tenure": self.tenure,
-            "referral_source": self.referral_source,
-            "workflow_version": self.workflow_version,
-            "version": self.version,
-            "assigned_to": self.assigned_to,
-            "on_hold_since": iso(self.on_hold_since),
-            "hold_review_date": iso(self.hold_review_date),
-            "address": list(self.address),
-            "milestones": {k: iso(v) for k, v in self.milestones.items() if v is not None},
-            "approved_grant_pence": self.approved_grant_pence,
-            "people": [{k: iso(v) for k, v in p.items()} for p in self.people],
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-        }
-
-
-def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
-    """Everything recorded on one case."""
-    reference = normalise_reference(reference)
-    with db.reading() as session:
-        row = session.execute(
-            select(Case, District.name, User.username)
-            .join(District, District.code == Case.district_code)
-            .outerjoin(User, User.id == Case.assigned_to)
-            .where(Case.reference == reference)
-        ).one_or_none()
-        if row is None:
-            raise NotFound(f"no case {reference}")
-        case, district_name, assignee = row
-        check_district(actor, reference, case.district_code)
-        definition = definition_for(case.workflow_version)
-        state = definition.states.get(case.state)
-        home = case.property
-        people = tuple(
-            {
-                "name": p.full_name,
-                "date_of_birth": p.date_of_birth,
-                "roles": _person_roles(p),
-                "relationship_to_applicant": p.relationship_to_applicant,
-                "communication_needs": p.communication_needs,
-                "postal_address": list(postal_lines(p)) or None,
-            }
-            for p in case.people
-        )
-        return CaseView(
-            reference=case.reference,
-            district=case.district_code,
-            district_name=district_name,
-            state=case.state,
-            state_label=state.label if state else case.state,
-            stage=state.stage if state else None,
-            owner_role=state.owner if state else None,
-            priority=case.priority,
-            priority_reason=case.priority_reason,
-            tenure=case.tenure,
-            referral_source=case.referral_source,
-            workflow_version=case.workflow_version,
-            version=case.version,
-            assigned_to=assignee,
-            on_hold_since=case.hold_since,
-            hold_review_date=case.hold_review_date,
-            address=tuple(
-                p for p in (home.address_line_1, home.address_line_2, home.town, home.postcode) if p
-            ),
-            milestones={m: getattr(case, m) for m in MILESTONES},
-            approved_grant_pence=case.approved_grant_pence,
-            people=people,
-            created_at=case.created_at,
-            updated_at=case.updated_at,
-        )
-
-
-@dataclass(frozen=True)
-class CaseFilter:
-    state: str | None = None
-    stage: int | None = None
-    district: str | None = None
-    priority: str | None = None
-    assigned_to_me: bool = False
-    on_hold: bool | None = None
-    limit: int = 200
-
-
-@dataclass(frozen=True)
-class CaseSummary:
-    reference: str
-    district: str
-    state: str
-    stage: int | None
-    priority: str
-    applicant: str
-    first_contact_date: date
-    on_hold: bool
-    assigned_to: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "reference": self.reference,
-            "district": self.district,
-            "state": self.state,
-            "stage": self.stage,
-            "priority": self.priority,
-            "applicant": self.applicant,
-            "first_contact_date": self.first_contact_date.isoformat(),
-            "on_hold": self.on_hold,
-            "assigned_to": self.assigned_to,
-        }
-
-
-def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummary]:
-    """Cases matching ``where`` that this user may see, oldest first contact first."""
-    definition = current_definition()
-    stage_of = {s.name: s.stage for s in definition.states.values()}
-    if where.state is not None and where.state not in definition.states:
-        raise InvalidInput(f"unknown state '{where.state}' (known: {', '.join(definition.states)})")
-    if where.priority is not None and where.priority not in PRIORITIES:
-        raise InvalidInput(f"priority '{where.priority}' is not one of: {', '.join(PRIORITIES)}")
-    if where.stage is not None and where.stage not in range(5):
-        raise InvalidInput("stage must be 0 to 4")
-    if actor.district and where.district and where.district != actor.district:
-        raise PermissionDenied(f"{actor.username} works for district {actor.district}")
-    applicant = (
-        select(
-            func.trim(
-                func.coalesce(_people.c.title + " ", "") + _people.c.given_name + " " + _people.c.family_name
-            )
-        )
-        .where(and_(_people.c.case_id == _cases.c.id, _people.c.is_applicant.is_(True)))
-        .limit(1)
-        .scalar_subquery()
-    )
-    users = USERS
-    query = (
-        select(
-            _cases.c.reference,
-            _cases.c.district_code,
-            _cases.c.state,
-            _cases.c.priority,
-            _cases.c.first_contact_date,
-            _cases.c.hold_since,
-            applicant.label("applicant"),
-            users.c.username,
-        )
-        .outerjoin(users, users.c.id == _cases.c.assigned_to)
-        .order_by(_cases.c.first_contact_date, _cases.c.reference)
-        .limit(where.limit)
-    )
-    district = where.district or actor.district
-    if district:
-        query = query.where(_cases.c.district_code == district)
-    if where.state:
-        query = query.where(_cases.c.state == where.state)
-    if where.stage is not None:
-        query = query.where(_cases.c.state.in_([s for s, stage in stage_of.items() if stage == where.stage]))
-    if where.priority:
-        query = query.where(_cases.c.priority == where.priority)
-    if where.assigned_to_me:
-        query = query.where(_cases.c.assigned_to == actor.user_id)
-    if where.on_hold is not None:
-        query = query.where(
-            _cases.c.hold_since.is_not(None) if where.on_hold else _cases.c.hold_since.is_(None)
-        )
-    with db.reading() as session:
-        return [
-            CaseSummary(
-                r.reference,
-                r.district_code,
-                r.state,
-                stage_of.get(r.state),
-                r.priority,
-                r.applicant or "",
-                r.first_contact_date,
-                r.hold_since is not None,
-                r.username,
-            )
-            for r in session.execute(query)
-        ]
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    seq: int
-    occurred_at: datetime
-    actor: str
-    role: str | None
-    kind: str
-    trigger: str | None
-    from_state: str | None
-    to_state: str | None
-    reason: str | None
-    code: str | None
-    payload: str
-    workflow_version: str | None
-
-    @property
-    def detail(self) -> str:
-        """What the step recorded, in a few words, for the text of ``dfg case history``: which check and
-        whether it passed, the amount paid or collected, the invoice, the estimate, the grant."""
-        said: dict[str, Any] = json.loads(self.payload)
-        money = {
-            k: format_pounds(int(v)) for k, v in said.items() if k.endswith("_pence") and isinstance(v, int)
-        }
-        if self.kind == "completion_checked":
-            return f"{str(said['check']).replace('_', ' ')} {'passed' if said['passed'] else 'failed'}"
-        if self.kind == "estimate_recorded":
-            return f"{said['contractor']} {money['price_pence']}"
-        if self.trigger in ("pay_interim", "pay_final"):
-            return f"{money.get('amount_pence', '')} to the {said.get('payee', '')}".strip()
-        for key in ("amount_pence", "price_pence", "total_assistance_pence", "price_change_pence"):
-            if key in money:
-                return money[key]
-        return ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "occurred_at": self.occurred_at.isoformat(),
-            "actor": self.actor,
-            "role": self.role,
-            "kind": self.kind,
-            "trigger": self.trigger,
-            "from": self.from_state,
-            "to": self.to_state,
-            "reason": self.reason,
-            "code": self.code,
-            "payload": json.loads(self.payload),
-            "workflow_version": self.workflow_version,
-            "detail": self.detail,
-        }
-
-
-def history(db: Database, actor: Actor, reference: str) -> list[HistoryEntry]:
-    """The case's audit trail, oldest first."""
-    reference = normalise_reference(reference)
-    with db.reading() as session:
-        _read_case(session, reference, actor)
-        events = session.scalars(select(Event).where(Event.stream == reference).order_by(Event.seq))
-        return [
-            HistoryEntry(
-                e.seq,
-                e.occurred_at,
-                e.actor,
-                e.role,
-                e.kind,
-                e.trigger,
-                e.from_state,
-                e.to_state,
-                e.reason,
-                e.code,
-                e.payload,
-                e.workflow_version,
-            )
-            for e in events
-        ]
-
-
-def case_path(db: Database, actor: Actor, reference: str) -> tuple[Definition, list[str], str]:
-    """The definition a case runs under, the states it has been in (in order), and its state now."""
-    reference = normalise_reference(reference)
-    with db.reading() as session:
-        row, _ = _read_case(session, reference, actor)
-        states = session.scalars(
-            select(Event.to_state)
-            .where(Event.stream == reference, Event.to_state.is_not(None))
-            .order_by(Event.seq)
-        )
-        return definition_for(row.workflow_version), [s for s in states if s], row.state
-
-
-def count_cases(db: Database) -> int:
-    with db.reading() as session:
-        return int(session.scalar(select(func.count()).select_from(Case)) or 0)

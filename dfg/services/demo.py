@@ -22,7 +22,9 @@ from dfg.services.appointments import Appointment, book_appointment
 from dfg.services.approval import approval_versions, approve_grant, vary_works
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
 from dfg.services.budget import allocate
-from dfg.services.cases import NewCase, NewPerson, PostalAddress, advance, assign, count_cases, open_case
+from dfg.services.case_opening import NewCase, NewPerson, PostalAddress, assign, open_case
+from dfg.services.case_reading import count_cases
+from dfg.services.cases import advance
 from dfg.services.contractors import (
     NewContractor,
     add_contractor,

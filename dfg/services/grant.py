@@ -18,7 +18,8 @@ from dfg.rules.grant import ChargeRequest, GrantCalculation, calculate_grant, ex
 from dfg.rules.money import parse_pounds
 from dfg.rules.policy import load_charges_policy, load_funding_lines
 from dfg.rules.rates import maximum_grant_for
-from dfg.services.cases import normalise_reference, record_change, show_case
+from dfg.services.case_reading import show_case
+from dfg.services.cases import normalise_reference, record_change
 from dfg.services.contractors import selection_in_force
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database

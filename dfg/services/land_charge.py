@@ -31,7 +31,8 @@ from dfg.rules.clocks import default_clock_policy
 from dfg.rules.money import format_pounds
 from dfg.rules.rates import REPAYMENT_FACTORS, LandChargeTerms, add_years, charge_expiry, land_charge_for
 from dfg.services.approval import latest_approval
-from dfg.services.cases import Advanced, advance, case_id_of, normalise_reference, show_case
+from dfg.services.case_reading import show_case
+from dfg.services.cases import Advanced, advance, case_id_of, normalise_reference
 from dfg.store.database import Database
 from dfg.store.models import CASES, LAND_CHARGES, REPAYMENT_CHOICES, REPAYMENT_DECISIONS
 from dfg.workflow.actor import Actor

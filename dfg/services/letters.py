@@ -75,7 +75,9 @@ from dfg.rules.rates import (
     rates_for,
 )
 from dfg.services.assessment import assessments_of, determination, determinations
-from dfg.services.cases import check_district, normalise_reference, postal_lines, record_change, show_case
+from dfg.services.case_opening import postal_lines
+from dfg.services.case_reading import show_case
+from dfg.services.cases import check_district, normalise_reference, record_change
 from dfg.services.grant import grant_calculation
 from dfg.store.database import Database
 from dfg.store.models import (

@@ -32,15 +32,8 @@ from dfg.rules.payments import (
 from dfg.rules.policy import load_works_policy
 from dfg.services import budget
 from dfg.services.approval import latest_approval
-from dfg.services.cases import (
-    Advanced,
-    Recorded,
-    advance,
-    case_id_of,
-    normalise_reference,
-    record_change,
-    show_case,
-)
+from dfg.services.case_reading import show_case
+from dfg.services.cases import Advanced, Recorded, advance, case_id_of, normalise_reference, record_change
 from dfg.store.database import Database
 from dfg.store.models import CONTRACTORS, EVENTS, INVOICES, PAYMENTS
 from dfg.workflow.actor import Actor

@@ -29,7 +29,8 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
 from dfg.services.approval import vary_works
 from dfg.services.budget import allocate
-from dfg.services.cases import advance, open_case
+from dfg.services.case_opening import open_case
+from dfg.services.cases import advance
 from dfg.services.contractors import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.services.land_charge import record_repayment_decision

@@ -1,0 +1,297 @@
+"""Opening a case: the people and the home, its reference and its first event; where letters to the
+applicant go; and whose list it is on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dfg.errors import InvalidInput, NotFound, PermissionDenied
+from dfg.rules.clock import local_day, utcnow
+from dfg.services.cases import Recorded, record_change
+from dfg.store.audit import NewEvent, append_to_case
+from dfg.store.database import Database
+from dfg.store.models import (
+    PEOPLE,
+    PRIORITIES,
+    TENURES,
+    Case,
+    District,
+    Person,
+    Property,
+    ReferenceCounter,
+    User,
+)
+from dfg.workflow.actor import Actor
+from dfg.workflow.definition import current_definition
+from dfg.workflow.facts import CaseFacts
+from dfg.workflow.roles import require_role
+
+#: The ``people`` columns of a postal address, in the order it is printed (postcode last).
+POSTAL_COLUMNS = ("postal_address_line_1", "postal_address_line_2", "postal_town", "postal_postcode")
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    """Where letters to a person go when they do not live at the home to be adapted (a landlord)."""
+
+    line_1: str
+    town: str
+    postcode: str
+    line_2: str | None = None
+
+    def checked(self) -> PostalAddress:
+        """Trimmed, the postcode in capitals; :class:`InvalidInput` if a required part is blank."""
+        for text, what in ((self.line_1, "address"), (self.town, "town"), (self.postcode, "postcode")):
+            if not text.strip():
+                raise InvalidInput(f"the postal {what} is required")
+        return PostalAddress(
+            line_1=self.line_1.strip(),
+            town=self.town.strip(),
+            postcode=self.postcode.strip().upper(),
+            line_2=(self.line_2 or "").strip() or None,
+        )
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The address as it is printed, postcode last."""
+        return tuple(x for x in (self.line_1, self.line_2, self.town, self.postcode) if x)
+
+    def columns(self) -> dict[str, str | None]:
+        """The ``people`` row's columns for this address."""
+        return dict(zip(POSTAL_COLUMNS, (self.line_1, self.line_2, self.town, self.postcode), strict=True))
+
+
+#: The ``people`` row's columns when no postal address is recorded: letters go to the home.
+NO_POSTAL_ADDRESS: dict[str, str | None] = dict.fromkeys(POSTAL_COLUMNS)
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    given_name: str
+    family_name: str
+    title: str | None = None
+    date_of_birth: date | None = None
+    is_applicant: bool = False
+    is_disabled_occupant: bool = False
+    is_relevant_person: bool = False
+    relationship_to_applicant: str | None = None
+    nhs_number: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    communication_needs: str | None = None
+    #: Where letters go if not to the home to be adapted (a landlord applicant needs one).
+    postal_address: PostalAddress | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The ``people`` row's columns (a disabled occupant is always a relevant person: their means are
+        tested)."""
+        columns = {k: v for k, v in vars(self).items() if k != "postal_address"}
+        columns["is_relevant_person"] = self.is_relevant_person or self.is_disabled_occupant
+        postal = self.postal_address.checked().columns() if self.postal_address else NO_POSTAL_ADDRESS
+        return {**columns, **postal}
+
+
+@dataclass(frozen=True)
+class NewCase:
+    district: str
+    priority: str
+    tenure: str
+    first_contact_date: date
+    address_line_1: str
+    town: str
+    postcode: str
+    people: tuple[NewPerson, ...]
+    address_line_2: str | None = None
+    uprn: str | None = None
+    priority_reason: str | None = None
+    referral_source: str | None = None
+
+
+def _validate_new_case(new: NewCase, today: date) -> None:
+    if new.priority not in PRIORITIES:
+        raise InvalidInput(f"priority '{new.priority}' is not one of: {', '.join(PRIORITIES)}")
+    if new.priority == "urgent" and not new.priority_reason:
+        raise InvalidInput("an urgent case needs a --priority-reason")
+    if new.tenure not in TENURES:
+        raise InvalidInput(f"tenure '{new.tenure}' is not one of: {', '.join(TENURES)}")
+    if new.first_contact_date > today:
+        raise InvalidInput(f"first contact date {new.first_contact_date:%d/%m/%Y} is in the future")
+    if sum(p.is_applicant for p in new.people) != 1:
+        raise InvalidInput("a case needs exactly one applicant")
+    for person in new.people:
+        if person.date_of_birth and person.date_of_birth > today:
+            raise InvalidInput(f"{person.given_name} {person.family_name}: date of birth is in the future")
+    for text, what in ((new.address_line_1, "address"), (new.town, "town"), (new.postcode, "postcode")):
+        if not text.strip():
+            raise InvalidInput(f"the {what} is required")
+    for person in new.people:
+        if person.postal_address is not None:
+            person.postal_address.checked()
+
+
+def _next_reference(session: Session, district: str, year: int) -> str:
+    counter = session.get(ReferenceCounter, (district, year), with_for_update=True)
+    if counter is None:
+        # The first case of a district's year: two officers may both find no counter. Create it in a
+        # savepoint; whoever loses the race reads the winner's row, locked.
+        try:
+            with session.begin_nested():
+                session.add(ReferenceCounter(district_code=district, year=year, last_number=0))
+        except IntegrityError:
+            pass
+        counter = session.get(
+            ReferenceCounter, (district, year), with_for_update=True, populate_existing=True
+        )
+        assert counter is not None
+    counter.last_number += 1
+    return f"{district}-{year}-{counter.last_number:04d}"
+
+
+def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None = None) -> str:
+    """Open a case at the workflow's initial state; return its reference."""
+    now = now or utcnow()
+    today = local_day(now)
+    role = require_role(actor, "grant_officer")
+    _validate_new_case(new, today)
+    if not actor.may_act_in(new.district):
+        raise PermissionDenied(f"{actor.username} works for district {actor.district}, not {new.district}")
+    definition = current_definition()
+    with db.writing() as session:
+        if session.get(District, new.district) is None:
+            raise NotFound(f"no district '{new.district}' (see 'dfg district list')")
+        reference = _next_reference(session, new.district, today.year)
+        home = Property(
+            address_line_1=new.address_line_1,
+            address_line_2=new.address_line_2,
+            town=new.town,
+            postcode=new.postcode.upper(),
+            uprn=new.uprn,
+            district_code=new.district,
+        )
+        case = Case(
+            reference=reference,
+            district_code=new.district,
+            property=home,
+            workflow_version=definition.key,
+            state=definition.initial,
+            priority=new.priority,
+            priority_reason=new.priority_reason,
+            referral_source=new.referral_source,
+            tenure=new.tenure,
+            first_contact_date=new.first_contact_date,
+            audit_seq=0,
+            audit_head="",
+            created_at=now,
+            updated_at=now,
+            people=[Person(**p.row()) for p in new.people],
+        )
+        session.add(case)
+        session.flush()
+        payload = {
+            "district": new.district,
+            "priority": new.priority,
+            "priority_reason": new.priority_reason,
+            "tenure": new.tenure,
+            "referral_source": new.referral_source,
+            "first_contact_date": new.first_contact_date,
+            "property": {
+                "address": [new.address_line_1, new.address_line_2, new.town],
+                "postcode": home.postcode,
+            },
+            "people": [
+                {
+                    "name": p.full_name,
+                    "date_of_birth": p.date_of_birth,
+                    "roles": person_roles(p),
+                    **({"postal_address": list(postal_lines(p))} if p.postal_postcode else {}),
+                }
+                for p in case.people
+            ],
+        }
+        append_to_case(
+            session.connection(),
+            case_id=case.id,
+            reference=reference,
+            version=case.version,
+            audit_seq=0,
+            audit_head="",
+            changes={},
+            new=NewEvent(
+                occurred_at=now,
+                actor=actor.username,
+                role=role,
+                kind="case_opened",
+                to_state=definition.initial,
+                payload=payload,
+                workflow_version=definition.key,
+            ),
+        )
+        session.expunge(case)  # the row's version moved on underneath the ORM: never flush it again
+        return reference
+
+
+def postal_lines(person: Person | Row[Any]) -> tuple[str, ...]:
+    """A ``people`` row's postal address as printed, postcode last; empty when none is recorded."""
+    return tuple(part for part in (getattr(person, column) for column in POSTAL_COLUMNS) if part)
+
+
+def set_postal_address(
+    db: Database, actor: Actor, reference: str, address: PostalAddress | None, *, now: datetime | None = None
+) -> Recorded:
+    """Record where letters to the applicant go (``None``: back to the home to be adapted). Letters already
+    produced keep the address they were sent to; letters waiting for one are produced on the next run."""
+    role = require_role(actor, "grant_officer")
+    address = address.checked() if address else None
+    columns = address.columns() if address else NO_POSTAL_ADDRESS
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        connection.execute(
+            update(PEOPLE).where(PEOPLE.c.case_id == case_id, PEOPLE.c.is_applicant.is_(True)).values(columns)
+        )
+        return {}
+
+    return record_change(
+        db, actor, reference, role=role, kind="postal_address_changed", write_details=write,
+        payload={"postal_address": list(address.lines) if address else None}, now=now,
+    )  # fmt: skip
+
+
+def person_roles(person: Person) -> list[str]:
+    return [
+        name
+        for name, flag in (
+            ("applicant", person.is_applicant),
+            ("disabled_occupant", person.is_disabled_occupant),
+            ("relevant_person", person.is_relevant_person),
+        )
+        if flag
+    ]
+
+
+def assign(db: Database, actor: Actor, reference: str, username: str, *, now: datetime | None = None) -> None:
+    """Put the case on a named officer's list."""
+    role = require_role(actor, "grant_officer")
+    with db.reading() as session:
+        user = session.execute(
+            select(User.id, User.district_code).where(User.username == username)
+        ).one_or_none()
+    if user is None:
+        raise NotFound(f"no user '{username}'")
+
+    def check(case: CaseFacts) -> None:
+        if user.district_code not in (None, case.district):
+            raise InvalidInput(
+                f"{username} works for district {user.district_code}; {case.reference} is in {case.district}"
+            )
+
+    record_change(
+        db, actor, reference, role=role, kind="assigned", check=check, changes={"assigned_to": user.id},
+        payload={"to": username}, now=now,
+    )  # fmt: skip

@@ -1,0 +1,244 @@
+"""Reading cases: everything recorded on one case (``dfg case show``), and lists of cases by state, stage,
+district, priority and hold (``dfg case list``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from dfg.errors import InvalidInput, NotFound, PermissionDenied
+from dfg.services.case_opening import person_roles, postal_lines
+from dfg.services.cases import check_district, normalise_reference
+from dfg.store.database import Database
+from dfg.store.models import CASES, PEOPLE, PRIORITIES, USERS, Case, District, User
+from dfg.workflow.actor import Actor
+from dfg.workflow.definition import MILESTONES, current_definition, definition_for
+
+_cases = CASES
+_people = PEOPLE
+
+
+@dataclass(frozen=True)
+class CaseView:
+    reference: str
+    district: str
+    district_name: str
+    state: str
+    state_label: str
+    stage: int | None
+    owner_role: str | None
+    priority: str
+    priority_reason: str | None
+    tenure: str
+    referral_source: str | None
+    workflow_version: str
+    version: int
+    assigned_to: str | None
+    on_hold_since: datetime | None
+    hold_review_date: date | None
+    address: tuple[str, ...]
+    milestones: dict[str, date | None]
+    approved_grant_pence: int | None
+    people: tuple[dict[str, Any], ...]
+    created_at: datetime
+    updated_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        def iso(value: Any) -> Any:
+            return value.isoformat() if isinstance(value, date | datetime) else value
+
+        return {
+            "reference": self.reference,
+            "district": self.district,
+            "district_name": self.district_name,
+            "state": self.state,
+            "state_label": self.state_label,
+            "stage": self.stage,
+            "owner_role": self.owner_role,
+            "priority": self.priority,
+            "priority_reason": self.priority_reason,
+            "tenure": self.tenure,
+            "referral_source": self.referral_source,
+            "workflow_version": self.workflow_version,
+            "version": self.version,
+            "assigned_to": self.assigned_to,
+            "on_hold_since": iso(self.on_hold_since),
+            "hold_review_date": iso(self.hold_review_date),
+            "address": list(self.address),
+            "milestones": {k: iso(v) for k, v in self.milestones.items() if v is not None},
+            "approved_grant_pence": self.approved_grant_pence,
+            "people": [{k: iso(v) for k, v in p.items()} for p in self.people],
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+
+
+def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
+    """Everything recorded on one case."""
+    reference = normalise_reference(reference)
+    with db.reading() as session:
+        row = session.execute(
+            select(Case, District.name, User.username)
+            .join(District, District.code == Case.district_code)
+            .outerjoin(User, User.id == Case.assigned_to)
+            .where(Case.reference == reference)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no case {reference}")
+        case, district_name, assignee = row
+        check_district(actor, reference, case.district_code)
+        definition = definition_for(case.workflow_version)
+        state = definition.states.get(case.state)
+        home = case.property
+        people = tuple(
+            {
+                "name": p.full_name,
+                "date_of_birth": p.date_of_birth,
+                "roles": person_roles(p),
+                "relationship_to_applicant": p.relationship_to_applicant,
+                "communication_needs": p.communication_needs,
+                "postal_address": list(postal_lines(p)) or None,
+            }
+            for p in case.people
+        )
+        return CaseView(
+            reference=case.reference,
+            district=case.district_code,
+            district_name=district_name,
+            state=case.state,
+            state_label=state.label if state else case.state,
+            stage=state.stage if state else None,
+            owner_role=state.owner if state else None,
+            priority=case.priority,
+            priority_reason=case.priority_reason,
+            tenure=case.tenure,
+            referral_source=case.referral_source,
+            workflow_version=case.workflow_version,
+            version=case.version,
+            assigned_to=assignee,
+            on_hold_since=case.hold_since,
+            hold_review_date=case.hold_review_date,
+            address=tuple(
+                p for p in (home.address_line_1, home.address_line_2, home.town, home.postcode) if p
+            ),
+            milestones={m: getattr(case, m) for m in MILESTONES},
+            approved_grant_pence=case.approved_grant_pence,
+            people=people,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+        )
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    state: str | None = None
+    stage: int | None = None
+    district: str | None = None
+    priority: str | None = None
+    assigned_to_me: bool = False
+    on_hold: bool | None = None
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    reference: str
+    district: str
+    state: str
+    stage: int | None
+    priority: str
+    applicant: str
+    first_contact_date: date
+    on_hold: bool
+    assigned_to: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "district": self.district,
+            "state": self.state,
+            "stage": self.stage,
+            "priority": self.priority,
+            "applicant": self.applicant,
+            "first_contact_date": self.first_contact_date.isoformat(),
+            "on_hold": self.on_hold,
+            "assigned_to": self.assigned_to,
+        }
+
+
+def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummary]:
+    """Cases matching ``where`` that this user may see, oldest first contact first."""
+    definition = current_definition()
+    stage_of = {s.name: s.stage for s in definition.states.values()}
+    if where.state is not None and where.state not in definition.states:
+        raise InvalidInput(f"unknown state '{where.state}' (known: {', '.join(definition.states)})")
+    if where.priority is not None and where.priority not in PRIORITIES:
+        raise InvalidInput(f"priority '{where.priority}' is not one of: {', '.join(PRIORITIES)}")
+    if where.stage is not None and where.stage not in range(5):
+        raise InvalidInput("stage must be 0 to 4")
+    if actor.district and where.district and where.district != actor.district:
+        raise PermissionDenied(f"{actor.username} works for district {actor.district}")
+    applicant = (
+        select(
+            func.trim(
+                func.coalesce(_people.c.title + " ", "") + _people.c.given_name + " " + _people.c.family_name
+            )
+        )
+        .where(and_(_people.c.case_id == _cases.c.id, _people.c.is_applicant.is_(True)))
+        .limit(1)
+        .scalar_subquery()
+    )
+    users = USERS
+    query = (
+        select(
+            _cases.c.reference,
+            _cases.c.district_code,
+            _cases.c.state,
+            _cases.c.priority,
+            _cases.c.first_contact_date,
+            _cases.c.hold_since,
+            applicant.label("applicant"),
+            users.c.username,
+        )
+        .outerjoin(users, users.c.id == _cases.c.assigned_to)
+        .order_by(_cases.c.first_contact_date, _cases.c.reference)
+        .limit(where.limit)
+    )
+    district = where.district or actor.district
+    if district:
+        query = query.where(_cases.c.district_code == district)
+    if where.state:
+        query = query.where(_cases.c.state == where.state)
+    if where.stage is not None:
+        query = query.where(_cases.c.state.in_([s for s, stage in stage_of.items() if stage == where.stage]))
+    if where.priority:
+        query = query.where(_cases.c.priority == where.priority)
+    if where.assigned_to_me:
+        query = query.where(_cases.c.assigned_to == actor.user_id)
+    if where.on_hold is not None:
+        query = query.where(
+            _cases.c.hold_since.is_not(None) if where.on_hold else _cases.c.hold_since.is_(None)
+        )
+    with db.reading() as session:
+        return [
+            CaseSummary(
+                r.reference,
+                r.district_code,
+                r.state,
+                stage_of.get(r.state),
+                r.priority,
+                r.applicant or "",
+                r.first_contact_date,
+                r.hold_since is not None,
+                r.username,
+            )
+            for r in session.execute(query)
+        ]
+
+
+def count_cases(db: Database) -> int:
+    with db.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(Case)) or 0)
