@@ -2191,7 +2191,8 @@ def letters_list(context: Context, reference: str, as_json: bool) -> None:
     Example:
       dfg letters list CAN-2026-0001
     """
-    from dfg.services.letters import list_letters, pending_letters
+    from dfg.services.letter_batch import pending_letters
+    from dfg.services.letter_register import list_letters
 
     database, actor = context.database(), context.actor()
     produced = list_letters(database, actor, reference)
@@ -2224,7 +2225,7 @@ def letters_show(context: Context, letter_id: int, output: Path | None, as_json:
     Example:
       dfg letters show 17 --output holt-approval.pdf
     """
-    from dfg.services.letters import letter_pdf, letter_record
+    from dfg.services.letter_register import letter_pdf, letter_record
 
     database, actor = context.database(), context.actor()
     record = letter_record(database, actor, letter_id)
@@ -2242,7 +2243,7 @@ def letters_show(context: Context, letter_id: int, output: Path | None, as_json:
 @pass_context
 def letters_reprint(context: Context, letter_id: int, as_json: bool) -> None:
     """Reprint a letter: a copy marked COPY on every page, recorded in the register as a new letter."""
-    from dfg.services.letters import reprint
+    from dfg.services.letter_register import reprint
 
     record = reprint(context.database(), context.actor(), letter_id)
     if as_json:
@@ -2271,7 +2272,7 @@ def letters_render(context: Context, pending: bool, as_json: bool) -> None:
     """
     from contextlib import ExitStack
 
-    from dfg.services.letters import render_pending
+    from dfg.services.letter_batch import render_pending
 
     if not pending:
         raise click.UsageError("say --pending: it renders every letter the workflow has asked for")
@@ -2314,7 +2315,7 @@ def letters_print(context: Context, batch: bool, since: str, output: Path) -> No
     Example:
       dfg letters print --batch --since 2026-06-01 --output post-2026-06-01.pdf
     """
-    from dfg.services.letters import print_batch
+    from dfg.services.post_room import print_batch
 
     if not batch:
         raise click.UsageError("say --batch: it prints every letter produced since --since in one PDF")

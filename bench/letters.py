@@ -44,11 +44,13 @@ if str(ROOT) not in sys.path:
 from dfg.letters.render import render_html  # noqa: E402
 from dfg.paths import letter_templates_dir  # noqa: E402
 from dfg.rules.clock import local_day  # noqa: E402
-from dfg.services import letters as letters_service  # noqa: E402
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test  # noqa: E402
 from dfg.services.case_opening import NewCase, NewPerson, open_case  # noqa: E402
 from dfg.services.cases import advance  # noqa: E402
 from dfg.services.contractors import NewContractor, add_contractor, record_estimate  # noqa: E402
+from dfg.services.letter_batch import pending_letters  # noqa: E402
+from dfg.services.letter_contexts import build_letters  # noqa: E402
+from dfg.services.letter_queue import read_queue  # noqa: E402
 from dfg.services.users import add_district, add_user, resolve_actor  # noqa: E402
 from dfg.store.database import Database  # noqa: E402
 from dfg.store.migrate import upgrade  # noqa: E402
@@ -199,7 +201,7 @@ def write_html(db: Database, folder: Path) -> int:
     officer = resolve_actor(db, "officer")
     now = datetime.now(UTC)  # dated as the letters of the run that follows will be
     # The service's own queue and builders, so the bare run renders exactly the letters ours renders.
-    built = letters_service._build(db, officer, letters_service._queue(db, officer), local_day(now))
+    built = build_letters(db, officer, read_queue(db, officer), local_day(now))
     for number, (_, kind, context) in enumerate(built.ready):
         (folder / f"{number:05d}-{kind}.html").write_text(render_html(kind, context, created_at=now))
     return len(built.ready)
@@ -283,7 +285,7 @@ def main() -> None:
             runs["every_core"].append(_run(_bare(html, cores), env))
             print(", ".join(f"{name} {r[-1].wall:.1f} s ({r[-1].cpu:.1f} s CPU)" for name, r in runs.items()))
         done = Database(f"sqlite:///{path}")
-        left = len(letters_service.pending_letters(done, resolve_actor(done, "officer")))
+        left = len(pending_letters(done, resolve_actor(done, "officer")))
         done.dispose()
         assert left == 0, f"{left} letters are still pending after the run"
     figures = Figures(

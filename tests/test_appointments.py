@@ -13,7 +13,8 @@ from dfg.rules.clock import ENGLAND
 from dfg.services.appointments import Appointment, book_appointment
 from dfg.services.case_reading import show_case
 from dfg.services.cases import advance
-from dfg.services.letters import letter_pdf, render_pending
+from dfg.services.letter_batch import render_pending
+from dfg.services.letter_register import letter_pdf
 from dfg.store.database import Database
 from dfg.store.models import APPOINTMENTS, CASES, EVENTS
 from dfg.workflow.actor import Actor

@@ -21,20 +21,15 @@ from dfg.errors import InvalidInput, NotFound, PermissionDenied
 from dfg.letters.contracts import LETTER_KINDS
 from dfg.letters.render import load_envelope_window, longdate
 from dfg.paths import letter_templates_dir
-from dfg.services import letters as service
+from dfg.services import letter_batch, letter_contexts, letter_queue
 from dfg.services.assessment import record_feasibility
 from dfg.services.audit import verify_audit
 from dfg.services.case_history import history
 from dfg.services.case_opening import NewPerson, PostalAddress, set_postal_address
 from dfg.services.cases import advance
-from dfg.services.letters import (
-    letter_pdf,
-    list_letters,
-    pending_letters,
-    print_batch,
-    render_pending,
-    reprint,
-)
+from dfg.services.letter_batch import pending_letters, render_pending
+from dfg.services.letter_register import letter_pdf, list_letters, reprint
+from dfg.services.post_room import print_batch
 from dfg.store.database import Database
 from dfg.store.models import LETTERS
 from dfg.workflow.actor import Actor
@@ -74,11 +69,11 @@ def case(open_sample: Callable[..., str]) -> str:
     return open_sample(referral_source="county OT")
 
 
-def render(db: Database, actor: Actor) -> service.RenderReport:
+def render(db: Database, actor: Actor) -> letter_batch.RenderReport:
     return render_pending(db, actor, workers=1, now=NOW)
 
 
-def by_kind(report: service.RenderReport) -> dict[str, service.LetterRecord]:
+def by_kind(report: letter_batch.RenderReport) -> dict[str, letter_queue.LetterRecord]:
     return {letter.kind: letter for letter in report.produced}
 
 
@@ -160,9 +155,11 @@ def test_two_runs_at_once_make_each_letter_once(
     db: Database, cast: dict[str, Actor], case: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     walk(db, cast, case, until="accept_referral")
-    read_before = service._queue(db, cast["officer"])  # a second run read the queue before the first recorded
+    read_before = letter_batch.read_queue(
+        db, cast["officer"]
+    )  # a second run read the queue before the first recorded
     first = render(db, cast["officer"])
-    monkeypatch.setattr(service, "_queue", lambda db, actor, reference=None: read_before)
+    monkeypatch.setattr(letter_batch, "read_queue", lambda db, actor, reference=None: read_before)
     second = render(db, cast["officer"])
     assert (len(first.produced), second.produced, second.failed) == (1, (), ())
     assert len(list_letters(db, cast["officer"], case)) == 1
@@ -443,4 +440,4 @@ def test_a_letter_the_case_cannot_show_any_more_cannot_be_reprinted(
 
 def test_every_kind_of_letter_has_a_builder() -> None:
     # A new kind of letter needs a way to be made from the case, or a reason why it waits.
-    assert sorted(service._BUILDERS) == sorted(LETTER_KINDS)
+    assert sorted(letter_contexts._BUILDERS) == sorted(LETTER_KINDS)

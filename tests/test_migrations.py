@@ -18,7 +18,7 @@ from dfg.services.appointments import Appointment, book_appointment
 from dfg.services.assessment import record_feasibility
 from dfg.services.cases import advance
 from dfg.services.land_charge import record_repayment_decision
-from dfg.services.letters import render_pending
+from dfg.services.letter_batch import render_pending
 from dfg.store.database import KNOWN_REVISIONS, SCHEMA_HEAD, Database
 from dfg.store.migrate import script_head, script_revisions, upgrade
 from dfg.store.models import APPEND_ONLY, Base

@@ -11,7 +11,7 @@ cases, one for their events per batch of :data:`BATCH` cases), never as ORM obje
 - :func:`tick` records a ``clock_breached`` event on a case the first time each of its clocks is found
   breached, and a ``reminder`` event, once for each due date, where the reminder policy
   (``workflows/policy/reminders.toml``, :mod:`dfg.workflow.reminders`) calls for a letter before a clock falls
-  due: the event names the letters, which puts them in the letter queue (:mod:`dfg.services.letters`).
+  due: the event names the letters, which puts them in the letter queue (:mod:`dfg.services.letter_queue`).
   Run again it records nothing. It is safe to run from a daily scheduler, twice, or in two places at
   once: the events are appended with the case's version check, and a case changed meanwhile is left for
   the next run.
@@ -504,7 +504,7 @@ def _reminder_event(reminder: Reminder, today: date) -> tuple[str, str, str, dic
             "due": reminder.due,
             "days_before": reminder.days_before,
             "days_left": reminder.days_left,
-            # The letter queue takes every event naming letters (dfg.services.letters); the letter is
+            # The letter queue takes every event naming letters (dfg.services.letter_queue); the letter is
             # dated, and its step shown, as of the tick's day.
             "letters": list(reminder.letters),
             "effective_date": today,

@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from dfg.services.letters import LetterRecord, RenderReport, pending_letters, render_pending, reprint
+from dfg.services.letter_batch import RenderReport, pending_letters, render_pending
+from dfg.services.letter_queue import LetterRecord
+from dfg.services.letter_register import reprint
 from dfg.services.worklist import tick
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor

@@ -17,14 +17,9 @@ import pytest
 from dfg.services.approval import ApprovalTerms, vary_works
 from dfg.services.contractors import update_contractor
 from dfg.services.land_charge import record_repayment_decision
-from dfg.services.letters import (
-    LetterRecord,
-    RenderReport,
-    letter_pdf,
-    pending_letters,
-    render_pending,
-    reprint,
-)
+from dfg.services.letter_batch import RenderReport, pending_letters, render_pending
+from dfg.services.letter_queue import LetterRecord
+from dfg.services.letter_register import letter_pdf, reprint
 from dfg.services.payments import pay_interim
 from dfg.services.users import add_user
 from dfg.store.database import Database
