@@ -1415,7 +1415,7 @@ def estimate_add(
       dfg estimate add CAN-2026-0001 --contractor "Able Lifts Ltd" --price 4500.00 --received 2026-03-02
     """
     from dfg.rules.clock import local_day, utcnow
-    from dfg.services.contractors import case_estimates, record_estimate
+    from dfg.services.estimates import case_estimates, record_estimate
 
     database, actor = context.database(), context.actor()
     made = record_estimate(
@@ -1446,7 +1446,7 @@ def estimate_list(context: Context, reference: str, as_json: bool) -> None:
       dfg estimate list CAN-2026-0001
     """
     from dfg.rules.clock import local_day
-    from dfg.services.contractors import case_estimates
+    from dfg.services.estimates import case_estimates
 
     view = case_estimates(context.database(), context.actor(), reference)
     if as_json:
@@ -1488,7 +1488,7 @@ def estimate_waive(context: Context, reference: str, reason: str) -> None:
       dfg estimate waive CAN-2026-0001 --reason "The only specialist fitter of through-floor lifts in the area"
     """
     from dfg.services.cases import normalise_reference
-    from dfg.services.contractors import waive_estimates
+    from dfg.services.estimates import waive_estimates
 
     waive_estimates(context.database(), context.actor(), reference, reason=reason)
     click.echo(f"{normalise_reference(reference)}: two estimates waived: {reason.strip()}")
@@ -1521,7 +1521,7 @@ def estimate_select(
       dfg estimate select CAN-2026-0001 3
       dfg estimate select CAN-2026-0001 5 --reason "The applicant's own builder" --unacceptable 4="leaves out making good"
     """
-    from dfg.services.contractors import parse_unacceptable, select_estimate
+    from dfg.services.estimates import parse_unacceptable, select_estimate
 
     selection = select_estimate(
         context.database(), context.actor(), reference, estimate_id, reason=reason,

@@ -47,7 +47,8 @@ from dfg.rules.clock import local_day  # noqa: E402
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test  # noqa: E402
 from dfg.services.case_opening import NewCase, NewPerson, open_case  # noqa: E402
 from dfg.services.cases import advance  # noqa: E402
-from dfg.services.contractors import NewContractor, add_contractor, record_estimate  # noqa: E402
+from dfg.services.contractors import NewContractor, add_contractor  # noqa: E402
+from dfg.services.estimates import record_estimate  # noqa: E402
 from dfg.services.letter_batch import pending_letters  # noqa: E402
 from dfg.services.letter_contexts import build_letters  # noqa: E402
 from dfg.services.letter_queue import read_queue  # noqa: E402

@@ -21,7 +21,8 @@ from dfg.services.budget import allocate
 from dfg.services.case_opening import NewCase, NewPerson, open_case
 from dfg.services.case_reading import show_case
 from dfg.services.cases import advance, record_change
-from dfg.services.contractors import NewContractor, add_contractor, record_estimate, select_estimate
+from dfg.services.contractors import NewContractor, add_contractor
+from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.services.payments import money_view, pay_final, record_contribution, record_invoice
 from dfg.services.users import add_district, add_user, resolve_actor

@@ -16,21 +16,23 @@ from dfg.errors import DfgError, InvalidInput, NotFound, PermissionDenied
 from dfg.paths import workflows_dir
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.policy import WorksPolicy, load_works_policy
-from dfg.services import contractors as contractors_service
+from dfg.services import estimates as estimates_service
 from dfg.services.case_history import history
 from dfg.services.cases import advance
 from dfg.services.contractors import (
     NewContractor,
     add_contractor,
-    case_estimates,
-    estimate_facts,
     find_contractor,
     list_contractors,
+    update_contractor,
+)
+from dfg.services.estimates import (
+    case_estimates,
+    estimate_facts,
     parse_unacceptable,
     record_estimate,
     select_estimate,
     selection_in_force,
-    update_contractor,
     waive_estimates,
 )
 from dfg.store.audit import SYSTEM_STREAM, verify
@@ -582,7 +584,7 @@ def test_a_policy_accepting_lapsed_accreditation(
     db: Database, cast: dict[str, Actor], scheme: str, lapsed_lowest: dict[str, int], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, unchanged: Callable[..., DfgError],
 ) -> None:  # fmt: skip
-    monkeypatch.setattr(contractors_service, "load_works_policy", _lenient_policy(tmp_path))
+    monkeypatch.setattr(estimates_service, "load_works_policy", _lenient_policy(tmp_path))
     chosen = select_estimate(db, cast["officer"], scheme, lapsed_lowest["castle"])
     assert (chosen.choice.eligible_works_pence, chosen.choice.contractor) == (3_900_00, "Castle Lifts")
     assert case_estimates(db, cast["officer"], scheme).not_selectable == {}

@@ -18,7 +18,7 @@ from dfg.services.approval import approve_grant
 from dfg.services.assessment import run_means_test
 from dfg.services.case_history import history
 from dfg.services.case_reading import show_case
-from dfg.services.contractors import record_estimate, select_estimate
+from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant, grant_calculation, parse_charge
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor

@@ -19,7 +19,7 @@ from dfg.services.audit import verify_audit
 from dfg.services.case_history import history
 from dfg.services.case_reading import show_case
 from dfg.services.cases import advance, available_actions
-from dfg.services.contractors import record_estimate, select_estimate
+from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.services.letter_batch import render_pending
 from dfg.services.letter_register import list_letters

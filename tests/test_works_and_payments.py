@@ -240,7 +240,7 @@ def test_a_variation_that_would_over_commit_needs_a_manager_override(
 def ready_for_approval(db: Database, cast: dict[str, Actor]) -> str:
     """A second case with a calculated grant on a valid application, ready for approval."""
     from dfg.services.case_opening import open_case
-    from dfg.services.contractors import record_estimate, select_estimate
+    from dfg.services.estimates import record_estimate, select_estimate
     from tests.conftest import sample_case
 
     reference = open_case(db, cast["officer"], sample_case())

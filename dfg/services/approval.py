@@ -27,7 +27,7 @@ from dfg.rules.policy import load_works_policy
 from dfg.services import budget
 from dfg.services.case_reading import show_case
 from dfg.services.cases import Advanced, Recorded, advance, case_id_of, normalise_reference, record_change
-from dfg.services.contractors import selection_in_force
+from dfg.services.estimates import selection_in_force
 from dfg.services.grant import GrantRequest, store_calculation, work_out_calculation
 from dfg.services.users import resolve_actor
 from dfg.store.audit import canonical_json

@@ -25,13 +25,8 @@ from dfg.services.budget import allocate
 from dfg.services.case_opening import NewCase, NewPerson, PostalAddress, assign, open_case
 from dfg.services.case_reading import count_cases
 from dfg.services.cases import advance
-from dfg.services.contractors import (
-    NewContractor,
-    add_contractor,
-    case_estimates,
-    record_estimate,
-    select_estimate,
-)
+from dfg.services.contractors import NewContractor, add_contractor
+from dfg.services.estimates import case_estimates, record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.services.land_charge import land_charge_view, register_land_charge
 from dfg.services.payments import money_view, pay_final, pay_interim, record_contribution, record_invoice

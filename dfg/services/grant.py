@@ -20,7 +20,7 @@ from dfg.rules.policy import load_charges_policy, load_funding_lines
 from dfg.rules.rates import maximum_grant_for
 from dfg.services.case_reading import show_case
 from dfg.services.cases import normalise_reference, record_change
-from dfg.services.contractors import selection_in_force
+from dfg.services.estimates import selection_in_force
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
 from dfg.store.models import ASSESSMENTS, CASES, DETERMINATIONS, GRANT_CALCULATIONS, RECOMMENDED_WORKS

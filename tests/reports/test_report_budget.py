@@ -31,7 +31,7 @@ from dfg.services.approval import vary_works
 from dfg.services.budget import allocate
 from dfg.services.case_opening import open_case
 from dfg.services.cases import advance
-from dfg.services.contractors import record_estimate, select_estimate
+from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.services.land_charge import record_repayment_decision
 from dfg.services.payments import pay_interim
