@@ -1,4 +1,4 @@
-"""The time of an action: instants in UTC, and the day it is in England (the day every deadline counts from)."""
+"""The time of an action: instants in UTC, and the day it is in England, which deadlines count from."""
 
 from __future__ import annotations
 
