@@ -7,7 +7,6 @@ library it needs is imported where it is used.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -140,6 +139,8 @@ def json_option(function: CommandT) -> CommandT:
 
 
 def emit_json(data: Any) -> None:
+    import json  # not for --help
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
