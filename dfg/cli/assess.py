@@ -8,14 +8,7 @@ from typing import Any
 
 import click
 
-from dfg.cli.command import (
-    Context,
-    emit_json,
-    json_option,
-    optional_date,
-    pass_context,
-    report_step,
-)
+from dfg.cli.command import Context, emit_json, json_option, optional_date, pass_context, report_step
 from dfg.errors import InvalidInput
 
 

@@ -6,14 +6,7 @@ from collections.abc import Callable
 
 import click
 
-from dfg.cli.command import (
-    CommandT,
-    Context,
-    emit_json,
-    json_option,
-    pass_context,
-    table,
-)
+from dfg.cli.command import CommandT, Context, emit_json, json_option, pass_context, table
 from dfg.rules.money import format_pounds, parse_pounds
 
 

@@ -20,6 +20,7 @@ from dfg.errors import InvalidInput
 from dfg.rules.money import format_pounds
 
 if TYPE_CHECKING:
+    from dfg.services.cases import CaseView, NewCase, PostalAddress
     from dfg.workflow.guards import TriggerInput
 
 
@@ -75,7 +76,15 @@ def case_new(context: Context, /, **options: Any) -> None:
           --dob 1946-05-12 --address "12 Mill Lane" --town Cannock --postcode "WS11 1AA" \\
           --tenure owner --priority urgent --priority-reason "hospital discharge"
     """
-    from dfg.services.cases import NewCase, NewPerson, open_case
+    from dfg.services.cases import open_case
+
+    new = _new_case(options)  # the options checked before the database is opened
+    click.echo(open_case(context.database(), context.actor(), new))
+
+
+def _new_case(options: dict[str, Any]) -> NewCase:
+    """The case 'case new' was given: the applicant, the occupant if not the applicant, and the home."""
+    from dfg.services.cases import NewCase, NewPerson
     from dfg.services.clock import local_day, utcnow
 
     given, family = _split_name(options["applicant"], "--applicant")
@@ -104,7 +113,7 @@ def case_new(context: Context, /, **options: Any) -> None:
                 relationship_to_applicant=options["relationship"],
             )
         )
-    new = NewCase(
+    return NewCase(
         district=options["district"].upper(),
         priority=options["priority"],
         priority_reason=options["priority_reason"],
@@ -117,11 +126,11 @@ def case_new(context: Context, /, **options: Any) -> None:
         referral_source=options["source"],
         people=tuple(people),
     )
-    reference = open_case(context.database(), context.actor(), new)
-    click.echo(reference)
 
 
-def _postal_address(address: str | None, address2: str | None, town: str | None, postcode: str | None) -> Any:
+def _postal_address(
+    address: str | None, address2: str | None, town: str | None, postcode: str | None
+) -> PostalAddress:
     from dfg.services.cases import PostalAddress
 
     if not (address and town and postcode):
@@ -174,12 +183,18 @@ def case_show(context: Context, reference: str, as_json: bool) -> None:
       dfg case show CAN-2026-0001 --json
     """
     from dfg.services.cases import show_case
-    from dfg.services.clock import local_day
 
     view = show_case(context.database(), context.actor(), reference)
     if as_json:
         emit_json(view.as_dict())
         return
+    click.echo(_case_text(view))
+
+
+def _case_text(view: CaseView) -> str:
+    """The case as an officer reads it: state, district, people, milestones."""
+    from dfg.services.clock import local_day
+
     stage = "closed" if view.stage is None else f"stage {view.stage}"
     lines = [
         f"{view.reference}  {view.state_label} ({stage})",
@@ -207,7 +222,7 @@ def case_show(context: Context, reference: str, as_json: bool) -> None:
     if view.approved_grant_pence is not None:
         lines.append(f"Approved grant: {format_pounds(view.approved_grant_pence)}")
     lines.append(f"Workflow {view.workflow_version}, record version {view.version}")
-    click.echo("\n".join(lines))
+    return "\n".join(lines)
 
 
 @case.command("list")

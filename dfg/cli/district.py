@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dfg.cli.command import (
-    Context,
-    emit_json,
-    json_option,
-    pass_context,
-    table,
-)
+from dfg.cli.command import Context, emit_json, json_option, pass_context, table
 
 
 @click.group()

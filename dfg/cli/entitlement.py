@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dfg.cli.command import (
-    Context,
-    pass_context,
-)
+from dfg.cli.command import Context, pass_context
 from dfg.rules.dates import parse_date
 from dfg.rules.money import format_pounds, parse_pounds
 

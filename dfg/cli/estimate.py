@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from dfg.cli.command import (
-    Context,
-    emit_json,
-    json_option,
-    optional_date,
-    pass_context,
-    show_date,
-    table,
-)
+from dfg.cli.command import Context, emit_json, json_option, optional_date, pass_context, show_date, table
 from dfg.rules.money import format_pounds, parse_pounds
+
+if TYPE_CHECKING:
+    from dfg.services.contractors import EstimatesView
 
 
 @click.group()
@@ -72,13 +69,19 @@ def estimate_list(context: Context, reference: str, as_json: bool) -> None:
     Example:
       dfg estimate list CAN-2026-0001
     """
-    from dfg.services.clock import local_day
     from dfg.services.contractors import case_estimates
 
     view = case_estimates(context.database(), context.actor(), reference)
     if as_json:
         emit_json(view.as_dict())
         return
+    _print_estimates(view)
+
+
+def _print_estimates(view: EstimatesView) -> None:
+    """The estimates as a table, then the waiver, the selection and what is still needed."""
+    from dfg.services.clock import local_day
+
     rows = [
         [e.id, e.contractor_name, format_pounds(e.price_pence), show_date(e.received_on), e.contractor_reference,
          e.recorded_by, e.notes]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from dfg.cli.command import (
@@ -16,6 +18,9 @@ from dfg.cli.command import (
 )
 from dfg.errors import InvalidInput
 from dfg.rules.money import format_pounds, parse_pounds
+
+if TYPE_CHECKING:
+    from dfg.services.approval import ApprovalVersion
 
 
 @click.group()
@@ -147,6 +152,11 @@ def grant_versions(context: Context, reference: str, as_json: bool) -> None:
     if as_json:
         emit_json([v.as_dict() for v in versions])
         return
+    _print_versions(versions)
+
+
+def _print_versions(versions: list[ApprovalVersion]) -> None:
+    """The versions as a table, then the terms of the one in force."""
     if not versions:
         click.echo("not approved yet")
         return

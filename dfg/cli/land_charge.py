@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from dfg.cli.command import (
@@ -16,6 +18,9 @@ from dfg.cli.command import (
 )
 from dfg.rules.dates import parse_date
 from dfg.rules.money import format_pounds, parse_pounds
+
+if TYPE_CHECKING:
+    from dfg.services.land_charge import LandChargeView
 
 
 @click.group("land-charge")
@@ -45,12 +50,19 @@ def land_charge_show(context: Context, reference: str, as_json: bool) -> None:
     Example:
       dfg land-charge show CAN-2026-0001
     """
-    from dfg.services.land_charge import FACTORS, land_charge_view
+    from dfg.services.land_charge import land_charge_view
 
     view = land_charge_view(context.database(), context.actor(), reference)
     if as_json:
         emit_json(view.as_dict())
         return
+    _print_land_charge(view)
+
+
+def _print_land_charge(view: LandChargeView) -> None:
+    """The charge, its registration and periods, then each decision with the factors weighed."""
+    from dfg.services.land_charge import FACTORS
+
     if not view.applies:
         click.echo(view.why_not)
         return

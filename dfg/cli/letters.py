@@ -9,14 +9,7 @@ from typing import Any
 
 import click
 
-from dfg.cli.command import (
-    Context,
-    emit_json,
-    json_option,
-    pass_context,
-    show_date,
-    table,
-)
+from dfg.cli.command import Context, emit_json, json_option, pass_context, show_date, table
 from dfg.rules.dates import parse_date
 
 

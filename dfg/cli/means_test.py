@@ -6,13 +6,7 @@ from pathlib import Path
 
 import click
 
-from dfg.cli.command import (
-    Context,
-    emit_json,
-    json_option,
-    optional_date,
-    pass_context,
-)
+from dfg.cli.command import Context, emit_json, json_option, optional_date, pass_context
 from dfg.rules.money import format_pounds
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from dfg.cli.command import (
@@ -15,6 +17,9 @@ from dfg.cli.command import (
     table,
 )
 from dfg.rules.money import format_pounds, parse_pounds
+
+if TYPE_CHECKING:
+    from dfg.services.payments import MoneyView
 
 
 @click.group()
@@ -135,6 +140,11 @@ def pay_show(context: Context, reference: str, as_json: bool) -> None:
     if as_json:
         emit_json(view.as_dict())
         return
+    _print_money(view)
+
+
+def _print_money(view: MoneyView) -> None:
+    """The money on a case as an officer reads it: totals, then the payments and invoices."""
     click.echo(f"{view.reference}")
     click.echo(f"  approved assistance  {format_pounds(view.approved_pence)}")
     click.echo(f"  paid                 {format_pounds(view.paid_pence)}")

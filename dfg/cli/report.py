@@ -8,12 +8,7 @@ from typing import Any
 
 import click
 
-from dfg.cli.command import (
-    CommandT,
-    Context,
-    emit_json,
-    pass_context,
-)
+from dfg.cli.command import CommandT, Context, emit_json, pass_context
 from dfg.errors import InvalidInput
 
 

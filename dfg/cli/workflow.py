@@ -6,10 +6,7 @@ from pathlib import Path
 
 import click
 
-from dfg.cli.command import (
-    Context,
-    pass_context,
-)
+from dfg.cli.command import Context, pass_context
 from dfg.errors import InvalidInput
 
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dfg.cli.command import (
-    Context,
-    emit_json,
-    json_option,
-    pass_context,
-)
+from dfg.cli.command import Context, emit_json, json_option, pass_context
 
 
 @click.command("due")

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dfg.cli.command import (
-    Context,
-    json_option,
-    optional_date,
-    pass_context,
-    report_step,
-    show_date,
-)
+from dfg.cli.command import Context, json_option, optional_date, pass_context, report_step, show_date
 from dfg.rules.money import parse_pounds
 
 
