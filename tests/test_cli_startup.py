@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from cli import GROUPS, main
 
@@ -99,3 +100,11 @@ def test_the_face_imports_neither_the_store_nor_sqlalchemy(path: Path) -> None:
         n for n in names if n.split(".")[0] in ("sqlalchemy", "alembic") or n.startswith("dfg.store")
     ]
     assert not forbidden, f"{path.name} imports {forbidden}: go through dfg.services.database"
+
+
+def test_a_mistyped_command_is_still_told_the_nearest_one() -> None:
+    result = CliRunner().invoke(main, ["cas"], prog_name="dfg")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "dfg: No such command 'cas'. Did you mean 'case'? (see 'dfg --help')\n",
+    )

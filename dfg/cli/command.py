@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from dfg.workflow.actor import Actor
 
 CommandT = TypeVar("CommandT", bound=Callable[..., Any])
+_NO_SUCH_COMMAND: Any = getattr(click.exceptions, "NoSuchCommand", None)
 
 
 class DfgGroup(click.Group):
@@ -92,6 +93,20 @@ class LazyGroup(DfgGroup):
         command = getattr(import_module(entry.module), entry.attribute)
         assert isinstance(command, click.Command)
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            # click suggests the nearest command from those it holds, and the root holds none until one
+            # is loaded: suggest from the table instead (click 8.4 and later make suggestions at all)
+            if _NO_SUCH_COMMAND is None or not isinstance(error, _NO_SUCH_COMMAND):
+                raise
+            raise _NO_SUCH_COMMAND(
+                error.command_name, possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Click's own listing, with each group's line from the table instead of importing the group.
