@@ -1,0 +1,428 @@
+"""dfg case: open, read and advance cases; a case's postal address, history and clocks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from dfg.cli.command import (
+    Context,
+    emit_json,
+    json_option,
+    optional_date,
+    pass_context,
+    report_step,
+    show_date,
+    table,
+)
+from dfg.errors import InvalidInput
+from dfg.rules.money import format_pounds
+
+if TYPE_CHECKING:
+    from dfg.services.case_opening import NewCase, PostalAddress
+    from dfg.services.case_reading import CaseView
+    from dfg.workflow.guards import TriggerInput
+
+
+@click.group()
+def case() -> None:
+    """Open, read and advance cases."""
+
+
+def _split_name(name: str, option: str) -> tuple[str, str]:
+    parts = name.split()
+    if len(parts) < 2:
+        raise InvalidInput(f"{option}: give a first name and a family name, e.g. 'Margaret Holt'")
+    return " ".join(parts[:-1]), parts[-1]
+
+
+@case.command("new")
+@click.option("--district", required=True, help="District code, e.g. CAN.")
+@click.option("--applicant", required=True, help="The applicant's name, e.g. 'Margaret Holt'.")
+@click.option("--title", help="The applicant's title, e.g. Mrs.")
+@click.option("--dob", help="The applicant's date of birth (2026-03-31 or 31/03/2026).")
+@click.option(
+    "--occupant",
+    help="The disabled occupant's name, if not the applicant (the applicant is the occupant otherwise).",
+)
+@click.option("--occupant-dob", help="The disabled occupant's date of birth.")
+@click.option("--relationship", help="The occupant's relationship to the applicant, e.g. son.")
+@click.option("--address", required=True, help="First line of the address of the home to be adapted.")
+@click.option("--address2", help="Second line of the address.")
+@click.option("--town", required=True, help="Town of the home to be adapted.")
+@click.option("--postcode", required=True, help="Postcode of the home to be adapted.")
+@click.option("--tenure", required=True, type=click.Choice(["owner", "tenant", "occupier", "landlord"]),
+              help="The applicant's interest in the home (a landlord's application is not means tested).")  # fmt: skip
+@click.option("--priority", default="non_urgent", show_default=True, type=click.Choice(["urgent", "non_urgent"]),
+              help="Urgent cases need --priority-reason.")  # fmt: skip
+@click.option("--priority-reason", help="Why the case is urgent (required for urgent cases).")
+@click.option(
+    "--source", help="Where the referral came from, e.g. 'county OT', 'self', 'hospital discharge'."
+)
+@click.option("--first-contact", help="Date of first contact (default: today).")
+@click.option("--large-print", is_flag=True, help="The applicant asks for large-print letters.")
+@click.option("--postal-address", help="First line of the applicant's own address, if letters should not go to "
+              "the home (a landlord's must not); with --postal-town and --postal-postcode.")  # fmt: skip
+@click.option("--postal-address2", help="Second line of the applicant's own address.")
+@click.option("--postal-town", help="Town of the applicant's own address.")
+@click.option("--postal-postcode", help="Postcode of the applicant's own address.")
+@pass_context
+def case_new(context: Context, /, **options: Any) -> None:
+    """Open a case at 'Referral received' and print its reference.
+
+    \b
+    Example:
+      dfg --as jsmith case new --district CAN --applicant "Margaret Holt" --title Mrs \\
+          --dob 1946-05-12 --address "12 Mill Lane" --town Cannock --postcode "WS11 1AA" \\
+          --tenure owner --priority urgent --priority-reason "hospital discharge"
+    """
+    from dfg.services.case_opening import open_case
+
+    new = _new_case(options)  # the options checked before the database is opened
+    click.echo(open_case(context.database(), context.actor(), new))
+
+
+def _new_case(options: dict[str, Any]) -> NewCase:
+    """The case 'case new' was given: the applicant, the occupant if not the applicant, and the home."""
+    from dfg.rules.clock import local_day, utcnow
+    from dfg.services.case_opening import NewCase, NewPerson
+
+    given, family = _split_name(options["applicant"], "--applicant")
+    postal = [options[f"postal_{part}"] for part in ("address", "address2", "town", "postcode")]
+    occupant_is_applicant = not options["occupant"]
+    people = [
+        NewPerson(
+            given_name=given,
+            family_name=family,
+            title=options["title"],
+            date_of_birth=optional_date(options["dob"], "--dob"),
+            is_applicant=True,
+            is_disabled_occupant=occupant_is_applicant,
+            communication_needs="large_print" if options["large_print"] else None,
+            postal_address=_postal_address(*postal) if any(postal) else None,
+        )
+    ]
+    if not occupant_is_applicant:
+        o_given, o_family = _split_name(options["occupant"], "--occupant")
+        people.append(
+            NewPerson(
+                given_name=o_given,
+                family_name=o_family,
+                date_of_birth=optional_date(options["occupant_dob"], "--occupant-dob"),
+                is_disabled_occupant=True,
+                relationship_to_applicant=options["relationship"],
+            )
+        )
+    return NewCase(
+        district=options["district"].upper(),
+        priority=options["priority"],
+        priority_reason=options["priority_reason"],
+        tenure=options["tenure"],
+        first_contact_date=optional_date(options["first_contact"], "--first-contact") or local_day(utcnow()),
+        address_line_1=options["address"],
+        address_line_2=options["address2"],
+        town=options["town"],
+        postcode=options["postcode"],
+        referral_source=options["source"],
+        people=tuple(people),
+    )
+
+
+def _postal_address(
+    address: str | None, address2: str | None, town: str | None, postcode: str | None
+) -> PostalAddress:
+    from dfg.services.case_opening import PostalAddress
+
+    if not (address and town and postcode):
+        raise InvalidInput("a postal address needs its first line, town and postcode")
+    return PostalAddress(line_1=address, line_2=address2, town=town, postcode=postcode)
+
+
+@case.command("postal-address")
+@click.argument("reference")
+@click.option("--address", help="First line of the applicant's own address.")
+@click.option("--address2", help="Second line.")
+@click.option("--town", help="Town.")
+@click.option("--postcode", help="Postcode.")
+@click.option("--clear", is_flag=True, help="Send letters to the home to be adapted again.")
+@pass_context
+def case_postal_address(
+    context: Context, /, reference: str, address: str | None, address2: str | None, town: str | None,
+    postcode: str | None, clear: bool,
+) -> None:  # fmt: skip
+    """Record where the applicant's letters go, when not to the home to be adapted.
+
+    A landlord applicant does not live at the home: their letters wait until this is recorded, then
+    'dfg letters render --pending' produces them. Letters already sent keep the address they went to.
+
+    \b
+    Example:
+      dfg --as jsmith case postal-address CAN-2026-0007 --address "4 Market Street" \\
+          --town Lichfield --postcode "WS13 6LQ"
+    """
+    from dfg.services.case_opening import set_postal_address
+
+    if clear == any((address, address2, town, postcode)):
+        raise InvalidInput("give either the address (--address, --town, --postcode) or --clear")
+    found = None if clear else _postal_address(address, address2, town, postcode)
+    recorded = set_postal_address(context.database(), context.actor(), reference, found)
+    stored = recorded.payload["postal_address"]  # as recorded: trimmed, postcode in capitals
+    where = ", ".join(stored) if stored else "the home to be adapted"
+    click.echo(f"{recorded.reference}: letters to the applicant go to {where}")
+
+
+@case.command("show")
+@click.argument("reference")
+@json_option
+@pass_context
+def case_show(context: Context, reference: str, as_json: bool) -> None:
+    """Everything recorded on a case.
+
+    \b
+    Example:
+      dfg case show CAN-2026-0001 --json
+    """
+    from dfg.services.case_reading import show_case
+
+    view = show_case(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json(view.as_dict())
+        return
+    click.echo(_case_text(view))
+
+
+def _case_text(view: CaseView) -> str:
+    """The case as an officer reads it: state, district, people, milestones."""
+    from dfg.rules.clock import local_day
+
+    stage = "closed" if view.stage is None else f"stage {view.stage}"
+    lines = [
+        f"{view.reference}  {view.state_label} ({stage})",
+        f"District:     {view.district_name} ({view.district})",
+        f"Priority:     {view.priority.replace('_', '-')}"
+        + (f" - {view.priority_reason}" if view.priority_reason else ""),
+        f"Tenure:       {view.tenure}",
+        f"Address:      {', '.join(view.address)}",
+        f"Assigned to:  {view.assigned_to or '-'}",
+    ]
+    if view.on_hold_since:
+        lines.append(
+            f"ON HOLD since {local_day(view.on_hold_since):%d/%m/%Y}, review by {show_date(view.hold_review_date)}"
+        )
+    lines.append("People:")
+    for person in view.people:
+        born = f", born {show_date(person['date_of_birth'])}" if person["date_of_birth"] else ""
+        lines.append(f"  {person['name']} ({', '.join(person['roles']).replace('_', ' ')}{born})")
+        if person["postal_address"]:
+            lines.append(f"    letters to: {', '.join(person['postal_address'])}")
+    lines.append("Milestones:")
+    for name, value in view.milestones.items():
+        if value is not None:
+            lines.append(f"  {name.removesuffix('_date').replace('_', ' '):<26}{show_date(value)}")
+    if view.approved_grant_pence is not None:
+        lines.append(f"Approved grant: {format_pounds(view.approved_grant_pence)}")
+    lines.append(f"Workflow {view.workflow_version}, record version {view.version}")
+    return "\n".join(lines)
+
+
+@case.command("list")
+@click.option("--state", help="Only cases in this state, e.g. application_valid.")
+@click.option("--stage", type=int, help="Only cases in this stage (0-4).")
+@click.option("--district", help="Only this district (code).")
+@click.option("--priority", type=click.Choice(["urgent", "non_urgent"]))
+@click.option("--mine", is_flag=True, help="Only cases assigned to me.")
+@click.option("--on-hold/--not-on-hold", default=None, help="Only cases on hold, or only those not on hold.")
+@click.option("--limit", default=200, show_default=True)
+@json_option
+@pass_context
+def case_list(context: Context, /, as_json: bool, mine: bool, on_hold: bool | None, **filters: Any) -> None:
+    """List cases you may see, oldest first contact first.
+
+    \b
+    Examples:
+      dfg case list --district CAN --stage 3
+      dfg case list --mine --priority urgent
+    """
+    from dfg.services.case_reading import CaseFilter, list_cases
+
+    if filters["district"]:
+        filters["district"] = filters["district"].upper()
+    cases = list_cases(
+        context.database(), context.actor(), CaseFilter(assigned_to_me=mine, on_hold=on_hold, **filters)
+    )
+    if as_json:
+        emit_json([c.as_dict() for c in cases])
+        return
+    rows = [
+        [
+            c.reference,
+            "-" if c.stage is None else c.stage,
+            c.state + (" (hold)" if c.on_hold else ""),
+            c.priority.replace("_", "-"),
+            c.applicant,
+            show_date(c.first_contact_date),
+            c.assigned_to or "",
+        ]
+        for c in cases
+    ]
+    click.echo(
+        table(["reference", "stage", "state", "priority", "applicant", "first contact", "assigned"], rows)
+    )
+    click.echo(f"{len(cases)} case(s)", err=True)
+
+
+def _trigger_input(
+    reason: str | None, code: str | None, on: str | None, review_date: str | None, reply_by: str | None = None
+) -> TriggerInput:
+    from dfg.workflow.guards import TriggerInput
+
+    return TriggerInput(
+        reason=reason,
+        code=code,
+        on=optional_date(on, "--date"),
+        review_date=optional_date(review_date, "--review-date"),
+        reply_by=optional_date(reply_by, "--reply-by"),
+    )
+
+
+@case.command("advance")
+@click.argument("reference")
+@click.argument("trigger")
+@click.option("--reason", help="Why (required by some triggers; always recorded).")
+@click.option("--code", help="A reason code (required by cancel, refuse, hold, reopen, ...).")
+@click.option("--date", "on", help="The date the step happened, if not today: 2026-03-31 or 31/03/2026 (not in "
+              "the future, not before the case's last recorded step).")  # fmt: skip
+@click.option("--review-date", help="When to review a hold (2026-03-31 or 31/03/2026).")
+@click.option("--reply-by", help="When the applicant should answer a request for information by.")
+@json_option
+@pass_context
+def case_advance(
+    context: Context,
+    reference: str,
+    trigger: str,
+    reason: str | None,
+    code: str | None,
+    on: str | None,
+    review_date: str | None,
+    reply_by: str | None,
+    as_json: bool,
+) -> None:
+    """Fire a workflow TRIGGER on a case. 'dfg case actions REF' lists the triggers you may fire.
+
+    \b
+    Examples:
+      dfg case advance CAN-2026-0001 accept_referral
+      dfg case advance CAN-2026-0001 validate_application --date 2026-04-02
+      dfg case advance CAN-2026-0001 request_information --reason "Landlord's consent form" \\
+          --reply-by 2026-12-14
+      dfg case advance CAN-2026-0001 cancel --code no_response --reason "Three letters unanswered"
+    """
+    from dfg.services.cases import advance
+
+    given = _trigger_input(reason, code, on, review_date, reply_by)
+    report_step(advance(context.database(), context.actor(), reference, trigger, given), as_json)
+
+
+@case.command("hold")
+@click.argument("reference")
+@click.option("--code", required=True, help="Why: hospital, applicant_request, awaiting_information, ...")
+@click.option("--reason", required=True, help="The reason in words.")
+@click.option("--review-date", required=True, help="When to look at the case again.")
+@json_option
+@pass_context
+def case_hold(
+    context: Context, reference: str, code: str, reason: str, review_date: str, as_json: bool
+) -> None:
+    """Put a case on hold: service clocks pause, statutory clocks do not, the stage is kept."""
+    from dfg.services.cases import advance
+
+    given = _trigger_input(reason, code, None, review_date)
+    report_step(advance(context.database(), context.actor(), reference, "hold", given), as_json)
+
+
+@case.command("resume")
+@click.argument("reference")
+@click.option("--reason", help="A note for the audit trail.")
+@json_option
+@pass_context
+def case_resume(context: Context, reference: str, reason: str | None, as_json: bool) -> None:
+    """Take a case off hold."""
+    from dfg.services.cases import advance
+    from dfg.workflow.guards import TriggerInput
+
+    given = TriggerInput(reason=reason)
+    report_step(advance(context.database(), context.actor(), reference, "resume", given), as_json)
+
+
+@case.command("assign")
+@click.argument("reference")
+@click.argument("username")
+@pass_context
+def case_assign(context: Context, reference: str, username: str) -> None:
+    """Put a case on an officer's list ('dfg case list --mine')."""
+    from dfg.services.case_opening import assign
+
+    assign(context.database(), context.actor(), reference, username)
+    click.echo(f"assigned to {username}", err=True)
+
+
+@case.command("actions")
+@click.argument("reference")
+@json_option
+@pass_context
+def case_actions(context: Context, reference: str, as_json: bool) -> None:
+    """What you may do next on a case and, for everything you may not, why not."""
+    from dfg.services.cases import available_actions
+
+    actions = available_actions(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json([a.as_dict() for a in actions])
+        return
+    for action in actions:
+        mark = "yes" if action.allowed else "no "
+        needs = f"  needs {' '.join(action.needs)}" if action.needs and action.allowed else ""
+        click.echo(f"{mark}  {action.trigger:<28}{action.label}{needs}")
+        for reason in action.reasons:
+            click.echo(f"       - {reason}")
+
+
+@case.command("history")
+@click.argument("reference")
+@json_option
+@pass_context
+def case_history(context: Context, reference: str, as_json: bool) -> None:
+    """The case's audit trail: who did what, when, as which role, and why."""
+    from dfg.services.case_history import history
+
+    entries = history(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json([e.as_dict() for e in entries])
+        return
+    rows = [
+        [
+            e.seq,
+            f"{e.occurred_at:%Y-%m-%d %H:%M}",
+            f"{e.actor} ({e.role})" if e.role else e.actor,
+            " ".join(x for x in (e.trigger or e.kind, e.detail) if x),
+            f"{e.from_state or ''} -> {e.to_state}" if e.to_state and e.to_state != e.from_state else "",
+            " ".join(x for x in (f"[{e.code}]" if e.code else "", e.reason or "") if x),
+        ]
+        for e in entries
+    ]
+    click.echo(table(["#", "when (UTC)", "who", "what", "state", "reason"], rows))
+
+
+@case.command("clocks")
+@click.argument("reference")
+@json_option
+@pass_context
+def case_clocks(context: Context, reference: str, as_json: bool) -> None:
+    """The case's clocks (statutory, conditions, service targets) and its ledger of holds."""
+    from dfg.services.clocks import case_clock_sheet
+
+    sheet = case_clock_sheet(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json(sheet.as_dict())
+    else:
+        click.echo(sheet.as_text())

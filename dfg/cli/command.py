@@ -1,0 +1,203 @@
+"""What every ``dfg`` command is built from: the context (database and acting user), the shared options,
+text and JSON output, and the turning of every error into one line on stderr and its exit code.
+
+``dfg --help`` and ``dfg --version`` import this module and nothing of the library, so everything of the
+library it needs is imported where it is used.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from dfg.errors import DfgError
+    from dfg.services.database import Database
+    from dfg.workflow.actor import Actor
+
+CommandT = TypeVar("CommandT", bound=Callable[..., Any])
+_NO_SUCH_COMMAND: Any = getattr(click.exceptions, "NoSuchCommand", None)
+
+
+class DfgGroup(click.Group):
+    """Turns every error into one line on stderr and a stable exit code; never a traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.UsageError as error:
+            hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+            _fail(error.format_message() + hint, error.exit_code)
+        except click.ClickException as error:
+            _fail(error.format_message(), error.exit_code)
+        except click.Abort:
+            _fail("aborted", 1)
+        except Exception as error:
+            known = _engine_error(error)
+            if known is not None:
+                _fail(known.message, known.exit_code)
+            if os.environ.get("DFG_DEBUG"):  # a bug: one line, and the traceback only when asked for
+                raise
+            _fail(f"unexpected error ({type(error).__name__}: {error}); set DFG_DEBUG=1 to see where", 70)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _engine_error(error: Exception) -> DfgError | None:
+    """The engine's own error, or the one a refusal of the database (busy, unreachable) stands for."""
+    from dfg.errors import DfgError
+
+    if isinstance(error, DfgError):
+        return error
+    if "sqlalchemy" not in sys.modules:  # no database was opened, so no driver can have refused
+        return None
+    from dfg.services.database import engine_error
+
+    return engine_error(error)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"dfg: {message}", err=True)
+    sys.exit(code)
+
+
+class GroupEntry(NamedTuple):
+    """Where a command group of the root lives, and the one line of help the root lists it with."""
+
+    module: str
+    attribute: str
+    short_help: str
+
+
+class LazyGroup(DfgGroup):
+    """The root: its command groups are imported only when one is run or its help is asked for, so
+    ``dfg --help`` and ``dfg --version`` load no group at all."""
+
+    def __init__(self, *args: Any, groups: Mapping[str, GroupEntry], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.groups = dict(groups)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.groups, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = self.groups.get(cmd_name)
+        if entry is None:
+            return super().get_command(ctx, cmd_name)
+        command = getattr(import_module(entry.module), entry.attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            # click suggests the nearest command from those it holds, and the root holds none until one
+            # is loaded: suggest from the table instead (click 8.4 and later make suggestions at all)
+            if _NO_SUCH_COMMAND is None or not isinstance(error, _NO_SUCH_COMMAND):
+                raise
+            raise _NO_SUCH_COMMAND(
+                error.command_name, possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Click's own listing, with each group's line from the table instead of importing the group.
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = [(name, self._short_help(ctx, name, limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def _short_help(self, ctx: click.Context, name: str, limit: int) -> str:
+        entry = self.groups.get(name)
+        command = click.Command(name, help=entry.short_help) if entry else self.get_command(ctx, name)
+        return "" if command is None else command.get_short_help_str(limit)
+
+
+class Context:
+    """What every command shares: the database and the acting user, both opened only when asked for."""
+
+    def __init__(self, db: str | None, username: str | None) -> None:
+        self.db_option = db
+        self.username = username
+        self._database: Database | None = None
+
+    def database(self, *, check: bool = True) -> Database:
+        if self._database is None:
+            from dfg.services.database import open_database
+
+            self._database = open_database(self.db_option, check=check)
+            click.get_current_context().call_on_close(self._database.dispose)
+        return self._database
+
+    def actor(self) -> Actor:
+        from dfg.services.users import resolve_actor
+
+        return resolve_actor(self.database(), self.username)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def json_option(function: CommandT) -> CommandT:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of text.")(
+        function
+    )
+
+
+def emit_json(data: Any) -> None:
+    import json  # not for --help
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Plain aligned columns: reads in a terminal and pastes into an email."""
+    cells = [[str(c) if c is not None else "" for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+    return "\n".join(lines)
+
+
+def optional_date(text: str | None, field: str) -> date | None:
+    """A date option as typed (2026-03-31 or 31/03/2026), or None if it was not given."""
+    if text is None:
+        return None
+    from dfg.rules.dates import parse_date
+
+    return parse_date(text, field=field)
+
+
+def show_date(value: date | None) -> str:
+    return "" if value is None else f"{value:%d/%m/%Y}"
+
+
+def show_iso_date(iso: str) -> str:
+    """A date from a view's JSON (2026-07-24) as an officer reads it (24/07/2026)."""
+    return show_date(date.fromisoformat(iso))
+
+
+def report_step(result: Any, as_json: bool) -> None:
+    """Print a step taken on a case (a trigger fired, or a record that moved it): from where to where, on
+    which day, and the letters it asked for."""
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    moved = (
+        f"{result.from_state} -> {result.to_state}"
+        if result.from_state != result.to_state
+        else result.to_state
+    )
+    click.echo(f"{result.reference}: {result.trigger} ({moved}) on {show_date(result.effective_date)}")
+    if result.letters:
+        click.echo(f"letters: {', '.join(result.letters)}", err=True)

@@ -1,0 +1,49 @@
+"""dfg demo: a demonstration database built through the same services as live use."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("demo")
+@click.option(
+    "--db", "demo_db", default="dfg-demo.sqlite", show_default=True, help="Where to create the demo."
+)
+@click.option("--cases", "per_district", default=6, show_default=True, help="Cases per district.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed: the same seed, the same demo.")
+@click.option("--pdf", "pdf", default="dfg-demo-pipeline.pdf", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Where to write the pipeline report as PDF.")  # fmt: skip
+def demo(demo_db: str, per_district: int, seed: int, pdf: Path) -> None:
+    """Create a demonstration database: the eight Staffordshire districts, a user for each role, and
+    cases walked through the workflow by those users; then print the pipeline and write it as PDF.
+
+    The demo file (its own --db, never the main --db or DFG_DB, so a real database is never replaced) is
+    replaced if it exists. Afterwards, try for example:
+
+    \b
+      export DFG_DB=dfg-demo.sqlite DFG_USER=can.officer
+      dfg case list
+      dfg case actions CAN-2026-0001
+    """
+    from dfg.services.database import open_database
+    from dfg.services.demo import run_demo
+
+    path = Path(demo_db)
+    if "://" not in demo_db:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    database = open_database(demo_db, check=False)
+    try:
+        with click.progressbar(length=per_district * 8, label="Walking demo cases", file=sys.stderr) as bar:
+            summary = run_demo(database, per_district=per_district, seed=seed, progress=bar.update)
+        click.echo(summary.as_text())
+        pdf.write_bytes(summary.pipeline.as_pdf())
+        click.echo(f"\nThe pipeline report is in {pdf}.", err=True)
+    finally:
+        database.dispose()
+    shown = demo_db if "://" in demo_db else os.fspath(path)
+    click.echo(f"\nThe demo database is {shown}. Try: dfg --db {shown} --as can.officer case list", err=True)

@@ -1,0 +1,81 @@
+"""dfg workflow: check the workflow definition and draw it (no case is touched unless asked)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dfg.cli.command import Context, pass_context
+from dfg.errors import InvalidInput
+
+
+@click.group()
+def workflow() -> None:
+    """The workflow definition: check it and draw it."""
+
+
+@workflow.command("lint")
+@click.option(
+    "--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Lint this file."
+)
+def workflow_lint(path: Path | None) -> None:
+    """Check workflow definitions: unknown states, guards, roles, clocks, reason codes and letters;
+    unreachable states; open states with no way out; and the reminder policy's clocks and letters.
+    Exits 11 if there are problems."""
+    from dfg.errors import ConfigurationError
+    from dfg.workflow.definition import all_definitions, load_definition
+    from dfg.workflow.lint import lint
+
+    definitions = [load_definition(path)] if path else list(all_definitions().values())
+    failed = 0
+    for definition in definitions:
+        problems = lint(definition)
+        for problem in problems:
+            click.echo(f"{definition.path.name}: {problem}")
+        failed += len(problems)
+        click.echo(f"{definition.key}: {len(problems) or 'no'} problem(s)", err=True)
+    if path is None:  # the reminder policy names clocks and letters of the shipped workflow
+        from dfg.workflow.lint import reminder_problems
+
+        problems = reminder_problems()
+        for problem in problems:
+            click.echo(f"reminders: {problem}")
+        failed += len(problems)
+        click.echo(f"reminders: {len(problems) or 'no'} problem(s)", err=True)
+    if failed:
+        raise ConfigurationError(f"{failed} problem(s) in the workflow definition")
+
+
+@workflow.command("diagram")
+@click.option("--case", "reference", help="Highlight this case's path and current state.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file (default: stdout)."
+)
+@pass_context
+def workflow_diagram(context: Context, reference: str | None, output: Path | None) -> None:
+    """Draw the workflow as a Mermaid state diagram (paste it into any Markdown that renders Mermaid).
+
+    \b
+    Examples:
+      dfg workflow diagram --output docs/workflow.md
+      dfg workflow diagram --case CAN-2026-0001
+    """
+    from dfg.workflow.definition import current_definition
+    from dfg.workflow.diagram import mermaid
+
+    if reference:
+        from dfg.services.case_history import case_path
+
+        definition, path, state = case_path(context.database(), context.actor(), reference)
+        text = mermaid(definition, path=path, current=state)
+    else:
+        text = mermaid(current_definition())
+    if output:
+        try:
+            output.write_text(f"```mermaid\n{text}```\n")
+        except OSError as error:
+            raise InvalidInput(f"cannot write {output}: {error.strerror}") from None
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)

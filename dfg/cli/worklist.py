@@ -1,0 +1,51 @@
+"""dfg due and dfg tick: what is overdue or coming due, and recording each breach once."""
+
+from __future__ import annotations
+
+import click
+
+from dfg.cli.command import Context, emit_json, json_option, pass_context
+
+
+@click.command("due")
+@click.option("--mine", is_flag=True, help="Only cases assigned to me.")
+@click.option("--role", help="Only cases whose state is owned by this role, e.g. ot or approver.")
+@click.option("--district", help="Only this district.")
+@click.option("--within", "within_days", type=int, help="Look this many days ahead (default 14).")
+@json_option
+@pass_context
+def due(context: Context, mine: bool, role: str | None, district: str | None, within_days: int | None,
+        as_json: bool) -> None:  # fmt: skip
+    """What is overdue or coming due, most urgent first, with the action that clears it.
+
+    \b
+    Examples:
+      dfg due --mine
+      dfg due --role approver --within 30
+    """
+    from dfg.rules.clock import local_day, utcnow
+    from dfg.services.worklist import due as due_items
+    from dfg.services.worklist import due_as_text
+
+    items = due_items(context.database(), context.actor(), mine=mine, role=role,
+                      district=district.upper() if district else None, within_days=within_days)  # fmt: skip
+    if as_json:
+        emit_json([item.as_dict() for item in items])
+    else:
+        click.echo(due_as_text(items, local_day(utcnow())))
+
+
+@click.command("tick")
+@json_option
+@pass_context
+def tick(context: Context, as_json: bool) -> None:
+    """Record every statutory or service deadline missed since the last run, once each, and queue the
+    reminder letters workflows/policy/reminders.toml calls for (for a daily scheduler; running it twice
+    records nothing new). Role: manager or administrator."""
+    from dfg.services.worklist import tick as record_breaches
+
+    result = record_breaches(context.database(), context.actor())
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        click.echo(result.as_text())

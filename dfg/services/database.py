@@ -1,0 +1,78 @@
+"""The database as a face sees it: open one for a command, say whether its schema is current, bring it up
+to date, and turn a refusal of the database driver into the engine's own error.
+
+The faces (``cli.py`` and ``dfg/cli/``, and the browser application beside them) come here instead of
+importing ``dfg.store`` or SQLAlchemy, so the store can change without touching them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dfg.errors import Conflict, DatabaseProblem, DfgError
+from dfg.store.database import SCHEMA_HEAD, Database, database_url
+
+__all__ = [
+    "Database",
+    "DatabaseStatus",
+    "database_status",
+    "engine_error",
+    "open_database",
+    "upgrade_database",
+]
+
+
+def open_database(db: str | None, *, check: bool = True) -> Database:
+    """Open ``db`` (a path or URL; default ``DFG_DB`` or ./dfg.sqlite); with ``check``, refuse one that is
+    missing or whose schema is not current."""
+    return Database.open(db, check=check)
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """Which database is in use, the schema it has and the schema this code expects."""
+
+    database: str
+    schema: str | None
+    expected: str
+
+    @property
+    def current(self) -> bool:
+        return self.schema == self.expected
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"database": self.database, "schema": self.schema, "expected": self.expected}
+
+
+def database_status(db: str | None) -> DatabaseStatus:
+    """The status of ``db`` without changing it: a SQLite file that does not exist is not created."""
+    url = database_url(db)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise DatabaseProblem(
+            f"no database at {url.removeprefix('sqlite:///')}: run 'dfg db upgrade' to create it"
+        )
+    database = Database.open(db, check=False)
+    try:
+        return DatabaseStatus(database.display_name, database.schema_revision(), SCHEMA_HEAD)
+    finally:
+        database.dispose()
+
+
+def upgrade_database(database: Database) -> tuple[str | None, str]:
+    """Create the schema or bring it up to date; the revision before (None: empty) and after."""
+    from dfg.store.migrate import upgrade  # Alembic, only when a database is upgraded
+
+    return upgrade(database)
+
+
+def engine_error(error: BaseException) -> DfgError | None:
+    """The engine's error for the database driver refusing (busy, unreachable, read-only), or None when
+    ``error`` is not such a refusal. Only the driver's own words are kept, never the SQL or its values."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(error, OperationalError):
+        return None
+    if "locked" in str(error.orig):
+        return Conflict("the database is busy (another officer is saving): try again in a moment")
+    return DatabaseProblem(f"database error: {str(error.orig).strip()}")
