@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from dfg.errors import Conflict
 from dfg.store.models import CASES, EVENTS, AuditHead, Case
+from dfg.store.prepared import PreparedCache, PreparedStatement
 
 SYSTEM_STREAM = "system"
 GENESIS = ""
@@ -123,26 +124,30 @@ def append_to_case(
         new_audit_head=row["hash"],
         new_updated_at=new.occurred_at,
     )
-    result = connection.execute(_versioned_update(frozenset(changes)), values)
-    if result.rowcount != 1:
+    if _versioned_update(frozenset(changes)).for_(connection).rowcount(connection, values) != 1:
         raise Conflict(f"{reference} was changed by someone else after you read it: show it again and retry")
-    connection.execute(_INSERT_EVENT, row)
+    _INSERT_EVENT.for_(connection).run(connection, row).close()
     return str(row["hash"])
 
 
-_INSERT_EVENT = insert(_events)
+# Every column of an event but its id, in the order chained() makes them.
+_EVENT_COLUMNS = [*HASHED_FIELDS, "hash"]
+_INSERT_EVENT = PreparedCache(
+    lambda dialect: PreparedStatement(insert(_events), dialect, column_keys=_EVENT_COLUMNS)
+)
 
 
 @cache
-def _versioned_update(changed: frozenset[str]) -> Update:
-    """The UPDATE for one set of changed columns, built once: building and hashing a statement costs more
-    than running it on the hot path."""
+def _versioned_update(changed: frozenset[str]) -> PreparedCache:
+    """The UPDATE for one set of changed columns, built once: building and compiling a statement costs
+    more than running it on the hot path."""
     columns = sorted(changed | {"version", "audit_seq", "audit_head", "updated_at"})
-    return (
+    statement = (
         update(_cases)
         .where(_cases.c.id == bindparam("case_id"), _cases.c.version == bindparam("read_version"))
         .values({name: bindparam(f"new_{name}") for name in columns})
     )
+    return PreparedCache(lambda dialect: PreparedStatement(statement, dialect))
 
 
 def append_to_system(session: Session, new: NewEvent) -> None:

@@ -54,7 +54,10 @@ def _sqlite_engine(url: str, *, begin: str, foreign_keys: bool = True) -> Engine
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql(begin)
+        # straight to the driver: through exec_driver_sql this one word cost 30 µs a transaction
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(begin)
+        cursor.close()
 
     return engine
 
