@@ -54,6 +54,7 @@ from dfg.store.models import (
     ReferenceCounter,
     User,
 )
+from dfg.store.prepared import PreparedCache, PreparedStatement
 from dfg.workflow import engine
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import (
@@ -101,9 +102,11 @@ _SELECT_FACTS = (
     .where(_cases.c.reference == bindparam("reference"))
     .order_by(_people.c.id)
 )
+# run on the driver's cursor: SQLAlchemy's execution costs several times the query itself here
+_PREPARED_FACTS = PreparedCache(lambda dialect: PreparedStatement(_SELECT_FACTS, dialect))
 
 
-def _person(r: Row[Any]) -> PersonFacts:
+def _person(r: Any) -> PersonFacts:
     return PersonFacts(
         person_id=r.person_id,
         full_name=" ".join(p for p in (r.title, r.given_name, r.family_name) if p),
@@ -236,7 +239,7 @@ def _records_loader(connection: Connection, case_id: int, tenure: str) -> Any:
     return load
 
 
-def _facts(connection: Connection, read: tuple[Row[Any], list[PersonFacts]]) -> CaseFacts:
+def _facts(connection: Connection, read: tuple[Any, list[PersonFacts]]) -> CaseFacts:
     row, people = read
     return CaseFacts(
         case_id=row.id,
@@ -247,8 +250,8 @@ def _facts(connection: Connection, read: tuple[Row[Any], list[PersonFacts]]) -> 
         version=row.version,
         priority=row.priority,
         hold_since=row.hold_since,
-        milestones={m: row._mapping[m] for m in MILESTONES},
-        amounts={a: row._mapping[f"{a}_pence"] for a in AMOUNTS},
+        milestones={m: getattr(row, m) for m in MILESTONES},
+        amounts={a: getattr(row, f"{a}_pence") for a in AMOUNTS},
         assigned_to=row.assigned_to,
         load_people=lambda: people,
         load_records=_records_loader(connection, row.id, row.tenure),
@@ -264,9 +267,12 @@ def check_district(actor: Actor, reference: str, district: str) -> None:
 
 def _read_case(
     connection: Connection | Session, reference: str, actor: Actor
-) -> tuple[Row[Any], list[PersonFacts]]:
-    """The case's row (its facts columns) and its people; NotFound, or PermissionDenied for another district."""
-    rows: list[Row[Any]] = list(connection.execute(_SELECT_FACTS, {"reference": reference}))
+) -> tuple[Any, list[PersonFacts]]:
+    """The case's row (its facts columns, as a named tuple) and its people; NotFound, or PermissionDenied
+    for another district."""
+    if isinstance(connection, Session):
+        connection = connection.connection()
+    rows = _PREPARED_FACTS.for_(connection).rows(connection, {"reference": reference})
     if not rows:
         raise NotFound(f"no case {reference}")
     check_district(actor, reference, rows[0].district_code)
