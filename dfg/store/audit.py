@@ -17,12 +17,12 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from dfg.errors import Conflict
 from dfg.store.models import CASES, EVENTS, AuditHead, Case
-from dfg.store.prepared import PreparedCache, PreparedStatement
+from dfg.store.prepared import DriverConnection, Prepared
 
 SYSTEM_STREAM = "system"
 GENESIS = ""
@@ -98,7 +98,7 @@ _cases = CASES
 
 
 def append_to_case(
-    connection: Connection,
+    connection: DriverConnection,
     *,
     case_id: int,
     reference: str,
@@ -124,21 +124,19 @@ def append_to_case(
         new_audit_head=row["hash"],
         new_updated_at=new.occurred_at,
     )
-    if _versioned_update(frozenset(changes)).for_(connection).rowcount(connection, values) != 1:
+    if _versioned_update(frozenset(changes)).rowcount(connection, values) != 1:
         raise Conflict(f"{reference} was changed by someone else after you read it: show it again and retry")
-    _INSERT_EVENT.for_(connection).run(connection, row).close()
+    _INSERT_EVENT.execute(connection, row)
     return str(row["hash"])
 
 
 # Every column of an event but its id, in the order chained() makes them.
 _EVENT_COLUMNS = [*HASHED_FIELDS, "hash"]
-_INSERT_EVENT = PreparedCache(
-    lambda dialect: PreparedStatement(insert(_events), dialect, column_keys=_EVENT_COLUMNS)
-)
+_INSERT_EVENT = Prepared(insert(_events), column_keys=_EVENT_COLUMNS)
 
 
 @cache
-def _versioned_update(changed: frozenset[str]) -> PreparedCache:
+def _versioned_update(changed: frozenset[str]) -> Prepared:
     """The UPDATE for one set of changed columns, built once: building and compiling a statement costs
     more than running it on the hot path."""
     columns = sorted(changed | {"version", "audit_seq", "audit_head", "updated_at"})
@@ -147,7 +145,7 @@ def _versioned_update(changed: frozenset[str]) -> PreparedCache:
         .where(_cases.c.id == bindparam("case_id"), _cases.c.version == bindparam("read_version"))
         .values({name: bindparam(f"new_{name}") for name in columns})
     )
-    return PreparedCache(lambda dialect: PreparedStatement(statement, dialect))
+    return Prepared(statement)
 
 
 def append_to_system(session: Session, new: NewEvent) -> None:
