@@ -21,8 +21,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from dfg.errors import Conflict
-from dfg.store.models import CASES, EVENTS, AuditHead, Case
 from dfg.store.prepared import DriverConnection, Prepared
+from dfg.store.tables import AUDIT_HEADS, CASES, EVENTS
 
 SYSTEM_STREAM = "system"
 GENESIS = ""
@@ -151,14 +151,18 @@ def _versioned_update(changed: frozenset[str]) -> Prepared:
 def append_to_system(session: Session, new: NewEvent) -> None:
     """Append ``new`` to the ``system`` stream (changes that belong to no case)."""
     head = session.execute(
-        select(AuditHead).where(AuditHead.stream == SYSTEM_STREAM).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(stream=SYSTEM_STREAM, seq=0, hash=GENESIS)
-        session.add(head)
-    row = chained(new, stream=SYSTEM_STREAM, seq=head.seq + 1, prev_hash=head.hash, case_id=None)
+        select(AUDIT_HEADS.c.seq, AUDIT_HEADS.c.hash)
+        .where(AUDIT_HEADS.c.stream == SYSTEM_STREAM)
+        .with_for_update()
+    ).one_or_none()
+    seq, prev_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    row = chained(new, stream=SYSTEM_STREAM, seq=seq + 1, prev_hash=prev_hash, case_id=None)
     session.execute(insert(_events), row)
-    head.seq, head.hash = row["seq"], row["hash"]
+    moved = {"seq": row["seq"], "hash": row["hash"]}
+    if head is None:
+        session.execute(insert(AUDIT_HEADS).values(stream=SYSTEM_STREAM, **moved))
+    else:
+        session.execute(update(AUDIT_HEADS).where(AUDIT_HEADS.c.stream == SYSTEM_STREAM).values(**moved))
 
 
 # ---------------------------------------------------------------------- verification
@@ -205,12 +209,17 @@ def verify_stream(
 def verify(session: Session, reference: str | None = None) -> tuple[int, int, list[AuditProblem]]:
     """Verify every stream (or one case's); return (streams checked, events checked, problems)."""
     heads: dict[str, tuple[int, str]] = {}
-    case_query = select(Case.reference, Case.audit_seq, Case.audit_head)
+    case_query = select(_cases.c.reference, _cases.c.audit_seq, _cases.c.audit_head)
     if reference is not None:
-        case_query = case_query.where(Case.reference == reference)
+        case_query = case_query.where(_cases.c.reference == reference)
     heads.update({ref: (seq, head) for ref, seq, head in session.execute(case_query)})
     if reference is None:
-        heads.update({h.stream: (h.seq, h.hash) for h in session.scalars(select(AuditHead))})
+        heads.update(
+            {
+                h.stream: (h.seq, h.hash)
+                for h in session.execute(select(*AUDIT_HEADS.c[("stream", "seq", "hash")]))
+            }
+        )
     query = select(*(_events.c[name] for name in ("id", "hash", *HASHED_FIELDS))).order_by(_events.c.id)
     if reference is not None:
         query = query.where(_events.c.stream == reference)
