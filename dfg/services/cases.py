@@ -33,6 +33,7 @@ from dfg.store.models import (
     ASSESSMENTS,
     CASES,
     DETERMINATIONS,
+    DISTRICTS,
     ESTIMATE_DECISIONS,
     ESTIMATES,
     EVENTS,
@@ -43,6 +44,7 @@ from dfg.store.models import (
     PAYMENTS,
     PEOPLE,
     PRIORITIES,
+    PROPERTIES,
     REPAYMENT_DECISIONS,
     TENURES,
     USERS,
@@ -106,10 +108,15 @@ _SELECT_FACTS = (
 _PREPARED_FACTS = Prepared(_SELECT_FACTS)
 
 
+def _full_name(r: Any) -> str:
+    """A person's name as written on letters and shown, from a row with their name's columns."""
+    return " ".join(p for p in (r.title, r.given_name, r.family_name) if p)
+
+
 def _person(r: Any) -> PersonFacts:
     return PersonFacts(
         person_id=r.person_id,
-        full_name=" ".join(p for p in (r.title, r.given_name, r.family_name) if p),
+        full_name=_full_name(r),
         date_of_birth=r.date_of_birth,
         is_applicant=r.is_applicant,
         is_disabled_occupant=r.is_disabled_occupant,
@@ -874,7 +881,7 @@ def set_postal_address(
     )  # fmt: skip
 
 
-def _person_roles(person: Person) -> list[str]:
+def _person_roles(person: Person | Row[Any]) -> list[str]:
     return [
         name
         for name, flag in (
@@ -966,60 +973,71 @@ class CaseView:
         }
 
 
+# Core, not the ORM: showing a case is a command of its own, and the ORM's first query sets up every mapper
+_CASE_VIEW = (
+    select(
+        _cases,
+        DISTRICTS.c.name.label("district_name"),
+        USERS.c.username.label("assignee"),
+        PROPERTIES.c.address_line_1,
+        PROPERTIES.c.address_line_2,
+        PROPERTIES.c.town,
+        PROPERTIES.c.postcode,
+    )
+    .join(DISTRICTS, DISTRICTS.c.code == _cases.c.district_code)
+    .join(PROPERTIES, PROPERTIES.c.id == _cases.c.property_id)
+    .outerjoin(USERS, USERS.c.id == _cases.c.assigned_to)
+    .where(_cases.c.reference == bindparam("reference"))
+)
+_PEOPLE_VIEW = select(_people).where(_people.c.case_id == bindparam("case_id")).order_by(_people.c.id)
+
+
 def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
     """Everything recorded on one case."""
     reference = normalise_reference(reference)
-    with db.reading() as session:
-        row = session.execute(
-            select(Case, District.name, User.username)
-            .join(District, District.code == Case.district_code)
-            .outerjoin(User, User.id == Case.assigned_to)
-            .where(Case.reference == reference)
-        ).one_or_none()
-        if row is None:
+    with db.read_connection() as connection:
+        case = connection.execute(_CASE_VIEW, {"reference": reference}).one_or_none()
+        if case is None:
             raise NotFound(f"no case {reference}")
-        case, district_name, assignee = row
         check_district(actor, reference, case.district_code)
-        definition = definition_for(case.workflow_version)
-        state = definition.states.get(case.state)
-        home = case.property
-        people = tuple(
-            {
-                "name": p.full_name,
-                "date_of_birth": p.date_of_birth,
-                "roles": _person_roles(p),
-                "relationship_to_applicant": p.relationship_to_applicant,
-                "communication_needs": p.communication_needs,
-                "postal_address": list(postal_lines(p)) or None,
-            }
-            for p in case.people
-        )
-        return CaseView(
-            reference=case.reference,
-            district=case.district_code,
-            district_name=district_name,
-            state=case.state,
-            state_label=state.label if state else case.state,
-            stage=state.stage if state else None,
-            owner_role=state.owner if state else None,
-            priority=case.priority,
-            priority_reason=case.priority_reason,
-            tenure=case.tenure,
-            referral_source=case.referral_source,
-            workflow_version=case.workflow_version,
-            version=case.version,
-            assigned_to=assignee,
-            on_hold_since=case.hold_since,
-            hold_review_date=case.hold_review_date,
-            address=tuple(
-                p for p in (home.address_line_1, home.address_line_2, home.town, home.postcode) if p
-            ),
-            milestones={m: getattr(case, m) for m in MILESTONES},
-            approved_grant_pence=case.approved_grant_pence,
-            people=people,
-            created_at=case.created_at,
-            updated_at=case.updated_at,
-        )
+        people_rows = connection.execute(_PEOPLE_VIEW, {"case_id": case.id}).all()
+    definition = definition_for(case.workflow_version)
+    state = definition.states.get(case.state)
+    people = tuple(
+        {
+            "name": _full_name(p),
+            "date_of_birth": p.date_of_birth,
+            "roles": _person_roles(p),
+            "relationship_to_applicant": p.relationship_to_applicant,
+            "communication_needs": p.communication_needs,
+            "postal_address": list(postal_lines(p)) or None,
+        }
+        for p in people_rows
+    )
+    return CaseView(
+        reference=case.reference,
+        district=case.district_code,
+        district_name=case.district_name,
+        state=case.state,
+        state_label=state.label if state else case.state,
+        stage=state.stage if state else None,
+        owner_role=state.owner if state else None,
+        priority=case.priority,
+        priority_reason=case.priority_reason,
+        tenure=case.tenure,
+        referral_source=case.referral_source,
+        workflow_version=case.workflow_version,
+        version=case.version,
+        assigned_to=case.assignee,
+        on_hold_since=case.hold_since,
+        hold_review_date=case.hold_review_date,
+        address=tuple(p for p in (case.address_line_1, case.address_line_2, case.town, case.postcode) if p),
+        milestones={m: case._mapping[m] for m in MILESTONES},
+        approved_grant_pence=case.approved_grant_pence,
+        people=people,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+    )
 
 
 @dataclass(frozen=True)
