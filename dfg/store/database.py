@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +70,19 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+
+    # The engines are made on first use: a command that only reads never builds the write engine.
+    @cached_property
+    def read_engine(self) -> Engine:
         if self.is_sqlite:
-            self.read_engine = _sqlite_engine(url, begin="BEGIN")
-            self.write_engine = _sqlite_engine(url, begin="BEGIN IMMEDIATE")
-        else:
-            self.read_engine = self.write_engine = create_engine(url, pool_pre_ping=False)
+            return _sqlite_engine(self.url, begin="BEGIN")
+        return create_engine(self.url, pool_pre_ping=False)
+
+    @cached_property
+    def write_engine(self) -> Engine:
+        if self.is_sqlite:
+            return _sqlite_engine(self.url, begin="BEGIN IMMEDIATE")
+        return self.read_engine
 
     @classmethod
     def open(cls, db: str | None = None, *, check: bool = True) -> Database:
@@ -89,9 +98,9 @@ class Database:
         return database
 
     def dispose(self) -> None:
-        self.read_engine.dispose()
-        if self.write_engine is not self.read_engine:
-            self.write_engine.dispose()
+        made = [self.__dict__[name] for name in ("read_engine", "write_engine") if name in self.__dict__]
+        for engine in {id(engine): engine for engine in made}.values():  # PostgreSQL: one engine for both
+            engine.dispose()
 
     # ------------------------------------------------------------------ transactions
 
