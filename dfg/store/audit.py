@@ -40,11 +40,16 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"cannot record {type(value).__name__} in an event payload")
 
 
+# One encoder for every call: json.dumps with options builds a new one each time (a fifth of its cost
+# for an event's payload). The text is the same byte for byte, which the hashes depend on.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+)
+
+
 def canonical_json(payload: Mapping[str, Any]) -> str:
     """The one text form of a payload: sorted keys, no spaces, dates as ISO 8601."""
-    return json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    )
+    return _CANONICAL.encode(payload)
 
 
 def event_hash(row: Mapping[str, Any]) -> str:
