@@ -263,7 +263,7 @@ def set_postal_address(
     )  # fmt: skip
 
 
-def person_roles(person: Person) -> list[str]:
+def person_roles(person: Person | Row[Any]) -> list[str]:
     return [
         name
         for name, flag in (

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
 from dfg.services.case_opening import person_roles, postal_lines
-from dfg.services.cases import check_district, normalise_reference
+from dfg.services.cases import check_district, full_name, normalise_reference
 from dfg.store.database import Database
-from dfg.store.models import CASES, PEOPLE, PRIORITIES, USERS, Case, District, User
+from dfg.store.models import CASES, DISTRICTS, PEOPLE, PRIORITIES, PROPERTIES, USERS, Case
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import MILESTONES, current_definition, definition_for
 
@@ -76,60 +76,71 @@ class CaseView:
         }
 
 
+# Core, not the ORM: showing a case is a command of its own, and the ORM's first query sets up every mapper
+_CASE_VIEW = (
+    select(
+        _cases,
+        DISTRICTS.c.name.label("district_name"),
+        USERS.c.username.label("assignee"),
+        PROPERTIES.c.address_line_1,
+        PROPERTIES.c.address_line_2,
+        PROPERTIES.c.town,
+        PROPERTIES.c.postcode,
+    )
+    .join(DISTRICTS, DISTRICTS.c.code == _cases.c.district_code)
+    .join(PROPERTIES, PROPERTIES.c.id == _cases.c.property_id)
+    .outerjoin(USERS, USERS.c.id == _cases.c.assigned_to)
+    .where(_cases.c.reference == bindparam("reference"))
+)
+_PEOPLE_VIEW = select(_people).where(_people.c.case_id == bindparam("case_id")).order_by(_people.c.id)
+
+
 def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
     """Everything recorded on one case."""
     reference = normalise_reference(reference)
-    with db.reading() as session:
-        row = session.execute(
-            select(Case, District.name, User.username)
-            .join(District, District.code == Case.district_code)
-            .outerjoin(User, User.id == Case.assigned_to)
-            .where(Case.reference == reference)
-        ).one_or_none()
-        if row is None:
+    with db.read_connection() as connection:
+        case = connection.execute(_CASE_VIEW, {"reference": reference}).one_or_none()
+        if case is None:
             raise NotFound(f"no case {reference}")
-        case, district_name, assignee = row
         check_district(actor, reference, case.district_code)
-        definition = definition_for(case.workflow_version)
-        state = definition.states.get(case.state)
-        home = case.property
-        people = tuple(
-            {
-                "name": p.full_name,
-                "date_of_birth": p.date_of_birth,
-                "roles": person_roles(p),
-                "relationship_to_applicant": p.relationship_to_applicant,
-                "communication_needs": p.communication_needs,
-                "postal_address": list(postal_lines(p)) or None,
-            }
-            for p in case.people
-        )
-        return CaseView(
-            reference=case.reference,
-            district=case.district_code,
-            district_name=district_name,
-            state=case.state,
-            state_label=state.label if state else case.state,
-            stage=state.stage if state else None,
-            owner_role=state.owner if state else None,
-            priority=case.priority,
-            priority_reason=case.priority_reason,
-            tenure=case.tenure,
-            referral_source=case.referral_source,
-            workflow_version=case.workflow_version,
-            version=case.version,
-            assigned_to=assignee,
-            on_hold_since=case.hold_since,
-            hold_review_date=case.hold_review_date,
-            address=tuple(
-                p for p in (home.address_line_1, home.address_line_2, home.town, home.postcode) if p
-            ),
-            milestones={m: getattr(case, m) for m in MILESTONES},
-            approved_grant_pence=case.approved_grant_pence,
-            people=people,
-            created_at=case.created_at,
-            updated_at=case.updated_at,
-        )
+        people_rows = connection.execute(_PEOPLE_VIEW, {"case_id": case.id}).all()
+    definition = definition_for(case.workflow_version)
+    state = definition.states.get(case.state)
+    people = tuple(
+        {
+            "name": full_name(p),
+            "date_of_birth": p.date_of_birth,
+            "roles": person_roles(p),
+            "relationship_to_applicant": p.relationship_to_applicant,
+            "communication_needs": p.communication_needs,
+            "postal_address": list(postal_lines(p)) or None,
+        }
+        for p in people_rows
+    )
+    return CaseView(
+        reference=case.reference,
+        district=case.district_code,
+        district_name=case.district_name,
+        state=case.state,
+        state_label=state.label if state else case.state,
+        stage=state.stage if state else None,
+        owner_role=state.owner if state else None,
+        priority=case.priority,
+        priority_reason=case.priority_reason,
+        tenure=case.tenure,
+        referral_source=case.referral_source,
+        workflow_version=case.workflow_version,
+        version=case.version,
+        assigned_to=case.assignee,
+        on_hold_since=case.hold_since,
+        hold_review_date=case.hold_review_date,
+        address=tuple(p for p in (case.address_line_1, case.address_line_2, case.town, case.postcode) if p),
+        milestones={m: case._mapping[m] for m in MILESTONES},
+        approved_grant_pence=case.approved_grant_pence,
+        people=people,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+    )
 
 
 @dataclass(frozen=True)

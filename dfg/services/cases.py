@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
@@ -45,8 +45,8 @@ from dfg.store.models import (
     PAYMENTS,
     PEOPLE,
     REPAYMENT_DECISIONS,
-    Event,
 )
+from dfg.store.prepared import DriverConnection, Prepared
 from dfg.workflow import engine
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import (
@@ -93,12 +93,19 @@ _SELECT_FACTS = (
     .where(_cases.c.reference == bindparam("reference"))
     .order_by(_people.c.id)
 )
+# run on the driver's cursor: SQLAlchemy's execution costs several times the query itself here
+_PREPARED_FACTS = Prepared(_SELECT_FACTS)
 
 
-def _person(r: Row[Any]) -> PersonFacts:
+def full_name(r: Any) -> str:
+    """A person's name as written on letters and shown, from a row with their name's columns."""
+    return " ".join(p for p in (r.title, r.given_name, r.family_name) if p)
+
+
+def _person(r: Any) -> PersonFacts:
     return PersonFacts(
         person_id=r.person_id,
-        full_name=" ".join(p for p in (r.title, r.given_name, r.family_name) if p),
+        full_name=full_name(r),
         date_of_birth=r.date_of_birth,
         is_applicant=r.is_applicant,
         is_disabled_occupant=r.is_disabled_occupant,
@@ -173,22 +180,44 @@ _LATEST_APPROVAL = (
 CASE_FACT_EVENTS = ("completion_checked", "contribution_collected", *CEASED_EVENT_KINDS)
 _FACT_EVENTS = (
     select(EVENTS.c.kind, EVENTS.c.payload)
-    .where(EVENTS.c.case_id == bindparam("case_id"), EVENTS.c.kind.in_(CASE_FACT_EVENTS))
+    # equalities, not IN: an IN list is expanded per execution, and this statement is prepared once
+    .where(EVENTS.c.case_id == bindparam("case_id"), or_(*(EVENTS.c.kind == k for k in CASE_FACT_EVENTS)))
     .order_by(EVENTS.c.seq)
 )
 
 
-def _records_loader(connection: Connection, case_id: int, tenure: str) -> Any:
+# the guards' records are read on the driver's cursor too, so a step can decide inside a driver transaction
+_PREPARED_RECORDS = {
+    name: Prepared(statement)
+    for name, statement in (
+        ("counts", _COUNT_RECORDS),
+        ("determination", _LATEST_DETERMINATION),
+        ("calculation", _LATEST_CALCULATION),
+        ("contractors", _ESTIMATE_CONTRACTORS),
+        ("decisions", _ESTIMATE_DECISIONS),
+        ("approval", _LATEST_APPROVAL),
+        ("events", _FACT_EVENTS),
+    )
+}
+
+
+def _records_loader(connection: DriverConnection, case_id: int, tenure: str) -> Any:
     """The case's decision records, as far as guards need them: counts, the determination in force, the
     latest grant calculation, the estimates, the approval in force, completion checks and the
     contribution collected."""
 
     def load() -> dict[str, Any]:
         params = {"case_id": case_id}
-        found: dict[str, Any] = dict(connection.execute(_COUNT_RECORDS, params).one()._mapping)
+
+        def rows(name: str) -> list[Any]:
+            return _PREPARED_RECORDS[name].rows(connection, params)
+
+        found: dict[str, Any] = rows("counts")[0]._asdict()
         found["tenure"] = tenure
-        found["latest_determination"] = connection.scalar(_LATEST_DETERMINATION, params)
-        row = connection.execute(_LATEST_CALCULATION, params).first()
+        determination = rows("determination")
+        found["latest_determination"] = determination[0].id if determination else None
+        calculations = rows("calculation")
+        row = calculations[0] if calculations else None
         found["calculation"] = (
             None
             if row is None
@@ -201,17 +230,17 @@ def _records_loader(connection: Connection, case_id: int, tenure: str) -> Any:
                 "maximum_grant_version": json.loads(row.result)["maximum_grant_version"],
             }
         )
-        found["estimate_contractors"] = list(connection.scalars(_ESTIMATE_CONTRACTORS, params))
-        decisions = list(connection.execute(_ESTIMATE_DECISIONS, params))
+        found["estimate_contractors"] = [r.contractor_id for r in rows("contractors")]
+        decisions = rows("decisions")
         found["estimates_waived"] = any(d.kind == "waiver" for d in decisions)
         selections = [d for d in decisions if d.kind == "selection"]
         found["eligible_works_pence"] = selections[-1].eligible_works_pence if selections else None
-        approval = connection.execute(_LATEST_APPROVAL, params).first()
-        found["approval"] = None if approval is None else dict(approval._mapping)
+        approvals = rows("approval")
+        found["approval"] = approvals[0]._asdict() if approvals else None
         checks: dict[str, bool] = {}
         collected = 0
         ceasing: list[tuple[str, dict[str, Any]]] = []
-        for event in connection.execute(_FACT_EVENTS, params):
+        for event in rows("events"):
             said = json.loads(event.payload)
             if event.kind == "completion_checked":
                 checks[said["check"]] = bool(said["passed"])  # the latest of each check counts
@@ -228,7 +257,7 @@ def _records_loader(connection: Connection, case_id: int, tenure: str) -> Any:
     return load
 
 
-def _facts(connection: Connection, read: tuple[Row[Any], list[PersonFacts]]) -> CaseFacts:
+def _facts(connection: DriverConnection, read: tuple[Any, list[PersonFacts]]) -> CaseFacts:
     row, people = read
     return CaseFacts(
         case_id=row.id,
@@ -239,8 +268,8 @@ def _facts(connection: Connection, read: tuple[Row[Any], list[PersonFacts]]) -> 
         version=row.version,
         priority=row.priority,
         hold_since=row.hold_since,
-        milestones={m: row._mapping[m] for m in MILESTONES},
-        amounts={a: row._mapping[f"{a}_pence"] for a in AMOUNTS},
+        milestones={m: getattr(row, m) for m in MILESTONES},
+        amounts={a: getattr(row, f"{a}_pence") for a in AMOUNTS},
         assigned_to=row.assigned_to,
         load_people=lambda: people,
         load_records=_records_loader(connection, row.id, row.tenure),
@@ -255,10 +284,13 @@ def check_district(actor: Actor, reference: str, district: str) -> None:
 
 
 def read_case(
-    connection: Connection | Session, reference: str, actor: Actor
-) -> tuple[Row[Any], list[PersonFacts]]:
-    """The case's row (its facts columns) and its people; NotFound, or PermissionDenied for another district."""
-    rows: list[Row[Any]] = list(connection.execute(_SELECT_FACTS, {"reference": reference}))
+    connection: DriverConnection | Session, reference: str, actor: Actor
+) -> tuple[Any, list[PersonFacts]]:
+    """The case's row (its facts columns, as a named tuple) and its people; NotFound, or PermissionDenied
+    for another district."""
+    if isinstance(connection, Session):
+        connection = connection.connection()
+    rows = _PREPARED_FACTS.rows(connection, {"reference": reference})
     if not rows:
         raise NotFound(f"no case {reference}")
     check_district(actor, reference, rows[0].district_code)
@@ -309,13 +341,21 @@ class Advanced:
         }
 
 
-def _state_before_closure(connection: Connection, reference: str, state: str) -> str | None:
-    return connection.scalar(
-        select(Event.from_state)
-        .where(Event.stream == reference, Event.to_state == state, Event.kind == "transition")
-        .order_by(Event.seq.desc())
-        .limit(1)
+_STATE_BEFORE_CLOSURE = Prepared(
+    select(EVENTS.c.from_state)
+    .where(
+        EVENTS.c.stream == bindparam("reference"),
+        EVENTS.c.to_state == bindparam("state"),
+        EVENTS.c.kind == "transition",
     )
+    .order_by(EVENTS.c.seq.desc())
+    .limit(1)
+)
+
+
+def _state_before_closure(connection: DriverConnection, reference: str, state: str) -> str | None:
+    found = _STATE_BEFORE_CLOSURE.rows(connection, {"reference": reference, "state": state})
+    return found[0].from_state if found else None
 
 
 DetailsWriter = Callable[[Connection, int], Mapping[str, Any]]
@@ -344,7 +384,7 @@ def advance(
     now = now or utcnow()
     given = given or TriggerInput()
     reference = normalise_reference(reference)
-    with db.read_connection() as connection:
+    with db.driver_transaction() as connection:
         read = read_case(connection, reference, actor)
         row, facts = read[0], _facts(connection, read)
         definition = definition_for(facts.workflow_version)
@@ -381,10 +421,15 @@ def advance(
         payload["clocks"] = {"start": list(trigger.clocks_start), "stop": list(trigger.clocks_stop)}
     closing = definition.states[outcome.dest].terminal and not definition.states[outcome.source].terminal
     reopening = definition.states[outcome.source].terminal and not definition.states[outcome.dest].terminal
-    with db.write_connection() as connection:
+    # a plain step (most of them) writes on the driver's connection; details, the budget and the check of
+    # what was recorded with the step need SQLAlchemy
+    plain = write_details is None and not (closing or reopening or trigger.needs)
+    with db.driver_transaction(write=True) if plain else db.write_connection() as connection:
         if write_details is not None:
+            assert isinstance(connection, Connection)
             payload.update(write_details(connection, facts.case_id))
         if closing or reopening:
+            assert isinstance(connection, Connection)
             # money committed to a case that ends is released, and committed again if it is reopened
             from dfg.services import budget  # budget records overrides through this module
 
@@ -406,6 +451,7 @@ def advance(
                     }
                 }
         if trigger.needs:  # the record the step stands on must really have been written with it
+            assert isinstance(connection, Connection)
             now_counted = connection.execute(_COUNT_RECORDS, {"case_id": facts.case_id}).one()._mapping
             if now_counted[f"{trigger.needs}s"] <= needed_before:
                 raise GuardFailed(f"cannot {trigger.name}: no {trigger.needs} was recorded with it")

@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from dfg.errors import Conflict
-from dfg.store.models import CASES, EVENTS, AuditHead, Case
+from dfg.store.prepared import DriverConnection, Prepared
+from dfg.store.tables import AUDIT_HEADS, CASES, EVENTS
 
 SYSTEM_STREAM = "system"
 GENESIS = ""
@@ -39,11 +40,16 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"cannot record {type(value).__name__} in an event payload")
 
 
+# One encoder for every call: json.dumps with options builds a new one each time (a fifth of its cost
+# for an event's payload). The text is the same byte for byte, which the hashes depend on.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+)
+
+
 def canonical_json(payload: Mapping[str, Any]) -> str:
     """The one text form of a payload: sorted keys, no spaces, dates as ISO 8601."""
-    return json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    )
+    return _CANONICAL.encode(payload)
 
 
 def event_hash(row: Mapping[str, Any]) -> str:
@@ -97,7 +103,7 @@ _cases = CASES
 
 
 def append_to_case(
-    connection: Connection,
+    connection: DriverConnection,
     *,
     case_id: int,
     reference: str,
@@ -123,39 +129,45 @@ def append_to_case(
         new_audit_head=row["hash"],
         new_updated_at=new.occurred_at,
     )
-    result = connection.execute(_versioned_update(frozenset(changes)), values)
-    if result.rowcount != 1:
+    if _versioned_update(frozenset(changes)).rowcount(connection, values) != 1:
         raise Conflict(f"{reference} was changed by someone else after you read it: show it again and retry")
-    connection.execute(_INSERT_EVENT, row)
+    _INSERT_EVENT.execute(connection, row)
     return str(row["hash"])
 
 
-_INSERT_EVENT = insert(_events)
+# Every column of an event but its id, in the order chained() makes them.
+_EVENT_COLUMNS = [*HASHED_FIELDS, "hash"]
+_INSERT_EVENT = Prepared(insert(_events), column_keys=_EVENT_COLUMNS)
 
 
 @cache
-def _versioned_update(changed: frozenset[str]) -> Update:
-    """The UPDATE for one set of changed columns, built once: building and hashing a statement costs more
-    than running it on the hot path."""
+def _versioned_update(changed: frozenset[str]) -> Prepared:
+    """The UPDATE for one set of changed columns, built once: building and compiling a statement costs
+    more than running it on the hot path."""
     columns = sorted(changed | {"version", "audit_seq", "audit_head", "updated_at"})
-    return (
+    statement = (
         update(_cases)
         .where(_cases.c.id == bindparam("case_id"), _cases.c.version == bindparam("read_version"))
         .values({name: bindparam(f"new_{name}") for name in columns})
     )
+    return Prepared(statement)
 
 
 def append_to_system(session: Session, new: NewEvent) -> None:
     """Append ``new`` to the ``system`` stream (changes that belong to no case)."""
     head = session.execute(
-        select(AuditHead).where(AuditHead.stream == SYSTEM_STREAM).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(stream=SYSTEM_STREAM, seq=0, hash=GENESIS)
-        session.add(head)
-    row = chained(new, stream=SYSTEM_STREAM, seq=head.seq + 1, prev_hash=head.hash, case_id=None)
+        select(AUDIT_HEADS.c.seq, AUDIT_HEADS.c.hash)
+        .where(AUDIT_HEADS.c.stream == SYSTEM_STREAM)
+        .with_for_update()
+    ).one_or_none()
+    seq, prev_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    row = chained(new, stream=SYSTEM_STREAM, seq=seq + 1, prev_hash=prev_hash, case_id=None)
     session.execute(insert(_events), row)
-    head.seq, head.hash = row["seq"], row["hash"]
+    moved = {"seq": row["seq"], "hash": row["hash"]}
+    if head is None:
+        session.execute(insert(AUDIT_HEADS).values(stream=SYSTEM_STREAM, **moved))
+    else:
+        session.execute(update(AUDIT_HEADS).where(AUDIT_HEADS.c.stream == SYSTEM_STREAM).values(**moved))
 
 
 # ---------------------------------------------------------------------- verification
@@ -202,12 +214,17 @@ def verify_stream(
 def verify(session: Session, reference: str | None = None) -> tuple[int, int, list[AuditProblem]]:
     """Verify every stream (or one case's); return (streams checked, events checked, problems)."""
     heads: dict[str, tuple[int, str]] = {}
-    case_query = select(Case.reference, Case.audit_seq, Case.audit_head)
+    case_query = select(_cases.c.reference, _cases.c.audit_seq, _cases.c.audit_head)
     if reference is not None:
-        case_query = case_query.where(Case.reference == reference)
+        case_query = case_query.where(_cases.c.reference == reference)
     heads.update({ref: (seq, head) for ref, seq, head in session.execute(case_query)})
     if reference is None:
-        heads.update({h.stream: (h.seq, h.hash) for h in session.scalars(select(AuditHead))})
+        heads.update(
+            {
+                h.stream: (h.seq, h.hash)
+                for h in session.execute(select(*AUDIT_HEADS.c[("stream", "seq", "hash")]))
+            }
+        )
     query = select(*(_events.c[name] for name in ("id", "hash", *HASHED_FIELDS))).order_by(_events.c.id)
     if reference is not None:
         query = query.where(_events.c.stream == reference)

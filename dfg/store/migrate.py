@@ -11,7 +11,7 @@ from sqlalchemy import Index, text
 
 from dfg.errors import DatabaseProblem
 from dfg.store.database import KNOWN_REVISIONS, Database
-from dfg.store.models import LETTERS
+from dfg.store.tables import LETTERS
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
