@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dfg.cli.command import Context, emit_json, json_option, optional_date, pass_context, report_step
+from dfg.cli.command import (
+    Context,
+    emit_json,
+    json_option,
+    optional_date,
+    pass_context,
+    progress_bar,
+    report_step,
+)
 from dfg.errors import InvalidInput
 
 
@@ -156,8 +163,8 @@ def assess_import(context: Context, path: Path, dry_run: bool) -> None:
 
     rows = read_batch(path)
     database, actor = context.database(), context.actor()
-    with click.progressbar(length=len(rows), label="Recording assessments", file=sys.stderr) as bar:
-        report = import_assessments(database, actor, rows, dry_run=dry_run, progress=bar.update)
+    with progress_bar("Recording assessments") as progress:
+        report = import_assessments(database, actor, rows, dry_run=dry_run, progress=progress)
     for problem in report.problems:
         click.echo(f"dfg: {problem}", err=True)
     if report.problems:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar
@@ -19,6 +21,7 @@ import click
 if TYPE_CHECKING:
     from dfg.errors import DfgError
     from dfg.services.database import Database
+    from dfg.services.progress import Progress
     from dfg.workflow.actor import Actor
 
 CommandT = TypeVar("CommandT", bound=Callable[..., Any])
@@ -157,6 +160,48 @@ def emit_json(data: Any) -> None:
     import json  # not for --help
 
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Progress]:
+    """What a long action reports its progress to: on a terminal, a bar on stderr with the count, the
+    rate and the time left; on a pipe or a file, nothing (a log or a scheduler's mail stays clean)."""
+    if not sys.stderr.isatty():
+        yield _unwatched
+        return
+    started = time.monotonic()
+    bars: list[Any] = []
+
+    def rate_and_time_left(_: object) -> str | None:
+        # worked out here: click's own estimate waits a second between updates, and shows no rate
+        done, elapsed = (bars[0].pos if bars else 0), time.monotonic() - started
+        if not done or elapsed <= 0:
+            return None
+        per_second = done / elapsed
+        left = round((bars[0].length - done) / per_second)
+        return f"{per_second:.1f}/s, {left // 3600:02}:{left // 60 % 60:02}:{left % 60:02} left"
+
+    with ExitStack() as stack:
+
+        def update(done: int, total: int) -> None:
+            if not bars:  # the length is known only once the action has read its work
+                bar = click.progressbar(
+                    length=total,
+                    label=label,
+                    file=sys.stderr,
+                    show_pos=True,
+                    show_percent=True,
+                    show_eta=False,
+                    item_show_func=rate_and_time_left,
+                )
+                bars.append(stack.enter_context(bar))
+            bars[0].update(done)
+
+        yield update
+
+
+def _unwatched(done: int, total: int) -> None:
+    """Progress nobody is shown."""
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
+
+from dfg.cli.command import progress_bar
 
 
 @click.command("demo")
@@ -38,8 +39,8 @@ def demo(demo_db: str, per_district: int, seed: int, pdf: Path) -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     database = open_database(demo_db, check=False)
     try:
-        with click.progressbar(length=per_district * 8, label="Walking demo cases", file=sys.stderr) as bar:
-            summary = run_demo(database, per_district=per_district, seed=seed, progress=bar.update)
+        with progress_bar("Walking demo cases") as progress:
+            summary = run_demo(database, per_district=per_district, seed=seed, progress=progress)
         click.echo(summary.as_text())
         pdf.write_bytes(summary.pipeline.as_pdf())
         click.echo(f"\nThe pipeline report is in {pdf}.", err=True)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from dfg.cli.command import Context, emit_json, json_option, pass_context, show_date, table
+from dfg.cli.command import Context, emit_json, json_option, pass_context, progress_bar, show_date, table
 from dfg.rules.dates import parse_date
 
 
@@ -108,22 +106,12 @@ def letters_render(context: Context, pending: bool, as_json: bool) -> None:
     Example:
       dfg --as can.officer letters render --pending
     """
-    from contextlib import ExitStack
-
     from dfg.services.letter_batch import render_pending
 
     if not pending:
         raise click.UsageError("say --pending: it renders every letter the workflow has asked for")
-    with ExitStack() as stack:
-        bars: list[Any] = []
-
-        def show(done: int, total: int) -> None:
-            if not bars:  # the bar's length is known once the queue is read
-                bar = click.progressbar(length=total, label="Rendering letters", file=sys.stderr)
-                bars.append(stack.enter_context(bar))
-            bars[0].update(done)
-
-        report = render_pending(context.database(), context.actor(), progress=show)
+    with progress_bar("Rendering letters") as progress:
+        report = render_pending(context.database(), context.actor(), progress=progress)
     if as_json:
         emit_json(report.as_dict())
     else:

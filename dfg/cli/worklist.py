@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dfg.cli.command import Context, emit_json, json_option, pass_context
+from dfg.cli.command import Context, emit_json, json_option, pass_context, progress_bar
 
 
 @click.command("due")
@@ -44,7 +44,8 @@ def tick(context: Context, as_json: bool) -> None:
     records nothing new). Role: manager or administrator."""
     from dfg.services.worklist import tick as record_breaches
 
-    result = record_breaches(context.database(), context.actor())
+    with progress_bar("Checking cases") as progress:
+        result = record_breaches(context.database(), context.actor(), progress=progress)
     if as_json:
         emit_json(result.as_dict())
     else:

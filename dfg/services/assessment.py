@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from dfg.rules.nhs_number import parse_nhs_number
 from dfg.rules.rates import rates_for
 from dfg.services.case_reading import show_case
 from dfg.services.cases import Advanced, advance, check_step, normalise_reference, record_change
+from dfg.services.progress import Progress, unwatched
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
 from dfg.store.models import (
@@ -259,7 +260,7 @@ def import_assessments(
     rows: list[dict[str, Any]],
     *,
     dry_run: bool = False,
-    progress: Callable[[int], None] = lambda n: None,
+    progress: Progress = unwatched,
     now: datetime | None = None,
 ) -> ImportReport:
     """Record a batch of assessments. Every row is checked first (fields, case, role, state); if any row
@@ -284,9 +285,10 @@ def import_assessments(
             report.problems.append(message)
     if report.problems or dry_run:
         return report
+    progress(0, len(checked))
     for reference, assessment in checked:
         report.imported.append(record_assessment(db, actor, reference, assessment, now=now))
-        progress(1)
+        progress(1, len(checked))
     return report
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
@@ -30,6 +29,7 @@ from dfg.services.estimates import case_estimates, record_estimate, select_estim
 from dfg.services.grant import calculate_case_grant
 from dfg.services.land_charge import land_charge_view, register_land_charge
 from dfg.services.payments import money_view, pay_final, pay_interim, record_contribution, record_invoice
+from dfg.services.progress import Progress, unwatched
 from dfg.services.users import add_district, add_user, resolve_actor
 from dfg.services.works import record_completion_check
 from dfg.store.database import Database
@@ -330,7 +330,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
 
 
 def run_demo(
-    db: Database, *, per_district: int = 6, seed: int = 2026, progress: Callable[[int], None] = lambda n: None
+    db: Database, *, per_district: int = 6, seed: int = 2026, progress: Progress = unwatched
 ) -> DemoSummary:
     """Create the schema, the districts and users, and ``per_district`` cases in each district."""
     upgrade(db)
@@ -344,8 +344,10 @@ def run_demo(
     users["ot"] = users["ot.county"]
     rng = random.Random(seed)
     today = local_day(utcnow())
+    cases = per_district * len(districts)
+    progress(0, cases)
     for _ in range(per_district):
         for code in districts:
             _walk(db, rng, code, users, today)
-            progress(1)
+            progress(1, cases)
     return DemoSummary(count_cases(db), pipeline(db, resolve_actor(db, "manager")))

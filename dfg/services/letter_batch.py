@@ -17,7 +17,7 @@ Every run tries the pending letters again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -45,6 +45,7 @@ from dfg.services.letter_queue import (
     Pending,
     read_queue,
 )
+from dfg.services.progress import Progress, unwatched
 from dfg.store.database import Database
 from dfg.store.models import LETTERS
 from dfg.workflow.actor import Actor
@@ -56,9 +57,6 @@ _POOL_FROM = 24
 
 #: Template sources that shape every letter besides the templates themselves (layout and window).
 _SHARED_SOURCES = ("letter.css", "layout.toml")
-
-ProgressCallback = Callable[[int, int], None]
-"""Told ``(letters just finished, letters to render)``; called once with ``(0, total)`` before the first."""
 
 
 @dataclass(frozen=True)
@@ -256,7 +254,7 @@ def render_pending(
     actor: Actor,
     *,
     workers: int | None = None,
-    progress: ProgressCallback = lambda done, total: None,
+    progress: Progress = unwatched,
     now: datetime | None = None,
 ) -> RenderReport:
     """Produce every pending letter the user may see: build, render (``workers`` processes; by default

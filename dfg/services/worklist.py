@@ -32,6 +32,7 @@ from dfg.presentation import day, text_table
 from dfg.rules.calendar import district_calendar
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import Clock, case_clocks
+from dfg.services.progress import Progress, unwatched
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS, ROLES, USERS
@@ -553,6 +554,7 @@ def tick(
     *,
     now: datetime | None = None,
     closed_within_days: int = CLOSED_LOOKBACK_DAYS,
+    progress: Progress = unwatched,
 ) -> TickResult:
     """Record a ``clock_breached`` event, once, for every clock found breached on ``today``, and a
     ``reminder`` event, once for each due date, for every reminder the district's reminder policy
@@ -596,6 +598,7 @@ def tick(
     reminded: list[Reminder] = []
     conflicts: list[str] = []
     already = reminders_already = 0
+    progress(0, len(case_ids))
     for start in range(0, len(case_ids), BATCH):
         ids = case_ids[start : start + BATCH]
         with db.read_connection() as connection:
@@ -619,6 +622,7 @@ def tick(
             if new or reminders:
                 found.append((case, new, reminders))
         if not found:
+            progress(len(ids), len(case_ids))
             continue
         with db.write_connection() as connection:
             for case, new, reminders in found:
@@ -630,6 +634,7 @@ def tick(
                     continue
                 recorded.extend(new)
                 reminded.extend(reminders)
+        progress(len(ids), len(case_ids))
     return TickResult(
         today,
         len(case_ids),
