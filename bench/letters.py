@@ -49,10 +49,11 @@ from dfg.services.case_opening import NewCase, NewPerson, open_case  # noqa: E40
 from dfg.services.cases import advance  # noqa: E402
 from dfg.services.contractors import NewContractor, add_contractor  # noqa: E402
 from dfg.services.estimates import record_estimate  # noqa: E402
+from dfg.services.identity import resolve_actor  # noqa: E402
 from dfg.services.letter_batch import pending_letters  # noqa: E402
 from dfg.services.letter_contexts import build_letters  # noqa: E402
 from dfg.services.letter_queue import read_queue  # noqa: E402
-from dfg.services.users import add_district, add_user, resolve_actor  # noqa: E402
+from dfg.services.users import add_district, add_user  # noqa: E402
 from dfg.store.database import Database  # noqa: E402
 from dfg.store.migrate import upgrade  # noqa: E402
 from dfg.workflow.actor import Actor  # noqa: E402

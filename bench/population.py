@@ -34,7 +34,8 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from dfg.services.users import add_district, add_user, resolve_actor  # noqa: E402
+from dfg.services.identity import resolve_actor  # noqa: E402
+from dfg.services.users import add_district, add_user  # noqa: E402
 from dfg.store.audit import GENESIS, NewEvent, chained  # noqa: E402
 from dfg.store.database import Database  # noqa: E402
 from dfg.store.migrate import upgrade  # noqa: E402

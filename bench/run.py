@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 
 from dfg.services.cases import advance  # noqa: E402
-from dfg.services.users import add_district, add_user, resolve_actor  # noqa: E402
+from dfg.services.identity import resolve_actor  # noqa: E402
+from dfg.services.users import add_district, add_user  # noqa: E402
 from dfg.store.database import Database  # noqa: E402
 from dfg.store.migrate import upgrade  # noqa: E402
 from dfg.store.models import CASES, PEOPLE, Property  # noqa: E402

@@ -24,8 +24,9 @@ from dfg.services.cases import advance, record_change
 from dfg.services.contractors import NewContractor, add_contractor
 from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
+from dfg.services.identity import resolve_actor
 from dfg.services.payments import money_view, pay_final, record_contribution, record_invoice
-from dfg.services.users import add_district, add_user, resolve_actor
+from dfg.services.users import add_district, add_user
 from dfg.services.works import record_completion_check
 from dfg.store.database import Database
 from dfg.store.migrate import upgrade

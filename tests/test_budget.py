@@ -23,7 +23,8 @@ from dfg.rules.grant import funding_by_line
 from dfg.services import approval, budget
 from dfg.services.assessment import run_means_test
 from dfg.services.grant import calculate_case_grant
-from dfg.services.users import add_user, resolve_actor
+from dfg.services.identity import resolve_actor
+from dfg.services.users import add_user
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from tests.conftest import HOUSEHOLD

@@ -59,6 +59,21 @@ def test_case_show_loads_only_the_case_group(db_url: str, open_sample: Callable[
     assert json.loads(stdout)["reference"] == reference
     assert {m for m in loaded if m.startswith("dfg.cli.")} == {"dfg.cli.command", "dfg.cli.case"}
     assert not {m for m in loaded if m.startswith(("dfg.letters", "dfg.reports"))}
+    # showing a case reads with Core: the ORM's record classes (and their mapping) are not needed
+    assert "dfg.store.models" not in loaded
+
+
+def test_a_command_leaves_the_collector_as_it_found_it(db_url: str, open_sample: Callable[..., str]) -> None:
+    """Start-up switches the cyclic garbage collector off and work switches it on with start-up's objects
+    set aside; a command run inside a longer process (these tests, a batch job) leaves neither behind."""
+    import gc
+
+    reference = open_sample()
+    for args in (["--version"], ["--db", db_url, "--as", "officer", "case", "show", reference]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.stderr
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == 0
 
 
 def test_every_command_of_the_root_is_in_the_table_and_loads() -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from dfg.services.audit import verify_audit
 from dfg.services.demo import run_demo
-from dfg.services.users import resolve_actor
+from dfg.services.identity import resolve_actor
 from dfg.store.database import Database
 
 

@@ -21,9 +21,10 @@ from dfg.services.case_reading import show_case
 from dfg.services.cases import advance, available_actions
 from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
+from dfg.services.identity import resolve_actor
 from dfg.services.letter_batch import render_pending
 from dfg.services.letter_register import list_letters
-from dfg.services.users import add_user, resolve_actor
+from dfg.services.users import add_user
 from dfg.store.database import Database
 from dfg.store.models import LETTERS
 from dfg.workflow.actor import Actor

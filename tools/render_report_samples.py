@@ -50,8 +50,8 @@ def record_decisions(db: Database) -> int:
     from sqlalchemy import func, select
 
     from dfg.rules.clock import local_day, utcnow
+    from dfg.services.identity import resolve_actor
     from dfg.services.land_charge import record_repayment_decision
-    from dfg.services.users import resolve_actor
     from dfg.store.models import CASES, LAND_CHARGES, REPAYMENT_DECISIONS
 
     with db.read_connection() as connection:
@@ -84,7 +84,7 @@ def render(db: Database, names: list[str], folder: Path) -> list[str]:
     """Each report's first page as a PNG in OUT; the names of those larger than MAX_BYTES."""
     from dfg.reports.budget import budget_report
     from dfg.reports.repayments import repayments
-    from dfg.services.users import resolve_actor
+    from dfg.services.identity import resolve_actor
 
     manager = resolve_actor(db, "manager")
     makers: dict[str, Callable[..., Any]] = {"budget": budget_report, "repayments": repayments}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from dfg.cli.command import progress_bar
+from dfg.cli.command import at_work, progress_bar
 
 
 @click.command("demo")
@@ -38,6 +38,7 @@ def demo(demo_db: str, per_district: int, seed: int, pdf: Path) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     database = open_database(demo_db, check=False)
+    at_work()
     try:
         with progress_bar("Walking demo cases") as progress:
             summary = run_demo(database, per_district=per_district, seed=seed, progress=progress)

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
 from dfg.services.cases import Recorded, record_change
+from dfg.services.people import POSTAL_COLUMNS, person_roles, postal_lines
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import (
@@ -32,9 +33,6 @@ from dfg.workflow.actor import Actor
 from dfg.workflow.definition import current_definition
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.roles import require_role
-
-#: The ``people`` columns of a postal address, in the order it is printed (postcode last).
-POSTAL_COLUMNS = ("postal_address_line_1", "postal_address_line_2", "postal_town", "postal_postcode")
 
 
 @dataclass(frozen=True)
@@ -237,11 +235,6 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
         return reference
 
 
-def postal_lines(person: Person | Row[Any]) -> tuple[str, ...]:
-    """A ``people`` row's postal address as printed, postcode last; empty when none is recorded."""
-    return tuple(part for part in (getattr(person, column) for column in POSTAL_COLUMNS) if part)
-
-
 def set_postal_address(
     db: Database, actor: Actor, reference: str, address: PostalAddress | None, *, now: datetime | None = None
 ) -> Recorded:
@@ -261,18 +254,6 @@ def set_postal_address(
         db, actor, reference, role=role, kind="postal_address_changed", write_details=write,
         payload={"postal_address": list(address.lines) if address else None}, now=now,
     )  # fmt: skip
-
-
-def person_roles(person: Person | Row[Any]) -> list[str]:
-    return [
-        name
-        for name, flag in (
-            ("applicant", person.is_applicant),
-            ("disabled_occupant", person.is_disabled_occupant),
-            ("relevant_person", person.is_relevant_person),
-        )
-        if flag
-    ]
 
 
 def assign(db: Database, actor: Actor, reference: str, username: str, *, now: datetime | None = None) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select
 
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
-from dfg.services.case_opening import person_roles, postal_lines
-from dfg.services.cases import check_district, full_name, normalise_reference
+from dfg.services.cases import check_district, normalise_reference
+from dfg.services.people import full_name, person_roles, postal_lines
 from dfg.store.database import Database
-from dfg.store.models import CASES, DISTRICTS, PEOPLE, PRIORITIES, PROPERTIES, USERS, Case
+from dfg.store.tables import CASES, DISTRICTS, PEOPLE, PRIORITIES, PROPERTIES, USERS
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import MILESTONES, current_definition, definition_for
 
@@ -233,7 +233,7 @@ def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummar
         query = query.where(
             _cases.c.hold_since.is_not(None) if where.on_hold else _cases.c.hold_since.is_(None)
         )
-    with db.reading() as session:
+    with db.read_connection() as connection:
         return [
             CaseSummary(
                 r.reference,
@@ -246,10 +246,10 @@ def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummar
                 r.hold_since is not None,
                 r.username,
             )
-            for r in session.execute(query)
+            for r in connection.execute(query)
         ]
 
 
 def count_cases(db: Database) -> int:
-    with db.reading() as session:
-        return int(session.scalar(select(func.count()).select_from(Case)) or 0)
+    with db.read_connection() as connection:
+        return int(connection.scalar(select(func.count()).select_from(CASES)) or 0)

@@ -27,9 +27,11 @@ from sqlalchemy.orm import Session
 from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.payments import CEASED_EVENT_KINDS, entitlement_from
+from dfg.services.people import full_name
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
-from dfg.store.models import (
+from dfg.store.prepared import DriverConnection, Prepared
+from dfg.store.tables import (
     APPOINTMENTS,
     APPROVALS,
     ASSESSMENTS,
@@ -46,7 +48,6 @@ from dfg.store.models import (
     PEOPLE,
     REPAYMENT_DECISIONS,
 )
-from dfg.store.prepared import DriverConnection, Prepared
 from dfg.workflow import engine
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import (
@@ -95,11 +96,6 @@ _SELECT_FACTS = (
 )
 # run on the driver's cursor: SQLAlchemy's execution costs several times the query itself here
 _PREPARED_FACTS = Prepared(_SELECT_FACTS)
-
-
-def full_name(r: Any) -> str:
-    """A person's name as written on letters and shown, from a row with their name's columns."""
-    return " ".join(p for p in (r.title, r.given_name, r.family_name) if p)
 
 
 def _person(r: Any) -> PersonFacts:

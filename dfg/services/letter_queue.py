@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, select, true
 
 from dfg.letters.contracts import contract_for
-from dfg.services.case_opening import postal_lines
 from dfg.services.cases import normalise_reference
+from dfg.services.people import postal_lines
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS, LETTERS, PEOPLE, USERS, Property
 from dfg.workflow.actor import Actor

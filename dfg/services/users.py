@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
@@ -14,7 +14,7 @@ from dfg.rules.clock import utcnow
 from dfg.rules.money import format_pounds
 from dfg.store.audit import NewEvent, append_to_system
 from dfg.store.database import Database
-from dfg.store.models import ROLES, USER_ROLES, USERS, District, User, UserRole
+from dfg.store.models import ROLES, District, User, UserRole
 from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
 
@@ -29,41 +29,6 @@ def _actor(user: User) -> Actor:
         district=user.district_code,
         approval_limit_pence=user.approval_limit_pence,
     )
-
-
-def resolve_actor(db: Database, username: str | None) -> Actor:
-    """The active user named by ``--as`` / ``DFG_USER``."""
-    if not username:
-        raise PermissionDenied("say who you are: --as USER or the DFG_USER environment variable")
-    # Core, not the ORM: every command starts here, and the ORM's first query sets up every mapper
-    with db.read_connection() as connection:
-        rows = connection.execute(_USER_AND_ROLES, {"username": username}).all()
-    if not rows:
-        raise NotFound(f"no user '{username}' (an administrator adds users with 'dfg user add')")
-    user = rows[0]
-    if not user.active:
-        raise PermissionDenied(f"user '{username}' is deactivated")
-    return Actor(
-        user_id=user.id,
-        username=user.username,
-        roles=frozenset(r.role for r in rows if r.role is not None),
-        district=user.district_code,
-        approval_limit_pence=user.approval_limit_pence,
-    )
-
-
-_USER_AND_ROLES = (
-    select(
-        USERS.c.id,
-        USERS.c.username,
-        USERS.c.active,
-        USERS.c.district_code,
-        USERS.c.approval_limit_pence,
-        USER_ROLES.c.role,
-    )
-    .outerjoin(USER_ROLES, USER_ROLES.c.user_id == USERS.c.id)
-    .where(USERS.c.username == bindparam("username"))
-)
 
 
 @dataclass(frozen=True)

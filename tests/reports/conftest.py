@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.population import PlannedCase, insert_population, plan_population, seed_reference_data
-from dfg.services.users import resolve_actor
+from dfg.services.identity import resolve_actor
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from tests.conftest import BACKENDS, PostgresDatabases

@@ -33,9 +33,10 @@ from dfg.services.case_opening import open_case
 from dfg.services.cases import advance
 from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
+from dfg.services.identity import resolve_actor
 from dfg.services.land_charge import record_repayment_decision
 from dfg.services.payments import pay_interim
-from dfg.services.users import add_district, add_user, resolve_actor
+from dfg.services.users import add_district, add_user
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
