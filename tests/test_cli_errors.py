@@ -65,3 +65,23 @@ def test_the_command_exits_with_the_engines_code(
     result = CliRunner().invoke(main, ["--db", db_url, "--as", "officer", "case", "list"])
     assert (result.exit_code, result.stderr, result.stdout) == (code, line, "")
     assert "UPDATE" not in result.stderr and "approved" not in result.stderr
+
+
+def test_an_unexpected_database_error_shows_its_kind_not_its_sql(
+    db_url: str, cast: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug that surfaces as a database error (here a broken unique index) is still one line and exit 70,
+    but the SQL and the values bound to it (which can be personal data) stay out of it."""
+    from sqlalchemy.exc import IntegrityError
+
+    import dfg.services.case_reading as cases
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise IntegrityError(SQL, ("Margaret Holt", 17), sqlite3.IntegrityError("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(cases, "list_cases", broken)
+    result = CliRunner().invoke(main, ["--db", db_url, "--as", "officer", "case", "list"])
+    assert (result.exit_code, result.stderr) == (
+        70,
+        "dfg: unexpected error (IntegrityError); set DFG_DEBUG=1 to see where\n",
+    )

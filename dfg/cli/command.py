@@ -50,7 +50,7 @@ class DfgGroup(click.Group):
                 _fail(known.message, known.exit_code)
             if os.environ.get("DFG_DEBUG"):  # a bug: one line, and the traceback only when asked for
                 raise
-            _fail(f"unexpected error ({type(error).__name__}: {error}); set DFG_DEBUG=1 to see where", 70)
+            _fail(f"unexpected error ({_unexpected(error)}); set DFG_DEBUG=1 to see where", 70)
         finally:
             at_work()
             gc.unfreeze()  # a command run inside a longer process (the tests) leaves nothing behind
@@ -87,6 +87,14 @@ def _engine_error(error: Exception) -> DfgError | None:
     from dfg.services.database import engine_error
 
     return engine_error(error)
+
+
+def _unexpected(error: Exception) -> str:
+    """A bug in one line. A database error's text holds its SQL and the values bound to it, which can be
+    personal data, so of those only the kind is shown."""
+    if type(error).__module__.split(".")[0] in ("sqlalchemy", "psycopg", "sqlite3"):
+        return type(error).__name__
+    return f"{type(error).__name__}: {error}"
 
 
 def _fail(message: str, code: int) -> NoReturn:

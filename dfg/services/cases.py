@@ -28,7 +28,7 @@ from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.payments import CEASED_EVENT_KINDS, entitlement_from
 from dfg.services.people import full_name
-from dfg.store.audit import NewEvent, append_to_case
+from dfg.store.audit import NewEvent, append_to_case, claim_case
 from dfg.store.database import Database
 from dfg.store.prepared import DriverConnection, Prepared
 from dfg.store.tables import (
@@ -421,6 +421,9 @@ def advance(
     # what was recorded with the step need SQLAlchemy
     plain = write_details is None and not (closing or reopening or trigger.needs)
     with db.driver_transaction(write=True) if plain else db.write_connection() as connection:
+        if not plain:  # the records the step writes first must not race another officer's
+            assert isinstance(connection, Connection)
+            claim_case(connection, case_id=facts.case_id, reference=reference, version=facts.version)
         if write_details is not None:
             assert isinstance(connection, Connection)
             payload.update(write_details(connection, facts.case_id))
@@ -521,6 +524,7 @@ def record_change(
     said: dict[str, Any] = dict(payload or {})
     with db.write_connection() as connection:
         if write_details is not None:
+            claim_case(connection, case_id=facts.case_id, reference=reference, version=facts.version)
             said.update(write_details(connection, facts.case_id))
         event_hash = append_to_case(
             connection,

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from dfg.errors import Conflict
@@ -102,6 +102,25 @@ _events = EVENTS
 _cases = CASES
 
 
+_CASE_VERSION_FOR_UPDATE = select(CASES.c.version).where(CASES.c.id == bindparam("case_id")).with_for_update()
+
+
+def _changed_by_someone_else(reference: str) -> Conflict:
+    return Conflict(f"{reference} was changed by someone else after you read it: show it again and retry")
+
+
+def claim_case(connection: Connection, *, case_id: int, reference: str, version: int) -> None:
+    """Before a step writes the records it stands on (an approval, a payment, ...): take the case's row for
+    this transaction and check it is still at ``version``, or raise :class:`Conflict` with nothing written.
+
+    Without it, two officers racing on PostgreSQL both insert their records before the version-checked
+    UPDATE, and the loser meets a unique index instead of the conflict. With it they queue on the row (on
+    SQLite, ``BEGIN IMMEDIATE`` already queues them), and the loser finds the version moved on.
+    """
+    if connection.execute(_CASE_VERSION_FOR_UPDATE, {"case_id": case_id}).scalar_one_or_none() != version:
+        raise _changed_by_someone_else(reference)
+
+
 def append_to_case(
     connection: DriverConnection,
     *,
@@ -130,7 +149,7 @@ def append_to_case(
         new_updated_at=new.occurred_at,
     )
     if _versioned_update(frozenset(changes)).rowcount(connection, values) != 1:
-        raise Conflict(f"{reference} was changed by someone else after you read it: show it again and retry")
+        raise _changed_by_someone_else(reference)
     _INSERT_EVENT.execute(connection, row)
     return str(row["hash"])
 
