@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import mimetypes
 import os
+import threading
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -27,6 +28,7 @@ from functools import cache
 from hashlib import sha256
 from multiprocessing import get_context
 from pathlib import Path
+from time import sleep
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -357,6 +359,18 @@ def _render_job_in(args: tuple[LetterJob, Path]) -> bytes:
     return _render_job(*args)
 
 
+def _end_with_parent(parent: int) -> None:
+    """In each worker: exit as soon as the process that started the pool is gone (killed, say), instead
+    of rendering the rest of its chunk, or waiting, for nobody."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
 def render_many(
     jobs: Iterable[LetterJob], *, workers: int | None = None, templates_dir: Path | None = None
 ) -> Iterator[bytes]:
@@ -376,7 +390,12 @@ def render_many(
         return
     root = (templates_dir or letter_templates_dir()).resolve()
     chunksize = max(1, len(jobs) // (count * 4))
-    with ProcessPoolExecutor(max_workers=min(count, len(jobs)), mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(count, len(jobs)),
+        mp_context=get_context("spawn"),
+        initializer=_end_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         yield from pool.map(_render_job_in, [(job, root) for job in jobs], chunksize=chunksize)
 
 

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from letter_pdfs import reader
@@ -56,3 +62,60 @@ def test_rendering_logs_no_weasyprint_errors(
     render_pdf("approval_notice", large_print(contexts["approval_notice"]), letter_id="x", created_at=CREATED_AT,
                copy=True)  # fmt: skip
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+_RENDER_FOR_EVER = """
+import sys
+from letter_samples import CREATED_AT, sample_contexts
+from dfg.letters.render import LetterJob, render_many
+
+if __name__ == "__main__":
+    contexts = sample_contexts()
+    jobs = [LetterJob(kind, contexts[kind], f"letter-{n}", CREATED_AT) for n, kind in enumerate(sorted(contexts) * 40)]
+    for n, _ in enumerate(render_many(jobs, workers=2)):
+        print(n, flush=True)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Still there and not a zombie (an exited process that nobody has reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the workers through Linux's /proc")
+def test_killing_a_batch_ends_its_workers(tmp_path: Path) -> None:
+    """A batch killed mid-way (SIGKILL: no clean-up runs in it) leaves no worker rendering for nobody."""
+    script = tmp_path / "render.py"
+    script.write_text(_RENDER_FOR_EVER)
+    root = Path(__file__).resolve().parents[2]
+    batch = subprocess.Popen(
+        [sys.executable, str(script)], cwd=root, env={**os.environ, "PYTHONPATH": os.pathsep.join((str(root), str(root / "tests" / "letters")))},
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert batch.stdout is not None
+        batch.stdout.readline()  # the first letter is back: the pool's workers are at work
+        workers = _children(batch.pid)
+        assert len(workers) >= 2, workers  # the two workers (and the pool's resource tracker)
+    finally:
+        batch.kill()
+        batch.wait()
+        batch.stdout.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+        time.sleep(0.1)
+    alive = [pid for pid in workers if _running(pid)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert alive == [], "workers went on after their batch was killed"
