@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -201,6 +204,37 @@ def test_db_upgrade_creates_and_reports(tmp_path: Path) -> None:
     assert again.stderr == f"already up to date (schema {SCHEMA_HEAD})\n"
     status = json.loads(CliRunner().invoke(main, ["--db", str(path), "db", "status", "--json"]).stdout)
     assert status["schema"] == status["expected"] == SCHEMA_HEAD
+
+
+def test_a_new_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Health and financial data: a new SQLite file and its -wal and -shm are 0600 whatever the umask (0660
+    in a folder shared with a group of dfg users), and db status warns about a file anyone can read."""
+    path = tmp_path / "new.sqlite"
+    old_umask = os.umask(0o022)  # the usual default, under which files are created readable by all
+    try:
+        assert CliRunner().invoke(main, ["--db", str(path), "db", "upgrade"]).exit_code == 0
+        with sqlite3.connect(path) as held:  # keep the -wal and -shm files in being while they are checked
+            held.execute("SELECT count(*) FROM cases").fetchone()
+            made = [p for p in (path, tmp_path / "new.sqlite-wal", tmp_path / "new.sqlite-shm") if p.exists()]
+            assert len(made) == 3
+            assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in made} == {p.name: 0o600 for p in made}
+    finally:
+        os.umask(old_umask)
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o770)
+    shared.chmod(0o2770)  # a dfg group's folder, as the administrator's guide sets it up
+    assert CliRunner().invoke(main, ["--db", str(shared / "dfg.sqlite"), "db", "upgrade"]).exit_code == 0
+    assert stat.S_IMODE((shared / "dfg.sqlite").stat().st_mode) == 0o660
+    quiet = CliRunner().invoke(main, ["--db", str(path), "db", "status"])
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
+    path.chmod(0o644)
+    warned = CliRunner().invoke(main, ["--db", str(path), "db", "status", "--json"])
+    readable = json.loads(warned.stdout)["readable_by_others"]
+    # its -wal too, if SQLite made one meanwhile: it takes the database file's permissions
+    assert readable[0] == str(path) and set(readable) <= {str(path), f"{path}-wal", f"{path}-shm"}
+    assert warned.stderr.splitlines()[0] == (
+        f"dfg: warning: {path} can be read by anyone on this machine: chmod o-rwx it"
+    )
 
 
 def test_first_user_must_be_an_admin(tmp_path: Path) -> None:

@@ -43,3 +43,5 @@ def db_status(context: Context, as_json: bool) -> None:
     else:
         state = "up to date" if status.current else "needs 'dfg db upgrade'"
         click.echo(f"{status.database}: schema {status.schema or 'none'} ({state})")
+    for path in status.readable_by_others:
+        click.echo(f"dfg: warning: {path} can be read by anyone on this machine: chmod o-rwx it", err=True)

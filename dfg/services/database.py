@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dfg.errors import Conflict, DatabaseProblem, DfgError
 from dfg.store.database import SCHEMA_HEAD, Database, database_url
@@ -36,13 +37,20 @@ class DatabaseStatus:
     database: str
     schema: str | None
     expected: str
+    #: files of the database that people other than their owner may read (special-category data)
+    readable_by_others: tuple[str, ...] = ()
 
     @property
     def current(self) -> bool:
         return self.schema == self.expected
 
-    def as_dict(self) -> dict[str, str | None]:
-        return {"database": self.database, "schema": self.schema, "expected": self.expected}
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "database": self.database,
+            "schema": self.schema,
+            "expected": self.expected,
+            "readable_by_others": list(self.readable_by_others),
+        }
 
 
 def database_status(db: str | None) -> DatabaseStatus:
@@ -54,7 +62,12 @@ def database_status(db: str | None) -> DatabaseStatus:
         )
     database = Database.open(db, check=False)
     try:
-        return DatabaseStatus(database.display_name, database.schema_revision(), SCHEMA_HEAD)
+        return DatabaseStatus(
+            database.display_name,
+            database.schema_revision(),
+            SCHEMA_HEAD,
+            tuple(database.readable_by_others()),
+        )
     finally:
         database.dispose()
 

@@ -9,8 +9,9 @@ Reads and writes use separate engines so a read never takes the write lock.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,19 @@ def _sqlite_engine(url: str, *, begin: str, foreign_keys: bool = True) -> Engine
     # Every transaction here ends in COMMIT or ROLLBACK, so the pool's own rollback on check-in is a
     # wasted round trip on the hot path.
     engine = create_engine(url, pool_reset_on_return=None)
+    path = Path(make_url(url).database or "")
+
+    @event.listens_for(engine, "do_connect")
+    def create_for_its_users_only(*_: Any) -> None:
+        # The file holds health and financial data: a new one is readable by its owner only, whatever the
+        # umask, or by the folder's group too when the folder is shared with a group of dfg users (see
+        # the administrator's guide). SQLite gives its -wal and -shm files the database file's permissions.
+        if path.name and not path.exists():
+            shared = path.parent.exists() and path.parent.stat().st_mode & stat.S_IWGRP
+            with suppress(FileExistsError):
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o660 if shared else 0o600)
+                os.fchmod(fd, 0o660 if shared else 0o600)  # the umask may have taken the group's bits
+                os.close(fd)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -96,6 +110,19 @@ class Database:
         if check:
             database.check_schema()
         return database
+
+    def readable_by_others(self) -> list[str]:
+        """The files of a SQLite database (with its -wal and -shm) that anyone on the machine can read or
+        write, beyond their owner and group; empty for PostgreSQL, whose server guards its own files."""
+        if not self.is_sqlite:
+            return []
+        database = Path(make_url(self.url).database or "")
+        files = (
+            database,
+            database.with_name(database.name + "-wal"),
+            database.with_name(database.name + "-shm"),
+        )
+        return [str(f) for f in files if f.exists() and f.stat().st_mode & stat.S_IRWXO]
 
     def dispose(self) -> None:
         made = [self.__dict__[name] for name in ("read_engine", "write_engine") if name in self.__dict__]
