@@ -228,12 +228,12 @@ def _case_text(view: CaseView) -> str:
 
 @case.command("list")
 @click.option("--state", help="Only cases in this state, e.g. application_valid.")
-@click.option("--stage", type=int, help="Only cases in this stage (0-4).")
+@click.option("--stage", type=click.IntRange(0, 4), help="Only cases in this stage (0-4).")
 @click.option("--district", help="Only this district (code).")
 @click.option("--priority", type=click.Choice(["urgent", "non_urgent"]))
 @click.option("--mine", is_flag=True, help="Only cases assigned to me.")
 @click.option("--on-hold/--not-on-hold", default=None, help="Only cases on hold, or only those not on hold.")
-@click.option("--limit", default=200, show_default=True)
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100_000))
 @json_option
 @pass_context
 def case_list(context: Context, /, as_json: bool, mine: bool, on_hold: bool | None, **filters: Any) -> None:

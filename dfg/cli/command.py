@@ -20,12 +20,17 @@ from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from dfg.errors import DfgError
     from dfg.services.database import Database
     from dfg.services.progress import Progress
     from dfg.workflow.actor import Actor
 
 CommandT = TypeVar("CommandT", bound=Callable[..., Any])
+
+#: A record's number (an estimate, a letter, a calculation): what the database's integer keys can hold.
+RECORD_ID = click.IntRange(1, 2**63 - 1)
 _NO_SUCH_COMMAND: Any = getattr(click.exceptions, "NoSuchCommand", None)
 
 
@@ -36,6 +41,7 @@ class DfgGroup(click.Group):
         kwargs["standalone_mode"] = False
         start_up()
         try:
+            _check_text(args[0] if args else kwargs.get("args"))
             result = super().main(*args, **kwargs)
         except click.UsageError as error:
             hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
@@ -76,12 +82,27 @@ def at_work() -> None:
         gc.enable()
 
 
+def _check_text(args: Sequence[str] | None) -> None:
+    """Every argument must be text: bytes that are not UTF-8 (which Python carries as lone surrogates) or
+    a NUL cannot be stored, printed or used as a file name, so they are refused before anything runs."""
+    from dfg.errors import InvalidInput
+
+    for number, arg in enumerate(sys.argv[1:] if args is None else args, start=1):
+        if "\x00" in arg:
+            raise InvalidInput(f"argument {number} holds a NUL character")
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"argument {number} is not UTF-8 text") from None
+
+
 def _engine_error(error: Exception) -> DfgError | None:
     """The engine's own error, or the one a refusal of the database (busy, unreachable) stands for."""
     from dfg.errors import DfgError
 
     if isinstance(error, DfgError):
         return error
+
     if "sqlalchemy" not in sys.modules:  # no database was opened, so no driver can have refused
         return None
     from dfg.services.database import engine_error
@@ -235,6 +256,20 @@ def progress_bar(label: str) -> Iterator[Progress]:
 
 def _unwatched(done: int, total: int) -> None:
     """Progress nobody is shown."""
+
+
+def write_output(path: Path, content: bytes | str) -> None:
+    """Write a file the user named (a PDF, a diagram); a folder that does not exist or may not be written
+    to is their mistake, said in one line."""
+    from dfg.errors import InvalidInput
+
+    try:
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+    except OSError as error:
+        raise InvalidInput(f"cannot write {path}: {error.strerror}") from None
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -7,14 +7,21 @@ from pathlib import Path
 
 import click
 
-from dfg.cli.command import at_work, progress_bar
+from dfg.cli.command import at_work, progress_bar, write_output
 
 
 @click.command("demo")
 @click.option(
     "--db", "demo_db", default="dfg-demo.sqlite", show_default=True, help="Where to create the demo."
 )
-@click.option("--cases", "per_district", default=6, show_default=True, help="Cases per district.")
+@click.option(
+    "--cases",
+    "per_district",
+    default=6,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Cases per district.",
+)
 @click.option("--seed", default=2026, show_default=True, help="Random seed: the same seed, the same demo.")
 @click.option("--pdf", "pdf", default="dfg-demo-pipeline.pdf", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Where to write the pipeline report as PDF.")  # fmt: skip
@@ -43,7 +50,7 @@ def demo(demo_db: str, per_district: int, seed: int, pdf: Path) -> None:
         with progress_bar("Walking demo cases") as progress:
             summary = run_demo(database, per_district=per_district, seed=seed, progress=progress)
         click.echo(summary.as_text())
-        pdf.write_bytes(summary.pipeline.as_pdf())
+        write_output(pdf, summary.pipeline.as_pdf())
         click.echo(f"\nThe pipeline report is in {pdf}.", err=True)
     finally:
         database.dispose()

@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dfg.cli.command import Context, emit_json, json_option, optional_date, pass_context, show_date, table
+from dfg.cli.command import (
+    RECORD_ID,
+    Context,
+    emit_json,
+    json_option,
+    optional_date,
+    pass_context,
+    show_date,
+    table,
+)
 from dfg.rules.money import format_pounds, parse_pounds
 
 if TYPE_CHECKING:
@@ -126,7 +135,7 @@ def estimate_waive(context: Context, reference: str, reason: str) -> None:
 
 @estimate.command("select")
 @click.argument("reference")
-@click.argument("estimate_id", metavar="ESTIMATE_ID", type=int)
+@click.argument("estimate_id", metavar="ESTIMATE_ID", type=RECORD_ID)
 @click.option(
     "--reason", help="Why a dearer estimate is chosen (required then: the applicant pays the difference)."
 )

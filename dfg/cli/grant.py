@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from dfg.cli.command import (
+    RECORD_ID,
     Context,
     emit_json,
     json_option,
@@ -75,7 +76,7 @@ def grant_calculate(
 
 @grant.command("show")
 @click.argument("reference")
-@click.option("--id", "number", type=int, help="A calculation's number (default: the latest).")
+@click.option("--id", "number", type=RECORD_ID, help="A calculation's number (default: the latest).")
 @json_option
 @pass_context
 def grant_show(context: Context, reference: str, number: int | None, as_json: bool) -> None:

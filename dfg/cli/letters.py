@@ -7,7 +7,17 @@ from pathlib import Path
 
 import click
 
-from dfg.cli.command import Context, emit_json, json_option, pass_context, progress_bar, show_date, table
+from dfg.cli.command import (
+    RECORD_ID,
+    Context,
+    emit_json,
+    json_option,
+    pass_context,
+    progress_bar,
+    show_date,
+    table,
+    write_output,
+)
 from dfg.rules.dates import parse_date
 
 
@@ -49,7 +59,7 @@ def letters_list(context: Context, reference: str, as_json: bool) -> None:
 
 
 @letters.command("show")
-@click.argument("letter_id", metavar="ID", type=int)
+@click.argument("letter_id", metavar="ID", type=RECORD_ID)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the PDF (default: <reference>-<id>-<kind>.pdf here).")  # fmt: skip
 @json_option
@@ -66,7 +76,7 @@ def letters_show(context: Context, letter_id: int, output: Path | None, as_json:
     database, actor = context.database(), context.actor()
     record = letter_record(database, actor, letter_id)
     path = output or Path(record.file_name)
-    path.write_bytes(letter_pdf(database, actor, letter_id))
+    write_output(path, letter_pdf(database, actor, letter_id))
     if as_json:
         emit_json({**record.as_dict(), "output": os.fspath(path)})
     else:
@@ -74,7 +84,7 @@ def letters_show(context: Context, letter_id: int, output: Path | None, as_json:
 
 
 @letters.command("reprint")
-@click.argument("letter_id", metavar="ID", type=int)
+@click.argument("letter_id", metavar="ID", type=RECORD_ID)
 @json_option
 @pass_context
 def letters_reprint(context: Context, letter_id: int, as_json: bool) -> None:
@@ -146,5 +156,5 @@ def letters_print(context: Context, batch: bool, since: str, output: Path) -> No
     if not batch:
         raise click.UsageError("say --batch: it prints every letter produced since --since in one PDF")
     day = parse_date(since, field="--since")
-    output.write_bytes(print_batch(context.database(), context.actor(), day))
+    write_output(output, print_batch(context.database(), context.actor(), day))
     click.echo(f"wrote {output}: the letters produced since {show_date(day)}", err=True)

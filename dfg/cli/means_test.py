@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dfg.cli.command import Context, emit_json, json_option, optional_date, pass_context
+from dfg.cli.command import RECORD_ID, Context, emit_json, json_option, optional_date, pass_context
 from dfg.rules.money import format_pounds
 
 
@@ -49,7 +49,7 @@ def means_test_run(
 
 @means_test.command("explain")
 @click.argument("reference")
-@click.option("--id", "number", type=int, help="A determination's number (default: the one in force).")
+@click.option("--id", "number", type=RECORD_ID, help="A determination's number (default: the one in force).")
 @json_option
 @pass_context
 def means_test_explain(context: Context, reference: str, number: int | None, as_json: bool) -> None:

@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from dfg.cli.command import CommandT, Context, emit_json, pass_context
-from dfg.errors import InvalidInput
+from dfg.cli.command import CommandT, Context, emit_json, pass_context, write_output
 
 
 @click.group()
@@ -48,10 +47,7 @@ def report_options(function: CommandT, *, period: bool = True, priority: bool = 
 
 def emit_report(result: Any, *, as_csv: bool, as_json: bool, pdf: Path | None) -> None:
     if pdf is not None:
-        try:
-            pdf.write_bytes(result.as_pdf())
-        except OSError as error:
-            raise InvalidInput(f"cannot write {pdf}: {error.strerror}") from None
+        write_output(pdf, result.as_pdf())
         click.echo(f"wrote {pdf}", err=True)
     elif as_csv:
         click.echo(result.as_csv(), nl=False)

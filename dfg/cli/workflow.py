@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from dfg.cli.command import Context, pass_context
-from dfg.errors import InvalidInput
+from dfg.cli.command import Context, pass_context, write_output
 
 
 @click.group()
@@ -72,10 +71,7 @@ def workflow_diagram(context: Context, reference: str | None, output: Path | Non
     else:
         text = mermaid(current_definition())
     if output:
-        try:
-            output.write_text(f"```mermaid\n{text}```\n")
-        except OSError as error:
-            raise InvalidInput(f"cannot write {output}: {error.strerror}") from None
+        write_output(output, f"```mermaid\n{text}```\n")
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -11,7 +11,9 @@ from dfg.cli.command import Context, emit_json, json_option, pass_context, progr
 @click.option("--mine", is_flag=True, help="Only cases assigned to me.")
 @click.option("--role", help="Only cases whose state is owned by this role, e.g. ot or approver.")
 @click.option("--district", help="Only this district.")
-@click.option("--within", "within_days", type=int, help="Look this many days ahead (default 14).")
+@click.option(
+    "--within", "within_days", type=click.IntRange(0, 3650), help="Look this many days ahead (default 14)."
+)
 @json_option
 @pass_context
 def due(context: Context, mine: bool, role: str | None, district: str | None, within_days: int | None,

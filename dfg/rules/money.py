@@ -13,6 +13,10 @@ from dfg.errors import InvalidInput
 Pence = int
 
 
+#: The most an amount can be: pence are kept in the database's 64-bit integers.
+LARGEST_POUNDS = Decimal(2**63 - 1) / 100
+
+
 def parse_pounds(text: str | int | Decimal, *, field: str = "amount", allow_negative: bool = False) -> Pence:
     """Parse an amount in pounds (``"1,234.50"``, ``"£300"``, ``"12.5"``) into integer pence.
 
@@ -30,6 +34,8 @@ def parse_pounds(text: str | int | Decimal, *, field: str = "amount", allow_nega
         raise InvalidInput(f"{field}: {text!r} is not an amount in pounds (e.g. 1234.50)") from None
     if not value.is_finite():
         raise InvalidInput(f"{field}: {text!r} is not an amount in pounds (e.g. 1234.50)")
+    if abs(value) > LARGEST_POUNDS:
+        raise InvalidInput(f"{field}: {text!r} is more than any amount this system can hold")
     if value != value.quantize(Decimal("0.01")):
         raise InvalidInput(f"{field}: {text!r} has more than two decimal places")
     if value < 0 and not allow_negative:

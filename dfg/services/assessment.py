@@ -243,6 +243,9 @@ def read_batch(path: Path) -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InvalidInput(f"{path.name}: cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise InvalidInput(f"{path.name}: line {line} is not UTF-8 text (save the file as UTF-8)") from None
     if path.suffix.lower() == ".json":
         try:
             rows = json.loads(text)
@@ -250,8 +253,18 @@ def read_batch(path: Path) -> list[dict[str, Any]]:
             raise InvalidInput(f"{path.name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise InvalidInput(f"{path.name}: expected a list of objects")
-        return rows
-    return [dict(row) for row in csv.DictReader(io.StringIO(text))]
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        try:
+            rows = [dict(row) for row in reader]
+        except csv.Error as exc:
+            # the line being read when it failed (line_num counts the lines read before it)
+            raise InvalidInput(f"{path.name}: line {reader.line_num + 1}: {exc}") from None
+        if "reference" not in (reader.fieldnames or ()):
+            raise InvalidInput(f"{path.name}: the first line must name the columns, 'reference' among them")
+    if not rows:
+        raise InvalidInput(f"{path.name}: no rows to record")
+    return rows
 
 
 def import_assessments(

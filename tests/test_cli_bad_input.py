@@ -1,0 +1,112 @@
+"""Bad input on the command line gets one clear line and a stable exit code, never a traceback or an
+unexpected error (exit 70), and changes nothing: the kinds a run of generated malformed input found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import func, select
+
+from cli import main
+from dfg.errors import InvalidInput
+from dfg.store.database import Database
+from dfg.store.tables import EVENTS
+from dfg.workflow.actor import Actor
+
+USAGE = 2
+
+
+@pytest.fixture
+def run(db_url: str, cast: dict[str, Actor]) -> Callable[..., Result]:
+    def invoke(*args: str, user: str = "officer") -> Result:
+        return CliRunner().invoke(main, ["--db", db_url, "--as", user, *args])
+
+    return invoke
+
+
+def _events(db: Database) -> int:
+    with db.read_connection() as connection:
+        return int(connection.scalar(select(func.count()).select_from(EVENTS)) or 0)
+
+
+def test_an_amount_too_large_for_any_column(run: Callable[..., Result], db: Database) -> None:
+    before = _events(db)
+    for amount in ("1e309", "99999999999999999999"):
+        result = run(
+            "user", "add", "big", "--name", "Big", "--role", "approver", "--limit", amount, user="admin"
+        )
+        assert (result.exit_code, result.stderr) == (
+            InvalidInput.exit_code,
+            f"dfg: --limit: {amount!r} is more than any amount this system can hold\n",
+        )
+    assert _events(db) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("letters", "show", "99999999999999999999"),
+        ("estimate", "select", "CAN-2026-0001", "9223372036854775808"),
+        ("grant", "show", "CAN-2026-0001", "--id", "0"),
+    ],
+)
+def test_a_record_number_beyond_the_database_s_keys(
+    run: Callable[..., Result], args: tuple[str, ...]
+) -> None:
+    result = run(*args)
+    assert result.exit_code == USAGE, result.stderr
+    assert "is not in the range 1<=x<=9223372036854775807" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"), [("\udcff\udcfe", "is not UTF-8 text"), ("CAN\x00", "holds a NUL character")]
+)
+def test_an_argument_that_is_not_text(run: Callable[..., Result], text: str, problem: str) -> None:
+    result = run("case", "show", text)
+    assert (result.exit_code, result.stderr) == (InvalidInput.exit_code, f"dfg: argument 7 {problem}\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"reference,date\n\xff\xfe,2026-01-05\n", "line 2 is not UTF-8 text (save the file as UTF-8)"),
+        (
+            b'reference,reasons\nCAN-2026-0001,"' + b"x" * 200_000 + b'"\n',
+            "line 2: field larger than field limit (131072)",
+        ),
+        (b"CAN-2026-0001,2026-01-05\n", "the first line must name the columns, 'reference' among them"),
+        (b"", "the first line must name the columns, 'reference' among them"),
+        (b"reference,date\n", "no rows to record"),
+    ],
+)
+def test_an_import_file_that_cannot_be_read_as_a_batch(
+    run: Callable[..., Result], db: Database, tmp_path: Path, content: bytes, problem: str
+) -> None:
+    batch = tmp_path / "batch.csv"
+    batch.write_bytes(content)
+    before = _events(db)
+    result = run("assess", "import", str(batch), user="ot")
+    assert (result.exit_code, result.stderr) == (InvalidInput.exit_code, f"dfg: batch.csv: {problem}\n")
+    assert _events(db) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("report", "pipeline", "--pdf"),
+        ("workflow", "diagram", "--output"),
+    ],
+)
+def test_an_output_file_in_a_folder_that_does_not_exist(
+    run: Callable[..., Result], tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "no-such-folder" / "out.pdf"
+    result = run(*args, str(missing), user="manager")
+    assert (result.exit_code, result.stderr) == (
+        InvalidInput.exit_code,
+        f"dfg: cannot write {missing}: No such file or directory\n",
+    )
