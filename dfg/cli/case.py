@@ -228,7 +228,7 @@ def _case_text(view: CaseView) -> str:
 
 @case.command("list")
 @click.option("--state", help="Only cases in this state, e.g. application_valid.")
-@click.option("--stage", type=click.IntRange(0, 4), help="Only cases in this stage (0-4).")
+@click.option("--stage", type=int, help="Only cases in this stage (0-4).")
 @click.option("--district", help="Only this district (code).")
 @click.option("--priority", type=click.Choice(["urgent", "non_urgent"]))
 @click.option("--mine", is_flag=True, help="Only cases assigned to me.")

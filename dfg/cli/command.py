@@ -85,15 +85,16 @@ def at_work() -> None:
 def _check_text(args: Sequence[str] | None) -> None:
     """Every argument must be text: bytes that are not UTF-8 (which Python carries as lone surrogates) or
     a NUL cannot be stored, printed or used as a file name, so they are refused before anything runs."""
-    from dfg.errors import InvalidInput
-
     for number, arg in enumerate(sys.argv[1:] if args is None else args, start=1):
-        if "\x00" in arg:
-            raise InvalidInput(f"argument {number} holds a NUL character")
+        problem = "holds a NUL character" if "\x00" in arg else None
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
-            raise InvalidInput(f"argument {number} is not UTF-8 text") from None
+            problem = "is not UTF-8 text"
+        if problem:  # the library only now: --help and --version import nothing of it
+            from dfg.errors import InvalidInput
+
+            raise InvalidInput(f"argument {number} {problem}")
 
 
 def _engine_error(error: Exception) -> DfgError | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from dfg.cli.command import Context, emit_json, json_option, pass_context
@@ -17,17 +19,75 @@ def db() -> None:
 def db_upgrade(context: Context) -> None:
     """Create the database, or bring its schema up to date (safe to run again).
 
+    An existing SQLite database is backed up first, beside it (dfg.sqlite.0005-20261203T101500Z.bak),
+    and the copy checked, before the schema is changed.
+
     \b
     Example:
       dfg --db /srv/dfg/dfg.sqlite db upgrade
     """
     from dfg.services.database import upgrade_database
 
-    before, after = upgrade_database(context.database(check=False))
-    if before == after:
-        click.echo(f"already up to date (schema {after})", err=True)
+    done = upgrade_database(context.database(check=False))
+    if done.backup is not None:
+        click.echo(
+            f"backed up to {done.backup.path} ({done.backup.events} events, audit trail intact)", err=True
+        )
+    if done.before == done.after:
+        click.echo(f"already up to date (schema {done.after})", err=True)
     else:
-        click.echo(f"schema {before or 'none'} -> {after}", err=True)
+        click.echo(f"schema {done.before or 'none'} -> {done.after}", err=True)
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@pass_context
+def db_backup(context: Context, path: Path, as_json: bool) -> None:
+    """Copy the SQLite database to PATH while it is in use, then check the copy (SQLite's integrity check
+    and the audit trail) before saying it is done. PATH must not exist; the copy is readable by its owner
+    only. Role: administrator. (A PostgreSQL database is backed up with pg_dump.)
+
+    \b
+    Example:
+      dfg --as admin db backup /srv/dfg/backups/dfg-2026-12-03.sqlite
+    """
+    from dfg.services.backup import back_up
+
+    backup = back_up(context.database(), context.actor(), path)
+    if as_json:
+        emit_json(backup.as_dict())
+    else:
+        click.echo(
+            f"backed up to {backup.path}: schema {backup.schema}, {backup.events} events, audit trail intact"
+        )
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_context
+def db_restore(context: Context, path: Path, yes: bool) -> None:
+    """Put the backup PATH back in place of the SQLite database, once it passes the same checks as a new
+    backup. Everything recorded since the backup was taken is replaced, so the database as it is now is
+    first kept beside it as a checked copy. Role: administrator.
+
+    \b
+    Example:
+      dfg --as admin db restore /srv/dfg/backups/dfg-2026-12-03.sqlite
+    """
+    from dfg.services.backup import restore
+
+    database, actor = context.database(check=False), context.actor()
+    if not yes:
+        click.confirm(f"Replace {database.display_name} with {path}?", abort=True, err=True)
+    restored, kept = restore(database, actor, path)
+    click.echo(f"kept the database as it was in {kept.path}", err=True)
+    click.echo(
+        f"restored {restored.path}: schema {restored.schema}, {restored.events} events, audit trail intact"
+    )
+    if not restored.current:
+        click.echo("its schema is older than this version of dfg: run 'dfg db upgrade'", err=True)
 
 
 @db.command("status")

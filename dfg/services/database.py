@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dfg.errors import Conflict, DatabaseProblem, DfgError
 from dfg.store.database import SCHEMA_HEAD, Database, database_url
+
+if TYPE_CHECKING:
+    from dfg.services.backup import Backup
 
 __all__ = [
     "Database",
@@ -72,11 +75,25 @@ def database_status(db: str | None) -> DatabaseStatus:
         database.dispose()
 
 
-def upgrade_database(database: Database) -> tuple[str | None, str]:
-    """Create the schema or bring it up to date; the revision before (None: empty) and after."""
+@dataclass(frozen=True)
+class Upgrade:
+    """What ``db upgrade`` did: the schema before (``None``: empty) and after, and the checked copy it
+    took first of a SQLite database it changed."""
+
+    before: str | None
+    after: str
+    backup: Backup | None
+
+
+def upgrade_database(database: Database) -> Upgrade:
+    """Create the schema or bring it up to date; an existing SQLite database is backed up first (a copy
+    beside it, checked like any backup), so an upgrade that goes wrong can be undone."""
+    from dfg.services.backup import back_up_before_upgrade
     from dfg.store.migrate import upgrade  # Alembic, only when a database is upgraded
 
-    return upgrade(database)
+    backup = back_up_before_upgrade(database, database.schema_revision())
+    before, after = upgrade(database)
+    return Upgrade(before, after, backup)
 
 
 def engine_error(error: BaseException) -> DfgError | None:

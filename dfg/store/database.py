@@ -111,12 +111,17 @@ class Database:
             database.check_schema()
         return database
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file, or ``None`` on PostgreSQL."""
+        return Path(make_url(self.url).database or "") if self.is_sqlite else None
+
     def readable_by_others(self) -> list[str]:
         """The files of a SQLite database (with its -wal and -shm) that anyone on the machine can read or
         write, beyond their owner and group; empty for PostgreSQL, whose server guards its own files."""
         if not self.is_sqlite:
             return []
-        database = Path(make_url(self.url).database or "")
+        database = self.sqlite_path or Path()
         files = (
             database,
             database.with_name(database.name + "-wal"),

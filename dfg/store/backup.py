@@ -1,0 +1,41 @@
+"""Copies of a SQLite database made while it is in use: SQLite's online backup, which copies a
+consistent snapshot page by page while officers go on working, and the integrity check of the copy.
+
+A PostgreSQL database is backed up by its own tools (``pg_dump``; see the administrator's guide)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy the SQLite database ``source`` (with what its -wal holds) into ``target``, a new file readable by
+    its owner only. Raises ``FileExistsError`` if ``target`` exists: a backup never overwrites another."""
+    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    try:
+        with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(target)) as copy:
+            live.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def write_over(source: Path, target: Path) -> None:
+    """Replace the contents of the live SQLite database ``target`` with ``source``, through the same
+    online backup (it takes the database's locks, so nobody reads a half-written file)."""
+    with closing(sqlite3.connect(source)) as backup, closing(sqlite3.connect(target, timeout=15)) as live:
+        backup.backup(live)
+
+
+def integrity_problems(path: Path) -> list[str]:
+    """What SQLite's ``integrity_check`` finds wrong with the database file (empty: nothing)."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            found = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as error:
+        return [str(error)]
+    return [] if found == ["ok"] else found
