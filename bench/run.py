@@ -302,7 +302,7 @@ the start-up commands and their floors taking turns in every round.
 
 #: What the figures mean, kept with the code that measures them (written under the table).
 NOTES = """**Targets.** None is met in the run above; `dfg --version` is at its target in some runs (1.02x to
-1.08x), `dfg --help` is within a few per cent of plain click printing the same help, and `dfg case
+1.08x), `dfg --help` costs within a tenth of plain click printing the same help, and `dfg case
 show` and advancing miss theirs. The machine is noisy: four runs of the start-up part on the final code,
 3 December 2026, gave `case show` 1.19x, 1.23x, 1.27x and 1.42x. How the commands are run: as the installed `dfg` script runs
 them (the entry point imported, bytecode written and reused, as pip leaves an installation), each
