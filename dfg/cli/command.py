@@ -274,13 +274,10 @@ def write_output(path: Path, content: bytes | str) -> None:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Plain aligned columns: reads in a terminal and pastes into an email."""
-    cells = [[str(c) if c is not None else "" for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells)
-    return "\n".join(lines)
+    """Plain aligned columns: reads in a terminal and pastes into an email (any value; None prints blank)."""
+    from dfg.presentation import text_table
+
+    return text_table(headers, [[str(c) if c is not None else "" for c in row] for row in rows])
 
 
 def optional_date(text: str | None, field: str) -> date | None:
