@@ -95,7 +95,7 @@ def test_restoring_puts_the_backup_back_and_keeps_what_it_replaces(
     changed = _events(live)
     result = run("db", "restore", str(backup), "--yes")
     assert result.exit_code == 0, result.stderr
-    kept = Path(result.stderr.removeprefix("kept the database as it was in ").splitlines()[0])
+    kept = Path(result.stderr.splitlines()[0].removeprefix("kept the database as it was in "))
     assert kept.parent == live.parent and _events(kept) == changed  # nothing recorded is lost for good
     assert _events(live) == _events(backup) == changed - 1
     assert show_case(db, cast["officer"], reference).state == "referral"
@@ -145,3 +145,15 @@ def test_upgrading_a_sqlite_database_backs_it_up_first(tmp_path: Path) -> None:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("0005",)
     again = CliRunner().invoke(main, ["--db", str(path), "db", "upgrade"])
     assert again.stderr == f"already up to date (schema {SCHEMA_HEAD})\n"  # nothing changed, no copy
+
+
+def test_a_damaged_database_is_kept_byte_for_byte_before_it_is_replaced(tmp_path: Path) -> None:
+    """Restoring may be because the database is damaged: what it held is still kept before it goes."""
+    from dfg.store.backup import keep_as_it_is
+
+    damaged = tmp_path / "dfg.sqlite"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
+    kept = tmp_path / "dfg.sqlite.kept.bak"
+    keep_as_it_is(damaged, kept)
+    assert kept.read_bytes() == damaged.read_bytes()
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600

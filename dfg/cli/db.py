@@ -82,7 +82,7 @@ def db_restore(context: Context, path: Path, yes: bool) -> None:
     if not yes:
         click.confirm(f"Replace {database.display_name} with {path}?", abort=True, err=True)
     restored, kept = restore(database, actor, path)
-    click.echo(f"kept the database as it was in {kept.path}", err=True)
+    click.echo(f"kept the database as it was in {kept}", err=True)
     click.echo(
         f"restored {restored.path}: schema {restored.schema}, {restored.events} events, audit trail intact"
     )

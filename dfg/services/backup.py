@@ -11,7 +11,7 @@ from typing import Any
 from dfg.errors import AuditFailure, DatabaseProblem, InvalidInput
 from dfg.rules.clock import utcnow
 from dfg.store.audit import verify
-from dfg.store.backup import copy_database, integrity_problems, write_over
+from dfg.store.backup import copy_database, integrity_problems, keep_as_it_is, write_over
 from dfg.store.database import KNOWN_REVISIONS, SCHEMA_HEAD, Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
@@ -98,12 +98,11 @@ def back_up_before_upgrade(db: Database, schema: str | None, *, now: datetime | 
     return _copy(db, safety_copy_name(db.sqlite_path, schema, now or utcnow()))
 
 
-def restore(
-    db: Database, actor: Actor, source: Path, *, now: datetime | None = None
-) -> tuple[Backup, Backup]:
+def restore(db: Database, actor: Actor, source: Path, *, now: datetime | None = None) -> tuple[Backup, Path]:
     """Put the backup ``source`` back in place of the database, once it has passed its checks; the
-    database as it was is kept first as a checked copy beside it (role: administrator). Returns the
-    backup restored and that copy."""
+    database as it was is kept first, beside it, even if it is damaged (that may be why it is being
+    restored), so nothing recorded since the backup is lost for good (role: administrator). Returns the
+    backup restored and where the database as it was is kept."""
     require_role(actor, "admin")
     live = _sqlite_file(db)
     if not source.is_file():
@@ -111,7 +110,12 @@ def restore(
     restored = _checked(source)
     if restored.schema not in KNOWN_REVISIONS:
         raise DatabaseProblem(f"{source} was made by a newer version of dfg (schema {restored.schema})")
-    kept = _copy(db, safety_copy_name(live, db.schema_revision(), now or utcnow()))
-    db.dispose()  # no connection of ours holds the file while it is written over
+    try:
+        schema = db.schema_revision()
+    except DatabaseProblem:
+        schema = None
+    kept = safety_copy_name(live, schema, now or utcnow())
+    db.dispose()  # no connection of ours holds the file while it is copied and written over
+    keep_as_it_is(live, kept)
     write_over(source, live)
     return restored, kept

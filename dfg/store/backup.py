@@ -6,15 +6,17 @@ A PostgreSQL database is backed up by its own tools (``pg_dump``; see the admini
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import BinaryIO
 
 
 def copy_database(source: Path, target: Path) -> None:
     """Copy the SQLite database ``source`` (with what its -wal holds) into ``target``, a new file readable by
     its owner only. Raises ``FileExistsError`` if ``target`` exists: a backup never overwrites another."""
-    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    _new_file(target).close()
     try:
         with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(target)) as copy:
             live.backup(copy)
@@ -22,6 +24,22 @@ def copy_database(source: Path, target: Path) -> None:
     except BaseException:
         target.unlink(missing_ok=True)
         raise
+
+
+def keep_as_it_is(source: Path, target: Path) -> None:
+    """Keep the SQLite database ``source`` in ``target`` (a new file, owner only) before it is replaced:
+    through the online backup if SQLite can read it, byte for byte (with its -wal) if it is too damaged."""
+    try:
+        copy_database(source, target)
+    except sqlite3.DatabaseError:
+        for suffix in ("", "-wal"):
+            if Path(f"{source}{suffix}").exists():
+                with open(f"{source}{suffix}", "rb") as old, _new_file(Path(f"{target}{suffix}")) as copy:
+                    shutil.copyfileobj(old, copy)
+
+
+def _new_file(path: Path) -> BinaryIO:
+    return os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb")
 
 
 def write_over(source: Path, target: Path) -> None:
