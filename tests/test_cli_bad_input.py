@@ -110,3 +110,58 @@ def test_an_output_file_in_a_folder_that_does_not_exist(
         InvalidInput.exit_code,
         f"dfg: cannot write {missing}: No such file or directory\n",
     )
+
+
+def test_a_misspelt_trigger_gets_the_nearest_one(
+    run: Callable[..., Result], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample()
+    result = run("case", "advance", reference, "acept_referal")
+    assert result.exit_code == 4
+    assert result.stderr.startswith(
+        "dfg: unknown trigger 'acept_referal': did you mean 'accept_referral'? (known: "
+    )
+
+
+def test_a_priority_is_taken_as_the_program_prints_it(
+    run: Callable[..., Result], open_sample: Callable[..., str]
+) -> None:
+    open_sample()
+    printed = run("case", "list", "--priority", "non-urgent")
+    assert printed.exit_code == 0, printed.stderr
+    assert printed.stdout == run("case", "list", "--priority", "non_urgent").stdout
+    assert "non-urgent" in printed.stdout  # the spelling it prints, and so the one people type back
+
+
+def test_a_missing_database_beside_the_demo_suggests_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dfg.services.database import DEMO_DB
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DFG_DB", raising=False)
+    (tmp_path / DEMO_DB).touch()
+    result = CliRunner().invoke(main, ["--as", "can.officer", "case", "list"])
+    assert (result.exit_code, result.stderr) == (
+        9,
+        f"dfg: no database at {tmp_path / 'dfg.sqlite'}: run 'dfg db upgrade' to create it, "
+        f"or use the demonstration: --db {DEMO_DB}\n",
+    )
+
+
+def test_the_demo_makes_the_file_the_hint_names() -> None:
+    from dfg.cli.demo import demo
+    from dfg.services.database import DEMO_DB
+
+    assert next(p.default for p in demo.params if p.name == "demo_db") == DEMO_DB
+
+
+def test_a_database_url_whose_driver_is_not_installed() -> None:
+    result = CliRunner().invoke(
+        main, ["--db", "postgresql+asyncpg://dfg@127.0.0.1/dfg", "--as", "x", "case", "list"]
+    )
+    assert (result.exit_code, result.stderr) == (
+        9,
+        "dfg: the database driver asyncpg is not installed: for PostgreSQL, install dfg[postgres] and use a "
+        "postgresql+psycopg:// URL\n",
+    )

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from dfg.cli.command import (
+    PRIORITY,
     Context,
     emit_json,
     json_option,
@@ -35,9 +36,7 @@ def assess() -> None:
 @click.option("--purpose", "purposes", multiple=True, help="An s.23 purpose met: a to k, or garden (repeat).")
 @click.option("--work", "works", multiple=True, help="A recommended work from the catalogue, e.g. stairlift_straight, "
               "or other:'grab rails' (repeat). 'dfg assess catalogue' lists them.")  # fmt: skip
-@click.option(
-    "--priority", type=click.Choice(["urgent", "non_urgent"]), default="non_urgent", show_default=True
-)
+@click.option("--priority", type=PRIORITY, default="non_urgent", show_default=True)
 @click.option("--priority-reason", help="Why the case is urgent.")
 @click.option(
     "--finding",

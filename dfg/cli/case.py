@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dfg.cli.command import (
+    PRIORITY,
     Context,
     emit_json,
     json_option,
@@ -54,7 +55,7 @@ def _split_name(name: str, option: str) -> tuple[str, str]:
 @click.option("--postcode", required=True, help="Postcode of the home to be adapted.")
 @click.option("--tenure", required=True, type=click.Choice(["owner", "tenant", "occupier", "landlord"]),
               help="The applicant's interest in the home (a landlord's application is not means tested).")  # fmt: skip
-@click.option("--priority", default="non_urgent", show_default=True, type=click.Choice(["urgent", "non_urgent"]),
+@click.option("--priority", default="non_urgent", show_default=True, type=PRIORITY,
               help="Urgent cases need --priority-reason.")  # fmt: skip
 @click.option("--priority-reason", help="Why the case is urgent (required for urgent cases).")
 @click.option(
@@ -230,7 +231,7 @@ def _case_text(view: CaseView) -> str:
 @click.option("--state", help="Only cases in this state, e.g. application_valid.")
 @click.option("--stage", type=int, help="Only cases in this stage (0-4).")
 @click.option("--district", help="Only this district (code).")
-@click.option("--priority", type=click.Choice(["urgent", "non_urgent"]))
+@click.option("--priority", type=PRIORITY)
 @click.option("--mine", is_flag=True, help="Only cases assigned to me.")
 @click.option("--on-hold/--not-on-hold", default=None, help="Only cases on hold, or only those not on hold.")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100_000))

@@ -29,6 +29,20 @@ if TYPE_CHECKING:
 
 CommandT = TypeVar("CommandT", bound=Callable[..., Any])
 
+
+class Spelled(click.Choice[str]):
+    """A choice of the engine's codes (``non_urgent``) that also takes them as the program prints them
+    (``non-urgent``), in any case."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if isinstance(value, str):
+            value = value.strip().lower().replace("-", "_").replace(" ", "_")
+        return str(super().convert(value, param, ctx))
+
+
+#: Priorities, as options take them.
+PRIORITY = Spelled(["urgent", "non_urgent"])
+
 #: A record's number (an estimate, a letter, a calculation): what the database's integer keys can hold.
 RECORD_ID = click.IntRange(1, 2**63 - 1)
 _NO_SUCH_COMMAND: Any = getattr(click.exceptions, "NoSuchCommand", None)

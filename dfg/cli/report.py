@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from dfg.cli.command import CommandT, Context, emit_json, pass_context, write_output
+from dfg.cli.command import PRIORITY, CommandT, Context, emit_json, pass_context, write_output
 
 
 @click.group()
@@ -25,7 +25,7 @@ def report_options(function: CommandT, *, period: bool = True, priority: bool = 
         click.option("--to", "end", help="The last day of the period."),
     ]
     priorities = [
-        click.option("--priority", type=click.Choice(["urgent", "non_urgent"]), help="Only this priority."),
+        click.option("--priority", type=PRIORITY, help="Only this priority."),
     ]
     options = [
         click.option("--district", help="Only this district."),

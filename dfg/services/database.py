@@ -30,7 +30,13 @@ __all__ = [
 def open_database(db: str | None, *, check: bool = True) -> Database:
     """Open ``db`` (a path or URL; default ``DFG_DB`` or ./dfg.sqlite); with ``check``, refuse one that is
     missing or whose schema is not current."""
-    return Database.open(db, check=check)
+    try:
+        return Database.open(db, check=check)
+    except DatabaseProblem as problem:
+        # the first thing a new user tries after `dfg demo` is a command without --db
+        if problem.message.startswith("no database at") and db is None and Path(DEMO_DB).exists():
+            raise DatabaseProblem(f"{problem.message}, or use the demonstration: --db {DEMO_DB}") from None
+        raise
 
 
 @dataclass(frozen=True)
@@ -96,11 +102,24 @@ def upgrade_database(database: Database) -> Upgrade:
     return Upgrade(before, after, backup)
 
 
+#: The file `dfg demo` makes unless told otherwise.
+DEMO_DB = "dfg-demo.sqlite"
+
+#: Database drivers a URL can name, as Python imports them.
+_DRIVERS = frozenset({"psycopg", "psycopg2", "pg8000", "asyncpg", "pymysql", "MySQLdb", "oracledb"})
+
+
 def engine_error(error: BaseException) -> DfgError | None:
-    """The engine's error for the database driver refusing (busy, unreachable, read-only), or None when
-    ``error`` is not such a refusal. Only the driver's own words are kept, never the SQL or its values."""
+    """The engine's error for the database driver refusing (busy, unreachable, read-only) or missing, or
+    None when ``error`` is not such a refusal. Only the driver's own words are kept, never the SQL or its
+    values."""
     from sqlalchemy.exc import OperationalError
 
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] in _DRIVERS:
+        return DatabaseProblem(
+            f"the database driver {error.name} is not installed: for PostgreSQL, install dfg[postgres] "
+            "and use a postgresql+psycopg:// URL"
+        )
     if not isinstance(error, OperationalError):
         return None
     if "locked" in str(error.orig):

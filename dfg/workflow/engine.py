@@ -101,8 +101,12 @@ def trigger_named(definition: Definition, name: str) -> Trigger:
     try:
         return definition.triggers[name]
     except KeyError:
+        from difflib import get_close_matches
+
         known = ", ".join(definition.triggers)
-        raise InvalidTransition(f"unknown trigger '{name}' (known: {known})") from None
+        near = get_close_matches(name, definition.triggers, n=1)
+        hint = f": did you mean '{near[0]}'?" if near else ""
+        raise InvalidTransition(f"unknown trigger '{name}'{hint} (known: {known})") from None
 
 
 def obstacles(
