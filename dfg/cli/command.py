@@ -236,7 +236,9 @@ def progress_bar(label: str) -> Iterator[Progress]:
     """What a long action reports its progress to: on a terminal, a bar on stderr with the count, the
     rate and the time left; on a pipe or a file, nothing (a log or a scheduler's mail stays clean)."""
     if not sys.stderr.isatty():
-        yield _unwatched
+        from dfg.services.progress import unwatched
+
+        yield unwatched
         return
     started = time.monotonic()
     bars: list[Any] = []
@@ -267,10 +269,6 @@ def progress_bar(label: str) -> Iterator[Progress]:
             bars[0].update(done)
 
         yield update
-
-
-def _unwatched(done: int, total: int) -> None:
-    """Progress nobody is shown."""
 
 
 def write_output(path: Path, content: bytes | str) -> None:

@@ -34,7 +34,8 @@ def open_database(db: str | None, *, check: bool = True) -> Database:
         return Database.open(db, check=check)
     except DatabaseProblem as problem:
         # the first thing a new user tries after `dfg demo` is a command without --db
-        if problem.message.startswith("no database at") and db is None and Path(DEMO_DB).exists():
+        default = database_url(None).removeprefix("sqlite:///")
+        if db is None and check and not Path(default).exists() and Path(DEMO_DB).exists():
             raise DatabaseProblem(f"{problem.message}, or use the demonstration: --db {DEMO_DB}") from None
         raise
 
@@ -64,12 +65,7 @@ class DatabaseStatus:
 
 def database_status(db: str | None) -> DatabaseStatus:
     """The status of ``db`` without changing it: a SQLite file that does not exist is not created."""
-    url = database_url(db)
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        raise DatabaseProblem(
-            f"no database at {url.removeprefix('sqlite:///')}: run 'dfg db upgrade' to create it"
-        )
-    database = Database.open(db, check=False)
+    database = Database.open(db, check=False, must_exist=True)
     try:
         return DatabaseStatus(
             database.display_name,

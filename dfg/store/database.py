@@ -99,10 +99,13 @@ class Database:
         return self.read_engine
 
     @classmethod
-    def open(cls, db: str | None = None, *, check: bool = True) -> Database:
-        """Open ``db`` (path or URL); with ``check``, refuse one that is not an up-to-date DFG database."""
+    def open(cls, db: str | None = None, *, check: bool = True, must_exist: bool | None = None) -> Database:
+        """Open ``db`` (path or URL); with ``check``, refuse one that is not an up-to-date DFG database.
+        A SQLite file that does not exist is refused when ``must_exist`` (by default, when checking)."""
         url = database_url(db)
-        if url.startswith("sqlite:///") and check and not Path(url.removeprefix("sqlite:///")).exists():
+        if must_exist is None:
+            must_exist = check
+        if url.startswith("sqlite:///") and must_exist and not Path(url.removeprefix("sqlite:///")).exists():
             raise DatabaseProblem(
                 f"no database at {url.removeprefix('sqlite:///')}: run 'dfg db upgrade' to create it"
             )
