@@ -34,6 +34,7 @@ GROUPS = {
     "means-test": GroupEntry("dfg.cli.means_test", "means_test", "The test of resources (Housing Renewal Grants Regulations 1996 as amended)."),
     "pay": GroupEntry("dfg.cli.pay", "pay", "Money on a case: interim and final payments, invoices, the applicant's contribution."),
     "report": GroupEntry("dfg.cli.report", "report", "Reports for managers: as text, --csv, --json, or a printable PDF with charts (--pdf FILE)."),
+    "retention": GroupEntry("dfg.cli.retention", "retention", "Closed files due for disposal under the retention policy, and their disposal."),
     "tick": GroupEntry("dfg.cli.worklist", "tick", "Record every statutory or service deadline missed since the last run, once each, and queue the reminder letters workflows/policy/reminders.toml calls for (for a daily scheduler; running it twice records nothing new)."),
     "user": GroupEntry("dfg.cli.user", "user", "People who use the system, their roles and their districts."),
     "workflow": GroupEntry("dfg.cli.workflow", "workflow", "The workflow definition: check it and draw it."),

@@ -25,11 +25,12 @@ from dfg.services.assessment import (
     record_feasibility,
     run_means_test,
 )
+from dfg.services.case_history import history
 from dfg.services.case_opening import NewPerson
 from dfg.services.case_reading import show_case
 from dfg.services.cases import advance
 from dfg.store.database import Database
-from dfg.store.models import Assessment, Event, Person, RecommendedWork
+from dfg.store.models import Assessment, Person, RecommendedWork
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
 from tests.conftest import HOUSEHOLD, approve, sample_assessment, take_step
@@ -82,9 +83,8 @@ def test_works_not_necessary_close_the_case_with_reasons(
 ) -> None:
     result = record_assessment(db, cast["ot"], awaiting, sample_assessment(date(2026, 2, 1), necessary=False))
     assert (result.trigger, result.to_state) == ("assess_not_eligible", "closed")
-    with db.reading() as session:
-        last = session.scalars(select(Event).order_by(Event.id.desc())).first()
-    assert last is not None and (last.code, last.reason) == (
+    last = history(db, cast["officer"], awaiting)[-1]
+    assert (last.code, last.reason) == (
         "not_necessary_appropriate",
         "Cannot climb the stairs or step into the bath safely",
     )

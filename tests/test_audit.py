@@ -10,6 +10,7 @@ from sqlalchemy.exc import DatabaseError
 
 from dfg.errors import AuditFailure, PermissionDenied
 from dfg.services.audit import verify_audit
+from dfg.services.case_history import history
 from dfg.services.cases import advance
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
@@ -125,4 +126,13 @@ def test_reasons_are_recorded(db: Database, cast: dict[str, Actor], walked: str)
             ),
             {"r": walked},
         ).first()
-    assert tuple(row) == ("officer", "grant_officer", "died", "Died 3 March", "scheme_design", "cancelled")
+    actor, role, code, reason, from_state, to_state = row
+    assert (actor, role, code, from_state, to_state) == (
+        "officer",
+        "grant_officer",
+        "died",
+        "scheme_design",
+        "cancelled",
+    )
+    assert reason.startswith("$sealed:")  # free text is personal: kept beside the chain, not in it
+    assert history(db, cast["officer"], walked)[-1].reason == "Died 3 March"

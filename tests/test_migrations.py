@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -143,3 +144,80 @@ def test_the_database_refuses_unknown_states(db: Database) -> None:
                 accepted = False
             assert accepted == (state != "limbo"), state
         connection.rollback()
+
+
+def _format_1_case(connection: Any, reference: str, *, case_id: int) -> None:
+    """A case as a database before sealing held it: its events format 1, personal values in the clear."""
+    from dfg.store.audit import NewEvent, chained
+
+    now = utcnow()
+    connection.execute(
+        text(
+            "INSERT INTO properties (id, address_line_1, town, postcode, district_code) "
+            "VALUES (:id, '9 Old Street', 'Rugeley', 'WS15 2AB', 'CAN')"
+        ),
+        {"id": case_id},
+    )
+    head, seq = "", 0
+    events = [
+        NewEvent(now, "officer", "case_opened", to_state="referral",
+                 payload={"people": [{"name": "Mrs Edna Oldcastle", "date_of_birth": "1939-01-02"}]}),
+        NewEvent(now, "officer", "transition", trigger="cancel", from_state="referral", to_state="cancelled",
+                 reason="Edna moved to her daughter's"),
+    ]  # fmt: skip
+    rows = []
+    for new in events:
+        seq += 1
+        row = chained(new, stream=reference, seq=seq, prev_hash=head, case_id=case_id)
+        del row["format"]  # the column does not exist yet; the hash is format 1's
+        rows.append(row)
+        head = row["hash"]
+    connection.execute(
+        text(
+            "INSERT INTO cases (id, reference, district_code, property_id, workflow_version, state, priority, "
+            "tenure, first_contact_date, audit_seq, audit_head, version, created_at, updated_at) VALUES "
+            "(:id, :ref, 'CAN', :id, 'dfg@1', 'cancelled', 'non_urgent', 'owner', :day, :seq, :head, 1, :now, :now)"
+        ),
+        {"id": case_id, "ref": reference, "day": local_day(now), "seq": seq, "head": head, "now": now},
+    )
+    for row in rows:
+        connection.execute(
+            text(
+                "INSERT INTO events (stream, seq, case_id, occurred_at, actor, role, kind, trigger, from_state, "
+                "to_state, reason, code, payload, workflow_version, prev_hash, hash) VALUES (:stream, :seq, "
+                ":case_id, :occurred_at, :actor, :role, :kind, :trigger, :from_state, :to_state, :reason, :code, "
+                ":payload, :workflow_version, :prev_hash, :hash)"
+            ),
+            row,
+        )
+
+
+def test_upgrading_seals_the_personal_values_of_older_events(empty_url: str) -> None:
+    """Events written before format 2 are sealed and their streams rehashed; a stream that did not verify
+    is left as it was, and both are said on the system stream."""
+    from dfg.store.audit import FORMAT_UPGRADED, verify
+
+    database = Database(empty_url)
+    upgrade(database, "0006")
+    with database.write_engine.begin() as connection:
+        connection.execute(text("INSERT INTO districts (code, name) VALUES ('CAN', 'Cannock Chase')"))
+        _format_1_case(connection, "CAN-2020-0001", case_id=1)
+        _format_1_case(connection, "CAN-2020-0002", case_id=2)
+        connection.execute(text("UPDATE cases SET audit_head = 'forged' WHERE id = 2"))  # tampered before
+    upgrade(database)
+    with database.reading() as session:
+        streams, events, problems = verify(session)
+        rows = session.execute(text("SELECT stream, kind, format, payload, reason FROM events ORDER BY id")).all()
+        kept = session.execute(text("SELECT value FROM personal_values WHERE case_id = 1")).scalars().all()
+    database.dispose()
+    sealed = [r for r in rows if r.stream == "CAN-2020-0001"]
+    assert [r.format for r in sealed] == [2, 2]
+    assert all("Oldcastle" not in r.payload and "daughter" not in (r.reason or "") for r in sealed)
+    assert sorted(kept) == sorted(['"Mrs Edna Oldcastle"', '"1939-01-02"', '"Edna moved to her daughter\'s"'])
+    left = [r for r in rows if r.stream == "CAN-2020-0002"]
+    assert [r.format for r in left] == [1, 1] and "Oldcastle" in left[0].payload
+    [upgraded] = [r for r in rows if r.stream == "system"]
+    assert upgraded.kind == FORMAT_UPGRADED
+    assert '"left_as_they_were":["CAN-2020-0002"]' in upgraded.payload and '"streams":1' in upgraded.payload
+    assert [p.stream for p in problems] == ["CAN-2020-0002"]  # the old tampering still shows
+    assert (streams, events) == (3, 5)

@@ -116,7 +116,7 @@ class FundingPolicy:
         raise InvalidInput(f"{field}: unknown funding line {code!r} (known: {known})")
 
 
-def _district_file(folder: Path, stem: str, district: str | None) -> Path:
+def district_file(folder: Path, stem: str, district: str | None) -> Path:
     if district is not None:
         code = district.strip().upper()
         if not _DISTRICT.match(code):
@@ -186,7 +186,7 @@ def read_charges_policy(path: Path) -> ChargesPolicy:
 def load_charges_policy(district: str | None = None, *, directory: Path | None = None) -> ChargesPolicy:
     """The charges policy for ``district`` (its ``charges-<CODE>.toml`` if it has one, else the default)."""
     folder = directory if directory is not None else workflows_dir() / "policy"
-    return read_charges_policy(_district_file(folder, "charges", district))
+    return read_charges_policy(district_file(folder, "charges", district))
 
 
 def _read_line(row: TomlSection) -> FundingLine:
@@ -257,7 +257,7 @@ def read_funding_policy(path: Path, district: str | None = None) -> FundingPolic
 def load_funding_lines(district: str | None = None, *, directory: Path | None = None) -> FundingPolicy:
     """The funding lines for ``district``: its ``funding-lines-<CODE>.toml``, else the default file."""
     folder = directory if directory is not None else workflows_dir() / "policy"
-    path = _district_file(folder, "funding-lines", district)
+    path = district_file(folder, "funding-lines", district)
     own = path.stem != "funding-lines"
     return read_funding_policy(path, district.strip().upper() if own and district else None)
 
@@ -302,4 +302,4 @@ def read_works_policy(path: Path) -> WorksPolicy:
 def load_works_policy(district: str | None = None, *, directory: Path | None = None) -> WorksPolicy:
     """The works policy for ``district`` (its ``works-<CODE>.toml`` if it has one, else the default)."""
     folder = directory if directory is not None else workflows_dir() / "policy"
-    return read_works_policy(_district_file(folder, "works", district))
+    return read_works_policy(district_file(folder, "works", district))

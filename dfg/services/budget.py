@@ -59,6 +59,7 @@ from dfg.rules.money import Pence, format_pounds
 from dfg.store.audit import NewEvent, append_to_system
 from dfg.store.database import Database
 from dfg.store.models import BUDGET_ENTRIES, BUDGETS, CASES, EVENTS
+from dfg.store.personal import personal_values
 from dfg.workflow.actor import Actor
 from dfg.workflow.roles import acting_district, require_role
 
@@ -303,7 +304,7 @@ def override_reason_for(
     )
     for reason, payload in events:
         if json.loads(payload).get(key) == value:
-            return str(reason) if reason else None
+            return personal_values(connection, [case_id]).reason(reason) if reason else None
     return None
 
 

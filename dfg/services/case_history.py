@@ -14,6 +14,7 @@ from dfg.rules.money import format_pounds
 from dfg.services.cases import normalise_reference, read_case
 from dfg.store.database import Database
 from dfg.store.models import Event
+from dfg.store.personal import personal_values
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import Definition, definition_for
 
@@ -74,8 +75,9 @@ def history(db: Database, actor: Actor, reference: str) -> list[HistoryEntry]:
     """The case's audit trail, oldest first."""
     reference = normalise_reference(reference)
     with db.reading() as session:
-        read_case(session, reference, actor)
-        events = session.scalars(select(Event).where(Event.stream == reference).order_by(Event.seq))
+        row, _ = read_case(session, reference, actor)
+        events = session.scalars(select(Event).where(Event.stream == reference).order_by(Event.seq)).all()
+        kept = personal_values(session.connection(), [row.id])
         return [
             HistoryEntry(
                 e.seq,
@@ -86,9 +88,9 @@ def history(db: Database, actor: Actor, reference: str) -> list[HistoryEntry]:
                 e.trigger,
                 e.from_state,
                 e.to_state,
-                e.reason,
+                kept.reason(e.reason),
                 e.code,
-                e.payload,
+                kept.payload_text(e.payload),
                 e.workflow_version,
             )
             for e in events

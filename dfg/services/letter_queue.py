@@ -28,6 +28,7 @@ from dfg.services.cases import normalise_reference
 from dfg.services.people import postal_lines
 from dfg.store.database import Database
 from dfg.store.models import CASES, EVENTS, LETTERS, PEOPLE, USERS, Property
+from dfg.store.personal import personal_values
 from dfg.workflow.actor import Actor
 from dfg.workflow.reminders import REMINDER_EVENT
 
@@ -253,6 +254,7 @@ def read_steps(connection: Connection, where: ColumnElement[bool]) -> list[Lette
                 postal_lines(p),
             )
         )
+    kept = personal_values(connection, {r.case_id for r in rows})
     cases: dict[int, LetterCase] = {}
     steps = []
     for r in rows:
@@ -282,8 +284,8 @@ def read_steps(connection: Connection, where: ColumnElement[bool]) -> list[Lette
                 r.actor,
                 r.role,
                 r.code,
-                r.reason,
-                json.loads(r.payload),
+                kept.reason(r.reason),
+                kept.payload(json.loads(r.payload)),
                 r.workflow_version or case.workflow_version,
                 r.occurred_at,
             )

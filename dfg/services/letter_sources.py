@@ -24,6 +24,7 @@ from dfg.rules.clocks import CompletionExtension, completion_due, default_clock_
 from dfg.services.letter_queue import LetterCase, LetterPerson, LetterStep
 from dfg.store.database import Database
 from dfg.store.models import APPROVALS, CONTRACTORS, ESTIMATE_DECISIONS, ESTIMATES, EVENTS, USERS
+from dfg.store.personal import personal_values
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import Definition, definition_for
 from dfg.workflow.timeline import COMPLETION_EXTENDED
@@ -189,8 +190,17 @@ class LetterSource:
                 .where(EVENTS.c.case_id == self.case.id, EVENTS.c.seq <= self.step.seq)
                 .order_by(EVENTS.c.seq)
             ).all()
+            kept = personal_values(connection, [self.case.id])
         return tuple(
-            LoggedEvent(r.seq, r.kind, r.trigger, r.actor, r.role, r.reason, json.loads(r.payload))
+            LoggedEvent(
+                r.seq,
+                r.kind,
+                r.trigger,
+                r.actor,
+                r.role,
+                kept.reason(r.reason),
+                kept.payload(json.loads(r.payload)),
+            )
             for r in rows
         )
 

@@ -17,21 +17,25 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from dfg.errors import Conflict
+from dfg.store.personal import SEALED_FORMAT, digest_of, digests_in, reason_digest, seal
 from dfg.store.prepared import DriverConnection, Prepared
-from dfg.store.tables import AUDIT_HEADS, CASES, EVENTS
+from dfg.store.tables import AUDIT_HEADS, CASES, EVENTS, PERSONAL_VALUES
 
 SYSTEM_STREAM = "system"
 GENESIS = ""
 
-# The fields a hash covers, in order. Changing this list invalidates every chain: never do it.
+# The fields a hash covers, in order. Changing a list invalidates every chain of its format: never do it.
 HASHED_FIELDS = (
     "stream", "seq", "case_id", "occurred_at", "actor", "role", "kind", "trigger", "from_state", "to_state",
     "reason", "code", "payload", "workflow_version", "prev_hash",
 )  # fmt: skip
+# Format 2 (personal values sealed, dfg.store.personal) covers its format too.
+HASHED_FIELDS_2 = (*HASHED_FIELDS, "format")
+_HASHED_BY_FORMAT = {1: HASHED_FIELDS, SEALED_FORMAT: HASHED_FIELDS_2}
 
 
 def _json_default(value: Any) -> str:
@@ -53,8 +57,9 @@ def canonical_json(payload: Mapping[str, Any]) -> str:
 
 
 def event_hash(row: Mapping[str, Any]) -> str:
-    """SHA-256 over the hashed fields of an event row (instants as UTC ISO 8601)."""
-    values = [row[name].isoformat() if name == "occurred_at" else row[name] for name in HASHED_FIELDS]
+    """SHA-256 over the hashed fields of an event row, by its format (instants as UTC ISO 8601)."""
+    fields = _HASHED_BY_FORMAT.get(row.get("format") or 1, HASHED_FIELDS_2)
+    values = [row[name].isoformat() if name == "occurred_at" else row[name] for name in fields]
     return hashlib.sha256(canonical_json({"v": values}).encode()).hexdigest()
 
 
@@ -76,7 +81,8 @@ class NewEvent:
 
 
 def chained(new: NewEvent, *, stream: str, seq: int, prev_hash: str, case_id: int | None) -> dict[str, Any]:
-    """The row for ``new`` as event ``seq`` of ``stream``, with its hash."""
+    """The row for ``new`` as event ``seq`` of ``stream``, with its hash (format 1: the system stream,
+    which holds no applicant's data)."""
     row: dict[str, Any] = {
         "stream": stream,
         "seq": seq,
@@ -93,9 +99,21 @@ def chained(new: NewEvent, *, stream: str, seq: int, prev_hash: str, case_id: in
         "payload": canonical_json(new.payload or {}),
         "workflow_version": new.workflow_version,
         "prev_hash": prev_hash,
+        "format": 1,
     }
     row["hash"] = event_hash(row)
     return row
+
+
+def sealed_chained(
+    new: NewEvent, *, stream: str, seq: int, prev_hash: str, case_id: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A case event's row (format 2: its personal values sealed) and the values to keep beside it."""
+    sealed = seal(new.payload or {}, new.reason, case_id=case_id, encode=canonical_json)
+    row = chained(new, stream=stream, seq=seq, prev_hash=prev_hash, case_id=case_id)
+    row.update(reason=sealed.reason, payload=canonical_json(sealed.payload), format=SEALED_FORMAT)
+    row["hash"] = event_hash(row)
+    return row, sealed.values
 
 
 _events = EVENTS
@@ -138,7 +156,9 @@ def append_to_case(
     changes and moves the chain's head, guarded by the version: a concurrent writer makes it match no
     row, and :class:`Conflict` is raised before anything is written. Returns the new event's hash.
     """
-    row = chained(new, stream=reference, seq=audit_seq + 1, prev_hash=audit_head, case_id=case_id)
+    row, personal = sealed_chained(
+        new, stream=reference, seq=audit_seq + 1, prev_hash=audit_head, case_id=case_id
+    )
     values = {f"new_{name}": value for name, value in changes.items()}
     values.update(
         case_id=case_id,
@@ -151,12 +171,15 @@ def append_to_case(
     if _versioned_update(frozenset(changes)).rowcount(connection, values) != 1:
         raise _changed_by_someone_else(reference)
     _INSERT_EVENT.execute(connection, row)
+    for value in personal:
+        _INSERT_VALUE.execute(connection, value)
     return str(row["hash"])
 
 
 # Every column of an event but its id, in the order chained() makes them.
-_EVENT_COLUMNS = [*HASHED_FIELDS, "hash"]
+_EVENT_COLUMNS = [*HASHED_FIELDS, "format", "hash"]
 _INSERT_EVENT = Prepared(insert(_events), column_keys=_EVENT_COLUMNS)
+_INSERT_VALUE = Prepared(insert(PERSONAL_VALUES), column_keys=["digest", "case_id", "salt", "value"])
 
 
 @cache
@@ -172,7 +195,7 @@ def _versioned_update(changed: frozenset[str]) -> Prepared:
     return Prepared(statement)
 
 
-def append_to_system(session: Session, new: NewEvent) -> None:
+def append_to_system(session: Session | Connection, new: NewEvent) -> None:
     """Append ``new`` to the ``system`` stream (changes that belong to no case)."""
     head = session.execute(
         select(AUDIT_HEADS.c.seq, AUDIT_HEADS.c.hash)
@@ -230,8 +253,13 @@ def verify_stream(
     return problems
 
 
+#: The system event that records a lawful disposal: the case's kept personal values are gone on purpose.
+CASE_DISPOSED = "case_disposed"
+
+
 def verify(session: Session, reference: str | None = None) -> tuple[int, int, list[AuditProblem]]:
-    """Verify every stream (or one case's); return (streams checked, events checked, problems)."""
+    """Verify every stream (or one case's) and the personal values its events hold by digest; return
+    (streams checked, events checked, problems)."""
     heads: dict[str, tuple[int, str]] = {}
     case_query = select(_cases.c.reference, _cases.c.audit_seq, _cases.c.audit_head)
     if reference is not None:
@@ -244,7 +272,10 @@ def verify(session: Session, reference: str | None = None) -> tuple[int, int, li
                 for h in session.execute(select(*AUDIT_HEADS.c[("stream", "seq", "hash")]))
             }
         )
-    query = select(*(_events.c[name] for name in ("id", "hash", *HASHED_FIELDS))).order_by(_events.c.id)
+    # A database not yet upgraded to format 2 (a copy checked before its upgrade) has no format column.
+    sealing = "format" in {c["name"] for c in inspect(session.connection()).get_columns("events")}
+    columns = ("id", "hash", *(("format",) if sealing else ()), *HASHED_FIELDS)
+    query = select(*(_events.c[name] for name in columns)).order_by(_events.c.id)
     if reference is not None:
         query = query.where(_events.c.stream == reference)
     by_stream: dict[str, list[Any]] = {}
@@ -256,4 +287,133 @@ def verify(session: Session, reference: str | None = None) -> tuple[int, int, li
             problems.append(AuditProblem(stream, None, "events for a stream that has no head (inserted)"))
             continue
         problems.extend(verify_stream(stream, by_stream.get(stream, []), *heads[stream]))
+    if sealing:
+        problems.extend(_verify_sealed(session, by_stream, one_stream=reference))
     return len(heads), sum(len(rows) for rows in by_stream.values()), problems
+
+
+def disposed_cases(connection: Connection | Session) -> dict[int, str]:
+    """The cases disposed of lawfully (by their tombstones on the system stream): id -> reference."""
+    rows = connection.execute(
+        select(_events.c.payload).where(_events.c.stream == SYSTEM_STREAM, _events.c.kind == CASE_DISPOSED)
+    ).scalars()
+    disposed = {}
+    for text in rows:
+        payload = json.loads(text)
+        disposed[int(payload["case_id"])] = str(payload["reference"])
+    return disposed
+
+
+def _verify_sealed(
+    session: Session, by_stream: Mapping[str, list[Any]], *, one_stream: str | None
+) -> list[AuditProblem]:
+    """Each digest a sealed event holds has its value kept (unless the case was disposed of), each kept
+    value matches its digest, and no value is kept that no event holds."""
+    held: dict[str, tuple[str, int]] = {}  # digest -> (stream, seq)
+    case_streams: dict[int, str] = {}
+    for stream, rows in by_stream.items():
+        for row in rows:
+            if row["format"] != SEALED_FORMAT or row["case_id"] is None:
+                continue
+            case_streams[row["case_id"]] = stream
+            for digest in (*digests_in(json.loads(row["payload"])), reason_digest(row["reason"])):
+                if digest is not None:
+                    held[digest] = (stream, row["seq"])
+    query = select(PERSONAL_VALUES)
+    if one_stream is not None:
+        query = query.where(PERSONAL_VALUES.c.case_id.in_(list(case_streams) or [-1]))
+    kept = {row.digest: row for row in session.execute(query)}
+    disposed = set(disposed_cases(session).values())
+    problems = []
+    for digest, (stream, seq) in held.items():
+        row = kept.get(digest)
+        if row is None:
+            if stream not in disposed:
+                problems.append(AuditProblem(stream, seq, "a personal value it holds is missing (deleted?)"))
+        elif digest_of(bytes.fromhex(row.salt), row.value) != digest:
+            problems.append(AuditProblem(stream, seq, "a personal value it holds was edited"))
+    for digest, row in kept.items():
+        where = held.get(digest)
+        if where is None:
+            stream = case_streams.get(row.case_id, f"case {row.case_id}")
+            problems.append(AuditProblem(stream, None, "a personal value is kept that no event holds"))
+        elif case_streams.get(row.case_id) != where[0]:
+            problems.append(
+                AuditProblem(where[0], where[1], "a personal value it holds is filed under another case")
+            )
+    return problems
+
+
+# ---------------------------------------------------------------------- format 2, for events written before it
+
+FORMAT_UPGRADED = "event_format_upgraded"
+
+
+def reseal_case_streams(connection: Connection, *, now: datetime) -> None:
+    """Rewrite every case stream of format 1 events as format 2 (their personal values sealed and the
+    stream rehashed), so that files opened before sealing can be disposed of too. Run once, by the
+    migration that brought format 2 in, with the append-only guard lifted for it.
+
+    A stream that does not verify as it stands is left as it was (rehashing it would launder the
+    tampering) and named in the system event recording the upgrade, which also carries a digest of every
+    previous head so that a copy of the old chain can still be matched to the new one.
+    """
+    cases = connection.execute(
+        select(_cases.c.id, _cases.c.reference, _cases.c.audit_seq, _cases.c.audit_head).order_by(_cases.c.id)
+    ).all()
+    columns = ("id", "hash", "format", *HASHED_FIELDS)
+    resealed, events, left, previous = 0, 0, [], []
+    for case in cases:
+        rows = [
+            dict(row)
+            for row in connection.execute(
+                select(*(_events.c[name] for name in columns))
+                .where(_events.c.stream == case.reference)
+                .order_by(_events.c.seq)
+            ).mappings()
+        ]
+        if not rows or any(row["format"] != 1 for row in rows):
+            continue
+        if verify_stream(case.reference, rows, case.audit_seq, case.audit_head):
+            left.append(case.reference)
+            continue
+        previous.append([case.reference, case.audit_head])
+        prev_hash = GENESIS
+        for row in rows:
+            sealed = seal(json.loads(row["payload"]), row["reason"], case_id=case.id, encode=canonical_json)
+            row.update(
+                reason=sealed.reason,
+                payload=canonical_json(sealed.payload),
+                format=SEALED_FORMAT,
+                prev_hash=prev_hash,
+            )
+            row["hash"] = prev_hash = event_hash(row)
+            connection.execute(
+                update(_events)
+                .where(_events.c.id == row["id"])
+                .values({name: row[name] for name in ("reason", "payload", "format", "prev_hash", "hash")})
+            )
+            for value in sealed.values:
+                connection.execute(insert(PERSONAL_VALUES).values(value))
+            events += 1
+        connection.execute(update(_cases).where(_cases.c.id == case.id).values(audit_head=prev_hash))
+        resealed += 1
+    if not resealed and not left:
+        return
+    append_to_system(
+        connection,
+        NewEvent(
+            occurred_at=now,
+            actor="dfg db upgrade",
+            kind=FORMAT_UPGRADED,
+            payload={
+                "format": SEALED_FORMAT,
+                "streams": resealed,
+                "events": events,
+                "previous_heads_sha256": hashlib.sha256(
+                    canonical_json({"heads": previous}).encode()
+                ).hexdigest(),
+                "left_as_they_were": left,
+            },
+        ),
+    )

@@ -217,7 +217,31 @@ EVENTS = Table(
     Column("workflow_version", String(30), nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # 1: personal values in the clear; 2: sealed (dfg.store.personal). The hash of a format 2 event
+    # covers its format, so it cannot be passed off as the other.
+    Column("format", Integer, nullable=False, server_default="1"),
     UniqueConstraint("stream", "seq", name="stream_seq"),
+)
+
+
+# The cases disposed of: written by disposal just before it erases, it is what lets the database accept
+# the erasing UPDATEs on records that are otherwise append-only (the triggers of migration 0007).
+DISPOSALS = Table(
+    "disposals",
+    METADATA,
+    Column("case_id", ForeignKey("cases.id"), primary_key=True),
+    Column("disposed_at", UTCDateTime, nullable=False),
+)
+
+
+PERSONAL_VALUES = Table(
+    "personal_values",
+    METADATA,
+    # SHA-256 of the salt and the value (dfg.store.personal): what the hashed event holds instead of it
+    Column("digest", String(64), primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), index=True, nullable=False),
+    Column("salt", String(32), nullable=False),
+    Column("value", Text, nullable=False),  # canonical JSON
 )
 
 

@@ -37,6 +37,7 @@ from dfg.rules.clock import local_day
 from dfg.rules.clocks import CaseTimeline, CompletionExtension, Decision, Hold, Priority
 from dfg.rules.rates import land_charge_for, repayable_on_disposal
 from dfg.store.models import CASES, EVENTS
+from dfg.store.personal import reason_digest, values_of
 from dfg.workflow.definition import Definition, definition_for
 
 #: The kind of event that extends the 12-month completion period (payload ``months`` or ``new_date``).
@@ -280,6 +281,12 @@ def histories_for(connection: Connection, cases: Sequence[Mapping[Any, Any]]) ->
     if not cases:
         return {}
     by_case: dict[int, list[Mapping[Any, Any]]] = {int(c["id"]): [] for c in cases}
-    for event in connection.execute(_SELECT_EVENTS, {"case_ids": list(by_case)}).mappings():
-        by_case[event["case_id"]].append(event)
+    events = connection.execute(_SELECT_EVENTS, {"case_ids": list(by_case)}).mappings().all()
+    # A hold's or an extension's reason is sealed personal text: fetch only the ones these events name.
+    kept = values_of(connection, (d for e in events if (d := reason_digest(e["reason"])) is not None))
+    for event in events:
+        opened: Mapping[Any, Any] = event
+        if reason_digest(event["reason"]) is not None:
+            opened = {**event, "reason": kept.reason(event["reason"])}
+        by_case[event["case_id"]].append(opened)
     return {int(c["id"]): history_from_log(c, by_case[int(c["id"])]) for c in cases}
