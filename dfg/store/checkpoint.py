@@ -187,7 +187,7 @@ class SigningKey:
 def _key_parts(text: str, what: str) -> tuple[str, str, bytes]:
     """The name, key id (hex) and raw key of a key's text."""
     try:
-        name, key_id, encoded = text.strip().split("+")
+        name, key_id, encoded = text.strip().split("+", 2)  # base64 has '+' in it too
         raw = base64.b64decode(encoded, validate=True)
         bytes.fromhex(key_id)
     except (ValueError, binascii.Error):
