@@ -5,6 +5,7 @@ events), later events are no alarm, and a note not signed by the key is refused.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -396,6 +397,17 @@ def test_the_command_line_round_trip(
     assert to_stdout.stdout.splitlines()[1:3] == note.read_text().splitlines()[1:3]
     denied = run("audit", "checkpoint", "--key", str(private), user="officer")
     assert denied.exit_code == 6
+    over = run("audit", "checkpoint", "--key", str(private), "--output", str(note))
+    assert (over.exit_code, over.stderr) == (
+        8,
+        f"dfg: {note} already exists: a checkpoint is never written over another\n",
+    )
+    nowhere = run("audit", "checkpoint", "--key", str(private), "--output", str(tmp_path / "no" / "cp.note"))
+    assert (nowhere.exit_code, nowhere.stderr.count("\n")) == (8, 1)
+    as_json = json.loads(
+        run("audit", "verify", "--checkpoint", str(note), "--key", str(public), "--json").stdout
+    )
+    assert as_json["intact"] and as_json["checkpoint"].endswith(f"({3 + 2 + len(cast)} events)")
     verified = run("audit", "verify", "--checkpoint", str(note), "--key", str(public))
     assert (verified.exit_code, verified.stdout) == (0, "")
     assert verified.stderr.endswith(f"({3 + 2 + len(cast)} events): intact\n")
