@@ -207,7 +207,9 @@ def test_upgrading_seals_the_personal_values_of_older_events(empty_url: str) -> 
     upgrade(database)
     with database.reading() as session:
         streams, events, problems = verify(session)
-        rows = session.execute(text("SELECT stream, kind, format, payload, reason FROM events ORDER BY id")).all()
+        rows = session.execute(
+            text("SELECT stream, kind, format, payload, reason FROM events ORDER BY id")
+        ).all()
         kept = session.execute(text("SELECT value FROM personal_values WHERE case_id = 1")).scalars().all()
     database.dispose()
     sealed = [r for r in rows if r.stream == "CAN-2020-0001"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -211,3 +212,23 @@ def test_disposal_leaves_other_cases_alone(
     with db.read_connection() as connection:
         people = connection.execute(select(text("count(*)")).select_from(text("people"))).scalar()
     assert people == 1
+
+
+def test_a_checkpoint_taken_before_disposal_still_verifies_after_it(
+    db: Database, cast: dict[str, Actor], cancelled: str, tmp_path: Path
+) -> None:
+    """Disposal erases values beside the chain, not events: the checkpoint's tree is unchanged."""
+    from dfg.services.checkpoints import (
+        make_audit_keys,
+        take_checkpoint,
+        verify_against_checkpoint,
+        write_checkpoint,
+    )
+
+    private, public, note = tmp_path / "audit.key", tmp_path / "audit.pub", tmp_path / "checkpoint.txt"
+    make_audit_keys(private, public, "internal-audit")
+    write_checkpoint(note, take_checkpoint(db, cast["manager"], private).note)
+    later = _years_later(7)
+    authorise_disposal(db, cast["manager"], [cancelled], now=later)
+    dispose(db, cast["admin"], now=later)
+    assert verify_against_checkpoint(db, cast["manager"], note, public).problems == ()

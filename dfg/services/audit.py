@@ -18,18 +18,27 @@ class AuditReport:
     streams: int
     events: int
     problems: tuple[AuditProblem, ...]
+    checkpoint: str | None = None  # which signed checkpoint the events were also checked against
 
     @property
     def verdict(self) -> str:
         return "intact" if not self.problems else f"{len(self.problems)} problem(s)"
 
+    @property
+    def summary(self) -> str:
+        against = f" and against {self.checkpoint}" if self.checkpoint else ""
+        return f"{self.streams} stream(s), {self.events} event(s) checked{against}: {self.verdict}"
+
     def as_dict(self) -> dict[str, Any]:
-        return {
+        checked: dict[str, Any] = {
             "streams": self.streams,
             "events": self.events,
             "intact": not self.problems,
             "problems": [{"stream": p.stream, "seq": p.seq, "problem": p.problem} for p in self.problems],
         }
+        if self.checkpoint:
+            checked["checkpoint"] = self.checkpoint
+        return checked
 
     def raise_if_broken(self) -> None:
         if self.problems:

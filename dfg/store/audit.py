@@ -257,6 +257,12 @@ def verify_stream(
 CASE_DISPOSED = "case_disposed"
 
 
+def event_hashes(session: Session) -> list[tuple[str, int, str]]:
+    """The stream, sequence number and hash of every event, in no order: a checkpoint's leaves."""
+    query = select(_events.c.stream, _events.c.seq, _events.c.hash)
+    return [(stream, seq, event_hash) for stream, seq, event_hash in session.execute(query)]
+
+
 def verify(session: Session, reference: str | None = None) -> tuple[int, int, list[AuditProblem]]:
     """Verify every stream (or one case's) and the personal values its events hold by digest; return
     (streams checked, events checked, problems)."""

@@ -16,7 +16,7 @@ from typing import BinaryIO
 def copy_database(source: Path, target: Path) -> None:
     """Copy the SQLite database ``source`` (with what its -wal holds) into ``target``, a new file readable by
     its owner only. Raises ``FileExistsError`` if ``target`` exists: a backup never overwrites another."""
-    _new_file(target).close()
+    new_file(target).close()
     try:
         with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(target)) as copy:
             live.backup(copy)
@@ -34,12 +34,13 @@ def keep_as_it_is(source: Path, target: Path) -> None:
     except sqlite3.DatabaseError:
         for suffix in ("", "-wal"):
             if Path(f"{source}{suffix}").exists():
-                with open(f"{source}{suffix}", "rb") as old, _new_file(Path(f"{target}{suffix}")) as copy:
+                with open(f"{source}{suffix}", "rb") as old, new_file(Path(f"{target}{suffix}")) as copy:
                     shutil.copyfileobj(old, copy)
 
 
-def _new_file(path: Path) -> BinaryIO:
-    return os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb")
+def new_file(path: Path, mode: int = 0o600) -> BinaryIO:
+    """A new file (never one that exists: ``FileExistsError``), by default readable by its owner only."""
+    return os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode), "wb")
 
 
 def write_over(source: Path, target: Path) -> None:

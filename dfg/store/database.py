@@ -146,6 +146,17 @@ class Database:
             yield session
 
     @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only session that sees the database as it stood at one moment, however many queries it
+        runs and whatever commits meanwhile: on PostgreSQL a REPEATABLE READ READ ONLY transaction (the
+        default READ COMMITTED sees each query's own moment); on SQLite one read transaction already does."""
+        with self.read_engine.connect() as connection:
+            if not self.is_sqlite:
+                connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                yield session
+
+    @contextmanager
     def writing(self) -> Iterator[Session]:
         """A session whose work commits together at the end, or not at all."""
         with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
