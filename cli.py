@@ -33,6 +33,7 @@ GROUPS = {
     "letters": GroupEntry("dfg.cli.letters", "letters", "Letters the workflow produces: render the queue, read the register, reprint, print for the post."),
     "means-test": GroupEntry("dfg.cli.means_test", "means_test", "The test of resources (Housing Renewal Grants Regulations 1996 as amended)."),
     "pay": GroupEntry("dfg.cli.pay", "pay", "Money on a case: interim and final payments, invoices, the applicant's contribution."),
+    "person": GroupEntry("dfg.cli.person", "person", "What the engine holds about a person: for a subject access request (UK GDPR Article 15)."),
     "report": GroupEntry("dfg.cli.report", "report", "Reports for managers: as text, --csv, --json, or a printable PDF with charts (--pdf FILE)."),
     "retention": GroupEntry("dfg.cli.retention", "retention", "Closed files due for disposal under the retention policy, and their disposal."),
     "tick": GroupEntry("dfg.cli.worklist", "tick", "Record every statutory or service deadline missed since the last run, once each, and queue the reminder letters workflows/policy/reminders.toml calls for (for a daily scheduler; running it twice records nothing new)."),
