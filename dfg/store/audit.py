@@ -21,7 +21,7 @@ from sqlalchemy import Connection, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from dfg.errors import Conflict
-from dfg.store.personal import SEALED_FORMAT, digest_of, digests_in, reason_digest, seal
+from dfg.store.personal import SEALED, SEALED_FORMAT, digest_of, digests_in, reason_digest, seal
 from dfg.store.prepared import DriverConnection, Prepared
 from dfg.store.tables import AUDIT_HEADS, CASES, EVENTS, PERSONAL_VALUES
 
@@ -322,9 +322,12 @@ def _verify_sealed(
             if row["format"] != SEALED_FORMAT or row["case_id"] is None:
                 continue
             case_streams[row["case_id"]] = stream
-            for digest in (*digests_in(json.loads(row["payload"])), reason_digest(row["reason"])):
-                if digest is not None:
-                    held[digest] = (stream, row["seq"])
+            step = (stream, row["seq"])
+            if SEALED in row["payload"]:  # most steps hold no personal value: skip parsing them
+                for sealed in digests_in(json.loads(row["payload"])):
+                    held[sealed] = step
+            if (in_reason := reason_digest(row["reason"])) is not None:
+                held[in_reason] = step
     query = select(PERSONAL_VALUES)
     if one_stream is not None:
         query = query.where(PERSONAL_VALUES.c.case_id.in_(list(case_streams) or [-1]))
