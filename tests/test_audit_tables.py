@@ -35,7 +35,8 @@ def _edit(db: Database, table: str, *statements: str, **params: object) -> None:
             connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
         else:
             guarded = connection.scalar(
-                text("SELECT count(*) FROM pg_trigger WHERE tgname = :name"), {"name": f"{table}_no_update_delete"}
+                text("SELECT count(*) FROM pg_trigger WHERE tgname = :name"),
+                {"name": f"{table}_no_update_delete"},
             )
             if guarded:
                 connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_update_delete"))

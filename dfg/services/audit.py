@@ -12,8 +12,8 @@ from dfg.errors import AuditFailure, NotFound
 from dfg.services.audit_tables import table_problems
 from dfg.services.cases import normalise_reference
 from dfg.store.audit import AuditProblem, verify
-from dfg.store.tables import CASES
 from dfg.store.database import Database
+from dfg.store.tables import CASES
 from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
 
