@@ -11,11 +11,14 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from cli import main
+from dfg.services.approval import vary_works
 from dfg.services.audit import verify_audit
+from dfg.services.cases import advance
 from dfg.services.letter_batch import render_pending
 from dfg.store.audit import AuditProblem
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
+from dfg.workflow.guards import TriggerInput
 from tests.conftest import walk_to
 
 
@@ -51,6 +54,26 @@ def _problems(db: Database, cast: dict[str, Actor], reference: str | None = None
 def test_a_clean_lifecycle_verifies(db: Database, cast: dict[str, Actor], paid: str) -> None:
     assert _problems(db, cast) == []
     assert _problems(db, cast, paid) == []
+
+
+def test_a_variation_a_cancellation_and_a_reopening_verify(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    """Every kind of ledger movement a case makes: commitment, adjustment, release and recommitment."""
+    reference = open_sample()
+    walk_to(db, cast, reference, "works_ordered")
+    vary_works(
+        db, cast["approver"], reference, change="Extra grab rails by the WC", price_change_pence=500_00
+    )
+    advance(db, cast["officer"], reference, "cancel", TriggerInput(code="died", reason="Died in September"))
+    reopen = TriggerInput(code="wrongly_closed", reason="Cancelled on the wrong case")
+    advance(db, cast["officer"], reference, "reopen", reopen)
+    assert _problems(db, cast) == []
+    # the variation's row is checked against the figures its event carries
+    _edit(db, "approvals", "UPDATE approvals SET total_assistance_pence = 1 WHERE version = 2")
+    [problem] = _problems(db, cast)
+    assert (problem.table, problem.column, problem.held) == ("approvals", "total_assistance_pence", 1)
+    assert problem.row is not None and problem.row.endswith(f"({reference} version 2)")
 
 
 def test_a_state_changed_with_no_event(db: Database, cast: dict[str, Actor], paid: str) -> None:

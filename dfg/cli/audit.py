@@ -1,4 +1,4 @@
-"""dfg audit: check the hash-chained audit trail."""
+"""dfg audit: check the hash-chained audit trail, and the tables against it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ def audit() -> None:
 @pass_context
 def audit_verify(context: Context, reference: str | None, as_json: bool) -> None:
     """Check every event's hash chain (or one case's): reports edited, deleted, inserted or reordered
-    events. Exits 10 if anything is wrong."""
+    events. Then check the tables against what the events say: cases, approvals, budgets and their
+    ledger, the letter register and each letter's PDF, users and their roles and limits; each row that
+    differs is reported with its table, column, the value held and the value the events say. Exits 10
+    if anything is wrong."""
     from dfg.services.audit import verify_audit
 
     report = verify_audit(context.database(), context.actor(), reference)
