@@ -407,7 +407,7 @@ def _ledger_problems(
                     stream,
                     "budget_entries",
                     str(entry_id),
-                    f"a {key[4]} of {key[5]} pence on {_budget_name(*key[1:4])} that no event records (inserted?)",
+                    f"{_entry(key)} that no event records (inserted?)",
                 )
             )
     for key, count in (derived.ledger - held).items():
@@ -416,14 +416,20 @@ def _ledger_problems(
             AuditProblem(
                 said.stream,
                 said.seq,
-                f"budget_entries: {count} {key[4]} of {key[5]} pence on {_budget_name(*key[1:4])} recorded by "
-                "this event but not in the ledger (deleted?)",
+                f"budget_entries: {_entry(key)}{f' ({count} times)' if count > 1 else ''} recorded by this event "
+                "but not in the ledger (deleted?)",
                 table="budget_entries",
             )
         )
     if case_id is None:
         found.extend(_budget_problems(session, totals))
     return found
+
+
+def _entry(key: tuple[Any, ...]) -> str:
+    """A ledger entry in words, from its (case, district, year, line, kind, amount)."""
+    article = "an" if key[4][0] in "aeiou" else "a"  # an allocation, an adjustment
+    return f"{article} {key[4]} entry of {key[5]} pence on {_budget_name(*key[1:4])}"
 
 
 def _budget_problems(session: Session, totals: dict[tuple[str, int, str], list[int]]) -> list[AuditProblem]:
