@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -74,6 +74,22 @@ def test_a_variation_a_cancellation_and_a_reopening_verify(
     [problem] = _problems(db, cast)
     assert (problem.table, problem.column, problem.held) == ("approvals", "total_assistance_pence", 1)
     assert problem.row is not None and problem.row.endswith(f"({reference} version 2)")
+
+
+def test_a_hold_verifies_and_its_start_is_checked(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample()
+    advance(db, cast["officer"], reference, "accept_referral")
+    hold = TriggerInput(code="hospital", reason="In hospital after a fall", review_date=date(2027, 2, 1))
+    advance(db, cast["officer"], reference, "hold", hold)
+    assert _problems(db, cast) == []
+    advance(db, cast["officer"], reference, "resume", TriggerInput())
+    assert _problems(db, cast) == []  # the step that ended the hold says the columns are empty again
+    advance(db, cast["officer"], reference, "hold", hold)
+    _edit(db, "cases", "UPDATE cases SET hold_since = NULL, hold_review_date = NULL")
+    found = {(p.column, p.held, p.seq) for p in _problems(db, cast)}
+    assert found == {("hold_since", None, 5), ("hold_review_date", None, 5)}
 
 
 def test_a_state_changed_with_no_event(db: Database, cast: dict[str, Actor], paid: str) -> None:

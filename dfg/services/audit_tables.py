@@ -12,13 +12,14 @@ What each table is checked against:
 - **cases**: replaying the case's stream. ``case_opened`` gives the district, priority, tenure, referral
   source and first contact date; each ``transition`` gives the state (its ``to_state``) and every
   column it changed (its payload carries them: milestone dates, ``approved_grant_pence``,
-  ``closed_date``, ``hold_review_date``, priority); ``assigned`` gives the officer. A column no event
-  set must be empty. (``hold_since`` is the instant of the hold's event and is not repeated in its
-  payload, so it is not checked.)
+  ``closed_date``, ``hold_review_date``, priority); ``assigned`` gives the officer; ``hold_since`` is
+  the instant of the step that began the hold (the workflow says which triggers do). A column no event
+  set must be empty.
 - **approvals**: each row against the step that recorded it (the payload names the approval's id):
-  version, the approved grant and, for steps recorded since the events carried them, the works, charges,
-  contribution, total assistance and funding by line. Older approval events carry only the grant and
-  total assistance, and their rows are checked only that far. A row no event names is reported.
+  version, decision date, approved grant, second approver, payment terms and, for steps recorded since
+  the events carried them, the works, charges, contribution, total assistance and funding by line.
+  Older approval events carry less, and their rows are checked only as far as they go. A row no event
+  names, and an approval an event names with no row, are reported.
 - **budget_entries**: the ledger the events describe (allocations on the ``system`` stream; a case's
   commitment, variation, payments, release and recommitment in its steps' ``budget`` payloads) against
   the rows, as multisets of (case, district, year, line, kind, amount): a row no event describes, or a
@@ -52,6 +53,7 @@ from sqlalchemy.orm import Session
 from dfg.rules.budget import ENTRY_EFFECTS
 from dfg.store.audit import SYSTEM_STREAM, AuditProblem
 from dfg.store.tables import APPROVALS, BUDGET_ENTRIES, BUDGETS, CASES, EVENTS, LETTERS, USER_ROLES, USERS
+from dfg.workflow.definition import all_definitions
 
 # The case columns the events set, with the key of case_opened's payload that gives each one first.
 _OPENED_WITH = {
@@ -84,6 +86,7 @@ _STEPS_SET = frozenset(_SET_BY_STEPS)
 _CASE_COLUMNS = (
     "state",
     "assigned_to",
+    "hold_since",
     *_OPENED_WITH,
     *dict.fromkeys(c for c in _SET_BY_STEPS if c not in _OPENED_WITH),
 )
@@ -91,6 +94,10 @@ _CASE_COLUMNS = (
 # An approval's columns an approving or varying step's payload states (the newer ones since they do).
 _APPROVAL_FACTS = {
     "approval_version": "version",
+    "effective_date": "decided_on",
+    "second_approver": "second_approver",
+    "pay_contractor_directly": "pay_contractor_directly",
+    "deferred_payment_date": "deferred_payment_date",
     "approved_grant_pence": "grant_pence",
     "grant_pence": "grant_pence",
     "works_pence": "works_pence",
@@ -100,6 +107,18 @@ _APPROVAL_FACTS = {
     "funding": "funding",
 }
 
+# The columns of an event the derivation reads, in the order it unpacks them.
+_EVENT_COLUMNS = (
+    "stream",
+    "seq",
+    "case_id",
+    "occurred_at",
+    "kind",
+    "trigger",
+    "to_state",
+    "payload",
+    "workflow_version",
+)
 # The events whose payloads say something of a table; the others' are not parsed.
 _READ_KINDS = ("case_opened", "transition", "assigned", "letter_produced", "budget_allocated")
 _USER_FIELDS = {
@@ -146,13 +165,13 @@ class _Derived:
 
 def _derive(events: Iterable[Any], users_by_name: Mapping[str, int]) -> _Derived:
     derived = _Derived()
-    for e in events:
-        if e.kind not in _READ_KINDS and not (e.stream == SYSTEM_STREAM and e.kind.startswith("user_")):
+    # unpacked by position: attribute access on each of many rows costs more than the rest of the loop
+    for stream, seq, case_id, occurred_at, kind, trigger, to_state, raw, workflow_version in events:
+        if stream == SYSTEM_STREAM and not (kind == "budget_allocated" or kind.startswith("user_")):
             continue
-        payload = json.loads(e.payload)
-        stream, seq = e.stream, e.seq
-        if e.stream == SYSTEM_STREAM:
-            if e.kind == "budget_allocated":
+        payload = json.loads(raw)
+        if stream == SYSTEM_STREAM:
+            if kind == "budget_allocated":
                 place = (payload["district"], payload["financial_year"])
                 derived.move(
                     None,
@@ -168,8 +187,8 @@ def _derive(events: Iterable[Any], users_by_name: Mapping[str, int]) -> _Derived
                     {key: _Said(payload[key], stream, seq) for key in _USER_FIELDS if key in payload}
                 )
             continue
-        case = derived.cases.setdefault(e.case_id, {})
-        if e.kind == "case_opened":
+        case = derived.cases.setdefault(case_id, {})
+        if kind == "case_opened":
             case.update(
                 {
                     column: _Said(payload[key], stream, seq)
@@ -177,17 +196,20 @@ def _derive(events: Iterable[Any], users_by_name: Mapping[str, int]) -> _Derived
                     if key in payload
                 }
             )
-            case["state"] = _Said(e.to_state, stream, seq)
-        elif e.kind == "assigned":
+            case["state"] = _Said(to_state, stream, seq)
+        elif kind == "assigned":
             case["assigned_to"] = _Said(users_by_name.get(payload["to"], payload["to"]), stream, seq)
-        elif e.kind == "letter_produced":
+        elif kind == "letter_produced":
             if "letter" in payload:
                 derived.letters[payload["letter"]] = _Said(payload["sha256"], stream, seq)
         else:  # a transition
-            case["state"] = _Said(e.to_state, stream, seq)
+            case["state"] = _Said(to_state, stream, seq)
             case.update(
                 {column: _Said(payload[column], stream, seq) for column in payload.keys() & _STEPS_SET}
             )
+            if "hold_review_date" in payload:  # a hold began (at the step's instant) or ended
+                since = occurred_at.isoformat() if _starts_hold(workflow_version, trigger) else None
+                case["hold_since"] = _Said(since, stream, seq)
             if "approval" in payload:
                 facts = {
                     column: _Said(payload[key], stream, seq)
@@ -195,7 +217,7 @@ def _derive(events: Iterable[Any], users_by_name: Mapping[str, int]) -> _Derived
                     if key in payload
                 }
                 derived.approvals[payload["approval"]] = facts
-            _derive_movements(derived, e.case_id, payload.get("budget") or {}, _Said(None, stream, seq), case)
+            _derive_movements(derived, case_id, payload.get("budget") or {}, _Said(None, stream, seq), case)
     return derived
 
 
@@ -221,6 +243,12 @@ def _derive_movements(
     ):
         for line, pence in (budget.get(key) or {}).items():
             derived.move(case_id, committed_in, line, kind, sign * pence, said)
+
+
+def _starts_hold(workflow_version: str | None, trigger: str | None) -> bool:
+    definition = all_definitions().get(workflow_version or "")
+    found = definition.triggers.get(trigger or "") if definition is not None else None
+    return found is not None and found.hold == "start"
 
 
 def _differs(table: str, row: str, column: str, held: Any, said: _Said) -> AuditProblem:
@@ -250,7 +278,7 @@ def table_problems(session: Session, case_id: int | None = None) -> list[AuditPr
         else {name: user_id for name, user_id in session.execute(select(USERS.c.username, USERS.c.id))}
     )
     event_query = (
-        select(*EVENTS.c[("stream", "seq", "case_id", "kind", "to_state", "payload")])
+        select(*EVENTS.c[_EVENT_COLUMNS])
         .where(or_(EVENTS.c.kind.in_(_READ_KINDS), EVENTS.c.stream == SYSTEM_STREAM))
         .order_by(EVENTS.c.id)
     )
@@ -303,7 +331,7 @@ def _approval_problems(
             )
             continue
         for column, expected in said.items():
-            held = json.loads(approval.funding) if column == "funding" else getattr(approval, column)
+            held = json.loads(approval.funding) if column == "funding" else _plain(getattr(approval, column))
             if held != expected.value:
                 found.append(_differs("approvals", row, column, held, expected))
     for approval_id, said in derived.approvals.items():
