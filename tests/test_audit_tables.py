@@ -103,6 +103,20 @@ def test_a_state_changed_with_no_event(db: Database, cast: dict[str, Actor], pai
     assert _problems(db, cast, paid) == [problem]  # one case's check sees it too
 
 
+def test_a_case_inserted_with_no_event(db: Database, cast: dict[str, Actor], paid: str) -> None:
+    # an empty chain is a whole one: only the table check sees a case no event opened
+    _edit(
+        db, "cases",
+        "INSERT INTO cases (reference, district_code, property_id, workflow_version, state, priority, tenure,"
+        " first_contact_date, audit_seq, audit_head, version, created_at, updated_at)"
+        " SELECT 'CAN-2026-0999', district_code, property_id, workflow_version, 'approved', priority, tenure,"
+        " first_contact_date, 0, '', 1, created_at, updated_at FROM cases",
+    )  # fmt: skip
+    assert [str(p) for p in _problems(db, cast)] == [
+        "CAN-2026-0999: cases CAN-2026-0999: no event opened this case (inserted?)"
+    ]
+
+
 def test_the_approved_grant_changed_on_the_case(db: Database, cast: dict[str, Actor], paid: str) -> None:
     _edit(db, "cases", "UPDATE cases SET approved_grant_pence = approved_grant_pence + 100000")
     [problem] = _problems(db, cast)

@@ -271,12 +271,8 @@ def _unrecorded(stream: str, table: str, row: str, what: str) -> AuditProblem:
 def table_problems(session: Session, case_id: int | None = None) -> list[AuditProblem]:
     """Every row of the checked tables that disagrees with the events (only one case's rows, and no
     ``system`` tables, when ``case_id`` is given)."""
-    users = {u.username: u for u in session.execute(select(USERS))} if case_id is None else {}
-    users_by_name = (
-        {name: u.id for name, u in users.items()}
-        if case_id is None
-        else {name: user_id for name, user_id in session.execute(select(USERS.c.username, USERS.c.id))}
-    )
+    users = {u.username: u for u in session.execute(select(USERS))}  # an assignment names its officer
+    users_by_name = {name: u.id for name, u in users.items()}
     event_query = (
         select(*EVENTS.c[_EVENT_COLUMNS])
         .where(or_(EVENTS.c.kind.in_(_READ_KINDS), EVENTS.c.stream == SYSTEM_STREAM))
