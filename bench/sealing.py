@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import dfg.store.audit as audit  # noqa: E402
+import dfg.store.personal as personal  # noqa: E402
 from dfg.services.audit import verify_audit  # noqa: E402
 from dfg.services.case_opening import NewCase, NewPerson, open_case  # noqa: E402
 from dfg.services.cases import advance  # noqa: E402
@@ -42,16 +43,17 @@ PHASES = ("open", "accept", "cancel with a reason", "verify")
 
 @contextmanager
 def sealing(on: bool) -> Iterator[None]:
-    real = audit.seal
+    real = personal.seal
 
     def in_the_clear(payload: Mapping[str, Any], reason: str | None, **_: Any) -> Sealed:
         return Sealed(payload=payload, reason=reason)
 
-    audit.seal = real if on else in_the_clear  # type: ignore[assignment]
+    # the chain calls seal() by the name it imported
+    setattr(audit, "seal", real if on else in_the_clear)  # noqa: B010
     try:
         yield
     finally:
-        audit.seal = real
+        setattr(audit, "seal", real)  # noqa: B010
 
 
 def one_round(cases: int, folder: Path) -> dict[str, float]:

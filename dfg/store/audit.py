@@ -228,13 +228,28 @@ def append_to_system(session: Session | Connection, new: NewEvent) -> None:
 
 @dataclass(frozen=True)
 class AuditProblem:
+    """What is wrong, in which stream and event. A table's row that disagrees with the events also says
+    which table, row and column, the value held and the value the events say."""
+
     stream: str
     seq: int | None
     problem: str
+    table: str | None = None
+    row: str | None = None
+    column: str | None = None
+    held: Any = None
+    expected: Any = None
 
     def __str__(self) -> str:
         where = f"{self.stream} event {self.seq}" if self.seq is not None else self.stream
         return f"{where}: {self.problem}"
+
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"stream": self.stream, "seq": self.seq, "problem": self.problem}
+        if self.table is not None:
+            found.update(table=self.table, row=self.row, column=self.column, held=self.held,
+                         expected=self.expected)  # fmt: skip
+        return found
 
 
 def verify_stream(
