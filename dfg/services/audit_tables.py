@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session
 
 from dfg.rules.budget import ENTRY_EFFECTS
 from dfg.store.audit import SYSTEM_STREAM, AuditProblem, disposed_cases
+from dfg.store.personal import DISPOSED, SEALED, PersonalValues, personal_values
 from dfg.store.tables import APPROVALS, BUDGET_ENTRIES, BUDGETS, CASES, EVENTS, LETTERS, USER_ROLES, USERS
 from dfg.workflow.definition import all_definitions
 
@@ -163,13 +164,15 @@ class _Derived:
         self.ledger_said.setdefault(key, said)
 
 
-def _derive(events: Iterable[Any], users_by_name: Mapping[str, int]) -> _Derived:
+def _derive(events: Iterable[Any], users_by_name: Mapping[str, int], kept: PersonalValues) -> _Derived:
     derived = _Derived()
     # unpacked by position: attribute access on each of many rows costs more than the rest of the loop
     for stream, seq, case_id, occurred_at, kind, trigger, to_state, raw, workflow_version in events:
         if stream == SYSTEM_STREAM and not (kind == "budget_allocated" or kind.startswith("user_")):
             continue
         payload = json.loads(raw)
+        if SEALED in raw:  # a personal value (a priority's reason) is checked against the value kept
+            payload = kept.payload(payload)
         if stream == SYSTEM_STREAM:
             if kind == "budget_allocated":
                 place = (payload["district"], payload["financial_year"])
@@ -282,7 +285,11 @@ def table_problems(session: Session, case_id: int | None = None) -> list[AuditPr
     if case_id is not None:
         event_query = event_query.where(EVENTS.c.case_id == case_id)
         cases_query = cases_query.where(CASES.c.id == case_id)
-    derived = _derive(session.execute(event_query), users_by_name)
+    connection = session.connection()
+    kept = personal_values(
+        connection, connection.execute(select(CASES.c.id)).scalars() if case_id is None else [case_id]
+    )
+    derived = _derive(session.execute(event_query), users_by_name, kept)
     references: dict[int, str] = {}
     problems: list[AuditProblem] = []
     for case in session.execute(cases_query):
@@ -305,6 +312,8 @@ def _case_problems(case: Any, said: Mapping[str, _Said] | None) -> list[AuditPro
         if column in _OPENED_WITH and column not in said:
             continue  # opened before its event said so: nothing to check it against
         expected = said.get(column, _Said(None, case.reference, 1))  # no step set it: it is empty
+        if expected.value == DISPOSED:
+            continue  # erased with the file: its tombstone is checked with the chains
         if held != expected.value:
             found.append(_differs("cases", case.reference, column, held, expected))
     return found
