@@ -96,9 +96,9 @@ class SubjectAccess:
                     ["When", "Who", "What", "Why"],
                     [
                         [
-                            e["occurred_at"][:10],
+                            _when(e),
                             e["actor"],
-                            e["trigger"] or e["kind"].replace("_", " "),
+                            (e["trigger"] or e["kind"]).replace("_", " "),
                             e["reason"] or "",
                         ]
                         for e in case["history"]
@@ -123,7 +123,7 @@ class SubjectAccess:
                 Section(
                     f"{ref}: letters sent to you",
                     ["Letter", "Produced"],
-                    [[letter["title"], letter["created_at"][:10]] for letter in case["letters"]],
+                    [[letter["title"], _shown(letter["created_at"][:10])] for letter in case["letters"]],
                     note="Each letter follows, as it was sent." if case["letters"] else "",
                 )
             )
@@ -139,9 +139,20 @@ class SubjectAccess:
         return merge_pdfs([self.as_document().as_pdf(), *(pdf for _, pdf in self.letters)])
 
 
+def _when(entry: dict[str, Any]) -> str:
+    """The day a step took effect (it may be backdated)."""
+    effective = entry["payload"].get("effective_date")
+    return day(date.fromisoformat(effective if isinstance(effective, str) else entry["occurred_at"][:10]))
+
+
 def _shown(value: Any) -> str:
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return day(date.fromisoformat(value))
+        except ValueError:
+            return value
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(str(v).replace("_", " ") for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
