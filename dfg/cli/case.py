@@ -227,6 +227,47 @@ def _case_text(view: CaseView) -> str:
     return "\n".join(lines)
 
 
+@case.command("find")
+@click.argument("text")
+@click.option("--state", help="Only cases in this state, e.g. application_valid.")
+@click.option("--stage", type=int, help="Only cases in this stage (0-4).")
+@click.option("--district", help="Only this district (code).")
+@click.option("--open/--closed", "is_open", default=None, help="Only open cases, or only closed ones.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@json_option
+@pass_context
+def case_find(context: Context, /, text: str, as_json: bool, is_open: bool | None, **filters: Any) -> None:
+    """Find cases by reference, name, postcode, address or NHS number.
+
+    Matches ignore case, accents and spacing (a postcode with or without its space); part of a name or
+    address is enough. Best matches first: the reference and NHS number, then the postcode, a whole
+    name, a whole address, and part of either. Only cases you may see.
+
+    \b
+    Examples:
+      dfg case find "ws11 1aa"
+      dfg case find holt --open
+      dfg case find "943 476 5919"
+    """
+    from dfg.services.case_reading import CaseFilter
+    from dfg.services.case_search import find_cases
+
+    if filters["district"]:
+        filters["district"] = filters["district"].upper()
+    closed = None if is_open is None else not is_open
+    found = find_cases(context.database(), context.actor(), text, CaseFilter(closed=closed, **filters))
+    if as_json:
+        emit_json([f.as_dict() for f in found])
+        return
+    rows = [
+        [f.case.reference, f.case.state, f.case.applicant, show_date(f.case.first_contact_date), f.matched_on]
+        for f in found
+    ]
+    if rows:
+        click.echo(table(["reference", "state", "applicant", "first contact", "matched on"], rows))
+    click.echo(f"{len(found)} case(s) found", err=True)
+
+
 @case.command("list")
 @click.option("--state", help="Only cases in this state, e.g. application_valid.")
 @click.option("--stage", type=int, help="Only cases in this stage (0-4).")
