@@ -40,7 +40,6 @@ from tests.conftest import make_cast, sample_case
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = int(os.environ.get("DFG_CRASH_KILLS", "100"))
 CASES = 40  # more than letters render's pool threshold, so it starts its workers
-SERIES = 5  # kills before the command is let run to the end
 ACCEPTED = datetime(2026, 1, 12, 10, 0, tzinfo=UTC)  # long enough ago for the stage 1 clocks to be breached
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -55,7 +54,9 @@ def advance_batch(url: str) -> None:
     db = Database.open(url)
     officer = resolve_actor(db, "officer")
     with db.read_connection() as connection:
-        waiting = list(connection.scalars(select(CASE_ROWS.c.reference).where(CASE_ROWS.c.state == "referral")))
+        waiting = list(
+            connection.scalars(select(CASE_ROWS.c.reference).where(CASE_ROWS.c.state == "referral"))
+        )
     for reference in waiting:
         advance(db, officer, reference, "accept_referral", now=ACCEPTED)
     db.dispose()
@@ -69,19 +70,22 @@ class Kind:
     share: float
     window: float
     kill_group: bool  # the whole process group, or (letters render) only the parent its workers watch
+    series: int  # kills before the command is let run to the end
 
     def command(self, url: str) -> list[str]:
         if self.name == "batch":
-            code = "import sys; from tests.test_faults_crashes import advance_batch; advance_batch(sys.argv[1])"
+            code = (
+                "import sys; from tests.test_faults_crashes import advance_batch; advance_batch(sys.argv[1])"
+            )
             return [sys.executable, "-c", code, url]
         args = ["letters", "render", "--pending"] if self.name == "render" else ["tick"]
         return [sys.executable, str(ROOT / "cli.py"), "--db", url, "--as", "manager", *args]
 
 
 KINDS = {
-    "batch": Kind("batch", 0.4, 2.5, kill_group=True),
-    "render": Kind("render", 0.3, 6.0, kill_group=False),
-    "tick": Kind("tick", 0.3, 2.5, kill_group=True),
+    "batch": Kind("batch", 0.4, 2.5, kill_group=True, series=5),
+    "render": Kind("render", 0.3, 6.0, kill_group=False, series=10),  # a whole run renders forty letters
+    "tick": Kind("tick", 0.3, 2.5, kill_group=True, series=5),
 }
 
 
@@ -149,7 +153,8 @@ def _check_done_once(kind: str, path: Path, url: str) -> None:
             states = Counter(s for (s,) in connection.execute("SELECT state FROM cases"))
             assert states == {"awaiting_assessment": CASES}
             accepted = Counter(
-                s for (s,) in connection.execute("SELECT stream FROM events WHERE trigger = 'accept_referral'")
+                s
+                for (s,) in connection.execute("SELECT stream FROM events WHERE trigger = 'accept_referral'")
             )
             assert set(accepted.values()) == {1} and len(accepted) == CASES
         elif kind == "render":
@@ -166,7 +171,9 @@ def _check_done_once(kind: str, path: Path, url: str) -> None:
                 "HAVING count(*) > 1"
             ).fetchall()
             assert twice == []
-            assert connection.execute("SELECT count(*) FROM events WHERE kind = 'clock_breached'").fetchone()[0]
+            assert connection.execute("SELECT count(*) FROM events WHERE kind = 'clock_breached'").fetchone()[
+                0
+            ]
             before = connection.execute("SELECT max(id) FROM events").fetchone()
     if kind == "tick":  # running it again records nothing
         again = subprocess.run(KINDS[kind].command(url), env=ENV, capture_output=True, text=True, timeout=300)
@@ -190,7 +197,7 @@ def test_killed_at_random_moments(kind: str, templates: dict[str, Path], tmp_pat
         _copy_database(templates[kind], path)
         url = f"sqlite:///{path}"
         manager_db = Database.open(url)
-        for _ in range(SERIES):
+        for _ in range(spec.series):
             log.seek(0)
             log.truncate()
             process = subprocess.Popen(spec.command(url), env=ENV, cwd=tmp_path, start_new_session=True,

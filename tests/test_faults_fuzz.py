@@ -96,11 +96,18 @@ def prepared(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) ->
     db.dispose()
     samples = {
         "household": (ROOT / "tests/data/households/owner-couple-300.json").read_bytes(),
-        "assessment": json.dumps({
-            "assessed_on": "2026-03-01", "assessor": "Ruth Ashley", "organisation": "Staffordshire",
-            "purposes": ["d"], "works": ["stairlift_straight"], "priority": "non_urgent",
-            "necessary_and_appropriate": True, "reasons": "Cannot climb the stairs",
-        }).encode(),  # fmt: skip
+        "assessment": json.dumps(
+            {
+                "assessed_on": "2026-03-01",
+                "assessor": "Ruth Ashley",
+                "organisation": "Staffordshire",
+                "purposes": ["d"],
+                "works": ["stairlift_straight"],
+                "priority": "non_urgent",
+                "necessary_and_appropriate": True,
+                "reasons": "Cannot climb the stairs",
+            }
+        ).encode(),
         "batch": (
             "reference,assessed_on,assessor,organisation,purposes,works,necessary_and_appropriate,reasons\n"
             f"{references[0]},2026-03-01,Ruth Ashley,Staffordshire,d,stairlift_straight,true,Stairs\n"
@@ -149,12 +156,11 @@ class Generator:
         roll = self.rng.random()
         if roll < 0.1:
             self.malformed = True
-            return self.rng.choice(["no-such-file.json", ".", "/dev/null", "a\x00b.json", "\udcff.csv", "x" * 5000])
+            return self.rng.choice(
+                ["no-such-file.json", ".", "/dev/null", "a\x00b.json", "\udcff.csv", "x" * 5000]
+            )
         path = self.sandbox / f"input-{self.files}{self.rng.choice(['.json', '.csv', '.toml', '', '.JSON'])}"
-        if roll < 0.5:
-            content = self.rng.choice(HOSTILE_FILES)
-        else:
-            content = self.mutate(self.prepared.samples[kind])
+        content = self.rng.choice(HOSTILE_FILES) if roll < 0.5 else self.mutate(self.prepared.samples[kind])
         self.malformed = True
         path.write_bytes(content)
         return str(path)
@@ -165,12 +171,16 @@ class Generator:
         if roll < 0.5 and content.lstrip().startswith(b"{"):
             data = json.loads(content)
             key = self.rng.choice(sorted(data))
-            data[key] = self.rng.choice([self.rng.choice(HOSTILE), 1e308 * 10, 2**64, 10**30, -1, None, [], {}])
+            data[key] = self.rng.choice(
+                [self.rng.choice(HOSTILE), 1e308 * 10, 2**64, 10**30, -1, None, [], {}]
+            )
             text = json.dumps(data, ensure_ascii=self.rng.random() < 0.5)
             return text.encode("utf-8", "surrogatepass")
         at = self.rng.randrange(len(content) + 1)
         if roll < 0.8:
-            insert = self.rng.choice([b"\x00", b"\xff\xfe", b"\xed\xa0\x80", b"\r", b"\x1b", b'"', b",", b"\n"])
+            insert = self.rng.choice(
+                [b"\x00", b"\xff\xfe", b"\xed\xa0\x80", b"\r", b"\x1b", b'"', b",", b"\n"]
+            )
             return content[:at] + insert + content[at:]
         return content[:at]
 
@@ -189,7 +199,9 @@ class Generator:
             if command == ("db", "restore"):
                 return self.file("batch")
             kind = {"household_file": "household", "rates_file": "rates"}.get(name)
-            kind = kind or {"import": "batch", "record": "assessment", "lint": "workflow"}.get(command[-1], "batch")
+            kind = kind or {"import": "batch", "record": "assessment", "lint": "workflow"}.get(
+                command[-1], "batch"
+            )
             return self.file(kind)
         if self.rng.random() < 0.2:
             return self.hostile()
@@ -210,7 +222,9 @@ class Generator:
             return rng.choice(["CAN", "LIC"])
         if name == "trigger":
             return rng.choice(["accept_referral", "hold", "close", "order_works", "withdraw", "refuse"])
-        if any(word in name for word in ("date", "on", "received", "dob", "since", "from", "to", "at", "expires")):
+        if any(
+            word in name for word in ("date", "on", "received", "dob", "since", "from", "to", "at", "expires")
+        ):
             return rng.choice(["2026-03-31", "31/03/2026", "2026-03-31 10:00", "today"])
         if name in ("amount", "price", "limit", "factor", "deferred_payment"):
             return rng.choice(["100.00", "5", "0.01", "8450"])
@@ -246,7 +260,9 @@ class Generator:
             args += ["--cases", self.rng.choice(["0", "1001", "1e309", str(2**64)])]
             self.malformed = True
         if not self.malformed or self.rng.random() < 0.1:  # extra: a stray argument or an unknown option
-            args.insert(self.rng.randrange(len(args) + 1), self.rng.choice(["--bogus", self.hostile(), "extra"]))
+            args.insert(
+                self.rng.randrange(len(args) + 1), self.rng.choice(["--bogus", self.hostile(), "extra"])
+            )
         return args
 
 
@@ -292,7 +308,9 @@ def test_malformed_input_is_refused_in_one_line_and_changes_nothing(
         outcomes[result.exit_code] += 1
         where = f"{' '.join(path)} {[a[:60] for a in args[4:]]!r}"
         if result.exit_code == UNEXPECTED or not isinstance(result.exception, SystemExit | None):
-            problems.append(f"{where}: exit {result.exit_code}: {result.stderr.strip()[:300] or result.exception!r}")
+            problems.append(
+                f"{where}: exit {result.exit_code}: {result.stderr.strip()[:300] or result.exception!r}"
+            )
         elif result.exit_code != 0:
             if _data_version(watcher) != before:
                 problems.append(f"{where}: refused (exit {result.exit_code}) but the database changed")

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -262,7 +261,8 @@ def test_eight_processes_racing_on_fifty_cases(db: Database, db_url: str, cast: 
             [
                 sys.executable,
                 "-c",
-                "import sys, json; from tests.test_faults_races import race_worker; race_worker(*json.loads(sys.argv[1]))",
+                "import sys, json; from tests.test_faults_races import race_worker; "
+                "race_worker(*json.loads(sys.argv[1]))",
                 json.dumps([db_url, references, ATTEMPTS // PROCESSES, 1000 + n, start_at]),
             ],
             cwd=ROOT,
@@ -270,7 +270,7 @@ def test_eight_processes_racing_on_fifty_cases(db: Database, db_url: str, cast: 
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for n in range(PROCESSES)
     ]
     for worker in workers:
@@ -301,12 +301,12 @@ def test_eight_processes_racing_on_fifty_cases(db: Database, db_url: str, cast: 
         )
         assert recorded == succeeded
         for case in connection.execute(select(CASES.c.reference, CASES.c.state, CASES.c.audit_seq)):
-            seq, last_state = connection.execute(
-                select(EVENTS.c.seq, EVENTS.c.to_state)
+            last_state = connection.scalar(
+                select(EVENTS.c.to_state)
                 .where(EVENTS.c.stream == case.reference, EVENTS.c.to_state.is_not(None))
                 .order_by(EVENTS.c.seq.desc())
                 .limit(1)
-            ).one()
+            )
             events = connection.scalar(select(func.count()).where(EVENTS.c.stream == case.reference))
             assert (case.audit_seq, case.state) == (events, last_state), case
     _check_budgets(db)
