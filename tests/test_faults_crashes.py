@@ -9,7 +9,9 @@ from where the last was killed; at the end of a series the command is run to the
 found done exactly once: each case advanced once, each letter produced once, each breach recorded once
 (and a further tick records nothing).
 
-``DFG_CRASH_KILLS`` sets the kills in all (default 100: 40 of the batch, 30 of each command).
+``DFG_CRASH_KILLS`` sets the kills on SQLite (default 100: 40 of the batch, 30 of each command); a tenth
+as many again kill the batch on PostgreSQL when DFG_TEST_DATABASE_URL names a server (there the checks
+are the same but SQLite's integrity check).
 """
 
 from __future__ import annotations
@@ -23,22 +25,24 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections import Counter
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from dfg.services.audit import verify_audit
 from dfg.services.case_opening import open_case
 from dfg.services.identity import resolve_actor
 from dfg.store.database import Database
-from tests.conftest import make_cast, sample_case
+from tests.conftest import make_cast, needs_postgres, sample_case
 
 ROOT = Path(__file__).resolve().parent.parent
-KILLS = int(os.environ.get("DFG_CRASH_KILLS", "100"))
+KILLS = int(os.environ.get("DFG_CRASH_KILLS", "100"))  # on SQLite
+POSTGRES_SHARE = 0.1  # of KILLS, on top
 CASES = 40  # more than letters render's pool threshold, so it starts its workers
 ACCEPTED = datetime(2026, 1, 12, 10, 0, tzinfo=UTC)  # long enough ago for the stage 1 clocks to be breached
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -94,17 +98,12 @@ def templates(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -
     """Two starting points: ``referrals``, forty cases waiting to be accepted (for the batch), and
     ``accepted``, the same accepted long ago (forty acknowledgements to render, clocks to breach)."""
     folder = tmp_path_factory.mktemp("crashes")
-    referrals = folder / "referrals.sqlite"
-    shutil.copyfile(sqlite_template, referrals)
-    db = Database.open(f"sqlite:///{referrals}")
-    cast = make_cast(db)
-    for _ in range(CASES):
-        open_case(db, cast["officer"], sample_case())
-    db.dispose()
-    accepted = folder / "accepted.sqlite"
-    _copy_database(referrals, accepted)
-    advance_batch(f"sqlite:///{accepted}")
-    return {"batch": referrals, "render": accepted, "tick": accepted}
+    made = {}
+    for name, accepted in (("referrals", False), ("accepted", True)):
+        made[name] = folder / f"{name}.sqlite"
+        shutil.copyfile(sqlite_template, made[name])
+        _seed(f"sqlite:///{made[name]}", accepted=accepted)
+    return {"batch": made["referrals"], "render": made["accepted"], "tick": made["accepted"]}
 
 
 def _copy_database(source: Path, target: Path) -> None:
@@ -129,74 +128,96 @@ def _group_members(group: int) -> list[int]:
     return alive
 
 
-def _check_consistent(path: Path, manager_db: Database) -> None:
+def _rows(db: Database, sql: str) -> list[tuple[Any, ...]]:
+    with db.read_connection() as connection:
+        return [tuple(row) for row in connection.execute(text(sql))]
+
+
+def _check_consistent(db: Database) -> None:
     """What must hold after any kill."""
-    with closing(sqlite3.connect(path)) as connection:
-        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        stale = connection.execute(
-            "SELECT c.reference, c.audit_seq, (SELECT count(*) FROM events e WHERE e.stream = c.reference) "
-            "FROM cases c WHERE c.audit_seq != (SELECT count(*) FROM events e WHERE e.stream = c.reference)"
-        ).fetchall()
-        assert stale == [], "a change without its event"
-        letters = connection.execute("SELECT id, pdf, sha256 FROM letters").fetchall()
-        for letter_id, pdf, digest in letters:
-            assert pdf and hashlib.sha256(pdf).hexdigest() == digest, f"letter {letter_id} has no whole PDF"
-        produced = connection.execute("SELECT count(*) FROM events WHERE kind = 'letter_produced'").fetchone()
-        assert produced == (len(letters),), "a letter without its event, or an event without its letter"
-    assert verify_audit(manager_db, resolve_actor(manager_db, "manager")).problems == ()
+    if db.is_sqlite:
+        assert db.sqlite_path is not None
+        with closing(sqlite3.connect(db.sqlite_path)) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    stale = _rows(
+        db,
+        "SELECT c.reference, c.audit_seq FROM cases c "
+        "WHERE c.audit_seq != (SELECT count(*) FROM events e WHERE e.stream = c.reference)",
+    )
+    assert stale == [], "a change without its event"
+    letters = _rows(db, "SELECT id, pdf, sha256 FROM letters")
+    for letter_id, pdf, digest in letters:
+        assert pdf and hashlib.sha256(pdf).hexdigest() == digest, f"letter {letter_id} has no whole PDF"
+    produced = _rows(db, "SELECT count(*) FROM events WHERE kind = 'letter_produced'")
+    assert produced == [(len(letters),)], "a letter without its event, or an event without its letter"
+    assert verify_audit(db, resolve_actor(db, "manager")).problems == ()
 
 
-def _check_done_once(kind: str, path: Path, url: str) -> None:
+def _check_done_once(kind: str, db: Database) -> None:
     """The batch, run to the end after its kills, is done, and done once."""
-    with closing(sqlite3.connect(path)) as connection:
-        if kind == "batch":
-            states = Counter(s for (s,) in connection.execute("SELECT state FROM cases"))
-            assert states == {"awaiting_assessment": CASES}
-            accepted = Counter(
-                s
-                for (s,) in connection.execute("SELECT stream FROM events WHERE trigger = 'accept_referral'")
-            )
-            assert set(accepted.values()) == {1} and len(accepted) == CASES
-        elif kind == "render":
-            twice = connection.execute(
-                "SELECT event_id, kind FROM letters WHERE copy_of IS NULL GROUP BY event_id, kind "
-                "HAVING count(*) > 1"
-            ).fetchall()
-            assert twice == []
-            kinds = Counter(k for (k,) in connection.execute("SELECT kind FROM letters"))
-            assert kinds["acknowledgement"] == CASES
-        else:
-            twice = connection.execute(
-                "SELECT stream, code FROM events WHERE kind = 'clock_breached' GROUP BY stream, code "
-                "HAVING count(*) > 1"
-            ).fetchall()
-            assert twice == []
-            assert connection.execute("SELECT count(*) FROM events WHERE kind = 'clock_breached'").fetchone()[
-                0
-            ]
-            before = connection.execute("SELECT max(id) FROM events").fetchone()
-    if kind == "tick":  # running it again records nothing
-        again = subprocess.run(KINDS[kind].command(url), env=ENV, capture_output=True, text=True, timeout=300)
+    if kind == "batch":
+        assert _rows(db, "SELECT state, count(*) FROM cases GROUP BY state") == [
+            ("awaiting_assessment", CASES)
+        ]
+        accepted = _rows(
+            db, "SELECT stream, count(*) FROM events WHERE trigger = 'accept_referral' GROUP BY stream"
+        )
+        assert len(accepted) == CASES and {n for _, n in accepted} == {1}
+    elif kind == "render":
+        twice = "SELECT event_id, kind FROM letters WHERE copy_of IS NULL GROUP BY event_id, kind HAVING count(*) > 1"
+        assert _rows(db, twice) == []
+        assert _rows(db, "SELECT count(*) FROM letters WHERE kind = 'acknowledgement'") == [(CASES,)]
+    else:
+        twice = "SELECT stream, code FROM events WHERE kind = 'clock_breached' GROUP BY stream, code HAVING count(*) > 1"
+        assert _rows(db, twice) == []
+        assert _rows(db, "SELECT count(*) FROM events WHERE kind = 'clock_breached'")[0][0] > 0
+        before = _rows(db, "SELECT max(id) FROM events")
+        again = subprocess.run(
+            KINDS[kind].command(db.url), env=ENV, capture_output=True, text=True, timeout=300
+        )
         assert again.returncode == 0, again.stderr
-        with closing(sqlite3.connect(path)) as connection:
-            assert connection.execute("SELECT max(id) FROM events").fetchone() == before
+        assert _rows(db, "SELECT max(id) FROM events") == before, "a second tick recorded something"
+
+
+def _seed(url: str, *, accepted: bool) -> None:
+    """Forty referrals, accepted long ago if ``accepted``."""
+    db = Database.open(url)
+    cast = make_cast(db)
+    for _ in range(CASES):
+        open_case(db, cast["officer"], sample_case())
+    db.dispose()
+    if accepted:
+        advance_batch(url)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", list(KINDS))
-def test_killed_at_random_moments(kind: str, templates: dict[str, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("kind", "backend"),
+    [
+        *((kind, "sqlite") for kind in KINDS),
+        # a smaller share on PostgreSQL, whose server keeps its files whole whatever its clients do
+        pytest.param("batch", "postgresql", marks=needs_postgres),
+    ],
+)
+def test_killed_at_random_moments(
+    kind: str, backend: str, templates: dict[str, Path], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     spec = KINDS[kind]
-    kills_wanted = round(KILLS * spec.share)
-    rng = random.Random(f"{kind}-20261203")
+    kills_wanted = round(KILLS * (spec.share if backend == "sqlite" else POSTGRES_SHARE))
+    rng = random.Random(f"{kind}-{backend}-20261203")
     kills = series = left_running = 0
     started = time.monotonic()
     log = (tmp_path / "stderr.log").open("w+")
     while kills < kills_wanted:
         series += 1
-        path = tmp_path / f"series-{series}.sqlite"
-        _copy_database(templates[kind], path)
-        url = f"sqlite:///{path}"
-        manager_db = Database.open(url)
+        if backend == "sqlite":
+            path = tmp_path / f"series-{series}.sqlite"
+            _copy_database(templates[kind], path)
+            url = f"sqlite:///{path}"
+        else:
+            url = request.getfixturevalue("postgres").fresh()
+            _seed(url, accepted=kind != "batch")
+        db = Database.open(url)
         for _ in range(spec.series):
             log.seek(0)
             log.truncate()
@@ -224,15 +245,17 @@ def test_killed_at_random_moments(kind: str, templates: dict[str, Path], tmp_pat
                 left_running += 1
                 os.killpg(process.pid, signal.SIGKILL)
             assert not stray, f"kill {kills}: {len(stray)} of its processes still running after 10 s"
-            _check_consistent(path, manager_db)
+            _check_consistent(db)
             if kills >= kills_wanted:
                 break
         finish = subprocess.run(spec.command(url), env=ENV, cwd=tmp_path, capture_output=True, text=True,
                                 timeout=600)  # fmt: skip
         assert finish.returncode == 0, finish.stderr
-        _check_consistent(path, manager_db)
-        _check_done_once(kind, path, url)
-        manager_db.dispose()
+        _check_consistent(db)
+        _check_done_once(kind, db)
+        db.dispose()
+        if backend != "sqlite":
+            request.getfixturevalue("postgres").drop(url)
     log.close()
-    print(f"\n{kind}: {kills} kills in {series} series, {left_running} left processes running, "
+    print(f"\n{kind} on {backend}: {kills} kills in {series} series, {left_running} left processes running, "
           f"{time.monotonic() - started:.1f} s")  # fmt: skip
