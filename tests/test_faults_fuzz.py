@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import click
@@ -25,6 +26,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from dfg.services.case_opening import open_case
+from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.store.database import Database
 from tests.conftest import make_cast, prepare_works, sample_case, walk_to
@@ -81,14 +84,10 @@ def prepared(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) ->
     db = Database.open(f"sqlite:///{path}")
     cast = make_cast(db)
     prepare_works(db, cast)
-    from dfg.services.case_opening import open_case
-
     references = [open_case(db, cast["officer"], sample_case()) for _ in range(4)]
     walk_to(db, cast, references[1], "application_valid")
-    from dfg.services.estimates import record_estimate, select_estimate
-
     estimate = record_estimate(db, cast["officer"], references[1], contractor="Castle Adaptations",
-                               price_pence=20_000_00, received_on=__import__("datetime").date.today())  # fmt: skip
+                               price_pence=20_000_00, received_on=date.today())  # fmt: skip
     select_estimate(db, cast["officer"], references[1], estimate.id)
     calculate_case_grant(db, cast["officer"], references[1])
     walk_to(db, cast, references[2], "approved")

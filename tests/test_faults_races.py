@@ -174,33 +174,9 @@ def _eight_approve_one_case(db: Database, url: str, reference: str) -> list[tupl
             subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(PROCESSES)
         ]
-        if db.is_sqlite:
-            _wait_until_all_opened(db, [p.pid for p in racers])
-        else:
-            _wait_until_waiting(db, PROCESSES)
+        _wait_until_waiting(db, [p.pid for p in racers])
         transaction.rollback()
     return [(p.wait(timeout=120), p.communicate()[1]) for p in racers]
-
-
-def _wait_until_all_opened(db: Database, pids: list[int]) -> None:
-    """SQLite cannot show who waits for its lock, but /proc shows who has the file open: a racer opens
-    it to read the case, and then asks for the write lock within milliseconds. Under a loaded machine the
-    processes take longer than any fixed sleep to start, so wait for each, then give them a moment."""
-    assert db.sqlite_path is not None
-    target = str(db.sqlite_path.resolve())
-    deadline = time.monotonic() + 120
-    waiting = set(pids)
-    while waiting and time.monotonic() < deadline:
-        for pid in list(waiting):
-            try:
-                opened = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
-            except OSError:
-                opened = set()
-            if target in opened:
-                waiting.discard(pid)
-        time.sleep(0.05)
-    assert not waiting, f"{len(waiting)} racers never opened the database"
-    time.sleep(2)
 
 
 def _check_budgets(db: Database) -> None:
