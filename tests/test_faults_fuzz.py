@@ -144,6 +144,7 @@ class Generator:
     sandbox: Path
     files: int = 0
     malformed: bool = field(default=False)
+    target: click.Parameter | None = None
 
     def hostile(self) -> str:
         self.malformed = True
@@ -202,7 +203,7 @@ class Generator:
                 command[-1], "batch"
             )
             return self.file(kind)
-        if self.rng.random() < 0.2:
+        if self.rng.random() < 0.2 or (not self.malformed and param is self.target):
             return self.hostile()
         if isinstance(param.type, click.Choice):
             return str(self.rng.choice(list(param.type.choices)))
@@ -237,6 +238,8 @@ class Generator:
 
     def command_line(self, path: tuple[str, ...], command: click.Command) -> list[str]:
         self.malformed = False
+        # one value (of those given) is made hostile at least, so that most lines get past the parsing
+        self.target = self.rng.choice(command.params) if command.params else None
         args: list[str] = []
         for param in command.params:
             if isinstance(param, click.Argument):
