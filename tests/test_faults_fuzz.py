@@ -59,7 +59,7 @@ HOSTILE_FILES: tuple[bytes, ...] = (
     b'{"capital": 1000000000000000000000000000000}', b'{"capital": NaN}', b'{"\\ud800": "\\udfff"}',
     b'{"tenure": "\\u0000"}', b'[{"reference": "CAN-2026-0001"}]', b"reference\n" + b"x" * 200_000,
     b"reference,assessed_on\n\x00,\x00\n", b'reference,reasons\n"unterminated\n', b"\r\r\r\n\n",
-    b"a = [" * 10_000, b"[definition]\nname = 1e309\n", b"SQLite format 3\x00" + b"\x00" * 200,
+    b"a = [" * 10_000, b"a = " + b"[" * 5_000 + b"]" * 5_000, b"[definition]\nname = 1e309\n", b"SQLite format 3\x00" + b"\x00" * 200,
     b"PK\x03\x04 not a database", b"%PDF-1.7\n%%EOF",
 )  # fmt: skip
 
