@@ -134,8 +134,17 @@ def _unexpected(error: Exception) -> str:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"dfg: {message}", err=True)
+    click.echo(f"dfg: {one_line(message)}", err=True)
     sys.exit(code)
+
+
+def one_line(message: str) -> str:
+    """A message as one line of plain text: a value it quotes from the user may hold a newline or a
+    terminal's control sequence, which would split the line (or recolour the terminal), so those are
+    shown escaped, as Python writes them."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
 
 
 class GroupEntry(NamedTuple):
