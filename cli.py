@@ -32,6 +32,7 @@ GROUPS = {
     "land-charge": GroupEntry("dfg.cli.land_charge", "land_charge", "The local land charge on an owner's home, and the decision when the home is sold within its period."),
     "letters": GroupEntry("dfg.cli.letters", "letters", "Letters the workflow produces: render the queue, read the register, reprint, print for the post."),
     "means-test": GroupEntry("dfg.cli.means_test", "means_test", "The test of resources (Housing Renewal Grants Regulations 1996 as amended)."),
+    "note": GroupEntry("dfg.cli.note", "note", "Notes and the contact log: calls, e-mails, visits and letters received on a case, with whom."),
     "pay": GroupEntry("dfg.cli.pay", "pay", "Money on a case: interim and final payments, invoices, the applicant's contribution."),
     "person": GroupEntry("dfg.cli.person", "person", "What the engine holds about a person: for a subject access request (UK GDPR Article 15)."),
     "report": GroupEntry("dfg.cli.report", "report", "Reports for managers: as text, --csv, --json, or a printable PDF with charts (--pdf FILE)."),
