@@ -178,6 +178,8 @@ def sample_case(district: str = "CAN", *, dob: date | None = date(1950, 6, 1), *
         "town": "Cannock",
         "postcode": "WS11 1AA",
         "people": (applicant,),
+        # the same Mrs Holt is opened many times over by the tests, on purpose
+        "allow_duplicate": True,
         **changes,
     }
     return NewCase(**fields)  # type: ignore[arg-type]

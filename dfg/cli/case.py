@@ -68,6 +68,8 @@ def _split_name(name: str, option: str) -> tuple[str, str]:
 @click.option("--postal-address2", help="Second line of the applicant's own address.")
 @click.option("--postal-town", help="Town of the applicant's own address.")
 @click.option("--postal-postcode", help="Postcode of the applicant's own address.")
+@click.option("--duplicate", is_flag=True,
+              help="Open it although an open case of the district has the same applicant (a separate need).")  # fmt: skip
 @pass_context
 def case_new(context: Context, /, **options: Any) -> None:
     """Open a case at 'Referral received' and print its reference.
@@ -127,6 +129,7 @@ def _new_case(options: dict[str, Any]) -> NewCase:
         postcode=options["postcode"],
         referral_source=options["source"],
         people=tuple(people),
+        allow_duplicate=options["duplicate"],
     )
 
 
