@@ -25,6 +25,7 @@ GROUPS = {
     "db": GroupEntry("dfg.cli.db", "db", "Create, upgrade and inspect the database."),
     "demo": GroupEntry("dfg.cli.demo", "demo", "Create a demonstration database: the eight Staffordshire districts, a user for each role, and cases walked through the workflow by those users; then print the pipeline and write it as PDF."),
     "district": GroupEntry("dfg.cli.district", "district", "The district councils (housing authorities) whose cases this database holds."),
+    "document": GroupEntry("dfg.cli.document", "document", "Documents kept on a case: the OT's report, photographs, quotes, invoices, plans."),
     "due": GroupEntry("dfg.cli.worklist", "due", "What is overdue or coming due, most urgent first, with the action that clears it."),
     "entitlement": GroupEntry("dfg.cli.entitlement", "entitlement", "Ceased entitlement between approval and the certified date (s.40, s.41): payments stop until an approver decides to pay all, part or none of what is due."),
     "estimate": GroupEntry("dfg.cli.estimate", "estimate", "Contractors' estimates on a case, the waiver of the two-estimates rule, and the one selected."),

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from dfg.errors import AuditFailure, NotFound
 from dfg.services.audit_tables import table_problems
 from dfg.services.cases import normalise_reference
+from dfg.services.documents import document_problems
 from dfg.store.audit import AuditProblem, verify
 from dfg.store.database import Database
 from dfg.store.tables import CASES
@@ -64,4 +65,5 @@ def verify_audit(db: Database, actor: Actor, reference: str | None = None) -> Au
         )
         if reference is None or case_id is not None:  # a case's row gone is a chain problem already
             problems.extend(table_problems(session, case_id))
+            problems.extend(document_problems(db, session, case_id))
     return AuditReport(streams, events, tuple(problems))

@@ -65,6 +65,7 @@ PERSONAL_KEYS = frozenset(
         "works_begun_reason",
         "variation",
         "location",  # where an assessment visit takes place: often the home
+        "file_name",  # a document's, as given: often a person's name
     }
 )
 
@@ -209,6 +210,7 @@ _ERASED: dict[str, dict[str, Any]] = {
     "repayment_decisions": {"reason": DISPOSED},
     "budget_entries": {"override_reason": None},
     "letters": {"recipient_name": DISPOSED, "pdf": b""},
+    "documents": {"file_name": DISPOSED},  # and their files, once the disposal is committed
 }
 
 
