@@ -43,13 +43,19 @@ def two_cases(db: Database, cast: dict[str, Actor], open_sample: Callable[..., s
 
 
 def test_the_export_holds_every_case_and_letter_about_the_person(
-    run: Callable[..., Result], two_cases: tuple[str, str], tmp_path: Path, open_sample: Callable[..., str]
-) -> None:
+    run: Callable[..., Result], two_cases: tuple[str, str], tmp_path: Path, open_sample: Callable[..., str],
+    db: Database, cast: dict[str, Actor], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from dfg.services.documents import add_document
+
     first, second = two_cases
+    monkeypatch.setenv("DFG_DOCUMENTS", str(tmp_path / "documents"))
+    add_document(db, cast["ot"], first, name="OT report.pdf", content=b"%PDF-1.7\n", kind="ot_report")
     open_sample("LIC", by="lichfield")  # someone else's case in another district: never in the export
     result = run("person", "export", first, "--to", str(tmp_path))
     assert result.exit_code == 0, result.stderr
-    assert "2 case(s)" in result.stdout and "Mrs Margaret Holt" in result.stdout
+    assert "2 case(s)" in result.stdout and "1 document(s) beside them" in result.stdout
+    assert (tmp_path / f"{first}-1-OT report.pdf").read_bytes() == b"%PDF-1.7\n"
     data = json.loads((tmp_path / f"{first}-subject-access.json").read_text())
     assert [c["case"]["reference"] for c in data["cases"]] == [first, second]
     held = data["cases"][0]

@@ -33,7 +33,7 @@ def person_export(context: Context, reference: str, place: int | None, folder: P
     Finds every case you may see where the same person appears (the same NHS number, or the same name
     and date of birth): the case, their details, its history, assessments and the letters sent to them
     (the PDF carries each letter as sent). Review it for other people's data before sending it (roles:
-    grant officer, manager, administrator).
+    grant officer, manager).
 
     \b
     Example:
@@ -49,6 +49,9 @@ def person_export(context: Context, reference: str, place: int | None, folder: P
         stem.with_suffix(".json"), json.dumps(found.as_dict(), indent=2, ensure_ascii=False), private=True
     )
     write_output(stem.with_suffix(".pdf"), found.as_pdf(), private=True)
+    for name, content in found.documents:
+        write_output(folder / name, content, private=True)
+    beside = f", {len(found.documents)} document(s) beside them" if found.documents else ""
     click.echo(
-        f"{stem}.json and .pdf: {len(found.cases)} case(s), {len(found.letters)} letter(s) about {found.name}"
+        f"{stem}.json and .pdf: {len(found.cases)} case(s), {len(found.letters)} letter(s){beside} about {found.name}"
     )

@@ -3,7 +3,7 @@
 The person is named by a case and their place on it (the applicant unless told); every case the user may
 see where the same person appears is included: the same NHS number, or the same name and date of birth.
 For each: the case as recorded, the person's own details, the case's history (personal values put back),
-the assessments, and the letters addressed to them (their PDFs follow the summary in the PDF). Other
+the assessments, the documents kept on it, and the letters addressed to them (their PDFs follow the summary in the PDF). Other
 people's data can appear in a history's free text: the officer reviews the export before it is sent,
 as every subject access response is reviewed.
 """
@@ -27,6 +27,7 @@ from dfg.services.assessment import assessments_of
 from dfg.services.case_history import history
 from dfg.services.case_reading import show_case
 from dfg.services.cases import normalise_reference
+from dfg.services.documents import document_content, documents_of
 from dfg.services.letter_register import letter_pdf, list_letters
 from dfg.services.people import full_name, person_roles, postal_lines
 from dfg.store.database import Database
@@ -35,7 +36,7 @@ from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
 
 #: Who may answer a subject access request: the officers who hold the file, and managers.
-ANSWERERS = ("grant_officer", "manager", "admin")
+ANSWERERS = ("grant_officer", "manager")
 
 _PERSON_FIELDS = (
     "title", "given_name", "family_name", "date_of_birth", "nhs_number", "phone", "email",
@@ -56,6 +57,7 @@ class SubjectAccess:
     produced_by: str
     cases: tuple[dict[str, Any], ...]
     letters: tuple[tuple[str, bytes], ...]  # (title, PDF) of each letter addressed to them
+    documents: tuple[tuple[str, bytes], ...] = ()  # (file name, bytes) of each document kept on their cases
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +119,18 @@ class SubjectAccess:
                             for k, v in a.items()
                         ],
                         wrap=(1,),
+                    )
+                )
+            if case["documents"]:
+                sections.append(
+                    Section(
+                        f"{ref}: documents kept on the case",
+                        ["Document", "Kind", "Added"],
+                        [
+                            [d["file_name"], d["kind"].replace("_", " "), _shown(d["added_at"][:10])]
+                            for d in case["documents"]
+                        ],
+                        note="A copy of each is written beside this summary.",
                     )
                 )
             sections.append(
@@ -191,7 +205,7 @@ def export_person(
         if actor.district is not None:
             query = query.where(CASES.c.district_code == actor.district)
         matches = connection.execute(query.order_by(CASES.c.id)).all()
-    cases, letters = [], []
+    cases, letters, kept = [], [], []
     for match in matches:
         found_in = match.reference
         own_letters = [
@@ -211,6 +225,7 @@ def export_person(
                 "assessments": [
                     {k: _plain(v) for k, v in a.items()} for a in assessments_of(db, actor, found_in)
                 ],
+                "documents": [d.as_dict() for d in documents_of(db, actor, found_in)],
                 "letters": [
                     {"id": r.id, "title": r.title, "created_at": r.created_at.isoformat(), "sha256": r.sha256}
                     for r in own_letters
@@ -218,8 +233,17 @@ def export_person(
             }
         )
         letters += [(r.title, letter_pdf(db, actor, r.id)) for r in own_letters]
+        kept += [
+            (f"{found_in}-{d.id}-{d.file_name}", document_content(db, actor, found_in, d.id)[1])
+            for d in documents_of(db, actor, found_in)
+        ]
     return SubjectAccess(
-        full_name(subject), local_day(now or utcnow()), actor.username, tuple(cases), tuple(letters)
+        full_name(subject),
+        local_day(now or utcnow()),
+        actor.username,
+        tuple(cases),
+        tuple(letters),
+        tuple(kept),
     )
 
 
