@@ -8,6 +8,7 @@ import click
 
 from dfg.cli.command import (
     PRIORITY,
+    RECORD_ID,
     Context,
     emit_json,
     json_option,
@@ -228,6 +229,63 @@ def _case_text(view: CaseView) -> str:
         lines.append(f"Approved grant: {format_pounds(view.approved_grant_pence)}")
     lines.append(f"Workflow {view.workflow_version}, record version {view.version}")
     return "\n".join(lines)
+
+
+@case.command("correct")
+@click.argument("reference")
+@click.option(
+    "--person", "place", type=RECORD_ID, help="Whose details (1 = the first listed in 'case show')."
+)
+@click.option("--title", help="Their title; '' clears it.")
+@click.option("--given-name", help="Their given name(s).")
+@click.option("--family-name", help="Their family name.")
+@click.option("--dob", help="Their date of birth (2026-03-31 or 31/03/2026).")
+@click.option("--nhs-number", help="Their NHS number (943 476 5919).")
+@click.option("--phone", help="Their phone number; '' clears it.")
+@click.option("--email", help="Their e-mail address; '' clears it.")
+@click.option("--address", help="First line of the home to be adapted.")
+@click.option("--address2", help="Second line of its address; '' clears it.")
+@click.option("--town", help="Its town.")
+@click.option("--postcode", help="Its postcode.")
+@click.option("--reason", required=True, help="Why, for the history: e.g. 'spelt wrongly on the referral'.")
+@pass_context
+def case_correct(
+    context: Context, /, reference: str, place: int | None, reason: str, **given: str | None
+) -> None:
+    """Correct a person's details or the address of the home, with the reason.
+
+    The case's history records what changed, from what to what, by whom and why; letters use the new
+    details from now on (letters already sent keep what they said). Role: grant officer.
+
+    \b
+    Examples:
+      dfg case correct CAN-2026-0001 --person 1 --family-name Holt-Smith --reason "married name"
+      dfg case correct CAN-2026-0001 --postcode "WS11 1AB" --reason "typed wrongly at referral"
+    """
+    from dfg.services.corrections import Correction, correct_details
+
+    people = {"title": "title", "given_name": "given_name", "family_name": "family_name", "dob": "date_of_birth",
+              "nhs_number": "nhs_number", "phone": "phone", "email": "email"}  # fmt: skip
+    homes = {
+        "address": "address_line_1",
+        "address2": "address_line_2",
+        "town": "town",
+        "postcode": "postcode",
+    }
+    person: dict[str, Any] = {
+        field: given[option] for option, field in people.items() if given[option] is not None
+    }
+    if "date_of_birth" in person:
+        person["date_of_birth"] = (
+            optional_date(person["date_of_birth"], "--dob") if person["date_of_birth"] else None
+        )
+    home = {field: given[option] for option, field in homes.items() if given[option] is not None}
+    recorded = correct_details(
+        context.database(), context.actor(), reference,
+        Correction(reason=reason, person=place, person_fields=person, home_fields=home),
+    )  # fmt: skip
+    changed = ", ".join(k.replace("_", " ") for k in recorded.payload["changed"])
+    click.echo(f"{recorded.reference}: corrected {changed}")
 
 
 @case.command("find")

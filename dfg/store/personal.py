@@ -66,6 +66,16 @@ PERSONAL_KEYS = frozenset(
         "variation",
         "location",  # where an assessment visit takes place: often the home
         "file_name",  # a document's, as given: often a person's name
+        # a correction's fields, each sealed whole (what it was and what it became)
+        "title",
+        "given_name",
+        "family_name",
+        "nhs_number",
+        "phone",
+        "email",
+        "address_line_1",
+        "address_line_2",
+        "town",
     }
 )
 
