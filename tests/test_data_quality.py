@@ -82,6 +82,13 @@ def test_the_same_applicant_is_not_opened_twice_by_mistake(db: Database, cast: d
         open_case(db, cast["officer"], sample_case(allow_duplicate=False, people=(again,)))
     assert second != first
     open_case(db, cast["lichfield"], sample_case("LIC", allow_duplicate=False))  # another district's own case
+    someone_else = NewPerson(
+        given_name="Ann", family_name="Lodger", is_applicant=True, is_disabled_occupant=True
+    )
+    with pytest.raises(GuardFailed, match="applicant or home"):  # the same home, in another name
+        open_case(db, cast["officer"], sample_case(allow_duplicate=False, people=(someone_else,)))
+    with pytest.raises(InvalidInput, match="before 1990"):
+        open_case(db, cast["officer"], sample_case(first_contact_date=date(1066, 10, 14)))
 
 
 def test_estimates_of_nothing_or_of_a_fortune_are_refused(
@@ -90,7 +97,10 @@ def test_estimates_of_nothing_or_of_a_fortune_are_refused(
     reference = open_sample()
     walk_to(db, cast, reference, "scheme_design")
     prepare_works(db, cast)
-    for pence, said in ((0, "more than £0.00"), (1_000_000_000_000_00, "largest estimate")):
+    for pence, said in ((0, "more than £0.00"), (1_000_000_000_000_00, "confirm-price")):
         with pytest.raises(InvalidInput, match=said):
             record_estimate(db, cast["officer"], reference, contractor="Able Lifts Ltd", price_pence=pence,
                             received_on=date(2026, 1, 10))  # fmt: skip
+    confirmed = record_estimate(db, cast["officer"], reference, contractor="Able Lifts Ltd", price_pence=150_000_00,
+                                received_on=date(2026, 1, 10), price_confirmed=True)  # fmt: skip
+    assert confirmed.price_pence == 150_000_00

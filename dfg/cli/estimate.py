@@ -34,11 +34,13 @@ def estimate() -> None:
 @click.option("--received", help="When the estimate was received (default: today).")
 @click.option("--contractor-ref", help="The contractor's own reference for the estimate, e.g. Q-2026-17.")
 @click.option("--notes", help="Anything to note, e.g. what the price leaves out.")
+@click.option("--confirm-price", is_flag=True,
+              help="The price is right although it is above the works policy's largest expected (£100,000).")  # fmt: skip
 @json_option
 @pass_context
 def estimate_add(
     context: Context, reference: str, contractor_name: str, price: str, received: str | None,
-    contractor_ref: str | None, notes: str | None, as_json: bool,
+    contractor_ref: str | None, notes: str | None, confirm_price: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Record a contractor's estimate for the works (role: grant officer or technical officer). A revised
     price is a new estimate; the old one stays on the record.
@@ -54,7 +56,7 @@ def estimate_add(
     made = record_estimate(
         database, actor, reference, contractor=contractor_name, price_pence=parse_pounds(price, field="--price"),
         received_on=optional_date(received, "--received") or local_day(utcnow()),
-        contractor_reference=contractor_ref, notes=notes,
+        contractor_reference=contractor_ref, notes=notes, price_confirmed=confirm_price,
     )  # fmt: skip
     if as_json:
         emit_json(made.as_dict())

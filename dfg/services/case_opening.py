@@ -23,6 +23,7 @@ from dfg.store.models import (
     CASES,
     PEOPLE,
     PRIORITIES,
+    PROPERTIES,
     TENURES,
     Case,
     District,
@@ -118,6 +119,10 @@ class NewCase:
     allow_duplicate: bool = False
 
 
+#: No grant file still open began before this: an earlier first contact is a typing mistake.
+EARLIEST_CONTACT = date(1990, 1, 1)
+
+
 def _validate_new_case(new: NewCase, today: date) -> None:
     """Every mistake in the new case at once, in one message."""
     problems = []
@@ -129,6 +134,10 @@ def _validate_new_case(new: NewCase, today: date) -> None:
         problems.append(f"tenure '{new.tenure}' is not one of: {', '.join(TENURES)}")
     if new.first_contact_date > today:
         problems.append(f"first contact date {new.first_contact_date:%d/%m/%Y} is in the future")
+    elif new.first_contact_date < EARLIEST_CONTACT:
+        problems.append(
+            f"first contact date {new.first_contact_date:%d/%m/%Y} is before {EARLIEST_CONTACT:%Y}: check the year"
+        )
     if sum(p.is_applicant for p in new.people) != 1:
         problems.append("a case needs exactly one applicant")
     for person in new.people:
@@ -148,8 +157,21 @@ def _validate_new_case(new: NewCase, today: date) -> None:
 
 
 def _already_open(session: Session, new: NewCase) -> str | None:
-    """An open case of the district for the same applicant (the same NHS number, or name and date of
-    birth), if any: the same person referred twice is usually one case, not two."""
+    """An open case of the district for the same home or the same applicant (the same NHS number, or name
+    and date of birth), if any: the same person referred twice is usually one case, not two."""
+    home = (
+        select(CASES.c.reference)
+        .join(PROPERTIES, PROPERTIES.c.id == CASES.c.property_id)
+        .where(
+            CASES.c.district_code == new.district,
+            CASES.c.closed_date.is_(None),
+            PROPERTIES.c.postcode == postcode(new.postcode),
+            func.lower(PROPERTIES.c.address_line_1) == new.address_line_1.strip().lower(),
+        )
+    )
+    at_home: str | None = session.scalar(home.order_by(CASES.c.id).limit(1))
+    if at_home is not None:
+        return at_home
     applicant = next(p for p in new.people if p.is_applicant)
     same: ColumnElement[bool] = (func.lower(PEOPLE.c.given_name) == applicant.given_name.strip().lower()) & (
         func.lower(PEOPLE.c.family_name) == applicant.family_name.strip().lower()
@@ -204,7 +226,8 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
             raise NotFound(f"no district '{new.district}' (see 'dfg district list')")
         if not new.allow_duplicate and (open_already := _already_open(session, new)):
             raise GuardFailed(
-                f"{open_already} is already open for this applicant: add to it, or give --duplicate to open another"
+                f"{open_already} is already open for this applicant or home: add to it, or give --duplicate to "
+                "open another"
             )
         reference = _next_reference(session, new.district, today.year)
         home = Property(

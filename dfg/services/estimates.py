@@ -88,10 +88,12 @@ def record_estimate(
     received_on: date,
     contractor_reference: str | None = None,
     notes: str | None = None,
+    price_confirmed: bool = False,
     now: datetime | None = None,
 ) -> EstimateView:
     """Record a contractor's priced estimate for the works on a case (role: grant officer or technical
-    officer). A revised price is a new estimate; the old one stays on the record."""
+    officer). A revised price is a new estimate; the old one stays on the record. A price above the
+    district's plausible largest needs ``price_confirmed``."""
     now = now or utcnow()
     role = require_role(actor, *ESTIMATE_ROLES)
     reference = normalise_reference(reference)
@@ -125,10 +127,10 @@ def record_estimate(
     def check(case: CaseFacts) -> None:
         _taking_estimates(case)
         largest = load_works_policy(case.district).largest_estimate_pence
-        if price_pence > largest:
+        if price_pence > largest and not price_confirmed:
             raise InvalidInput(
-                f"the price {format_pounds(price_pence)} is more than the largest estimate the district's works "
-                f"policy accepts ({format_pounds(largest)}): check it"
+                f"the price {format_pounds(price_pence)} is more than {format_pounds(largest)}, the largest the "
+                "district's works policy expects: check it, and confirm it (--confirm-price) if it is right"
             )
 
     record_change(
