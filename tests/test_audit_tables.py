@@ -36,13 +36,8 @@ def _edit(db: Database, table: str, *statements: str, **params: object) -> None:
         if db.is_sqlite:
             connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
             connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
-        else:
-            guarded = connection.scalar(
-                text("SELECT count(*) FROM pg_trigger WHERE tgname = :name"),
-                {"name": f"{table}_no_update_delete"},
-            )
-            if guarded:
-                connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_update_delete"))
+        else:  # as its owner: every guard the table has, whatever the migration named it
+            connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
         for sql in statements:
             connection.execute(text(sql), params)
 

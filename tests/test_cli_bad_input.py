@@ -277,3 +277,17 @@ def test_an_import_lists_each_problem_on_one_line(run: Callable[..., Result], tm
     result = run("assess", "import", str(batch), user="ot")
     assert result.exit_code == InvalidInput.exit_code
     assert result.stderr.splitlines()[0].startswith("dfg: row 1.assess\\x00or: unknown field")
+
+
+def test_a_key_file_name_too_long_for_the_file_system_is_one_line(tmp_path: Path) -> None:
+    """Found by the fuzzing: an OSError from the name itself, before anything is written."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    long = str(tmp_path / ("x" * 300))
+    result = CliRunner().invoke(
+        main, ["audit", "keygen", "--private", long, "--public", str(tmp_path / "k.pub")]
+    )
+    assert result.exit_code == 8 and result.stderr.count("\n") == 1 and "File name too long" in result.stderr
+    assert not (tmp_path / "k.pub").exists()

@@ -40,11 +40,14 @@ def make_audit_keys(private: Path, public: Path, name: str) -> str:
     """Write a new key pair: the private key readable by its owner only, the public one by anyone.
     Neither file may exist already (a key is never written over another). Returns the public key."""
     key = SigningKey.generate(name)
-    if private.resolve() == public.resolve():
-        raise InvalidInput("--private and --public must be two different files")
-    for path in (private, public):
-        if path.exists():
-            raise InvalidInput(f"{path} already exists: a key is never written over another")
+    try:  # a name too long for the file system fails here already
+        if private.resolve() == public.resolve():
+            raise InvalidInput("--private and --public must be two different files")
+        for path in (private, public):
+            if path.exists():
+                raise InvalidInput(f"{path} already exists: a key is never written over another")
+    except OSError as error:
+        raise InvalidInput(f"cannot write {error.filename}: {error.strerror}") from None
     written: list[Path] = []
     try:
         for path, text, mode in ((private, key.text(), 0o600), (public, key.verifier.text(), 0o644)):
