@@ -24,7 +24,7 @@ from dfg.services.cases import advance, record_change
 from dfg.services.contractors import NewContractor, add_contractor
 from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
-from dfg.services.identity import resolve_actor
+from dfg.services.identity import map_identity, resolve_actor, running_principal
 from dfg.services.payments import money_view, pay_final, record_contribution, record_invoice
 from dfg.services.users import add_district, add_user
 from dfg.services.works import record_completion_check
@@ -156,6 +156,9 @@ def cast(db: Database) -> dict[str, Actor]:
             db, "admin", username=username, full_name=username.title(), roles=roles, district=district,
             approval_limit_pence=limit,
         )  # fmt: skip
+        # the account running the tests (on PostgreSQL, the test login) may act as everyone: the CLI's
+        # --as then chooses among them through the real proof
+        map_identity(db, admin, username, running_principal(db))
     return {name: resolve_actor(db, name) for name in ["admin", *CAST]}
 
 
