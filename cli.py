@@ -59,7 +59,11 @@ GROUPS = {
     "postgresql+psycopg://user@host/dfg. Environment: DFG_DB.",
 )
 @click.option(
-    "--as", "as_user", envvar="DFG_USER", metavar="USER", help="Act as this user. Environment: DFG_USER."
+    "--as",
+    "as_user",
+    envvar="DFG_USER",
+    metavar="USER",
+    help="Act as this user, one of those your account or database login is mapped to. Environment: DFG_USER.",
 )
 @click.version_option(__version__, prog_name="dfg")
 @click.pass_context

@@ -49,7 +49,7 @@ from dfg.services.case_opening import NewCase, NewPerson, open_case  # noqa: E40
 from dfg.services.cases import advance  # noqa: E402
 from dfg.services.contractors import NewContractor, add_contractor  # noqa: E402
 from dfg.services.estimates import record_estimate  # noqa: E402
-from dfg.services.identity import resolve_actor  # noqa: E402
+from dfg.services.identity import map_identity, running_principal, user_actor  # noqa: E402
 from dfg.services.letter_batch import pending_letters  # noqa: E402
 from dfg.services.letter_contexts import build_letters  # noqa: E402
 from dfg.services.letter_queue import read_queue  # noqa: E402
@@ -107,10 +107,11 @@ def seed(db: Database, letters: int) -> int:
     """Cases in Cannock whose steps queue exactly ``letters`` letters; returns how many cases."""
     upgrade(db)
     add_user(db, None, username="admin", full_name="Admin", roles=["admin"])
-    add_district(db, resolve_actor(db, "admin"), "CAN", "Cannock Chase")
+    add_district(db, user_actor(db, "admin"), "CAN", "Cannock Chase")
     for username, name, role in (("officer", "Sam Whitfield", "grant_officer"), ("ot", "Ruth Ashley", "ot")):
         add_user(db, "admin", username=username, full_name=name, roles=[role], district="CAN")
-    officer, ot = resolve_actor(db, "officer"), resolve_actor(db, "ot")
+    officer, ot = user_actor(db, "officer"), user_actor(db, "ot")
+    map_identity(db, user_actor(db, "admin"), "officer", running_principal(db))  # the runs act as officer
     for name in _CONTRACTORS:  # a valid application needs two estimates from different contractors
         add_contractor(
             db, officer, NewContractor(name=name, address="Unit 4, Watling Street, Cannock WS11 0BD")
@@ -200,7 +201,7 @@ def _walk(db: Database, officer: Actor, ot: Actor, n: int, room: int) -> int:
 
 def write_html(db: Database, folder: Path) -> int:
     """The HTML of every queued letter, from the contexts ``render --pending`` builds; returns how many."""
-    officer = resolve_actor(db, "officer")
+    officer = user_actor(db, "officer")
     now = datetime.now(UTC)  # dated as the letters of the run that follows will be
     # The service's own queue and builders, so the bare run renders exactly the letters ours renders.
     built = build_letters(db, officer, read_queue(db, officer), local_day(now))
@@ -287,7 +288,7 @@ def main() -> None:
             runs["every_core"].append(_run(_bare(html, cores), env))
             print(", ".join(f"{name} {r[-1].wall:.1f} s ({r[-1].cpu:.1f} s CPU)" for name, r in runs.items()))
         done = Database(f"sqlite:///{path}")
-        left = len(pending_letters(done, resolve_actor(done, "officer")))
+        left = len(pending_letters(done, user_actor(done, "officer")))
         done.dispose()
         assert left == 0, f"{left} letters are still pending after the run"
     figures = Figures(

@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from dfg.services.identity import resolve_actor  # noqa: E402
+from dfg.services.identity import user_actor  # noqa: E402
 from dfg.services.users import add_district, add_user  # noqa: E402
 from dfg.store.audit import GENESIS, NewEvent, chained  # noqa: E402
 from dfg.store.database import Database  # noqa: E402
@@ -317,7 +317,7 @@ def seed_reference_data(db: Database) -> None:
     """Migrate an empty database and add the districts and the users the events name."""
     upgrade(db)
     add_user(db, None, username="admin", full_name="Administrator", roles=["admin"])
-    admin = resolve_actor(db, "admin")
+    admin = user_actor(db, "admin")
     for code, (name, _) in DISTRICTS.items():
         add_district(db, admin, code, name)
     for username, roles in (

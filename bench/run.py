@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 
 from dfg.services.cases import advance  # noqa: E402
-from dfg.services.identity import resolve_actor  # noqa: E402
+from dfg.services.identity import map_identity, running_principal, user_actor  # noqa: E402
 from dfg.services.users import add_district, add_user  # noqa: E402
 from dfg.store.database import Database  # noqa: E402
 from dfg.store.migrate import upgrade  # noqa: E402
@@ -60,8 +60,9 @@ def seed(db: Database, cases: int) -> None:
     """``cases`` cases at 'referral', inserted in bulk with Core (what an import would do)."""
     upgrade(db)
     add_user(db, None, username="admin", full_name="Admin", roles=["admin"])
-    add_district(db, resolve_actor(db, "admin"), "CAN", "Cannock Chase")
+    add_district(db, user_actor(db, "admin"), "CAN", "Cannock Chase")
     add_user(db, "admin", username="officer", full_name="Officer", roles=["grant_officer"], district="CAN")
+    map_identity(db, user_actor(db, "admin"), "officer", running_principal(db))  # the runs act as officer
     now = datetime.now(UTC)
     with db.writing() as session:
         home = Property(
@@ -98,7 +99,7 @@ def bench_advance(cases: int, folder: Path, *, rounds: int = 10) -> dict[str, fl
     both alike; each figure is the sum of its slices' wall time."""
     db = Database(f"sqlite:///{folder / 'advance.sqlite'}")
     seed(db, cases)
-    officer = resolve_actor(db, "officer")
+    officer = user_actor(db, "officer")
     references = [f"CAN-2026-{n:04d}" for n in range(1, cases + 1)]
 
     plain = sqlite3.connect(folder / "plain.sqlite", isolation_level=None)

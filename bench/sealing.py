@@ -31,7 +31,7 @@ import dfg.store.personal as personal  # noqa: E402
 from dfg.services.audit import verify_audit  # noqa: E402
 from dfg.services.case_opening import NewCase, NewPerson, open_case  # noqa: E402
 from dfg.services.cases import advance  # noqa: E402
-from dfg.services.identity import resolve_actor  # noqa: E402
+from dfg.services.identity import user_actor  # noqa: E402
 from dfg.services.users import add_district, add_user  # noqa: E402
 from dfg.store.database import Database  # noqa: E402
 from dfg.store.migrate import upgrade  # noqa: E402
@@ -61,10 +61,10 @@ def one_round(cases: int, folder: Path) -> dict[str, float]:
     db = Database(f"sqlite:///{path}")
     upgrade(db)
     add_user(db, None, username="admin", full_name="Admin", roles=["admin", "manager"])
-    admin = resolve_actor(db, "admin")
+    admin = user_actor(db, "admin")
     add_district(db, admin, "CAN", "Cannock Chase")
     add_user(db, "admin", username="officer", full_name="Officer", roles=["grant_officer"], district="CAN")
-    officer = resolve_actor(db, "officer")
+    officer = user_actor(db, "officer")
     applicant = NewPerson(title="Mrs", given_name="Margaret", family_name="Holt", date_of_birth=date(1950, 6, 1),
                           is_applicant=True, is_disabled_occupant=True)  # fmt: skip
     new = NewCase(district="CAN", priority="urgent", priority_reason="falls at home", tenure="owner",

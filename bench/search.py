@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 from dfg.services.case_opening import NewCase, NewPerson, open_case  # noqa: E402
 from dfg.services.case_reading import CaseFilter, list_cases  # noqa: E402
 from dfg.services.case_search import find_cases  # noqa: E402
-from dfg.services.identity import resolve_actor  # noqa: E402
+from dfg.services.identity import user_actor  # noqa: E402
 from dfg.services.users import add_district, add_user  # noqa: E402
 from dfg.store.database import Database  # noqa: E402
 from dfg.store.migrate import upgrade  # noqa: E402
@@ -40,11 +40,11 @@ def main() -> None:
         db = Database(f"sqlite:///{folder}/search.sqlite")
         upgrade(db)
         add_user(db, None, username="admin", full_name="Admin", roles=["admin"])
-        add_district(db, resolve_actor(db, "admin"), "CAN", "Cannock Chase")
+        add_district(db, user_actor(db, "admin"), "CAN", "Cannock Chase")
         add_user(
             db, "admin", username="officer", full_name="Officer", roles=["grant_officer"], district="CAN"
         )
-        officer = resolve_actor(db, "officer")
+        officer = user_actor(db, "officer")
         for n in range(args.cases):
             person = NewPerson(title="Mrs", given_name=f"Given{n}", family_name=f"Family{n % 997}",
                                date_of_birth=date(1950, 1, 1), is_applicant=True, is_disabled_occupant=True)  # fmt: skip

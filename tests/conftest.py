@@ -22,9 +22,10 @@ from dfg.services.case_opening import NewCase, NewPerson, open_case
 from dfg.services.case_reading import show_case
 from dfg.services.cases import advance, record_change
 from dfg.services.contractors import NewContractor, add_contractor
+from dfg.services.database import grant_engine_roles
 from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
-from dfg.services.identity import resolve_actor
+from dfg.services.identity import map_identity, resolve_actor, running_principal
 from dfg.services.payments import money_view, pay_final, record_contribution, record_invoice
 from dfg.services.users import add_district, add_user
 from dfg.services.works import record_completion_check
@@ -133,6 +134,33 @@ def db(db_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture
+def engine_login(db: Database) -> Iterator[Callable[..., str]]:
+    """PostgreSQL only: logins in the group role the engine runs as (``dfg db grant-engine-role``, under
+    names of this test's own), each given as the URL that connects as it; ``admin=True`` adds the
+    administrators' role. Dropped afterwards."""
+    if db.is_sqlite:
+        pytest.skip("roles are PostgreSQL's")
+    tag = uuid.uuid4().hex[:8]
+    engine_role, admin_role = f"dfg_engine_{tag}", f"dfg_admin_{tag}"
+    grant_engine_roles(db, engine_role, admin_role, apply=True)
+    made = [engine_role, admin_role]
+
+    def login(name: str, *, admin: bool = False) -> str:
+        role = f"dfg_{tag}_{name}"
+        with db.write_connection() as connection:
+            groups = f"{engine_role}, {admin_role}" if admin else engine_role
+            connection.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN IN ROLE {groups}')
+        made.insert(0, role)
+        return make_url(db.url).set(username=role).render_as_string(hide_password=False)
+
+    yield login
+    with db.write_connection() as connection:
+        for role in made:
+            connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            connection.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
 CAST = {
     # username: (roles, district, delegated limit in pence)
     "officer": (["grant_officer"], "CAN", None),
@@ -161,6 +189,9 @@ def make_cast(db: Database) -> dict[str, Actor]:
             db, "admin", username=username, full_name=username.title(), roles=roles, district=district,
             approval_limit_pence=limit,
         )  # fmt: skip
+        # the account running the tests (on PostgreSQL, the test login) may act as everyone: the CLI's
+        # --as then chooses among them through the real proof
+        map_identity(db, admin, username, running_principal(db))
     return {name: resolve_actor(db, name) for name in ["admin", *CAST]}
 
 

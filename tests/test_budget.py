@@ -23,7 +23,7 @@ from dfg.rules.grant import funding_by_line
 from dfg.services import approval, budget
 from dfg.services.assessment import run_means_test
 from dfg.services.grant import calculate_case_grant
-from dfg.services.identity import resolve_actor
+from dfg.services.identity import user_actor
 from dfg.services.users import add_user
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
@@ -209,7 +209,7 @@ def test_allocate_refuses_and_changes_nothing(
     message: str,
 ) -> None:
     add_user(db, "admin", username="lichfield_manager", full_name="L M", roles=["manager"], district="LIC")
-    actors = {**cast, "lichfield_manager": resolve_actor(db, "lichfield_manager")}
+    actors = {**cast, "lichfield_manager": user_actor(db, "lichfield_manager")}
     allocate(db, cast, MANDATORY, 1_000)
     before = snapshot(db)
     arguments: dict[str, Any] = {"district": "CAN", "financial_year": YEAR, "funding_line": MANDATORY,
@@ -370,7 +370,7 @@ def test_an_override_in_another_district_is_refused(db: Database, cast: dict[str
     reference = open_sample()
     calculated(db, cast, reference, works_pounds=20_000)
     with pytest.raises(PermissionDenied, match="works for district LIC"):
-        approval.override(db, resolve_actor(db, "lichfield_manager"), reference, reason="why", now=NOW)
+        approval.override(db, user_actor(db, "lichfield_manager"), reference, reason="why", now=NOW)
 
 
 # ---------------------------------------------------------------------- variations, payments, releases

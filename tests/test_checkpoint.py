@@ -39,6 +39,11 @@ from tests.conftest import take_step
 # ---------------------------------------------------------------------- the tree hash
 
 
+def _SYSTEM(cast: dict[str, Actor]) -> int:
+    """The system stream's events in a fresh cast: 2 districts, and each user added and mapped."""
+    return 2 + 2 * len(cast)
+
+
 def _reference_tree_hash(data: list[bytes]) -> bytes:
     """RFC 6962 section 2.1 as written: split at the largest power of two below the count."""
     if not data:
@@ -171,11 +176,11 @@ def test_a_checkpoint_verifies_and_says_what_it_covers(
     note = _checkpoint(db, cast, keys, tmp_path)
     lines = note.read_text().splitlines()
     assert lines[0].startswith("dfg/") and len(lines[0]) == 4 + 16
-    assert int(lines[1]) == 3 + 2 + len(cast)  # the case; the system stream: 2 districts and the users
+    assert int(lines[1]) == 3 + _SYSTEM(cast)  # the case, and the system stream
     assert lines[3].startswith("taken ")
     assert [line.split(" ")[:2] for line in lines[4:6]] == [
         [walked, "3"],
-        [SYSTEM_STREAM, str(2 + len(cast))],
+        [SYSTEM_STREAM, str(_SYSTEM(cast))],
     ]
     assert lines[6] == "" and lines[7].startswith("\u2014 staffs-audit ")
     report = verify_against_checkpoint(db, cast["manager"], note, keys.public)
@@ -273,7 +278,7 @@ def test_a_checkpoint_of_another_database_says_so(
     ) in problems
     assert (
         problems[-1]
-        == f"{SYSTEM_STREAM}: events 1 to {2 + len(cast)} differ from the checkpoint (history rewritten)"
+        == f"{SYSTEM_STREAM}: events 1 to {_SYSTEM(cast)} differ from the checkpoint (history rewritten)"
     )
 
 
@@ -357,13 +362,13 @@ def test_a_concurrent_uncommitted_append_is_no_false_alarm(
         ids = dict(
             session.execute(
                 select(EVENTS.c.stream, EVENTS.c.id).where(
-                    ((EVENTS.c.stream == SYSTEM_STREAM) & (EVENTS.c.seq == 3 + len(cast)))
+                    ((EVENTS.c.stream == SYSTEM_STREAM) & (EVENTS.c.seq == _SYSTEM(cast) + 1))
                     | ((EVENTS.c.stream == later) & (EVENTS.c.seq == 1))
                 )
             ).all()
         )
     assert ids[SYSTEM_STREAM] < ids[later]
-    assert f"\n{SYSTEM_STREAM} {2 + len(cast)} " in note.read_text()  # the uncommitted one is not in it
+    assert f"\n{SYSTEM_STREAM} {_SYSTEM(cast)} " in note.read_text()  # the uncommitted one is not in it
     assert f"\n{later} 1 " in note.read_text()
     assert _against(db, cast, note, keys.public) == []
 
@@ -392,7 +397,7 @@ def test_the_command_line_round_trip(
     )
     taken = run("audit", "checkpoint", "--key", str(private), "--output", str(note))
     assert (taken.exit_code, taken.stdout) == (0, "")
-    assert taken.stderr == f"checkpoint of {3 + 2 + len(cast)} event(s) in 2 stream(s) written to {note}\n"
+    assert taken.stderr == f"checkpoint of {3 + _SYSTEM(cast)} event(s) in 2 stream(s) written to {note}\n"
     to_stdout = run("audit", "checkpoint", "--key", str(private))
     assert to_stdout.stdout.splitlines()[1:3] == note.read_text().splitlines()[1:3]
     denied = run("audit", "checkpoint", "--key", str(private), user="officer")
@@ -407,10 +412,10 @@ def test_the_command_line_round_trip(
     as_json = json.loads(
         run("audit", "verify", "--checkpoint", str(note), "--key", str(public), "--json").stdout
     )
-    assert as_json["intact"] and as_json["checkpoint"].endswith(f"({3 + 2 + len(cast)} events)")
+    assert as_json["intact"] and as_json["checkpoint"].endswith(f"({3 + _SYSTEM(cast)} events)")
     verified = run("audit", "verify", "--checkpoint", str(note), "--key", str(public))
     assert (verified.exit_code, verified.stdout) == (0, "")
-    assert verified.stderr.endswith(f"({3 + 2 + len(cast)} events): intact\n")
+    assert verified.stderr.endswith(f"({3 + _SYSTEM(cast)} events): intact\n")
     _rewrite(db, walked, lambda rows: rows[:-1])
     plain = run("audit", "verify")  # the chains pass; the case row still holds what the deleted step wrote
     assert plain.exit_code == 10 and "cases" in plain.stdout and "(deleted?)" not in plain.stdout

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select, text
 
 from cli import main
+from dfg.services.identity import running_principal
 from dfg.store.database import SCHEMA_HEAD, Database
 from dfg.store.models import APPOINTMENTS, Case, Event, User
 from dfg.workflow.actor import Actor
@@ -124,7 +125,7 @@ BAD_INPUT = [
      "dfg: --limit: 'ten pounds' is not an amount in pounds (e.g. 1234.50)"),
     (["user", "add", "x", "--name", "X", "--role", "approver", "--limit", "-5"], "admin", 8,
      "dfg: --limit: '-5' must not be negative"),
-    (["case", "list"], "ghost", 3, "dfg: no user 'ghost' (an administrator adds users with 'dfg user add')"),
+    (["case", "list"], "ghost", 6, "dfg: {principal} may act only as admin, approver, lichfield, manager, officer, ot, technical, not as 'ghost'"),
     (["case", "list"], None, 6, "dfg: say who you are: --as USER or the DFG_USER environment variable"),
     (["case", "list", "--stage", "9"], "officer", 8, "dfg: stage must be 0 to 4"),
     (["case", "advance", "{ref}"], "officer", 2,
@@ -159,7 +160,7 @@ def test_bad_input_is_one_line_a_stable_code_and_changes_nothing(
     before = _state(db)
     result = run(*(a.replace("{ref}", reference) for a in args), user=user)
     assert result.exit_code == code, result.stderr
-    assert result.stderr.startswith(line), result.stderr
+    assert result.stderr.startswith(line.replace("{principal}", str(running_principal(db)))), result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stdout == ""
     assert _state(db) == before

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from dfg.services.audit import verify_audit
 from dfg.services.demo import run_demo
-from dfg.services.identity import resolve_actor
+from dfg.services.identity import user_actor
 from dfg.store.database import Database
 
 
@@ -20,7 +20,7 @@ def test_the_demo_runs_and_its_figures_hold(tmp_path: Path, seed: int) -> None:
     db = Database(f"sqlite:///{tmp_path / 'demo.sqlite'}")
     summary = run_demo(db, per_district=3, seed=seed)
     assert summary.cases == 24
-    assert verify_audit(db, resolve_actor(db, "manager")).problems == ()
+    assert verify_audit(db, user_actor(db, "manager")).problems == ()
     with db.read_connection() as connection:
         # every running total is what the ledger adds up to
         mismatched = connection.execute(text(

@@ -21,7 +21,7 @@ from dfg.services.case_reading import show_case
 from dfg.services.cases import advance, available_actions
 from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
-from dfg.services.identity import resolve_actor
+from dfg.services.identity import user_actor
 from dfg.services.letter_batch import render_pending
 from dfg.services.letter_register import list_letters
 from dfg.services.users import add_user
@@ -228,7 +228,7 @@ def test_delegated_limit_and_the_second_approver(
                                price_pence=20_000_01 + HOUSEHOLD_CONTRIBUTION, received_on=date(2026, 4, 20))  # fmt: skip
     select_estimate(db, cast["officer"], reference, estimate.id)
     calculate_case_grant(db, cast["officer"], reference)
-    junior = resolve_actor(db, "junior")
+    junior = user_actor(db, "junior")
     above = re.escape("£20,000.01 is above junior's delegated limit of £20,000.00")
     with pytest.raises(
         GuardFailed, match=above + ": a second approver whose limit covers it must countersign"

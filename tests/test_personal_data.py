@@ -155,11 +155,11 @@ def test_a_file_is_due_seven_years_after_closure_and_disposal_takes_two_people(
 def test_the_same_person_cannot_authorise_and_dispose(
     db: Database, cast: dict[str, Actor], cancelled: str
 ) -> None:
-    from dfg.services.identity import resolve_actor
+    from dfg.services.identity import user_actor
     from dfg.services.users import add_user
 
     add_user(db, "admin", username="both", full_name="Both Hats", roles=["manager", "admin"])
-    both = resolve_actor(db, "both")
+    both = user_actor(db, "both")
     later = _years_later(7)
     authorise_disposal(db, both, [cancelled], now=later)
     with pytest.raises(PermissionDenied, match="another person"):

@@ -50,7 +50,7 @@ def record_decisions(db: Database) -> int:
     from sqlalchemy import func, select
 
     from dfg.rules.clock import local_day, utcnow
-    from dfg.services.identity import resolve_actor
+    from dfg.services.identity import user_actor
     from dfg.services.land_charge import record_repayment_decision
     from dfg.store.models import CASES, LAND_CHARGES, REPAYMENT_DECISIONS
 
@@ -63,7 +63,7 @@ def record_decisions(db: Database) -> int:
             .where(CASES.c.state == "closed")
             .order_by(CASES.c.reference)
         ).all()
-    approver, today = resolve_actor(db, "approver"), local_day(utcnow())
+    approver, today = user_actor(db, "approver"), local_day(utcnow())
     for number, (reference, repayable) in enumerate(charged):
         decision, factors = DECISIONS[number % len(DECISIONS)]
         amount = repayable // 200 * 100 if decision == "part" else None
@@ -84,9 +84,9 @@ def render(db: Database, names: list[str], folder: Path) -> list[str]:
     """Each report's first page as a PNG in OUT; the names of those larger than MAX_BYTES."""
     from dfg.reports.budget import budget_report
     from dfg.reports.repayments import repayments
-    from dfg.services.identity import resolve_actor
+    from dfg.services.identity import user_actor
 
-    manager = resolve_actor(db, "manager")
+    manager = user_actor(db, "manager")
     makers: dict[str, Callable[..., Any]] = {"budget": budget_report, "repayments": repayments}
     too_big = []
     OUT.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from dfg.cli.command import Context, emit_json, json_option, pass_context
+from dfg.cli.command import Context, emit_json, json_option, pass_context, table
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -102,3 +102,25 @@ def audit_keygen(private_file: Path, public_file: Path, name: str) -> None:  # f
     public = make_audit_keys(private_file, public_file, name)
     click.echo(public)
     click.echo(f"private key: {private_file}; public key: {public_file}", err=True)
+
+
+@audit.command("access")
+@click.argument("reference")
+@json_option
+@pass_context
+def audit_access(context: Context, reference: str, as_json: bool) -> None:
+    """Who has read a case's personal data (case show, case history, its letters), newest first.
+    Role: manager or administrator.
+
+    \b
+    Example:
+      dfg --as manager audit access CAN-2026-0001
+    """
+    from dfg.services.access import access_record
+
+    entries = access_record(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json([e.as_dict() for e in entries])
+        return
+    rows = [[f"{e.read_at:%Y-%m-%d %H:%M:%S}", f"{e.full_name} ({e.username})", e.view] for e in entries]
+    click.echo(table(["when (UTC)", "who", "view"], rows))

@@ -188,9 +188,9 @@ def case_show(context: Context, reference: str, as_json: bool) -> None:
     Example:
       dfg case show CAN-2026-0001 --json
     """
-    from dfg.services.case_reading import show_case
+    from dfg.services.case_reading import view_case
 
-    view = show_case(context.database(), context.actor(), reference)
+    view = view_case(context.database(), context.actor(), reference)
     if as_json:
         emit_json(view.as_dict())
         return

@@ -209,6 +209,7 @@ class Context:
         self.db_option = db
         self.username = username
         self._database: Database | None = None
+        self._actor: Actor | None = None
 
     def database(self, *, check: bool = True) -> Database:
         if self._database is None:
@@ -220,9 +221,16 @@ class Context:
         return self._database
 
     def actor(self) -> Actor:
-        from dfg.services.identity import resolve_actor
+        """The user this command acts as, proven by the account or login running it (see
+        dfg.services.identity); on a demo database chosen freely, which is said once."""
+        if self._actor is None:
+            from dfg.services.identity import prove_actor
 
-        return resolve_actor(self.database(), self.username)
+            proof = prove_actor(self.database(), self.username)
+            if not proof.proven:
+                click.echo(f"dfg: demo database: acting as {proof.actor.username} without proof", err=True)
+            self._actor = proof.actor
+        return self._actor
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -90,6 +90,37 @@ def db_restore(context: Context, path: Path, yes: bool) -> None:
         click.echo("its schema is older than this version of dfg: run 'dfg db upgrade'", err=True)
 
 
+@db.command("grant-engine-role")
+@click.argument("role", default="dfg_engine")
+@click.option("--admin-role", default="dfg_admin", show_default=True,
+              help="The group role of administrators' logins (users, roles and identity mappings).")  # fmt: skip
+@click.option("--sql", "print_only", is_flag=True, help="Print the SQL instead of running it.")
+@pass_context
+def db_grant_engine_role(context: Context, role: str, admin_role: str, print_only: bool) -> None:
+    """Set up the PostgreSQL roles the engine runs as (default: dfg_engine), granted only what it needs:
+    SELECT and INSERT on the append-only tables (events, decisions, the budget ledger, the access record),
+    changes to the tables of current state, and no ownership, so no ALTER and no disabling of triggers.
+    Administrators' logins are also members of --admin-role. Run by the owner of the tables (who ran
+    'dfg db upgrade'), after every upgrade.
+
+    \b
+    Example:
+      dfg --db postgresql+psycopg://dfg_owner@db/dfg db grant-engine-role
+      psql -c 'CREATE ROLE jsmith LOGIN IN ROLE dfg_engine'
+    """
+    from dfg.services.database import grant_engine_roles
+
+    statements = grant_engine_roles(context.database(check=False), role, admin_role, apply=not print_only)
+    if print_only:
+        click.echo(";\n".join(statements) + ";")
+    else:
+        click.echo(
+            f"granted {role} and {admin_role} on every table; give an officer's login the first "
+            f"(CREATE ROLE NAME LOGIN IN ROLE {role}), an administrator's both",
+            err=True,
+        )
+
+
 @db.command("status")
 @json_option
 @pass_context

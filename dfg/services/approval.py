@@ -29,7 +29,7 @@ from dfg.services.case_reading import show_case
 from dfg.services.cases import Advanced, Recorded, advance, case_id_of, normalise_reference, record_change
 from dfg.services.estimates import selection_in_force
 from dfg.services.grant import GrantRequest, store_calculation, work_out_calculation
-from dfg.services.identity import resolve_actor
+from dfg.services.identity import user_actor
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
 from dfg.store.models import APPROVALS, CONTRACTORS, GRANT_CALCULATIONS, PAYMENTS
@@ -111,7 +111,7 @@ def _check_terms(terms: ApprovalTerms, valid_application: date | None, day: date
 def _second_approver(db: Database, actor: Actor, username: str | None) -> Actor | None:
     if username is None:
         return None
-    second = resolve_actor(db, username)
+    second = user_actor(db, username)
     if second.username == actor.username:
         raise InvalidInput("the second approver must be someone other than the approver")
     return second

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from dfg.rules.money import format_pounds
+from dfg.services.access import record_access
 from dfg.services.cases import normalise_reference, read_case
 from dfg.store.database import Database
 from dfg.store.models import Event
@@ -76,13 +77,13 @@ class HistoryEntry:
 
 
 def history(db: Database, actor: Actor, reference: str) -> list[HistoryEntry]:
-    """The case's audit trail, oldest first."""
+    """The case's audit trail, oldest first; the read is on the case's access record."""
     reference = normalise_reference(reference)
     with db.reading() as session:
         row, _ = read_case(session, reference, actor)
         events = session.scalars(select(Event).where(Event.stream == reference).order_by(Event.seq)).all()
         kept = personal_values(session.connection(), [row.id])
-        return [
+        entries = [
             HistoryEntry(
                 e.seq,
                 e.occurred_at,
@@ -99,6 +100,8 @@ def history(db: Database, actor: Actor, reference: str) -> list[HistoryEntry]:
             )
             for e in events
         ]
+    record_access(db, actor, reference, "history")
+    return entries
 
 
 def case_path(db: Database, actor: Actor, reference: str) -> tuple[Definition, list[str], str]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select
 
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
+from dfg.services.access import record_access
 from dfg.services.cases import check_district, normalise_reference
 from dfg.services.people import full_name, person_roles, postal_lines
 from dfg.store.database import Database
@@ -95,8 +96,16 @@ _CASE_VIEW = (
 _PEOPLE_VIEW = select(_people).where(_people.c.case_id == bindparam("case_id")).order_by(_people.c.id)
 
 
+def view_case(db: Database, actor: Actor, reference: str, *, now: datetime | None = None) -> CaseView:
+    """Everything recorded on one case, as a person reads it (``dfg case show``, the browser's case page):
+    the read is on the case's access record. Services that only check a case use :func:`show_case`."""
+    view = show_case(db, actor, reference)
+    record_access(db, actor, view.reference, "case", now=now)
+    return view
+
+
 def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
-    """Everything recorded on one case."""
+    """Everything recorded on one case (not recorded as a read: see :func:`view_case`)."""
     reference = normalise_reference(reference)
     with db.read_connection() as connection:
         case = connection.execute(_CASE_VIEW, {"reference": reference}).one_or_none()

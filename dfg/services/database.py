@@ -98,6 +98,29 @@ def upgrade_database(database: Database) -> Upgrade:
     return Upgrade(before, after, backup)
 
 
+def grant_engine_roles(database: Database, engine_role: str, admin_role: str, *, apply: bool) -> list[str]:
+    """The SQL that sets up the roles the engine runs as on PostgreSQL (see dfg.store.roles), run here
+    when ``apply`` (by the owner of the tables, after each upgrade)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from dfg.errors import InvalidInput, PermissionDenied
+    from dfg.store.roles import grant_statements
+
+    if database.is_sqlite:
+        raise InvalidInput("a SQLite database has no roles: its file's owner and permissions guard it")
+    statements = grant_statements(engine_role, admin_role)
+    if apply:
+        database.check_schema()
+        try:
+            with database.write_connection() as connection:
+                for statement in statements:
+                    connection.exec_driver_sql(statement)
+        except DBAPIError as error:  # not the owner: the server's words, never the SQL
+            problem = str(error.orig).strip().splitlines()[0]
+            raise PermissionDenied(f"only the owner of the tables may grant the roles: {problem}") from None
+    return statements
+
+
 #: The file `dfg demo` makes unless told otherwise.
 DEMO_DB = "dfg-demo.sqlite"
 

@@ -27,7 +27,7 @@ from dfg.services.cases import advance
 from dfg.services.contractors import NewContractor, add_contractor
 from dfg.services.estimates import case_estimates, record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
-from dfg.services.identity import resolve_actor
+from dfg.services.identity import mark_demo, user_actor
 from dfg.services.land_charge import land_charge_view, register_land_charge
 from dfg.services.payments import money_view, pay_final, pay_interim, record_contribution, record_invoice
 from dfg.services.progress import Progress, unwatched
@@ -98,7 +98,7 @@ def _district_names() -> dict[str, str]:
 
 def _seed_people(db: Database, districts: dict[str, str]) -> None:
     add_user(db, None, username="admin", full_name="System administrator", roles=["admin"])
-    admin = resolve_actor(db, "admin")
+    admin = user_actor(db, "admin")
     for code, name in districts.items():
         add_district(db, admin, code, name)
     add_user(db, "admin", username="ot.county", full_name="Ruth Ashley (County OT)", roles=["ot"])
@@ -335,11 +335,12 @@ def run_demo(
 ) -> DemoSummary:
     """Create the schema, the districts and users, and ``per_district`` cases in each district."""
     upgrade(db)
+    mark_demo(db)  # before any user: on a demonstration --as chooses freely
     districts = _district_names()
     _seed_people(db, districts)
     usernames = ["admin", "ot.county", "approver", "manager"]
     usernames += [f"{c.lower()}.{kind}" for c in districts for kind in ("officer", "technical")]
-    users: dict[str, Actor] = {name: resolve_actor(db, name) for name in usernames}
+    users: dict[str, Actor] = {name: user_actor(db, name) for name in usernames}
     users.update({f"{c}.officer": users[f"{c.lower()}.officer"] for c in districts})
     users.update({f"{c}.technical": users[f"{c.lower()}.technical"] for c in districts})
     users["ot"] = users["ot.county"]
@@ -351,4 +352,4 @@ def run_demo(
         for code in districts:
             _walk(db, rng, code, users, today)
             progress(1, cases)
-    return DemoSummary(count_cases(db), pipeline(db, resolve_actor(db, "manager")))
+    return DemoSummary(count_cases(db), pipeline(db, user_actor(db, "manager")))

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Connection, select
 from dfg.errors import InvalidInput, NotFound
 from dfg.letters.render import render_pdf
 from dfg.rules.clock import local_day, utcnow
+from dfg.services.access import record_access
 from dfg.services.case_reading import show_case
 from dfg.services.cases import check_district, normalise_reference
 from dfg.services.letter_batch import pdf_identity, record_letter
@@ -76,10 +77,13 @@ def letter_record(db: Database, actor: Actor, letter_id: int) -> LetterRecord:
 
 
 def letter_pdf(db: Database, actor: Actor, letter_id: int) -> bytes:
-    """The letter's PDF exactly as it was produced (its SHA-256 is in the register and the audit chain)."""
-    letter_record(db, actor, letter_id)
+    """The letter's PDF exactly as it was produced (its SHA-256 is in the register and the audit chain);
+    the read is on the case's access record."""
+    record = letter_record(db, actor, letter_id)
     with db.read_connection() as connection:
-        return cast(bytes, connection.scalar(select(LETTERS.c.pdf).where(LETTERS.c.id == letter_id)))
+        pdf = cast(bytes, connection.scalar(select(LETTERS.c.pdf).where(LETTERS.c.id == letter_id)))
+    record_access(db, actor, record.reference, "letter")
+    return pdf
 
 
 def reprint(db: Database, actor: Actor, letter_id: int, *, now: datetime | None = None) -> LetterRecord:

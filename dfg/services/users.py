@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session, selectinload
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import utcnow
 from dfg.rules.money import format_pounds
+from dfg.services.identity import write_mapping
 from dfg.store.audit import NewEvent, append_to_system
 from dfg.store.database import Database
+from dfg.store.identity import current_principal
 from dfg.store.models import ROLES, District, User, UserRole
 from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
@@ -70,7 +72,7 @@ def _view(user: User) -> UserView:
 
 def add_user(
     db: Database,
-    actor_name: str | None,
+    actor_name: Actor | str | None,
     *,
     username: str,
     full_name: str,
@@ -79,7 +81,9 @@ def add_user(
     approval_limit_pence: int | None = None,
     now: datetime | None = None,
 ) -> UserView:
-    """Add a user. Needs an administrator, except for the very first user, who must be one."""
+    """Add a user. Needs an administrator (``actor_name``: a proven actor, or a library caller's name for
+    one), except for the very first user, who must be one: the principal that adds them (the account or
+    login running the command) is mapped to them, so the first administrator is proven from the start."""
     now = now or utcnow()
     if not roles:
         raise InvalidInput("give at least one --role")
@@ -97,7 +101,7 @@ def add_user(
                 raise PermissionDenied("the first user of a new database must have the admin role")
             acting, role = BOOTSTRAP, None
         else:
-            actor = _resolve_in(session, actor_name)
+            actor = actor_name if isinstance(actor_name, Actor) else _resolve_in(session, actor_name)
             role = require_role(actor, "admin")
             acting = actor.username
             if actor.district is not None and district != actor.district:
@@ -124,12 +128,18 @@ def add_user(
             session,
             NewEvent(occurred_at=now, actor=acting, role=role, kind="user_added", payload=view.as_dict()),
         )
+        if first:
+            principal = current_principal(db, session.connection())
+            write_mapping(session, principal, user.id, username, acting=BOOTSTRAP, role=None, now=now)
         return view
 
 
 def _resolve_in(session: Session, username: str | None) -> Actor:
-    if not username:
-        raise PermissionDenied("say who you are: --as USER or the DFG_USER environment variable")
+    if not username:  # the command line passes no one only while nobody is mapped
+        raise PermissionDenied(
+            "no one is mapped to act on this database yet: its owner makes the first mapping with "
+            "'dfg user map USER --os-account NAME' (or '--db-login NAME' on PostgreSQL)"
+        )
     user = session.scalars(select(User).where(User.username == username)).one_or_none()
     if user is None or not user.active:
         raise NotFound(f"no active user '{username}'")

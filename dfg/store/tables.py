@@ -576,9 +576,50 @@ BUDGET_ENTRIES = Table(
 )
 
 
+PRINCIPAL_KINDS = ("os", "db")  # an operating-system account (a SQLite file), a PostgreSQL login
+
+# Who may act as whom: the proof behind --as. One principal may be mapped to several users (an officer's
+# own identity and a deputy approver's); each mapping and unmapping is an event on the system stream.
+IDENTITY_MAPPINGS = Table(
+    "identity_mappings",
+    METADATA,
+    Column("kind", String(4), primary_key=True),
+    Column("principal", String(120), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+    Column("mapped_by", String(60), nullable=False),
+    Column("mapped_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("kind", PRINCIPAL_KINDS), name="kind"),
+)
+
+
+# Facts about the installation itself, one row each (``demo``: made by ``dfg demo``, so --as is free).
+INSTALLATION = Table(
+    "installation",
+    METADATA,
+    Column("name", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+ACCESS_VIEWS = ("case", "history", "letter")
+
+# Who read a case's personal data, when, and through which view. Append-only, but kept off the hash
+# chain: one row per read would make the chain grow with every look at a case.
+ACCESS_RECORDS = Table(
+    "access_records",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), index=True, nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("view", String(20), nullable=False),
+    Column("read_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("view", ACCESS_VIEWS), name="view"),
+)
+
+
 #: Tables whose rows are decisions: never updated or deleted (the database refuses both).
 APPEND_ONLY = (
     "events", "assessments", "recommended_works", "feasibility_findings", "determinations", "grant_calculations",
     "letters", "estimates", "estimate_decisions", "approvals", "payments", "invoices", "land_charges",
-    "repayment_decisions", "budget_entries", "assessment_appointments", "documents",
+    "repayment_decisions", "budget_entries", "assessment_appointments", "documents", "access_records",
 )  # fmt: skip

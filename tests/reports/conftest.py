@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.population import PlannedCase, insert_population, plan_population, seed_reference_data
-from dfg.services.identity import resolve_actor
+from dfg.services.identity import user_actor
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from tests.conftest import BACKENDS, PostgresDatabases
@@ -49,5 +49,5 @@ def population(
     seed_reference_data(db)
     plans = tuple(plan_population(CASES, today=TODAY, seed=7, years=3))
     insert_population(db, plans, events=True)
-    yield Population(db, plans, TODAY, resolve_actor(db, "manager"))
+    yield Population(db, plans, TODAY, user_actor(db, "manager"))
     db.dispose()

@@ -33,7 +33,7 @@ from dfg.services.case_opening import open_case
 from dfg.services.cases import advance
 from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
-from dfg.services.identity import resolve_actor
+from dfg.services.identity import user_actor
 from dfg.services.land_charge import record_repayment_decision
 from dfg.services.payments import pay_interim
 from dfg.services.users import add_district, add_user
@@ -90,7 +90,7 @@ class Money:
 def make_cast(db: Database) -> dict[str, Actor]:
     """The users of ``tests/conftest.py``'s cast, and for Lichfield a technical officer and a manager."""
     add_user(db, None, username="admin", full_name="Ada Admin", roles=["admin"])
-    admin = resolve_actor(db, "admin")
+    admin = user_actor(db, "admin")
     add_district(db, admin, "CAN", "Cannock Chase")
     add_district(db, admin, "LIC", "Lichfield")
     users = {
@@ -101,7 +101,7 @@ def make_cast(db: Database) -> dict[str, Actor]:
     for username, (roles, district, limit) in users.items():
         add_user(db, "admin", username=username, full_name=username.title(), roles=roles, district=district,
                  approval_limit_pence=limit)  # fmt: skip
-    return {name: resolve_actor(db, name) for name in ["admin", *users]}
+    return {name: user_actor(db, name) for name in ["admin", *users]}
 
 
 def calculated(db: Database, cast: dict[str, Actor], reference: str, grant_pence: int) -> None:
