@@ -145,7 +145,7 @@ _LATEST_CALCULATION = (
     .limit(1)
 )
 _LATEST_DETERMINATION = (
-    select(DETERMINATIONS.c.id)
+    select(DETERMINATIONS.c.id, DETERMINATIONS.c.rates_version)
     .where(DETERMINATIONS.c.case_id == bindparam("case_id"))
     .order_by(DETERMINATIONS.c.id.desc())
     .limit(1)
@@ -212,6 +212,7 @@ def _records_loader(connection: DriverConnection, case_id: int, tenure: str) -> 
         found["tenure"] = tenure
         determination = rows("determination")
         found["latest_determination"] = determination[0].id if determination else None
+        found["determination_rates_version"] = determination[0].rates_version if determination else None
         calculations = rows("calculation")
         row = calculations[0] if calculations else None
         found["calculation"] = (

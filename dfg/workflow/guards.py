@@ -114,6 +114,26 @@ def grant_calculation_current(ctx: GuardContext) -> str | None:
 
 
 @guard
+def determination_rates_current(ctx: GuardContext) -> str | None:
+    """The test of resources in force used the means-test rate table in force on the approval date
+    (the rules are those for applications that fall to be approved on or after each amendment): a table
+    that changed in between means the test is run again, with its letter, before the grant is approved."""
+    used = ctx.case.records.get("determination_rates_version")
+    if used is None:
+        return None  # has_determination / grant_calculation_current say what is missing
+    from dfg.rules.rates import rates_for  # the rate tables load on first use only
+
+    in_force = rates_for(ctx.effective_date)
+    if in_force.version == used:
+        return None
+    return (
+        f"the test of resources used the rate table {used}, but on {ctx.effective_date:%d/%m/%Y} the table "
+        f"in force is {in_force.version}: run it again on that date ('dfg means-test run {ctx.case.reference} "
+        f"--household FILE --on {ctx.effective_date:%Y-%m-%d}'), then calculate the grant again"
+    )
+
+
+@guard
 def within_delegated_limit(ctx: GuardContext) -> str | None:
     """All the assistance approved (the grant and any discretionary funding) is within the approver's
     delegated limit; above it, a second approver (a different approver whose own limit covers it)
