@@ -581,9 +581,21 @@ class InterimPayment(_SiteLetter):
     final: bool = False
     #: The approval said the council pays the applicant, not the contractor: the advice goes to them.
     paid_to_applicant: bool = False
+    #: For the final payment: the invoices for the works it is paid against, in all.
+    invoice_amount: Pence | None = None
+    #: For the final payment: the applicant's share of the works (their contribution, and anything the
+    #: assistance does not cover), which the applicant pays the contractor, not the grant.
+    applicant_share: Pence | None = None
 
     def recipient_role(self, usual: str) -> str:
         return "applicant" if self.paid_to_applicant else usual
+
+    @property
+    def above_approved(self) -> Pence:
+        """The part of the invoices above the approved works, which the grant does not pay."""
+        if self.invoice_amount is None or self.applicant_share is None:
+            return 0
+        return max(0, self.invoice_amount - self.applicant_share - self.valuation_amount)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -17,7 +17,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Literal, cast
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, func, or_, select
 
 from dfg.errors import ConfigurationError, DfgError, InvalidInput
 from dfg.letters import context as c
@@ -29,7 +29,7 @@ from dfg.rules.clock import ENGLAND
 from dfg.rules.clocks import Priority, decision_due, default_clock_policy
 from dfg.rules.estimates import explain_selection
 from dfg.rules.means_test import TraceLine, format_factor
-from dfg.rules.payments import entitlement_from
+from dfg.rules.payments import WORKS, entitlement_from
 from dfg.rules.policy import load_works_policy
 from dfg.rules.rates import (
     REPAYMENT_FACTORS,
@@ -45,8 +45,9 @@ from dfg.services.assessment import assessments_of, determination, determination
 from dfg.services.grant import grant_calculation
 from dfg.services.letter_queue import LetterQueue, LetterStep, Pending
 from dfg.services.letter_sources import LetterSource, NotOnRecord, sentence
+from dfg.services.payments import invoiced_for_works, shares_of
 from dfg.store.database import Database
-from dfg.store.models import APPOINTMENTS, INVOICES, LAND_CHARGES, PAYMENTS, REPAYMENT_DECISIONS
+from dfg.store.models import APPOINTMENTS, APPROVALS, INVOICES, LAND_CHARGES, PAYMENTS, REPAYMENT_DECISIONS
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import land_charge_due_pence
 from dfg.workflow.reminders import REMINDER_EVENT
@@ -551,16 +552,20 @@ def _variation_order(src: LetterSource) -> c.LetterContext:
 
 
 def _payment_advice(src: LetterSource) -> c.LetterContext:
-    """The remittance advice of ``pay_interim`` or ``pay_final``: the payment its own event names."""
+    """The remittance advice of ``pay_interim`` or ``pay_final``: the payment for the works its own
+    event names, and for the final one how the invoice is met (the applicant's share, then the grant)."""
     payment = src.row(
         select(PAYMENTS).where(PAYMENTS.c.id == src.record("payment")),
         f"payment {src.step.payload.get('payment')} is not recorded",
     )
+    if (payment.paid_for or WORKS) != WORKS:
+        raise NotOnRecord("this payment paid only fees: the remittance advice is for the works")
     to_applicant = payment.payee != "contractor"  # the approval said the council pays the applicant
+    works_paid = or_(PAYMENTS.c.paid_for.is_(None), PAYMENTS.c.paid_for == WORKS)
     with src.db.read_connection() as connection:
         before = connection.execute(
             select(func.count(), func.coalesce(func.sum(PAYMENTS.c.amount_pence), 0)).where(
-                PAYMENTS.c.case_id == src.case.id, PAYMENTS.c.id < payment.id
+                PAYMENTS.c.case_id == src.case.id, PAYMENTS.c.id < payment.id, works_paid
             )
         ).one()
         invoices = [e.payload["invoice"] for e in src.history if e.kind == "invoice_recorded"]
@@ -574,6 +579,9 @@ def _payment_advice(src: LetterSource) -> c.LetterContext:
             .order_by(INVOICES.c.received_on.desc(), INVOICES.c.id.desc())
             .limit(1)
         )
+        approval = connection.execute(select(APPROVALS).where(APPROVALS.c.id == payment.approval_id)).one()
+        works = shares_of(connection, approval, src.case.district)[0]
+        invoiced = invoiced_for_works(connection, src.case.id, approval)
     number, paid_before = int(before[0]) + 1, int(before[1])
     if payment.kind == "final":
         certified = next(
@@ -586,6 +594,7 @@ def _payment_advice(src: LetterSource) -> c.LetterContext:
     else:
         valuation, valued_on = payment.work_done_pence, payment.paid_on
         valued_by = f"{src.full_name(payment.recorded_by)}, {src.job_title(src.step.role)}"
+    final = payment.kind == "final"
     return c.InterimPayment(
         **src.common(None if to_applicant else src.contractor(payment.contractor_id)),
         **src.site(),
@@ -599,8 +608,10 @@ def _payment_advice(src: LetterSource) -> c.LetterContext:
         payment_date=payment.paid_on,
         # The case reference and the payment's number: what the payment carries to the contractor's bank.
         payment_reference=f"{src.case.reference}-P{number}",
-        final=payment.kind == "final",
+        final=final,
         paid_to_applicant=to_applicant,
+        invoice_amount=invoiced if final and invoiced else None,
+        applicant_share=works.applicant_pence if final and invoiced else None,
     )
 
 
