@@ -28,6 +28,7 @@ from dfg.rules.catalogue import catalogue
 from dfg.rules.clock import ENGLAND
 from dfg.rules.clocks import Priority, decision_due, default_clock_policy
 from dfg.rules.estimates import explain_selection
+from dfg.rules.grant import land_charged_lines_pence
 from dfg.rules.means_test import TraceLine, format_factor
 from dfg.rules.payments import WORKS, entitlement_from
 from dfg.rules.policy import load_works_policy
@@ -222,16 +223,42 @@ def _calculation(src: LetterSource, approval: Row[Any], works_how: str | None) -
     )
 
 
-def _land_charge(tenure: str, approval: Row[Any]) -> tuple[int | None, LandChargeTerms | None]:
+def _land_charge(
+    tenure: str, approval: Row[Any], charged_lines_pence: int = 0
+) -> tuple[int | None, LandChargeTerms | None]:
     """The amount a land charge would secure for this approval, by the terms in force on its date (the
-    charge secures the mandatory grant, 2008 general consent; funding lines carry their own terms), and
-    the terms; (None, terms) when no charge applies, (None, None) before any terms were in force."""
+    charge secures the mandatory grant, 2008 general consent, and the funding lines whose own terms
+    carry a charge), and the terms; (None, terms) when no charge applies, (None, None) before any terms
+    were in force."""
     try:
         terms = land_charge_for(approval.decided_on)
     except InvalidInput:
         return None, None
-    due = land_charge_due_pence(tenure, approval.grant_pence, approval.decided_on)
+    due = land_charge_due_pence(tenure, approval.grant_pence, approval.decided_on, charged_lines_pence)
     return (due or None), terms
+
+
+def _assistance(figures: Mapping[str, Any]) -> tuple[c.AssistanceLine, ...]:
+    """The discretionary lines an approval's calculation pays, each with its conditions and terms."""
+    return tuple(
+        c.AssistanceLine(
+            label=line["label"],
+            amount=int(line["amount_pence"]),
+            how_calculated=sentence(line["how_calculated"]),
+            conditions=(
+                f"Up to {pounds(int(line['cap_pence']))}. "
+                + (
+                    "It is means-tested: your contribution counts towards it."
+                    if line["means_tested"]
+                    else "It is not means-tested."
+                )
+            ),
+            repayment=sentence(line["repayment"]["summary"]),
+            land_charge=bool(line["repayment"]["land_charge"]),
+        )
+        for line in figures["funding"]
+        if line["applies"] and line["amount_pence"]
+    )
 
 
 def _approval_notice(src: LetterSource) -> c.LetterContext:
@@ -248,7 +275,8 @@ def _approval_notice(src: LetterSource) -> c.LetterContext:
             selection.reason,
         )
     )
-    charge, terms = _land_charge(src.case.tenure, approval)
+    figures = grant_calculation(src.db, src.actor, src.case.reference, approval.grant_calculation_id).calculation
+    charge, terms = _land_charge(src.case.tenure, approval, land_charged_lines_pence(figures))
     common, occupant = src.common(), src.disabled_occupant()
     if approval.contractor_name is None:
         raise NotOnRecord("the approval records no contractor: no estimate was selected (contractor_name)")
@@ -268,6 +296,7 @@ def _approval_notice(src: LetterSource) -> c.LetterContext:
         # Before any terms were in force no charge applies, and the notice says nothing of one.
         land_charge_years=terms.years if terms else 0,
         review_by=src.review_by(),
+        assistance=_assistance(figures),
     )
 
 
@@ -628,7 +657,8 @@ def _payable(src: LetterSource, approval: Row[Any]) -> int:
 def _completion_certified(src: LetterSource) -> c.LetterContext:
     approval = src.approval()
     certified_on = src.step.day("certified_date") or src.step.effective_date
-    charge, terms = _land_charge(src.case.tenure, approval)
+    figures = grant_calculation(src.db, src.actor, src.case.reference, approval.grant_calculation_id).calculation
+    charge, terms = _land_charge(src.case.tenure, approval, land_charged_lines_pence(figures))
     direct = approval.pay_contractor_directly and approval.contractor_name is not None
     return c.CompletionCertified(
         **src.common(),
