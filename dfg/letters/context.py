@@ -393,7 +393,9 @@ class AssistanceLine:
     land_charge: bool = False
 
     def __post_init__(self) -> None:
-        _require_text("assistance line", label=self.label, conditions=self.conditions, repayment=self.repayment)
+        _require_text(
+            "assistance line", label=self.label, conditions=self.conditions, repayment=self.repayment
+        )
         _require_pence(f"assistance line {self.label!r}", amount=self.amount)
 
 
@@ -445,7 +447,9 @@ class ApprovalNotice(LetterContext):
     def applicant_funds(self) -> Pence:
         """What the applicant pays beyond their contribution: the cost neither the grant nor the
         assistance covers (above the maximum grant, say)."""
-        return max(0, self.calculation.estimated_expense - self.calculation.contribution - self.total_assistance)
+        return max(
+            0, self.calculation.estimated_expense - self.calculation.contribution - self.total_assistance
+        )
 
     @property
     def applicant_pays(self) -> Pence:

@@ -110,7 +110,11 @@ class PayeeShare:
 
 
 def payee_shares(
-    *, works_pence: Pence, works_payee: str, fees: Sequence[tuple[str, str, str, Pence]], assistance_pence: Pence
+    *,
+    works_pence: Pence,
+    works_payee: str,
+    fees: Sequence[tuple[str, str, str, Pence]],
+    assistance_pence: Pence,
 ) -> tuple[PayeeShare, ...]:
     """The approved expense split by payee: the works first, then each fee ``(kind, label, payee,
     amount)``. The assistance pays the fees first, in order, then the works with what is left."""

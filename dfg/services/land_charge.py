@@ -114,9 +114,9 @@ def charge_due(connection: Connection, case_id: int) -> ChargeDue:
 
 def _charged_lines_pence(connection: Connection, approval: Row[Any]) -> int:
     """The approval's discretionary assistance whose terms carry a land charge (secured in full)."""
-    result = connection.scalar(
+    result = connection.execute(
         select(GRANT_CALCULATIONS.c.result).where(GRANT_CALCULATIONS.c.id == approval.grant_calculation_id)
-    )
+    ).scalar_one()
     return land_charged_lines_pence(json.loads(result))
 
 

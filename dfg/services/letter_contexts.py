@@ -275,7 +275,9 @@ def _approval_notice(src: LetterSource) -> c.LetterContext:
             selection.reason,
         )
     )
-    figures = grant_calculation(src.db, src.actor, src.case.reference, approval.grant_calculation_id).calculation
+    figures = grant_calculation(
+        src.db, src.actor, src.case.reference, approval.grant_calculation_id
+    ).calculation
     charge, terms = _land_charge(src.case.tenure, approval, land_charged_lines_pence(figures))
     common, occupant = src.common(), src.disabled_occupant()
     if approval.contractor_name is None:
@@ -657,7 +659,9 @@ def _payable(src: LetterSource, approval: Row[Any]) -> int:
 def _completion_certified(src: LetterSource) -> c.LetterContext:
     approval = src.approval()
     certified_on = src.step.day("certified_date") or src.step.effective_date
-    figures = grant_calculation(src.db, src.actor, src.case.reference, approval.grant_calculation_id).calculation
+    figures = grant_calculation(
+        src.db, src.actor, src.case.reference, approval.grant_calculation_id
+    ).calculation
     charge, terms = _land_charge(src.case.tenure, approval, land_charged_lines_pence(figures))
     direct = approval.pay_contractor_directly and approval.contractor_name is not None
     return c.CompletionCertified(

@@ -102,13 +102,20 @@ def shares_of(connection: Connection, approval: Row[Any], district: str) -> tupl
     """The approved expense of ``approval`` split by payee (:func:`dfg.rules.payments.payee_shares`); each
     fee's payee from the district's charges policy."""
     figures = json.loads(
-        connection.scalar(
-            select(GRANT_CALCULATIONS.c.result).where(GRANT_CALCULATIONS.c.id == approval.grant_calculation_id)
-        )
+        connection.execute(
+            select(GRANT_CALCULATIONS.c.result).where(
+                GRANT_CALCULATIONS.c.id == approval.grant_calculation_id
+            )
+        ).scalar_one()
     )
     rules = load_charges_policy(district).rules
     fees = [
-        (c["kind"], c["label"], rules[c["kind"]].payee if c["kind"] in rules else "professional", c["amount_pence"])
+        (
+            c["kind"],
+            c["label"],
+            rules[c["kind"]].payee if c["kind"] in rules else "professional",
+            c["amount_pence"],
+        )
         for c in figures["charges"]
     ]
     return payee_shares(
@@ -262,13 +269,24 @@ def pay_final(
         approval, due = lines(connection, case_id)
         paid = [
             _pay(
-                connection, case_id, approval=approval, kind="final", share=share, amount_pence=amount,
-                work_done_pence=None, paid_on=paid_on, actor=actor, now=now,
-            )  # fmt: skip
+                connection,
+                case_id,
+                approval=approval,
+                kind="final",
+                share=share,
+                amount_pence=amount,
+                work_done_pence=None,
+                paid_on=paid_on,
+                actor=actor,
+                now=now,
+            )
             for share, amount in due
         ]
         # the step's own payment (its remittance advice) is the works', or the first there is
-        return {**paid[0], "payments": [{k: p[k] for k in ("payment", "payee", "paid_for", "amount_pence")} for p in paid]}
+        return {
+            **paid[0],
+            "payments": [{k: p[k] for k in ("payment", "payee", "paid_for", "amount_pence")} for p in paid],
+        }
 
     with db.read_connection() as connection:  # refused in money terms, not as a workflow refusal
         case_id = case_id_of(connection, reference)

@@ -291,7 +291,9 @@ def contribution_collected(ctx: GuardContext) -> str | None:
     )
 
 
-def land_charge_due_pence(tenure: str, grant_pence: int, approved_on: date, charged_lines_pence: int = 0) -> int:
+def land_charge_due_pence(
+    tenure: str, grant_pence: int, approved_on: date, charged_lines_pence: int = 0
+) -> int:
     """The repayable amount a land charge must secure for this case (0 when none applies), for owners'
     applications: the part of the mandatory grant above the floor of the terms in force on the approval
     date, and the discretionary assistance whose terms carry a land charge (``charged_lines_pence``)."""

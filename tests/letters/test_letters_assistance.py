@@ -44,7 +44,9 @@ def test_a_top_up_is_in_the_notice_with_its_terms_and_its_land_charge(
     calculate_case_grant(db, cast["officer"], reference, funding_lines=["top_up"], on=date(2026, 4, 1))
     add_user(db, "admin", username="deputy", full_name="Dana Deputy", roles=["approver"],
              approval_limit_pence=60_000_00)  # fmt: skip
-    approve_grant(db, cast["approver"], reference, ApprovalTerms(second_approver="deputy"), on=date(2026, 4, 1))
+    approve_grant(
+        db, cast["approver"], reference, ApprovalTerms(second_approver="deputy"), on=date(2026, 4, 1)
+    )
 
     approval = approval_versions(db, cast["officer"], reference)[-1]
     assert approval.funding == {"mandatory": 30_000_00, "top_up": 15_000_00}
@@ -72,5 +74,9 @@ def test_a_top_up_is_in_the_notice_with_its_terms_and_its_land_charge(
         assert fact in text, f"{fact!r} is not in the approval notice:\n{text}"
 
     charge = land_charge_view(db, cast["officer"], reference)
-    assert (charge.applies, charge.repayable_pence, charge.charged_lines_pence) == (True, 25_000_00, 15_000_00)
+    assert (charge.applies, charge.repayable_pence, charge.charged_lines_pence) == (
+        True,
+        25_000_00,
+        15_000_00,
+    )
     assert charge.as_dict()["charged_lines_pence"] == 15_000_00

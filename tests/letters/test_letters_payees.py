@@ -30,7 +30,10 @@ from tests.letters.letter_pdfs import flat_text
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 #: The worked example's household: £189.15 a week, which contributes £637.16.
-EXAMPLE_HOUSEHOLD = {**copy.deepcopy(HOUSEHOLD), "weekly_income": [{"kind": "earnings_net", "amount": "189.15"}]}
+EXAMPLE_HOUSEHOLD = {
+    **copy.deepcopy(HOUSEHOLD),
+    "weekly_income": [{"kind": "earnings_net", "amount": "189.15"}],
+}
 
 
 def step(db: Database, cast: dict[str, Actor], reference: str, trigger: str, who: str, on: date) -> None:
@@ -51,7 +54,9 @@ def approved(db: Database, cast: dict[str, Actor], open_sample: Callable[..., st
     estimate = record_estimate(db, cast["officer"], reference, contractor="Castle Adaptations",
                                price_pence=6_200_00, received_on=date(2026, 3, 20))  # fmt: skip
     select_estimate(db, cast["officer"], reference, estimate.id, on=date(2026, 3, 25))
-    calculate_case_grant(db, cast["officer"], reference, charges=[ChargeRequest("agency_fee")], on=date(2026, 4, 1))
+    calculate_case_grant(
+        db, cast["officer"], reference, charges=[ChargeRequest("agency_fee")], on=date(2026, 4, 1)
+    )
     approve_grant(db, cast["approver"], reference, on=date(2026, 4, 1))
     step(db, cast, reference, "order_works", "officer", date(2026, 4, 10))
     step(db, cast, reference, "start_on_site", "officer", date(2026, 4, 20))
@@ -67,7 +72,9 @@ def test_the_worked_example_pays_each_line_to_whom_it_is_due(
     # an interim payment is for the works: at most 90% of the grant's £5,562.84 for them (£5,006.55)
     with pytest.raises(InvalidInput, match=r"90% of the approved £5,562.84 for the works \(£5,006.55\)"):
         pay_interim(db, cast["officer"], approved, amount_pence=5_006_56, work_done_pence=6_000_00)
-    pay_interim(db, cast["officer"], approved, amount_pence=3_000_00, work_done_pence=4_000_00, on=date(2026, 5, 1))
+    pay_interim(
+        db, cast["officer"], approved, amount_pence=3_000_00, work_done_pence=4_000_00, on=date(2026, 5, 1)
+    )
     step(db, cast, approved, "complete_works", "technical", date(2026, 6, 15))
     step(db, cast, approved, "certify", "technical", date(2026, 6, 20))
     record_invoice(db, cast["officer"], approved, supplier="Castle Adaptations", invoice_reference="INV-6200",
@@ -98,7 +105,9 @@ def test_the_worked_example_pays_each_line_to_whom_it_is_due(
     assert "£6,492.84" not in text  # the grant includes the agency's fee, which is not the contractor's
 
 
-def test_the_works_are_never_paid_beyond_the_invoice(db: Database, cast: dict[str, Actor], approved: str) -> None:
+def test_the_works_are_never_paid_beyond_the_invoice(
+    db: Database, cast: dict[str, Actor], approved: str
+) -> None:
     step(db, cast, approved, "complete_works", "technical", date(2026, 6, 15))
     step(db, cast, approved, "certify", "technical", date(2026, 6, 20))
     # the work came in £200.00 under the approved works: the saving is the grant's, not the contractor's
