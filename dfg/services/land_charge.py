@@ -208,7 +208,8 @@ def register_land_charge(
             "land_charge": charge_id,
             "grant_pence": due.grant_pence,
             "repayable_pence": due.repayable_pence,
-            "charged_lines_pence": due.charged_lines_pence,
+            # of it, the funding lines whose terms carry a charge (said only when there are some)
+            **({"charged_lines_pence": due.charged_lines_pence} if due.charged_lines_pence else {}),
             "terms_version": due.terms.version,
             "certified_date": certified,
             "registered_on": registered_on,
