@@ -72,7 +72,8 @@ class DatabaseProblem(DfgError):
 
 
 class AuditFailure(DfgError):
-    """The audit trail does not verify: an event was edited, deleted, inserted or reordered."""
+    """The audit trail does not verify: an event was edited, deleted, inserted or reordered, or a table's
+    row disagrees with what the events say."""
 
     exit_code = 10
     kind = "audit_failure"

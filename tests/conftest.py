@@ -147,6 +147,11 @@ CAST = {
 @pytest.fixture
 def cast(db: Database) -> dict[str, Actor]:
     """An admin, two districts, and a user for every role."""
+    return make_cast(db)
+
+
+def make_cast(db: Database) -> dict[str, Actor]:
+    """The cast fixture's users, for a database a test prepares itself (a module's shared file)."""
     add_user(db, None, username="admin", full_name="Ada Admin", roles=["admin"])
     admin = resolve_actor(db, "admin")
     add_district(db, admin, "CAN", "Cannock Chase")
@@ -173,6 +178,8 @@ def sample_case(district: str = "CAN", *, dob: date | None = date(1950, 6, 1), *
         "town": "Cannock",
         "postcode": "WS11 1AA",
         "people": (applicant,),
+        # the same Mrs Holt is opened many times over by the tests, on purpose
+        "allow_duplicate": True,
         **changes,
     }
     return NewCase(**fields)  # type: ignore[arg-type]

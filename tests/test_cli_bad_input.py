@@ -165,3 +165,115 @@ def test_a_database_url_whose_driver_is_not_installed() -> None:
         "dfg: the database driver asyncpg is not installed: for PostgreSQL, install dfg[postgres] and use a "
         "postgresql+psycopg:// URL\n",
     )
+
+
+# Found by the fuzzing of tests/test_faults_fuzz.py: each was an unexpected error (exit 70) or a refusal
+# printed on more than one line.
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b'{"tenure": "\xff"}', "line 1 is not UTF-8 text (save the file as UTF-8)"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON: nested too deeply"),
+    ],
+)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("means-test", "quick", "--household"),
+        ("means-test", "run", "CAN-2026-0001", "--household"),
+        ("assess", "record", "CAN-2026-0001", "--file"),
+        ("assess", "import"),
+    ],
+)
+def test_a_json_file_that_cannot_be_read(
+    run: Callable[..., Result], db: Database, tmp_path: Path, args: tuple[str, ...], content: bytes,
+    problem: str, open_sample: Callable[..., str],
+) -> None:  # fmt: skip
+    open_sample()
+    given = tmp_path / "given.json"
+    given.write_bytes(content)
+    before = _events(db)
+    result = run(*args, str(given), user="ot" if args[0] == "assess" else "officer")
+    assert (result.exit_code, result.stderr) == (InvalidInput.exit_code, f"dfg: given.json: {problem}\n")
+    assert _events(db) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "content", "problem"),
+    [
+        (("workflow", "lint", "--file"), b"[workflow]\nname = '\xff'\n", "dfg.toml: not UTF-8 text"),
+        (("workflow", "lint", "--file"), b"a = " + b"[" * 5_000 + b"]" * 5_000, "dfg.toml: nested too deeply"),
+        (("means-test", "quick", "--household", "HOUSEHOLD", "--rates"), b"a = '\xff'",
+         "dfg.toml: not valid TOML: not UTF-8 text"),
+    ],
+)  # fmt: skip
+def test_a_toml_file_that_cannot_be_read(
+    run: Callable[..., Result], tmp_path: Path, args: tuple[str, ...], content: bytes, problem: str
+) -> None:
+    from tests.conftest import ROOT
+
+    given = tmp_path / "dfg.toml"
+    given.write_bytes(content)
+    household = str(ROOT / "tests/data/households/owner-couple-300.json")
+    result = run(*(household if a == "HOUSEHOLD" else a for a in args), str(given))
+    assert (result.exit_code, result.stderr) == (11, f"dfg: {problem}\n")
+
+
+def test_a_batch_row_with_more_values_than_columns(
+    run: Callable[..., Result], db: Database, tmp_path: Path
+) -> None:
+    batch = tmp_path / "batch.csv"
+    batch.write_bytes(b"reference,assessor\nCAN-2026-0001,Ruth,Ashley\n")
+    before = _events(db)
+    result = run("assess", "import", str(batch), user="ot")
+    assert (result.exit_code, result.stderr) == (
+        InvalidInput.exit_code,
+        "dfg: batch.csv: row 1 has more values than the first line has columns\n",
+    )
+    assert _events(db) == before
+
+
+def test_a_contractor_number_beyond_the_database_s_keys(run: Callable[..., Result]) -> None:
+    result = run("contractor", "show", "9223372036854775808")
+    assert (result.exit_code, result.stderr) == (
+        3,
+        "dfg: no contractor '9223372036854775808' on the register (see 'dfg contractor list')\n",
+    )
+
+
+def test_a_completion_date_years_away_is_refused(
+    run: Callable[..., Result], db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    """It used to be recorded, and every clock counting on from it then ran off the calendar (exit 70 from
+    dfg due, dfg case clocks and an extension by months)."""
+    from tests.conftest import walk_to
+
+    reference = open_sample()
+    walk_to(db, cast, reference, "approved")
+    before = _events(db)
+    result = run("works", "extend", reference, "--to", "9999-12-31", "--reason", "typing slip")
+    assert result.exit_code == InvalidInput.exit_code
+    assert result.stderr.startswith("dfg: the new completion date must be on or before ")
+    assert _events(db) == before
+    assert run("due").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("reference", "shown"), [("CAN\n2026", "'CAN\\n2026'"), ("\x1b[31mred", "'\\x1b[31mred'")]
+)
+def test_a_quoted_value_cannot_split_the_line_or_colour_the_terminal(
+    run: Callable[..., Result], reference: str, shown: str
+) -> None:
+    result = run("case", "show", reference)
+    assert result.exit_code == InvalidInput.exit_code
+    assert result.stderr == f"dfg: {shown} is not a case reference (like CAN-2026-0042)\n"
+
+
+def test_an_import_lists_each_problem_on_one_line(run: Callable[..., Result], tmp_path: Path) -> None:
+    batch = tmp_path / "batch.csv"
+    batch.write_bytes(b"reference,assess\x00or\nCAN-2026-0001,Ruth\n")
+    result = run("assess", "import", str(batch), user="ot")
+    assert result.exit_code == InvalidInput.exit_code
+    assert result.stderr.splitlines()[0].startswith("dfg: row 1.assess\\x00or: unknown field")

@@ -23,13 +23,28 @@ from dfg.workflow.actor import Actor
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _wait_until_waiting(db: Database, racers: int) -> None:
-    """Every racer has read the case and waits for the lock to write. PostgreSQL shows it; SQLite cannot,
-    so wait long enough for the processes to start and read (well under a second each)."""
+def _wait_until_waiting(db: Database, racers: list[int]) -> None:
+    """Every racer (by process id) has read the case and waits for the lock to write. PostgreSQL shows
+    it; SQLite cannot, but /proc shows who has the file open: a racer opens it to read the case, and
+    asks for the write lock within milliseconds of that. (A fixed sleep was too short on a loaded
+    machine, where eight processes take longer to start.)"""
+    deadline = time.monotonic() + 120
     if db.is_sqlite:
-        time.sleep(2 + racers)
+        assert db.sqlite_path is not None
+        target = str(db.sqlite_path.resolve())
+        waiting = set(racers)
+        while waiting and time.monotonic() < deadline:
+            for pid in list(waiting):
+                try:
+                    opened = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+                except OSError:
+                    opened = set()
+                if target in opened:
+                    waiting.discard(pid)
+            time.sleep(0.05)
+        assert not waiting, f"{len(waiting)} racers never opened the database"
+        time.sleep(2)
         return
-    deadline = time.monotonic() + 60
     with db.read_engine.connect() as watcher:
         while time.monotonic() < deadline:
             waiting = watcher.execute(
@@ -39,10 +54,10 @@ def _wait_until_waiting(db: Database, racers: int) -> None:
                 )
             ).scalar()
             watcher.rollback()
-            if waiting == racers:
+            if waiting == len(racers):
                 return
             time.sleep(0.1)
-    raise AssertionError(f"the {racers} racers never all waited for the lock")
+    raise AssertionError(f"the {len(racers)} racers never all waited for the lock")
 
 
 @pytest.mark.slow
@@ -74,7 +89,7 @@ def test_two_processes_racing_on_one_case(
             )
             for trigger in ("accept_referral", "accept_referral")
         ]
-        _wait_until_waiting(db, 2)
+        _wait_until_waiting(db, [p.pid for p in racers])
         transaction.rollback()
     results = [(p.wait(timeout=30), *p.communicate()) for p in racers]
     codes = sorted(code for code, _, _ in results)
@@ -161,7 +176,7 @@ def test_eight_approvers_racing_on_one_case(
             subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(8)
         ]
-        _wait_until_waiting(db, 8)
+        _wait_until_waiting(db, [p.pid for p in racers])
         transaction.rollback()
     results = [(p.wait(timeout=60), *p.communicate()) for p in racers]
     assert sorted(code for code, _, _ in results) == [0] + [Conflict.exit_code] * 7, results

@@ -319,7 +319,7 @@ def test_bad_estimates_are_refused_and_change_nothing(
         return lambda: record_estimate(db, actor, scheme, **{**given, **changes})
 
     negative = unchanged(InvalidInput, record(price_pence=-1_00))
-    assert str(negative) == "the price must not be negative (-£1.00)"
+    assert str(negative) == "the price must be more than £0.00 (it was -£1.00)"
     future = unchanged(InvalidInput, record(received_on=TODAY + timedelta(days=1)))
     assert "is in the future" in str(future)
     unchanged(InvalidInput, record(price_pence=True))

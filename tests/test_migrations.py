@@ -85,11 +85,16 @@ def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:
 
 
 def test_every_decision_table_is_append_only(
-    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
-) -> None:
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     """Alembic's comparison cannot see triggers, so check that the database itself refuses changes to a
     row of every table listed as append-only."""
+    from dfg.services.documents import add_document
+
     reference = open_sample()
+    monkeypatch.setenv("DFG_DOCUMENTS", str(tmp_path / "documents"))
+    add_document(db, cast["officer"], reference, name="report.pdf", content=b"%PDF-1.7\n", kind="ot_report")
     walk_to(db, cast, reference, "closed")  # estimates, approval, payment, invoice, land charge, budget
     record_feasibility(db, cast["technical"], open_sample(), decided_on=local_day(utcnow()),
                        reasonable_and_practicable=True, reasons="Sound")  # fmt: skip

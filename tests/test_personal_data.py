@@ -232,3 +232,28 @@ def test_a_checkpoint_taken_before_disposal_still_verifies_after_it(
     authorise_disposal(db, cast["manager"], [cancelled], now=later)
     dispose(db, cast["admin"], now=later)
     assert verify_against_checkpoint(db, cast["manager"], note, public).problems == ()
+
+
+def test_a_sealed_value_a_step_sets_on_the_case_row_checks_against_its_kept_value(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    """The OT's priority reason is on the case row and, sealed, in the step's payload: the table check
+    compares the row with the kept value, and sees it edited."""
+    from dataclasses import replace
+
+    from dfg.services.assessment import record_assessment
+    from tests.conftest import sample_assessment
+
+    reference = open_sample()
+    advance(db, cast["officer"], reference, "accept_referral")
+    assessment = replace(
+        sample_assessment(date(2026, 2, 1)), priority="urgent", priority_reason="Discharge from hospital"
+    )
+    record_assessment(db, cast["ot"], reference, assessment)
+    assert verify_audit(db, cast["manager"]).problems == ()
+    with db.write_engine.begin() as connection:
+        connection.execute(
+            text("UPDATE cases SET priority_reason = 'Edited' WHERE reference = :r"), {"r": reference}
+        )
+    [problem] = verify_audit(db, cast["manager"]).problems
+    assert problem.column == "priority_reason" and problem.held == "Edited"

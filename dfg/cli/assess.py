@@ -12,6 +12,7 @@ from dfg.cli.command import (
     Context,
     emit_json,
     json_option,
+    one_line,
     optional_date,
     pass_context,
     progress_bar,
@@ -165,7 +166,7 @@ def assess_import(context: Context, path: Path, dry_run: bool) -> None:
     with progress_bar("Recording assessments") as progress:
         report = import_assessments(database, actor, rows, dry_run=dry_run, progress=progress)
     for problem in report.problems:
-        click.echo(f"dfg: {problem}", err=True)
+        click.echo(f"dfg: {one_line(problem)}", err=True)
     if report.problems:
         raise InvalidInput(f"{len(report.problems)} of {report.rows} row(s) are wrong: nothing was recorded")
     for result in report.imported:

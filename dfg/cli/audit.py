@@ -1,4 +1,5 @@
-"""dfg audit: check the hash-chained audit trail, and anchor it with signed checkpoints."""
+"""dfg audit: check the hash-chained audit trail and the tables against it, and anchor it with signed
+checkpoints."""
 
 from __future__ import annotations
 
@@ -31,8 +32,11 @@ def audit_verify(
     context: Context, reference: str | None, checkpoint_file: Path | None, key_file: Path | None, as_json: bool
 ) -> None:  # fmt: skip
     """Check every event's hash chain (or one case's): reports edited, deleted, inserted or reordered
-    events. With --checkpoint and --key, also reports a case or events missing since the checkpoint, and
-    history rewritten with its chain rehashed. Exits 10 if anything is wrong."""
+    events. Then check the tables against what the events say: cases, approvals, budgets and their
+    ledger, the letter register and each letter's PDF, users and their roles and limits; each row that
+    differs is reported with its table, column, the value held and the value the events say. With
+    --checkpoint and --key, also reports a case or events missing since the checkpoint, and history
+    rewritten with its chain rehashed. Exits 10 if anything is wrong."""
     if (checkpoint_file is None) != (key_file is None):
         raise click.UsageError("--checkpoint and --key go together: the checkpoint and its public key")
     if checkpoint_file is not None and reference:

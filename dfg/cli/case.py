@@ -8,6 +8,7 @@ import click
 
 from dfg.cli.command import (
     PRIORITY,
+    RECORD_ID,
     Context,
     emit_json,
     json_option,
@@ -68,6 +69,8 @@ def _split_name(name: str, option: str) -> tuple[str, str]:
 @click.option("--postal-address2", help="Second line of the applicant's own address.")
 @click.option("--postal-town", help="Town of the applicant's own address.")
 @click.option("--postal-postcode", help="Postcode of the applicant's own address.")
+@click.option("--duplicate", is_flag=True,
+              help="Open it although an open case of the district has the same applicant (a separate need).")  # fmt: skip
 @pass_context
 def case_new(context: Context, /, **options: Any) -> None:
     """Open a case at 'Referral received' and print its reference.
@@ -127,6 +130,7 @@ def _new_case(options: dict[str, Any]) -> NewCase:
         postcode=options["postcode"],
         referral_source=options["source"],
         people=tuple(people),
+        allow_duplicate=options["duplicate"],
     )
 
 
@@ -225,6 +229,104 @@ def _case_text(view: CaseView) -> str:
         lines.append(f"Approved grant: {format_pounds(view.approved_grant_pence)}")
     lines.append(f"Workflow {view.workflow_version}, record version {view.version}")
     return "\n".join(lines)
+
+
+@case.command("correct")
+@click.argument("reference")
+@click.option(
+    "--person", "place", type=RECORD_ID, help="Whose details (1 = the first listed in 'case show')."
+)
+@click.option("--title", help="Their title; '' clears it.")
+@click.option("--given-name", help="Their given name(s).")
+@click.option("--family-name", help="Their family name.")
+@click.option("--dob", help="Their date of birth (2026-03-31 or 31/03/2026).")
+@click.option("--nhs-number", help="Their NHS number (943 476 5919).")
+@click.option("--phone", help="Their phone number; '' clears it.")
+@click.option("--email", help="Their e-mail address; '' clears it.")
+@click.option("--address", help="First line of the home to be adapted.")
+@click.option("--address2", help="Second line of its address; '' clears it.")
+@click.option("--town", help="Its town.")
+@click.option("--postcode", help="Its postcode.")
+@click.option("--reason", required=True, help="Why, for the history: e.g. 'spelt wrongly on the referral'.")
+@pass_context
+def case_correct(
+    context: Context, /, reference: str, place: int | None, reason: str, **given: str | None
+) -> None:
+    """Correct a person's details or the address of the home, with the reason.
+
+    The case's history records what changed, from what to what, by whom and why; letters use the new
+    details from now on (letters already sent keep what they said). Role: grant officer.
+
+    \b
+    Examples:
+      dfg case correct CAN-2026-0001 --person 1 --family-name Holt-Smith --reason "married name"
+      dfg case correct CAN-2026-0001 --postcode "WS11 1AB" --reason "typed wrongly at referral"
+    """
+    from dfg.services.corrections import Correction, correct_details
+
+    people = {"title": "title", "given_name": "given_name", "family_name": "family_name", "dob": "date_of_birth",
+              "nhs_number": "nhs_number", "phone": "phone", "email": "email"}  # fmt: skip
+    homes = {
+        "address": "address_line_1",
+        "address2": "address_line_2",
+        "town": "town",
+        "postcode": "postcode",
+    }
+    person: dict[str, Any] = {
+        field: given[option] for option, field in people.items() if given[option] is not None
+    }
+    if "date_of_birth" in person:
+        person["date_of_birth"] = (
+            optional_date(person["date_of_birth"], "--dob") if person["date_of_birth"] else None
+        )
+    home = {field: given[option] for option, field in homes.items() if given[option] is not None}
+    recorded = correct_details(
+        context.database(), context.actor(), reference,
+        Correction(reason=reason, person=place, person_fields=person, home_fields=home),
+    )  # fmt: skip
+    changed = ", ".join(k.replace("_", " ") for k in recorded.payload["changed"])
+    click.echo(f"{recorded.reference}: corrected {changed}")
+
+
+@case.command("find")
+@click.argument("text")
+@click.option("--state", help="Only cases in this state, e.g. application_valid.")
+@click.option("--stage", type=int, help="Only cases in this stage (0-4).")
+@click.option("--district", help="Only this district (code).")
+@click.option("--open/--closed", "is_open", default=None, help="Only open cases, or only closed ones.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@json_option
+@pass_context
+def case_find(context: Context, /, text: str, as_json: bool, is_open: bool | None, **filters: Any) -> None:
+    """Find cases by reference, name, postcode, address or NHS number.
+
+    Matches ignore case, accents and spacing (a postcode with or without its space); part of a name or
+    address is enough. Best matches first: the reference and NHS number, then the postcode, a whole
+    name, a whole address, and part of either. Only cases you may see.
+
+    \b
+    Examples:
+      dfg case find "ws11 1aa"
+      dfg case find holt --open
+      dfg case find "943 476 5919"
+    """
+    from dfg.services.case_reading import CaseFilter
+    from dfg.services.case_search import find_cases
+
+    if filters["district"]:
+        filters["district"] = filters["district"].upper()
+    closed = None if is_open is None else not is_open
+    found = find_cases(context.database(), context.actor(), text, CaseFilter(closed=closed, **filters))
+    if as_json:
+        emit_json([f.as_dict() for f in found])
+        return
+    rows = [
+        [f.case.reference, f.case.state, f.case.applicant, show_date(f.case.first_contact_date), f.matched_on]
+        for f in found
+    ]
+    if rows:
+        click.echo(table(["reference", "state", "applicant", "first contact", "matched on"], rows))
+    click.echo(f"{len(found)} case(s) found", err=True)
 
 
 @case.command("list")

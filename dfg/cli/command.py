@@ -134,8 +134,17 @@ def _unexpected(error: Exception) -> str:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"dfg: {message}", err=True)
+    click.echo(f"dfg: {one_line(message)}", err=True)
     sys.exit(code)
+
+
+def one_line(message: str) -> str:
+    """A message as one line of plain text: a value it quotes from the user may hold a newline or a
+    terminal's control sequence, which would split the line (or recolour the terminal), so those are
+    shown escaped, as Python writes them."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
 
 
 class GroupEntry(NamedTuple):
@@ -271,16 +280,21 @@ def progress_bar(label: str) -> Iterator[Progress]:
         yield update
 
 
-def write_output(path: Path, content: bytes | str) -> None:
+def write_output(path: Path, content: bytes | str, *, private: bool = False) -> None:
     """Write a file the user named (a PDF, a diagram); a folder that does not exist or may not be written
-    to is their mistake, said in one line."""
+    to is their mistake, said in one line. A ``private`` file (personal data) is readable by its owner only."""
+    import os
+
     from dfg.errors import InvalidInput
 
+    data = content.encode() if isinstance(content, str) else content
     try:
-        if isinstance(content, str):
-            path.write_text(content, encoding="utf-8")
+        if private:
+            with os.fdopen(os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600), "wb") as file:
+                os.fchmod(file.fileno(), 0o600)  # one that existed keeps its mode otherwise
+                file.write(data)
         else:
-            path.write_bytes(content)
+            path.write_bytes(data)
     except OSError as error:
         raise InvalidInput(f"cannot write {path}: {error.strerror}") from None
 

@@ -21,7 +21,6 @@ For a landlord's application or an application for a disabled child the test is 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dfg.errors import InvalidInput
+from dfg.rules.files import read_json
 from dfg.rules.money import Pence, format_pounds, parse_pounds
 
 #: Kinds of application (s.19 HGCRA 1996), as ``tenure``.
@@ -370,17 +370,7 @@ def parse_household(data: object) -> Household:
 
 def load_household(path: Path) -> Household:
     """Read and validate a household JSON file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot be read: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        ) from None
-    return parse_household(data)
+    return parse_household(read_json(path))
 
 
 def _plain(pence: Pence) -> str:

@@ -283,12 +283,13 @@ class WorksPolicy:
     interim_cap_note: str
     ot_sign_off: bool
     applicant_satisfaction: bool
+    largest_estimate_pence: Pence
 
 
 def read_works_policy(path: Path) -> WorksPolicy:
     """Read and validate one works policy file."""
     top = TomlSection(read_toml(path), path.name)
-    top.only(("contractors", "approval", "payments", "completion"))
+    top.only(("contractors", "estimates", "approval", "payments", "completion"))
     approval = top.section("approval")
     approval.only(("conditions",))
     contractors = top.section("contractors")
@@ -298,6 +299,8 @@ def read_works_policy(path: Path) -> WorksPolicy:
     cap = payments.rate("interim_cap")
     completion = top.section("completion")
     completion.only(("ot_sign_off", "applicant_satisfaction"))
+    estimates = top.section("estimates")
+    estimates.only(("largest_price",))
     return WorksPolicy(
         source_file=path.name,
         require_current_accreditation=contractors.boolean("require_current_accreditation"),
@@ -306,6 +309,7 @@ def read_works_policy(path: Path) -> WorksPolicy:
         interim_cap_note=payments.text("interim_cap_note", default=""),
         ot_sign_off=completion.boolean("ot_sign_off"),
         applicant_satisfaction=completion.boolean("applicant_satisfaction"),
+        largest_estimate_pence=estimates.amount("largest_price"),
     )
 
 

@@ -242,6 +242,10 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{path.name}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{path.name}: not valid TOML: not UTF-8 text") from None
+    except RecursionError:  # the parser recurses once per nested array or table
+        raise ConfigurationError(f"{path.name}: not valid TOML: nested too deeply") from None
     except OSError as exc:
         raise ConfigurationError(f"{path.name}: cannot be read: {exc.strerror}") from None
 

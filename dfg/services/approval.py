@@ -192,6 +192,13 @@ def approve_grant(
         return {
             "approval": approval_id,
             "approval_version": version,
+            # the approved figures, so that the approval's row can be checked against its event
+            "works_pence": calculation.works_pence,
+            "charges_pence": figures["charges_pence"],
+            "contribution_pence": calculation.contribution_pence,
+            "grant_pence": calculation.grant_pence,
+            "total_assistance_pence": calculation.total_assistance_pence,
+            "funding": lines,
             "contractor": selected.contractor_name if selected else None,
             "deferred_payment_date": terms.deferred_payment_date,
             "pay_contractor_directly": terms.pay_contractor_directly,
@@ -323,7 +330,10 @@ def vary_works(
             "grant_calculation": calculation_id,
             "price_change_pence": price_change_pence,
             "works_pence": works,
+            "charges_pence": figures["charges_pence"],
+            "grant_pence": figures["grant_pence"],
             "total_assistance_pence": figures["total_assistance_pence"],
+            "funding": lines,
             "second_approver": second.username if second else None,
             "budget": {"adjusted": adjusted},
         }

@@ -22,6 +22,7 @@ from dfg.errors import DfgError, InvalidInput, NotFound
 from dfg.rules.catalogue import catalogue
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.dates import parse_date
+from dfg.rules.files import read_json, read_text
 from dfg.rules.household import household_to_dict, parse_household
 from dfg.rules.means_test import (
     Determination,
@@ -239,22 +240,12 @@ class ImportReport:
 
 def read_batch(path: Path) -> list[dict[str, Any]]:
     """Rows of a batch file: a JSON list of objects, or CSV with a header (lists separated by ';')."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InvalidInput(f"{path.name}: cannot be read: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        line = exc.object[: exc.start].count(b"\n") + 1
-        raise InvalidInput(f"{path.name}: line {line} is not UTF-8 text (save the file as UTF-8)") from None
     if path.suffix.lower() == ".json":
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{path.name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        rows = read_json(path)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise InvalidInput(f"{path.name}: expected a list of objects")
     else:
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.DictReader(io.StringIO(read_text(path)))
         try:
             rows = [dict(row) for row in reader]
         except csv.Error as exc:
@@ -262,6 +253,10 @@ def read_batch(path: Path) -> list[dict[str, Any]]:
             raise InvalidInput(f"{path.name}: line {reader.line_num + 1}: {exc}") from None
         if "reference" not in (reader.fieldnames or ()):
             raise InvalidInput(f"{path.name}: the first line must name the columns, 'reference' among them")
+        # csv files a row's values beyond the header's columns under None: say which row, not a crash
+        extra = next((number for number, row in enumerate(rows, start=1) if None in row), None)
+        if extra is not None:
+            raise InvalidInput(f"{path.name}: row {extra} has more values than the first line has columns")
     if not rows:
         raise InvalidInput(f"{path.name}: no rows to record")
     return rows
@@ -522,12 +517,7 @@ def determination(
 
 def read_json_object(path: Path) -> dict[str, Any]:
     """A JSON file holding one object (a household, an assessment), as given."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot be read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{path.name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    data = read_json(path)
     if not isinstance(data, dict):
         raise InvalidInput(f"{path.name}: expected a JSON object")
     return data

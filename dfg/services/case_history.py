@@ -42,6 +42,10 @@ class HistoryEntry:
         money = {
             k: format_pounds(int(v)) for k, v in said.items() if k.endswith("_pence") and isinstance(v, int)
         }
+        if self.kind == "details_corrected":
+            return "corrected: " + ", ".join(str(k).replace("_", " ") for k in said.get("changed", {}))
+        if self.kind == "note_recorded":
+            return f"{str(said['contact']).replace('_', ' ')} with {said['with']}"
         if self.kind == "completion_checked":
             return f"{str(said['check']).replace('_', ' ')} {'passed' if said['passed'] else 'failed'}"
         if self.kind == "estimate_recorded":

@@ -8,17 +8,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import ColumnElement, Connection, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dfg.errors import InvalidInput, NotFound, PermissionDenied
+from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
+from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
 from dfg.services.cases import Recorded, record_change
 from dfg.services.people import POSTAL_COLUMNS, person_roles, postal_lines
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import (
+    CASES,
     PEOPLE,
     PRIORITIES,
     TENURES,
@@ -49,10 +51,12 @@ class PostalAddress:
         for text, what in ((self.line_1, "address"), (self.town, "town"), (self.postcode, "postcode")):
             if not text.strip():
                 raise InvalidInput(f"the postal {what} is required")
+        if wrong := postcode_problem(self.postcode):
+            raise InvalidInput(f"the postal address: {wrong}")
         return PostalAddress(
             line_1=self.line_1.strip(),
             town=self.town.strip(),
-            postcode=self.postcode.strip().upper(),
+            postcode=postcode(self.postcode),
             line_2=(self.line_2 or "").strip() or None,
         )
 
@@ -110,28 +114,62 @@ class NewCase:
     uprn: str | None = None
     priority_reason: str | None = None
     referral_source: str | None = None
+    #: Open it although an open case of the district has the same applicant (a second, separate need).
+    allow_duplicate: bool = False
 
 
 def _validate_new_case(new: NewCase, today: date) -> None:
+    """Every mistake in the new case at once, in one message."""
+    problems = []
     if new.priority not in PRIORITIES:
-        raise InvalidInput(f"priority '{new.priority}' is not one of: {', '.join(PRIORITIES)}")
+        problems.append(f"priority '{new.priority}' is not one of: {', '.join(PRIORITIES)}")
     if new.priority == "urgent" and not new.priority_reason:
-        raise InvalidInput("an urgent case needs a --priority-reason")
+        problems.append("an urgent case needs a --priority-reason")
     if new.tenure not in TENURES:
-        raise InvalidInput(f"tenure '{new.tenure}' is not one of: {', '.join(TENURES)}")
+        problems.append(f"tenure '{new.tenure}' is not one of: {', '.join(TENURES)}")
     if new.first_contact_date > today:
-        raise InvalidInput(f"first contact date {new.first_contact_date:%d/%m/%Y} is in the future")
+        problems.append(f"first contact date {new.first_contact_date:%d/%m/%Y} is in the future")
     if sum(p.is_applicant for p in new.people) != 1:
-        raise InvalidInput("a case needs exactly one applicant")
+        problems.append("a case needs exactly one applicant")
     for person in new.people:
-        if person.date_of_birth and person.date_of_birth > today:
-            raise InvalidInput(f"{person.given_name} {person.family_name}: date of birth is in the future")
+        born = person.date_of_birth and date_of_birth_problem(person.date_of_birth, today)
+        if born:
+            problems.append(f"{person.given_name} {person.family_name}: {born}")
     for text, what in ((new.address_line_1, "address"), (new.town, "town"), (new.postcode, "postcode")):
         if not text.strip():
-            raise InvalidInput(f"the {what} is required")
+            problems.append(f"the {what} is required")
+    if new.postcode.strip() and (wrong := postcode_problem(new.postcode)):
+        problems.append(wrong)
+    if problems:
+        raise InvalidInput("; ".join(problems))
     for person in new.people:
         if person.postal_address is not None:
             person.postal_address.checked()
+
+
+def _already_open(session: Session, new: NewCase) -> str | None:
+    """An open case of the district for the same applicant (the same NHS number, or name and date of
+    birth), if any: the same person referred twice is usually one case, not two."""
+    applicant = next(p for p in new.people if p.is_applicant)
+    same: ColumnElement[bool] = (func.lower(PEOPLE.c.given_name) == applicant.given_name.strip().lower()) & (
+        func.lower(PEOPLE.c.family_name) == applicant.family_name.strip().lower()
+    )
+    same = same & (PEOPLE.c.date_of_birth == applicant.date_of_birth) if applicant.date_of_birth else same
+    if applicant.nhs_number:
+        same = or_(same, PEOPLE.c.nhs_number == applicant.nhs_number)
+    found: str | None = session.scalar(
+        select(CASES.c.reference)
+        .join(PEOPLE, PEOPLE.c.case_id == CASES.c.id)
+        .where(
+            CASES.c.district_code == new.district,
+            CASES.c.closed_date.is_(None),
+            PEOPLE.c.is_applicant.is_(True),
+            same,
+        )
+        .order_by(CASES.c.id)
+        .limit(1)
+    )
+    return found
 
 
 def _next_reference(session: Session, district: str, year: int) -> str:
@@ -164,12 +202,16 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
     with db.writing() as session:
         if session.get(District, new.district) is None:
             raise NotFound(f"no district '{new.district}' (see 'dfg district list')")
+        if not new.allow_duplicate and (open_already := _already_open(session, new)):
+            raise GuardFailed(
+                f"{open_already} is already open for this applicant: add to it, or give --duplicate to open another"
+            )
         reference = _next_reference(session, new.district, today.year)
         home = Property(
             address_line_1=new.address_line_1,
             address_line_2=new.address_line_2,
             town=new.town,
-            postcode=new.postcode.upper(),
+            postcode=postcode(new.postcode),
             uprn=new.uprn,
             district_code=new.district,
         )

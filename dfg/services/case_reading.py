@@ -151,6 +151,8 @@ class CaseFilter:
     priority: str | None = None
     assigned_to_me: bool = False
     on_hold: bool | None = None
+    #: Only closed cases (True), only open ones (False), or both.
+    closed: bool | None = None
     limit: int = 200
 
 
@@ -232,6 +234,10 @@ def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummar
     if where.on_hold is not None:
         query = query.where(
             _cases.c.hold_since.is_not(None) if where.on_hold else _cases.c.hold_since.is_(None)
+        )
+    if where.closed is not None:
+        query = query.where(
+            _cases.c.closed_date.is_not(None) if where.closed else _cases.c.closed_date.is_(None)
         )
     with db.read_connection() as connection:
         return [

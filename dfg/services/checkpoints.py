@@ -16,6 +16,7 @@ from pathlib import Path
 from dfg.errors import AuditFailure, InvalidInput
 from dfg.rules.clock import utcnow
 from dfg.services.audit import AuditReport
+from dfg.services.audit_tables import table_problems
 from dfg.store.audit import SYSTEM_STREAM, AuditProblem, event_hashes, verify
 from dfg.store.backup import new_file
 from dfg.store.checkpoint import (
@@ -85,6 +86,7 @@ def take_checkpoint(db: Database, actor: Actor, key_file: Path) -> SignedCheckpo
     key = read_signing_key(_read(key_file, "the private key"))
     with db.snapshot() as session:
         streams, events, problems = verify(session)
+        problems.extend(table_problems(session))
         events_now = event_hashes(session)
     AuditReport(streams, events, tuple(problems)).raise_if_broken()
     origin = _origin(events_now)
@@ -121,6 +123,7 @@ def verify_against_checkpoint(db: Database, actor: Actor, note_file: Path, key_f
     checkpoint = open_note(note, key)
     with db.snapshot() as session:
         streams, events, problems = verify(session)
+        problems.extend(table_problems(session))
         events_now = event_hashes(session)
     origin = _origin(events_now)
     if origin != checkpoint.origin:

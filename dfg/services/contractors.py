@@ -221,6 +221,8 @@ def _contractor_in(session: Session, name_or_id: str | int) -> Contractor:
         contractor_id = _matching(_names(session), name_or_id)
         if contractor_id is None and name_or_id.strip().isdigit():
             contractor_id = int(name_or_id)
+            if contractor_id > 2**63 - 1:  # beyond the database's keys: no such contractor
+                contractor_id = None
         found = None if contractor_id is None else session.get(Contractor, contractor_id)
     if found is None:
         raise NotFound(f"no contractor '{name_or_id}' on the register (see 'dfg contractor list')")

@@ -97,8 +97,8 @@ def record_estimate(
     reference = normalise_reference(reference)
     if isinstance(price_pence, bool) or not isinstance(price_pence, int):
         raise InvalidInput(f"the price must be a whole number of pence, got {price_pence!r}")
-    if price_pence < 0:
-        raise InvalidInput(f"the price must not be negative ({format_pounds(price_pence)})")
+    if price_pence <= 0:
+        raise InvalidInput(f"the price must be more than £0.00 (it was {format_pounds(price_pence)})")
     if received_on > local_day(now):
         raise InvalidInput(f"the estimate's received date {received_on:%d/%m/%Y} is in the future")
     their_reference = typed_text(contractor_reference, "the contractor's reference", 60)
@@ -122,9 +122,17 @@ def record_estimate(
             "notes": note,
         }  # fmt: skip
 
+    def check(case: CaseFacts) -> None:
+        _taking_estimates(case)
+        largest = load_works_policy(case.district).largest_estimate_pence
+        if price_pence > largest:
+            raise InvalidInput(
+                f"the price {format_pounds(price_pence)} is more than the largest estimate the district's works "
+                f"policy accepts ({format_pounds(largest)}): check it"
+            )
+
     record_change(
-        db, actor, reference, role=role, kind="estimate_recorded", check=_taking_estimates, write_details=write,
-        now=now,
+        db, actor, reference, role=role, kind="estimate_recorded", check=check, write_details=write, now=now,
     )  # fmt: skip
     return EstimateView(
         made["id"], reference, made["contractor_id"], made["contractor"], price_pence, received_on,

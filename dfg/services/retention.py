@@ -22,6 +22,7 @@ from dfg.errors import GuardFailed, InvalidInput, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.retention import Retention, RetentionPolicy, load_retention_policy, retention
 from dfg.services.cases import normalise_reference
+from dfg.services.documents import forget_files
 from dfg.store.audit import CASE_DISPOSED, SYSTEM_STREAM, NewEvent, append_to_system, disposed_cases
 from dfg.store.database import Database
 from dfg.store.personal import SEALED_FORMAT, erase_case
@@ -168,6 +169,7 @@ def dispose(db: Database, actor: Actor, *, now: datetime | None = None) -> list[
                     },
                 ),
             )
+        forget_files(db, case.id)  # after the commit: a crash before it leaves files, never a gap
         done.append(Disposal(found.reference, found.authorised_by or "", actor.username, found.rule))
     return done
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from dfg.errors import InvalidInput
+from dfg.rules.calendar import add_calendar_months
 from dfg.rules.clock import local_day, utcnow
 from dfg.services.cases import Recorded, record_change
 from dfg.store.database import Database
@@ -50,6 +51,13 @@ def extend_completion(
         raise InvalidInput("give either --months or --to (a new completion date), not both")
     if months is not None and not 1 <= months <= MAX_EXTENSION_MONTHS:
         raise InvalidInput(f"--months must be from 1 to {MAX_EXTENSION_MONTHS}")
+    # as far as --months may reach: a date years away (9999-12-31) is a typing slip, and the clocks
+    # that count on from it would run off the calendar
+    latest = add_calendar_months(local_day(now), MAX_EXTENSION_MONTHS)
+    if new_date is not None and new_date > latest:
+        raise InvalidInput(
+            f"the new completion date must be on or before {latest:%d/%m/%Y} ({MAX_EXTENSION_MONTHS} months from today)"
+        )
 
     def check(case: CaseFacts) -> None:
         if case.state not in WORKS_STATES:

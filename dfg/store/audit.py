@@ -83,6 +83,28 @@ class NewEvent:
 def chained(new: NewEvent, *, stream: str, seq: int, prev_hash: str, case_id: int | None) -> dict[str, Any]:
     """The row for ``new`` as event ``seq`` of ``stream``, with its hash (format 1: the system stream,
     which holds no applicant's data)."""
+    return _placed(new, stream, seq, prev_hash, case_id, new.payload or {}, new.reason, 1)
+
+
+def sealed_chained(
+    new: NewEvent, *, stream: str, seq: int, prev_hash: str, case_id: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A case event's row (format 2: its personal values sealed) and the values to keep beside it."""
+    sealed = seal(new.payload or {}, new.reason, case_id=case_id, encode=canonical_json)
+    row = _placed(new, stream, seq, prev_hash, case_id, sealed.payload, sealed.reason, SEALED_FORMAT)
+    return row, sealed.values
+
+
+def _placed(
+    new: NewEvent,
+    stream: str,
+    seq: int,
+    prev_hash: str,
+    case_id: int | None,
+    payload: Mapping[str, Any],
+    reason: str | None,
+    format: int,
+) -> dict[str, Any]:
     row: dict[str, Any] = {
         "stream": stream,
         "seq": seq,
@@ -94,26 +116,15 @@ def chained(new: NewEvent, *, stream: str, seq: int, prev_hash: str, case_id: in
         "trigger": new.trigger,
         "from_state": new.from_state,
         "to_state": new.to_state,
-        "reason": new.reason,
+        "reason": reason,
         "code": new.code,
-        "payload": canonical_json(new.payload or {}),
+        "payload": canonical_json(payload),
         "workflow_version": new.workflow_version,
         "prev_hash": prev_hash,
-        "format": 1,
+        "format": format,
     }
     row["hash"] = event_hash(row)
     return row
-
-
-def sealed_chained(
-    new: NewEvent, *, stream: str, seq: int, prev_hash: str, case_id: int
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A case event's row (format 2: its personal values sealed) and the values to keep beside it."""
-    sealed = seal(new.payload or {}, new.reason, case_id=case_id, encode=canonical_json)
-    row = chained(new, stream=stream, seq=seq, prev_hash=prev_hash, case_id=case_id)
-    row.update(reason=sealed.reason, payload=canonical_json(sealed.payload), format=SEALED_FORMAT)
-    row["hash"] = event_hash(row)
-    return row, sealed.values
 
 
 _events = EVENTS
@@ -217,13 +228,28 @@ def append_to_system(session: Session | Connection, new: NewEvent) -> None:
 
 @dataclass(frozen=True)
 class AuditProblem:
+    """What is wrong, in which stream and event. A table's row that disagrees with the events also says
+    which table, row and column, the value held and the value the events say."""
+
     stream: str
     seq: int | None
     problem: str
+    table: str | None = None
+    row: str | None = None
+    column: str | None = None
+    held: Any = None
+    expected: Any = None
 
     def __str__(self) -> str:
         where = f"{self.stream} event {self.seq}" if self.seq is not None else self.stream
         return f"{where}: {self.problem}"
+
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"stream": self.stream, "seq": self.seq, "problem": self.problem}
+        if self.table is not None:
+            found.update(table=self.table, row=self.row, column=self.column, held=self.held,
+                         expected=self.expected)  # fmt: skip
+        return found
 
 
 def verify_stream(
@@ -322,13 +348,15 @@ def _verify_sealed(
             if row["format"] != SEALED_FORMAT or row["case_id"] is None:
                 continue
             case_streams[row["case_id"]] = stream
-            for digest in (*digests_in(json.loads(row["payload"])), reason_digest(row["reason"])):
-                if digest is not None:
-                    held[digest] = (stream, row["seq"])
-    query = select(PERSONAL_VALUES)
+            step = (stream, row["seq"])
+            for sealed in digests_in(row["payload"]):
+                held[sealed] = step
+            if (in_reason := reason_digest(row["reason"])) is not None:
+                held[in_reason] = step
+    query = select(*PERSONAL_VALUES.c[("digest", "case_id", "salt", "value")])
     if one_stream is not None:
         query = query.where(PERSONAL_VALUES.c.case_id.in_(list(case_streams) or [-1]))
-    kept = {row.digest: row for row in session.execute(query)}
+    kept = {row.digest: row for row in session.connection().execute(query)}
     disposed = set(disposed_cases(session).values())
     problems = []
     for digest, (stream, seq) in held.items():

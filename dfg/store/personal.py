@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,17 @@ PERSONAL_KEYS = frozenset(
         "works_begun_reason",
         "variation",
         "location",  # where an assessment visit takes place: often the home
+        "file_name",  # a document's, as given: often a person's name
+        # a correction's fields, each sealed whole (what it was and what it became)
+        "title",
+        "given_name",
+        "family_name",
+        "nhs_number",
+        "phone",
+        "email",
+        "address_line_1",
+        "address_line_2",
+        "town",
     }
 )
 
@@ -123,16 +135,14 @@ def reason_digest(reason: str | None) -> str | None:
     return None
 
 
-def digests_in(payload: Any) -> Iterable[str]:
-    """Every digest a payload holds."""
-    if (digest := _marker(payload)) is not None:
-        yield digest
-    elif isinstance(payload, Mapping):
-        for item in payload.values():
-            yield from digests_in(item)
-    elif isinstance(payload, list):
-        for item in payload:
-            yield from digests_in(item)
+# A sealed value in a payload's canonical JSON. A string a user typed cannot fake one: its quotes would
+# be escaped (\").
+_SEALED_IN_TEXT = re.compile(r'\{"\$sealed":"([0-9a-f]{64})"\}')
+
+
+def digests_in(payload_text: str) -> list[str]:
+    """Every digest a stored payload (its canonical JSON) holds."""
+    return _SEALED_IN_TEXT.findall(payload_text) if SEALED in payload_text else []
 
 
 @dataclass(frozen=True)
@@ -210,6 +220,7 @@ _ERASED: dict[str, dict[str, Any]] = {
     "repayment_decisions": {"reason": DISPOSED},
     "budget_entries": {"override_reason": None},
     "letters": {"recipient_name": DISPOSED, "pdf": b""},
+    "documents": {"file_name": DISPOSED},  # and their files, once the disposal is committed
 }
 
 

@@ -228,6 +228,22 @@ EVENTS = Table(
 )
 
 
+DOCUMENTS = Table(
+    "documents",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), index=True, nullable=False),
+    Column("kind", String(20), nullable=False),  # ot_report, photo, quote, ...
+    Column("file_name", String(200), nullable=False),  # as given, made safe
+    Column("media_type", String(100), nullable=False),  # told from the content
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("stored_as", String(200), nullable=False),  # inside the documents folder
+    Column("added_by", String(60), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+)
+
+
 # The cases disposed of: written by disposal just before it erases, it is what lets the database accept
 # the erasing UPDATEs on records that are otherwise append-only (the triggers of migration 0007).
 DISPOSALS = Table(
@@ -569,5 +585,5 @@ BUDGET_ENTRIES = Table(
 APPEND_ONLY = (
     "events", "assessments", "recommended_works", "feasibility_findings", "determinations", "grant_calculations",
     "letters", "estimates", "estimate_decisions", "approvals", "payments", "invoices", "land_charges",
-    "repayment_decisions", "budget_entries", "assessment_appointments",
+    "repayment_decisions", "budget_entries", "assessment_appointments", "documents",
 )  # fmt: skip

@@ -249,6 +249,10 @@ def load_definition(path: Path) -> Definition:
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"{path.name}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{path.name}: not UTF-8 text") from None
+    except RecursionError:  # the parser recurses once per nested array or table
+        raise ConfigurationError(f"{path.name}: nested too deeply") from None
     return parse_definition(data, path)
 
 

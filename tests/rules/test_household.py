@@ -236,7 +236,7 @@ def test_a_file_that_is_not_json(tmp_path: Path) -> None:
     path.write_text('{"tenure": ', encoding="utf-8")
     with pytest.raises(InvalidInput) as caught:
         load_household(path)
-    assert caught.value.message == f"{path}: not valid JSON (line 1, column 12): Expecting value"
+    assert caught.value.message == f"{path.name}: not valid JSON (line 1, column 12): Expecting value"
 
 
 def test_sample_files_are_valid_json_objects() -> None:

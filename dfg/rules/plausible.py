@@ -1,0 +1,39 @@
+"""Checks that catch plausible-looking mistakes before they are recorded: a postcode that is not one, a
+date of birth before anyone living was born. Each returns the problem in words, or None."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from dfg.rules.rates import add_years
+
+#: The oldest age accepted for a date of birth: older is taken for a typing mistake (1800 for 1950).
+OLDEST_AGE = 120
+
+# The UK postcode format (outward code, a space, inward code), as the Royal Mail's PAF defines it, and the
+# one non-geographic exception. Checked for form only: whether it exists is the address gazetteer's job.
+_POSTCODE = re.compile(
+    r"^(GIR 0AA|[A-PR-UWYZ]([0-9][0-9A-HJKPSTUW]?|[A-HK-Y][0-9][0-9ABEHMNPRVWXY]?) [0-9][ABD-HJLNP-UW-Z]{2})$"
+)
+
+
+def postcode(text: str) -> str:
+    """A postcode as it is written: capitals, one space before the last three characters."""
+    compact = "".join(text.split()).upper()
+    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+
+
+def postcode_problem(text: str) -> str | None:
+    written = postcode(text)
+    if _POSTCODE.match(written):
+        return None
+    return f"'{text.strip()}' is not a UK postcode (for example WS11 1AA)"
+
+
+def date_of_birth_problem(born: date, today: date) -> str | None:
+    if born > today:
+        return f"date of birth {born:%d/%m/%Y} is in the future"
+    if born < add_years(today, -OLDEST_AGE):
+        return f"date of birth {born:%d/%m/%Y} would make them over {OLDEST_AGE}: check the year"
+    return None

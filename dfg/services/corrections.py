@@ -1,0 +1,134 @@
+"""Corrections to the people and the home on a case: a name spelt wrongly, a date of birth, an NHS
+number, a phone number, the address. Each is one event (``details_corrected``) saying what changed,
+from what to what, by whom and why; the values are personal and sealed beside the chain like the rest,
+so the history shows the change and disposal erases both values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from dfg.errors import InvalidInput, NotFound
+from dfg.rules.clock import local_day, utcnow
+from dfg.rules.nhs_number import parse_nhs_number
+from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
+from dfg.services.cases import Recorded, record_change
+from dfg.store.database import Database
+from dfg.store.tables import CASES, PEOPLE, PROPERTIES
+from dfg.workflow.actor import Actor
+from dfg.workflow.roles import require_role
+
+DETAILS_CORRECTED = "details_corrected"
+#: What may be corrected on a person, and on the home to be adapted.
+PERSON_FIELDS = ("title", "given_name", "family_name", "date_of_birth", "nhs_number", "phone", "email")
+HOME_FIELDS = ("address_line_1", "address_line_2", "town", "postcode")
+_REQUIRED = {"given_name", "family_name", "address_line_1", "town", "postcode"}
+_LONGEST = {"title": 20, "given_name": 80, "family_name": 80, "phone": 30, "email": 120,
+            "address_line_1": 120, "address_line_2": 120, "town": 60}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What to change: a person's fields (``person``: their place on the case, 1 = first listed) and
+    the home's. A field left out is unchanged; ``""`` clears an optional one."""
+
+    reason: str
+    person: int | None = None
+    person_fields: Mapping[str, str | date | None] | None = None
+    home_fields: Mapping[str, str | None] | None = None
+
+
+def _checked(correction: Correction, today: date) -> tuple[dict[str, Any], dict[str, Any]]:
+    problems = []
+    person: dict[str, Any] = {}
+    home: dict[str, Any] = {}
+    for fields, allowed, into in (
+        (correction.person_fields, PERSON_FIELDS, person),
+        (correction.home_fields, HOME_FIELDS, home),
+    ):
+        for name, value in (fields or {}).items():
+            if name not in allowed:
+                problems.append(f"{name}: cannot be corrected here")
+                continue
+            text = value.strip() if isinstance(value, str) else value
+            if text in ("", None):
+                if name in _REQUIRED:
+                    problems.append(f"{name}: is required and cannot be cleared")
+                into[name] = None
+            elif name == "date_of_birth":
+                if not isinstance(text, date):
+                    problems.append("date_of_birth: give a date")
+                elif wrong := date_of_birth_problem(text, today):
+                    problems.append(wrong)
+                into[name] = text
+            elif name == "nhs_number":
+                try:
+                    into[name] = parse_nhs_number(str(text), field="nhs_number")
+                except InvalidInput as error:
+                    problems.append(error.message)
+            elif name == "postcode":
+                if wrong := postcode_problem(str(text)):
+                    problems.append(wrong)
+                into[name] = postcode(str(text))
+            elif name == "email" and ("@" not in str(text) or " " in str(text)):
+                problems.append(f"email: '{text}' is not an e-mail address")
+            elif len(str(text)) > _LONGEST.get(name, 200):
+                problems.append(f"{name}: at most {_LONGEST[name]} characters")
+            else:
+                into[name] = text
+    if person and correction.person is None:
+        problems.append("say whose details: --person N (1 = the first listed on the case)")
+    if not person and not home:
+        problems.append("nothing to correct: give at least one new value")
+    if not correction.reason.strip():
+        problems.append("reason: say why (for example 'spelt wrongly on the referral')")
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    return person, home
+
+
+def correct_details(
+    db: Database, actor: Actor, reference: str, correction: Correction, *, now: datetime | None = None
+) -> Recorded:
+    """Correct a person's or the home's details, with the reason; every problem said at once."""
+    role = require_role(actor, "grant_officer")
+    now = now or utcnow()
+    person, home = _checked(correction, local_day(now))
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        changed: dict[str, Any] = {}
+        if person:
+            people = connection.execute(
+                select(PEOPLE).where(PEOPLE.c.case_id == case_id).order_by(PEOPLE.c.id)
+            ).all()
+            place = correction.person or 0
+            if not 1 <= place <= len(people):
+                raise NotFound(f"the case has {len(people)} person(s): --person 1 to {len(people)}")
+            row = people[place - 1]
+            moved = {k: v for k, v in person.items() if getattr(row, k) != v}
+            if moved:
+                connection.execute(update(PEOPLE).where(PEOPLE.c.id == row.id).values(moved))
+                changed.update({k: {"from": getattr(row, k), "to": v} for k, v in moved.items()})
+        if home:
+            row = connection.execute(
+                select(PROPERTIES)
+                .join(CASES, CASES.c.property_id == PROPERTIES.c.id)
+                .where(CASES.c.id == case_id)
+            ).one()
+            moved = {k: v for k, v in home.items() if getattr(row, k) != v}
+            if moved:
+                connection.execute(update(PROPERTIES).where(PROPERTIES.c.id == row.id).values(moved))
+                changed.update({k: {"from": getattr(row, k), "to": v} for k, v in moved.items()})
+        if not changed:
+            raise InvalidInput("nothing to correct: the details are already as given")
+        return {"person": correction.person if person else None, "changed": changed}
+
+    return record_change(
+        db, actor, reference, role=role, kind=DETAILS_CORRECTED, write_details=write,
+        reason=correction.reason.strip(), now=now,
+    )  # fmt: skip

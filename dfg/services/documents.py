@@ -1,0 +1,223 @@
+"""Documents on a case: the OT's report, photographs, quotes, invoices, plans.
+
+Each is checked from its content (PDF, JPEG, PNG, DOCX or XLSX; never by its name), kept under a name
+made from its SHA-256 in the documents folder (``dfg.store.documents``), registered in ``documents``
+and recorded on the case's chain with its SHA-256 (``document_added``), so ``audit verify`` can tell
+a replaced file. The file name as given is personal text, sealed like the rest. At disposal the files
+go with the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.orm import Session
+
+from dfg.errors import InvalidInput, NotFound
+from dfg.rules.clock import utcnow
+from dfg.rules.documents import DEFAULT_LIMIT_MB, DOCUMENT_KINDS, MEDIA_TYPES, document_type, safe_file_name
+from dfg.services.case_reading import show_case
+from dfg.services.cases import normalise_reference, record_change
+from dfg.store import documents as files
+from dfg.store.audit import AuditProblem, disposed_cases
+from dfg.store.database import Database
+from dfg.store.tables import CASES, DOCUMENTS, EVENTS
+from dfg.workflow.actor import Actor
+from dfg.workflow.roles import require_role
+
+DOCUMENT_ADDED = "document_added"
+#: Who may attach and read documents: everyone who works on cases.
+DOCUMENT_ROLES = ("grant_officer", "ot", "technical_officer", "approver", "manager")
+
+
+def size_limit() -> int:
+    """The largest document accepted, in bytes: ``DFG_DOCUMENTS_MAX_MB`` megabytes (default 20)."""
+    text = os.environ.get("DFG_DOCUMENTS_MAX_MB", str(DEFAULT_LIMIT_MB))
+    try:
+        megabytes = int(text)
+    except ValueError:
+        raise InvalidInput(f"DFG_DOCUMENTS_MAX_MB: '{text}' is not a whole number of megabytes") from None
+    return megabytes * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: int
+    reference: str
+    kind: str
+    file_name: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    added_by: str
+    added_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "reference": self.reference, "kind": self.kind, "file_name": self.file_name,
+            "media_type": self.media_type, "size_bytes": self.size_bytes, "sha256": self.sha256,
+            "added_by": self.added_by, "added_at": self.added_at.isoformat(),
+        }  # fmt: skip
+
+
+def add_document(
+    db: Database,
+    actor: Actor,
+    reference: str,
+    *,
+    name: str,
+    content: bytes,
+    kind: str,
+    now: datetime | None = None,
+) -> DocumentRecord:
+    """Attach a file to a case; every problem with it said at once, and nothing kept if there is one."""
+    role = require_role(actor, *DOCUMENT_ROLES)
+    now = now or utcnow()
+    problems = []
+    if kind not in DOCUMENT_KINDS:
+        problems.append(f"kind: '{kind}' is not one of {', '.join(DOCUMENT_KINDS)}")
+    limit = size_limit()
+    if len(content) > limit:
+        problems.append(
+            f"the file is {len(content) / 1024 / 1024:.1f} MB: at most {limit // 1024 // 1024} MB"
+        )
+    elif not content:
+        problems.append("the file is empty")
+    found = document_type(content) if content else None
+    if content and found is None:
+        problems.append("the file is not a PDF, JPEG, PNG, Word (.docx) or Excel (.xlsx) document")
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    assert found is not None
+    digest = hashlib.sha256(content).hexdigest()
+    safe = safe_file_name(name, found)
+    folder = files.documents_folder(db)
+    made: dict[str, Any] = {}
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        stored_as = f"{case_id}/{digest}"
+        files.keep(folder, stored_as, content)  # before the row: never a row without its file
+        values = {
+            "case_id": case_id, "kind": kind, "file_name": safe, "media_type": MEDIA_TYPES[found],
+            "size_bytes": len(content), "sha256": digest, "stored_as": stored_as, "added_by": actor.username,
+            "added_at": now,
+        }  # fmt: skip
+        made["id"] = connection.execute(insert(DOCUMENTS).returning(DOCUMENTS.c.id), values).scalar_one()
+        return {"document": made["id"], "kind": kind, "file_name": safe, "media_type": MEDIA_TYPES[found],
+                "size_bytes": len(content), "sha256": digest}  # fmt: skip
+
+    recorded = record_change(
+        db, actor, reference, role=role, kind=DOCUMENT_ADDED, write_details=write, now=now
+    )
+    return DocumentRecord(
+        made["id"],
+        recorded.reference,
+        kind,
+        safe,
+        MEDIA_TYPES[found],
+        len(content),
+        digest,
+        actor.username,
+        now,
+    )
+
+
+def documents_of(db: Database, actor: Actor, reference: str) -> list[DocumentRecord]:
+    """The case's documents, oldest first."""
+    reference = normalise_reference(reference)
+    require_role(actor, *DOCUMENT_ROLES)
+    show_case(db, actor, reference)  # NotFound, and the district check
+    with db.read_connection() as connection:
+        rows = connection.execute(
+            select(DOCUMENTS).join(CASES, CASES.c.id == DOCUMENTS.c.case_id)
+            .where(CASES.c.reference == reference).order_by(DOCUMENTS.c.id)
+        ).all()  # fmt: skip
+    return [
+        DocumentRecord(
+            r.id, reference, r.kind, r.file_name, r.media_type, r.size_bytes, r.sha256, r.added_by, r.added_at
+        )
+        for r in rows
+    ]
+
+
+def document_content(
+    db: Database, actor: Actor, reference: str, document_id: int
+) -> tuple[DocumentRecord, bytes]:
+    """A document and its bytes, checked against the SHA-256 it was registered with."""
+    record = next((d for d in documents_of(db, actor, reference) if d.id == document_id), None)
+    if record is None:
+        raise NotFound(
+            f"{normalise_reference(reference)} has no document {document_id} (see 'dfg document list')"
+        )
+    with db.read_connection() as connection:
+        stored_as = connection.scalar(select(DOCUMENTS.c.stored_as).where(DOCUMENTS.c.id == document_id))
+    content = files.read(files.documents_folder(db), str(stored_as))
+    if content is None or hashlib.sha256(content).hexdigest() != record.sha256:
+        raise NotFound(
+            f"document {document_id}'s file is missing or not the one registered: see 'dfg audit verify'"
+        )
+    return record, content
+
+
+def forget_files(db: Database, case_id: int) -> None:
+    """Delete a disposed case's document files (its register rows are erased with the disposal)."""
+    with db.read_connection() as connection:
+        stored = (
+            connection.execute(select(DOCUMENTS.c.stored_as).where(DOCUMENTS.c.case_id == case_id))
+            .scalars()
+            .all()
+        )
+    if stored:
+        folder = files.documents_folder(db)
+        for name in stored:
+            files.remove(folder, name)
+
+
+def document_problems(db: Database, session: Session, case_id: int | None = None) -> list[AuditProblem]:
+    """Each document's file against the SHA-256 its event put on the chain: a file replaced, missing, or a
+    register row no event records (a disposed case's files are gone on purpose)."""
+    query = select(
+        DOCUMENTS.c.id, DOCUMENTS.c.case_id, DOCUMENTS.c.sha256, DOCUMENTS.c.stored_as, CASES.c.reference
+    ).join(CASES, CASES.c.id == DOCUMENTS.c.case_id)
+    said = select(EVENTS.c.stream, EVENTS.c.seq, EVENTS.c.payload).where(EVENTS.c.kind == DOCUMENT_ADDED)
+    if case_id is not None:
+        query, said = query.where(DOCUMENTS.c.case_id == case_id), said.where(EVENTS.c.case_id == case_id)
+    rows = session.execute(query).all()
+    if not rows:
+        return []
+    on_chain = {}
+    for stream, seq, payload in session.execute(said):
+        recorded = json.loads(payload)
+        on_chain[recorded["document"]] = (stream, seq, recorded["sha256"])
+    disposed = disposed_cases(session)
+    folder = files.documents_folder(db)
+    problems = []
+    for row in rows:
+        if row.case_id in disposed:
+            continue
+        where = on_chain.get(row.id)
+        if where is None:
+            problems.append(
+                AuditProblem(row.reference, None, f"document {row.id}: no event records it (inserted?)")
+            )
+            continue
+        stream, seq, sha256 = where
+        content = files.read(folder, row.stored_as)
+        if row.sha256 != sha256:
+            problems.append(
+                AuditProblem(stream, seq, f"document {row.id}: its register row's SHA-256 was changed")
+            )
+        if content is None:
+            problems.append(AuditProblem(stream, seq, f"document {row.id}: its file is missing"))
+        elif hashlib.sha256(content).hexdigest() != sha256:
+            problems.append(
+                AuditProblem(stream, seq, f"document {row.id}: its file is not the one added (replaced?)")
+            )
+    return problems
