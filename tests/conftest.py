@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from dfg.rules.clock import local_day, utcnow
-from dfg.services.approval import ApprovalTerms, approve_grant
+from dfg.services.approval import ApprovalTerms, approval_versions, approve_grant
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test
 from dfg.services.budget import allocate
 from dfg.services.case_opening import NewCase, NewPerson, open_case
@@ -305,8 +305,9 @@ def take_step(
         ):
             record_completion_check(db, cast[by], reference, check, passed=True, on=given.on, now=now)
     if trigger == "pay_final":
+        works = approval_versions(db, cast[who], reference)[-1].works_pence  # invoiced as approved
         record_invoice(db, cast[who], reference, supplier="Castle Adaptations", invoice_reference="INV-1",
-                       amount_pence=APPROVED_GRANT + HOUSEHOLD_CONTRIBUTION, received_on=today, now=now)  # fmt: skip
+                       amount_pence=works, received_on=today, now=now)  # fmt: skip
         return pay_final(db, cast[who], reference, on=given.on, now=now).to_state
     if trigger == "close":
         settle_before_closing(db, cast, reference, who=who, on=today, now=now)

@@ -217,6 +217,7 @@ def test_registration_records_the_charge_and_its_dates(
         "why_not": None,
         "grant_pence": 8_450_00,
         "repayable_pence": 3_450_00,
+        "charged_lines_pence": 0,  # no funding line with a land charge
         "terms_version": "england-2008-05-22",
         "certified_date": certified_on.isoformat(),
         "registration": {

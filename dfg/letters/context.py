@@ -377,6 +377,29 @@ class ValidApplicationReceived(LetterContext):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AssistanceLine:
+    """One line of discretionary assistance approved beside the mandatory grant (a top-up, a fast-track
+    grant...), with its conditions and its repayment terms, as the council's policy states them."""
+
+    label: str
+    amount: Pence
+    #: How the amount was arrived at, in a sentence.
+    how_calculated: str
+    #: Its conditions in a sentence: whether it is means-tested, and what it is given for.
+    conditions: str
+    #: Its repayment terms in a sentence ("Not repayable; no land charge.").
+    repayment: str
+    #: Whether the line is secured by a local land charge on the home.
+    land_charge: bool = False
+
+    def __post_init__(self) -> None:
+        _require_text(
+            "assistance line", label=self.label, conditions=self.conditions, repayment=self.repayment
+        )
+        _require_pence(f"assistance line {self.label!r}", amount=self.amount)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApprovalNotice(LetterContext):
     """The grant approval: the s.34 notice with every figure explained, and the conditions."""
 
@@ -405,11 +428,33 @@ class ApprovalNotice(LetterContext):
     land_charge_years: int = 10
     #: Last day to ask for a review of this decision.
     review_by: date
+    #: Discretionary assistance approved beside the mandatory grant, line by line (none: the grant alone).
+    assistance: tuple[AssistanceLine, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.land_charge_amount is not None:
             _require_pence("approval notice", land_charge_amount=self.land_charge_amount)
+        if self.total_assistance > self.calculation.estimated_expense:
+            raise InvalidInput("approval notice: the assistance is more than the estimated expense")
+
+    @property
+    def total_assistance(self) -> Pence:
+        """The mandatory grant and every line of discretionary assistance."""
+        return self.calculation.grant + sum(line.amount for line in self.assistance)
+
+    @property
+    def applicant_funds(self) -> Pence:
+        """What the applicant pays beyond their contribution: the cost neither the grant nor the
+        assistance covers (above the maximum grant, say)."""
+        return max(
+            0, self.calculation.estimated_expense - self.calculation.contribution - self.total_assistance
+        )
+
+    @property
+    def applicant_pays(self) -> Pence:
+        """All the applicant pays: their contribution and anything beyond it."""
+        return self.calculation.contribution + self.applicant_funds
         if self.deferred_payment_date is not None and self.deferred_payment_date < self.approval_date:
             raise InvalidInput("approval notice: deferred_payment_date is before the approval date")
         if not all(isinstance(x, str) and x.strip() for x in self.conditions):
@@ -581,9 +626,21 @@ class InterimPayment(_SiteLetter):
     final: bool = False
     #: The approval said the council pays the applicant, not the contractor: the advice goes to them.
     paid_to_applicant: bool = False
+    #: For the final payment: the invoices for the works it is paid against, in all.
+    invoice_amount: Pence | None = None
+    #: For the final payment: the applicant's share of the works (their contribution, and anything the
+    #: assistance does not cover), which the applicant pays the contractor, not the grant.
+    applicant_share: Pence | None = None
 
     def recipient_role(self, usual: str) -> str:
         return "applicant" if self.paid_to_applicant else usual
+
+    @property
+    def above_approved(self) -> Pence:
+        """The part of the invoices above the approved works, which the grant does not pay."""
+        if self.invoice_amount is None or self.applicant_share is None:
+            return 0
+        return max(0, self.invoice_amount - self.applicant_share - self.valuation_amount)
 
     def __post_init__(self) -> None:
         super().__post_init__()

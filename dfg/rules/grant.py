@@ -365,6 +365,16 @@ def funding_by_line(figures: Mapping[str, Any]) -> dict[str, Pence]:
     return lines
 
 
+def land_charged_lines_pence(figures: Mapping[str, Any]) -> Pence:
+    """The discretionary assistance of a stored calculation whose repayment terms are secured by a
+    local land charge (a top-up repayable on disposal, say): repayable in full, so charged in full."""
+    return sum(
+        int(line["amount_pence"])
+        for line in figures["funding"]
+        if line["applies"] and line["amount_pence"] and line["repayment"]["land_charge"]
+    )
+
+
 def _line(lines: Sequence[FundingLine], code: str) -> FundingLine:
     return next(line for line in lines if line.code == code)
 

@@ -3,7 +3,13 @@
 - **Interim payments** pay only for work done: all payments so far, with this one, may not exceed the
   latest valuation of the work done, nor the policy's share of the approved assistance payable before
   the certified date (``interim_cap``, default 90%).
-- **The final payment** after the certified date pays exactly what is left of the approved assistance.
+- **Payees**: each line of the approved expense is paid to whom it is due. The assistance pays each fee
+  in full to its payee (the agency, the professional, the authority), and the rest of it to the works;
+  the applicant's own share (the contribution, and anything beyond the assistance) falls on the works,
+  which the applicant pays the contractor. So the contractor receives from the grant the works less the
+  applicant's share, and never more than was invoiced less that share.
+- **The final payment** after the certified date pays what is left of each line: the works against the
+  invoices, and each fee; never more than the approved assistance.
 - **Ceased entitlement** (s.40, s.41: the disabled occupant died or moved out, or the applicant ceased to
   qualify, between approval and the certified date) stops every payment until the council decides to
   pay all, part or none of what is due; then payments go up to the amount decided, and no further.
@@ -13,7 +19,7 @@ No rule here lets the total paid exceed the approved assistance: a property test
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Literal
@@ -75,13 +81,90 @@ def _payable_at_all(position: MoneyPosition) -> None:
         )
 
 
+#: What a payment for the works pays for (a fee's payment names its charge's kind).
+WORKS = "works"
+
+
+@dataclass(frozen=True)
+class PayeeShare:
+    """One line of the approved expense, who it is paid to, and what of it the assistance pays."""
+
+    paid_for: str  # WORKS, or the charge's kind
+    label: str
+    payee: str  # "contractor" or "applicant" for the works; a fee's payee from the charges policy
+    cost_pence: Pence  # the line's approved cost
+    assistance_pence: Pence  # the part of it the approved assistance pays
+
+    @property
+    def applicant_pence(self) -> Pence:
+        """The part the applicant funds: the contribution, and anything beyond the assistance."""
+        return self.cost_pence - self.assistance_pence
+
+    def due_pence(self, invoiced_pence: Pence) -> Pence:
+        """What the assistance pays on this line in all. A fee: its share. The works: against the
+        invoices, less the applicant's share (an invoice under the approved works is the grant's saving,
+        never more than approved)."""
+        if self.paid_for != WORKS:
+            return self.assistance_pence
+        return max(0, min(self.assistance_pence, invoiced_pence - self.applicant_pence))
+
+
+def payee_shares(
+    *,
+    works_pence: Pence,
+    works_payee: str,
+    fees: Sequence[tuple[str, str, str, Pence]],
+    assistance_pence: Pence,
+) -> tuple[PayeeShare, ...]:
+    """The approved expense split by payee: the works first, then each fee ``(kind, label, payee,
+    amount)``. The assistance pays the fees first, in order, then the works with what is left."""
+    left = assistance_pence
+    fee_shares = []
+    for kind, label, payee, amount in fees:
+        paid = min(amount, max(0, left))
+        left -= paid
+        fee_shares.append(PayeeShare(kind, label, payee, amount, paid))
+    works = PayeeShare(WORKS, "The works", works_payee, works_pence, min(works_pence, max(0, left)))
+    return (works, *fee_shares)
+
+
+def final_payments(
+    position: MoneyPosition,
+    shares: Sequence[PayeeShare],
+    paid_for: Mapping[str, Pence],
+    invoiced_pence: Pence,
+) -> tuple[tuple[PayeeShare, Pence], ...]:
+    """The final payment, line by line: what is left of each line's due after ``paid_for`` (the sums
+    already paid, by what they paid for), the works first, within the ceiling of the case."""
+    _payable_at_all(position)
+    room = position.outstanding_pence
+    payments = []
+    for share in shares:
+        amount = min(max(0, share.due_pence(invoiced_pence) - paid_for.get(share.paid_for, 0)), room)
+        if amount > 0:
+            payments.append((share, amount))
+            room -= amount
+    if not payments:
+        raise GuardFailed(f"nothing is left to pay: {format_pounds(position.paid_pence)} is already paid")
+    return tuple(payments)
+
+
 def interim_cap_pence(approved_pence: Pence, cap: Decimal) -> Pence:
     """The most payable before the certified date: ``cap`` of the approved assistance, rounded down."""
     return int((Decimal(approved_pence) * cap).to_integral_value(rounding=ROUND_FLOOR))
 
 
-def check_interim(position: MoneyPosition, amount_pence: Pence, work_done_pence: Pence, cap: Decimal) -> None:
-    """Refuse an interim payment of ``amount_pence`` against a valuation of ``work_done_pence``."""
+def check_interim(
+    position: MoneyPosition,
+    amount_pence: Pence,
+    work_done_pence: Pence,
+    cap: Decimal,
+    *,
+    works_share_pence: Pence | None = None,
+) -> None:
+    """Refuse an interim payment of ``amount_pence`` against a valuation of ``work_done_pence``. An
+    interim payment is for the works: the cap is of the assistance's share for the works
+    (``works_share_pence``, default all the approved assistance), the fees being paid at the end."""
     if amount_pence <= 0:
         raise InvalidInput(f"the payment must be more than £0.00 (got {format_pounds(amount_pence)})")
     if work_done_pence < 0:
@@ -93,16 +176,18 @@ def check_interim(position: MoneyPosition, amount_pence: Pence, work_done_pence:
             f"payments would total {format_pounds(after)}, more than the work done of "
             f"{format_pounds(work_done_pence)}: interim payments are only for work done"
         )
+    base = position.approved_pence if works_share_pence is None else works_share_pence
     limit = (
-        position.ceiling_pence
+        min(position.ceiling_pence, base)
         if position.payable_limit_pence is not None  # after a decision: up to what was decided
-        else interim_cap_pence(position.approved_pence, cap)
+        else interim_cap_pence(base, cap)
     )
     if after > limit:
         what = (
             f"the {format_pounds(limit)} the council decided to pay"
             if position.payable_limit_pence is not None
-            else f"{cap * 100:.0f}% of the approved {format_pounds(position.approved_pence)} "
+            else f"{cap * 100:.0f}% of the approved {format_pounds(base)}"
+            f"{'' if base == position.approved_pence else ' for the works'} "
             f"({format_pounds(limit)}) payable before the certified date"
         )
         raise InvalidInput(

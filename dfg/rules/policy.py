@@ -56,6 +56,12 @@ class ChargeRule:
     rate: Decimal | None  # for percent_of_works
     cap_pence: Pence | None
     source: str
+    payee: str = "professional"  # who the fee is paid to (FEE_PAYEES)
+
+
+#: Who a fee may be paid to: the home improvement agency, the professional who did the work (surveyor,
+#: architect, engineer), or the authority whose fee it is (planning, building control).
+FEE_PAYEES = ("agency", "professional", "authority")
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,10 @@ def read_charges_policy(path: Path) -> ChargesPolicy:
         row = charges.section(kind)
         if not _CODE.match(kind):
             raise charges.error(kind, "must be a lower-case code such as agency_fee")
-        row.only(("label", "basis", "rate", "cap", "source"))
+        row.only(("label", "basis", "rate", "cap", "source", "payee"))
+        payee = row.text("payee", default="professional")
+        if payee not in FEE_PAYEES:
+            raise row.error("payee", f"{payee!r} is not one of {', '.join(FEE_PAYEES)}")
         basis = row.text("basis")
         if basis not in CHARGE_BASES:
             raise row.error("basis", f"{basis!r} is not one of {', '.join(CHARGE_BASES)}")
@@ -172,6 +181,7 @@ def read_charges_policy(path: Path) -> ChargesPolicy:
             rate=rate,
             cap_pence=cap,
             source=row.text("source", default=""),
+            payee=payee,
         )
     if not rules:
         raise top.error("charges", "at least one kind of charge is needed")

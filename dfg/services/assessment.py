@@ -394,9 +394,11 @@ def run_means_test(
 ) -> DeterminationRecord:
     """Determine the test of resources for the case and store it with its household and workings.
 
-    Before approval the determination is provisional (rates in force on ``on``, default today). Once the
-    grant is approved the determinations are locked: a new one needs a reason ``code`` (from the
-    workflow's ``redetermination`` list) and a ``reason``, and is recorded beside the old, never over it.
+    Before approval the determination is provisional (rates in force on ``on``, default today; the
+    approval refuses it if the table in force on the approval date is another). Once the grant is
+    approved the determinations are locked: a new one needs a reason ``code`` (from the workflow's
+    ``redetermination`` list) and a ``reason``, is worked out on the table in force on the approval
+    date, and is recorded beside the old, never over it.
     """
     now = now or utcnow()
     role = require_role(actor, "grant_officer")
@@ -404,7 +406,11 @@ def run_means_test(
     if day > local_day(now):
         raise InvalidInput(f"--on: {day:%d/%m/%Y} is in the future")
     parsed = parse_household(household)
-    determination = assess(parsed, rates_for(day), on=day)
+    # The rules are those in force when the grant falls to be approved: once it is approved, a
+    # redetermination uses the approval date's table, never the table of the day it is run.
+    approved_on: date | None = show_case(db, actor, reference).milestones.get("approval_date")
+    basis_day = approved_on or day
+    determination = assess(parsed, rates_for(basis_day), on=basis_day)
     codes = current_definition().reason_codes["redetermination"]
 
     def check(case: CaseFacts) -> None:

@@ -52,7 +52,13 @@ class HistoryEntry:
         if self.kind == "estimate_recorded":
             return f"{said['contractor']} {money['price_pence']}"
         if self.trigger in ("pay_interim", "pay_final"):
-            return f"{money.get('amount_pence', '')} to the {said.get('payee', '')}".strip()
+            # a final payment pays each line to whom it is due: every payee, in the order paid
+            paid = said.get("payments") or [said]
+            return ", ".join(
+                f"{format_pounds(int(p['amount_pence']))} to the {p.get('payee', '')}"
+                for p in paid
+                if isinstance(p.get("amount_pence"), int)
+            ).strip()
         for key in ("amount_pence", "price_pence", "total_assistance_pence", "price_change_pence"):
             if key in money:
                 return money[key]

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
+from dfg.rules.grant import land_charged_lines_pence
 from dfg.rules.payments import CEASED_EVENT_KINDS, entitlement_from
 from dfg.services.people import full_name
 from dfg.store.audit import NewEvent, append_to_case, claim_case
@@ -145,7 +146,7 @@ _LATEST_CALCULATION = (
     .limit(1)
 )
 _LATEST_DETERMINATION = (
-    select(DETERMINATIONS.c.id)
+    select(DETERMINATIONS.c.id, DETERMINATIONS.c.rates_version)
     .where(DETERMINATIONS.c.case_id == bindparam("case_id"))
     .order_by(DETERMINATIONS.c.id.desc())
     .limit(1)
@@ -167,7 +168,9 @@ _LATEST_APPROVAL = (
         APPROVALS.c.contribution_pence,
         APPROVALS.c.total_assistance_pence,
         APPROVALS.c.deferred_payment_date,
+        GRANT_CALCULATIONS.c.result.label("calculation_result"),
     )
+    .join(GRANT_CALCULATIONS, GRANT_CALCULATIONS.c.id == APPROVALS.c.grant_calculation_id)
     .where(APPROVALS.c.case_id == bindparam("case_id"))
     .order_by(APPROVALS.c.version.desc())
     .limit(1)
@@ -212,6 +215,7 @@ def _records_loader(connection: DriverConnection, case_id: int, tenure: str) -> 
         found["tenure"] = tenure
         determination = rows("determination")
         found["latest_determination"] = determination[0].id if determination else None
+        found["determination_rates_version"] = determination[0].rates_version if determination else None
         calculations = rows("calculation")
         row = calculations[0] if calculations else None
         found["calculation"] = (
@@ -232,7 +236,11 @@ def _records_loader(connection: DriverConnection, case_id: int, tenure: str) -> 
         selections = [d for d in decisions if d.kind == "selection"]
         found["eligible_works_pence"] = selections[-1].eligible_works_pence if selections else None
         approvals = rows("approval")
-        found["approval"] = approvals[0]._asdict() if approvals else None
+        found["approval"] = None
+        if approvals:
+            approval = approvals[0]._asdict()
+            figures = json.loads(approval.pop("calculation_result"))
+            found["approval"] = {**approval, "charged_lines_pence": land_charged_lines_pence(figures)}
         checks: dict[str, bool] = {}
         collected = 0
         ceasing: list[tuple[str, dict[str, Any]]] = []

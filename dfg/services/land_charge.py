@@ -3,7 +3,9 @@
 For an owner's application whose mandatory grant exceeds the floor of the 2008 general consent (£5,000),
 the council registers a local land charge for the repayable part of the grant:
 ``min(cap, grant − floor)`` (at most £10,000), the thresholds being those in force on the approval date
-(``workflows/rates/land-charge.toml``). The charge runs from the certified date; the grant condition
+(``workflows/rates/land-charge.toml``). Discretionary assistance whose terms carry a land charge (a
+top-up, a relocation grant: ``workflows/policy/funding-lines.toml``) is secured by the same charge, in
+full, whatever the mandatory grant. The charge runs from the certified date; the grant condition
 period ends after 5 years (``workflows/policy/targets.toml``), the charge after the terms' 10 years.
 
 If the home is disposed of within the charge period, an approver decides whether to demand the
@@ -18,6 +20,7 @@ again, so the case, its charge and its decisions can never disagree.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,13 +31,14 @@ from sqlalchemy import Connection, Row, insert, select
 from dfg.errors import ConfigurationError, InvalidInput
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.clocks import default_clock_policy
+from dfg.rules.grant import land_charged_lines_pence
 from dfg.rules.money import format_pounds
 from dfg.rules.rates import REPAYMENT_FACTORS, LandChargeTerms, add_years, charge_expiry, land_charge_for
 from dfg.services.approval import latest_approval
 from dfg.services.case_reading import show_case
 from dfg.services.cases import Advanced, advance, case_id_of, normalise_reference
 from dfg.store.database import Database
-from dfg.store.models import CASES, LAND_CHARGES, REPAYMENT_CHOICES, REPAYMENT_DECISIONS
+from dfg.store.models import CASES, GRANT_CALCULATIONS, LAND_CHARGES, REPAYMENT_CHOICES, REPAYMENT_DECISIONS
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput, land_charge_due_pence
 
@@ -66,6 +70,7 @@ class ChargeDue:
     terms: LandChargeTerms | None  # None before approval, or approved before any terms were in force
     repayable_pence: int  # 0 when no charge applies
     why_not: str | None  # one sentence when no charge applies
+    charged_lines_pence: int = 0  # of it, the discretionary assistance whose terms carry a land charge
 
     @property
     def applies(self) -> bool:
@@ -90,7 +95,8 @@ def charge_due(connection: Connection, case_id: int) -> ChargeDue:
             "land-charge terms were in force"
         )
         return ChargeDue(case.tenure, case.certified_date, grant, approved_on, None, 0, why)
-    repayable = land_charge_due_pence(case.tenure, grant, approved_on)
+    lines = _charged_lines_pence(connection, approval)
+    repayable = land_charge_due_pence(case.tenure, grant, approved_on, lines)
     why_not = None
     if case.tenure not in terms.tenures:
         charged = " or ".join(_article(t) for t in sorted(terms.tenures))
@@ -98,12 +104,20 @@ def charge_due(connection: Connection, case_id: int) -> ChargeDue:
             f"no land charge applies to {case.reference}: it is {_article(case.tenure)} application, and a "
             f"charge is registered only for {charged} application"
         )
-    elif repayable == 0:
+    elif repayable == 0:  # no line with a land charge either
         why_not = (
             f"no land charge applies to {case.reference}: its mandatory grant of {format_pounds(grant)} is "
             f"not more than {format_pounds(terms.floor_pence)}"
         )
-    return ChargeDue(case.tenure, case.certified_date, grant, approved_on, terms, repayable, why_not)
+    return ChargeDue(case.tenure, case.certified_date, grant, approved_on, terms, repayable, why_not, lines)
+
+
+def _charged_lines_pence(connection: Connection, approval: Row[Any]) -> int:
+    """The approval's discretionary assistance whose terms carry a land charge (secured in full)."""
+    result = connection.execute(
+        select(GRANT_CALCULATIONS.c.result).where(GRANT_CALCULATIONS.c.id == approval.grant_calculation_id)
+    ).scalar_one()
+    return land_charged_lines_pence(json.loads(result))
 
 
 def _condition_end(certified_on: date) -> date:
@@ -194,6 +208,8 @@ def register_land_charge(
             "land_charge": charge_id,
             "grant_pence": due.grant_pence,
             "repayable_pence": due.repayable_pence,
+            # of it, the funding lines whose terms carry a charge (said only when there are some)
+            **({"charged_lines_pence": due.charged_lines_pence} if due.charged_lines_pence else {}),
             "terms_version": due.terms.version,
             "certified_date": certified,
             "registered_on": registered_on,
@@ -359,6 +375,8 @@ class LandChargeView:
     certified_date: date | None
     registration: dict[str, Any] | None
     decisions: tuple[dict[str, Any], ...]
+    #: Of the amount secured, the discretionary assistance (top-up, relocation...) whose terms carry a charge.
+    charged_lines_pence: int = 0
 
     @property
     def due_pence(self) -> int:
@@ -378,6 +396,7 @@ class LandChargeView:
             "why_not": self.why_not,
             "grant_pence": self.grant_pence,
             "repayable_pence": self.repayable_pence,
+            "charged_lines_pence": self.charged_lines_pence,
             "terms_version": self.terms_version,
             "certified_date": self.certified_date.isoformat() if self.certified_date else None,
             "registration": self.registration,
@@ -439,4 +458,5 @@ def land_charge_view(db: Database, actor: Actor, reference: str) -> LandChargeVi
         certified_date=due.certified_date,
         registration=registration,
         decisions=decisions,
+        charged_lines_pence=due.charged_lines_pence,
     )

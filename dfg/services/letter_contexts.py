@@ -17,7 +17,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Literal, cast
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, func, or_, select
 
 from dfg.errors import ConfigurationError, DfgError, InvalidInput
 from dfg.letters import context as c
@@ -28,8 +28,9 @@ from dfg.rules.catalogue import catalogue
 from dfg.rules.clock import ENGLAND
 from dfg.rules.clocks import Priority, decision_due, default_clock_policy
 from dfg.rules.estimates import explain_selection
+from dfg.rules.grant import land_charged_lines_pence
 from dfg.rules.means_test import TraceLine, format_factor
-from dfg.rules.payments import entitlement_from
+from dfg.rules.payments import WORKS, entitlement_from
 from dfg.rules.policy import load_works_policy
 from dfg.rules.rates import (
     REPAYMENT_FACTORS,
@@ -45,8 +46,9 @@ from dfg.services.assessment import assessments_of, determination, determination
 from dfg.services.grant import grant_calculation
 from dfg.services.letter_queue import LetterQueue, LetterStep, Pending
 from dfg.services.letter_sources import LetterSource, NotOnRecord, sentence
+from dfg.services.payments import invoiced_for_works, shares_of
 from dfg.store.database import Database
-from dfg.store.models import APPOINTMENTS, INVOICES, LAND_CHARGES, PAYMENTS, REPAYMENT_DECISIONS
+from dfg.store.models import APPOINTMENTS, APPROVALS, INVOICES, LAND_CHARGES, PAYMENTS, REPAYMENT_DECISIONS
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import land_charge_due_pence
 from dfg.workflow.reminders import REMINDER_EVENT
@@ -221,16 +223,42 @@ def _calculation(src: LetterSource, approval: Row[Any], works_how: str | None) -
     )
 
 
-def _land_charge(tenure: str, approval: Row[Any]) -> tuple[int | None, LandChargeTerms | None]:
+def _land_charge(
+    tenure: str, approval: Row[Any], charged_lines_pence: int = 0
+) -> tuple[int | None, LandChargeTerms | None]:
     """The amount a land charge would secure for this approval, by the terms in force on its date (the
-    charge secures the mandatory grant, 2008 general consent; funding lines carry their own terms), and
-    the terms; (None, terms) when no charge applies, (None, None) before any terms were in force."""
+    charge secures the mandatory grant, 2008 general consent, and the funding lines whose own terms
+    carry a charge), and the terms; (None, terms) when no charge applies, (None, None) before any terms
+    were in force."""
     try:
         terms = land_charge_for(approval.decided_on)
     except InvalidInput:
         return None, None
-    due = land_charge_due_pence(tenure, approval.grant_pence, approval.decided_on)
+    due = land_charge_due_pence(tenure, approval.grant_pence, approval.decided_on, charged_lines_pence)
     return (due or None), terms
+
+
+def _assistance(figures: Mapping[str, Any]) -> tuple[c.AssistanceLine, ...]:
+    """The discretionary lines an approval's calculation pays, each with its conditions and terms."""
+    return tuple(
+        c.AssistanceLine(
+            label=line["label"],
+            amount=int(line["amount_pence"]),
+            how_calculated=sentence(line["how_calculated"]),
+            conditions=(
+                f"Up to {pounds(int(line['cap_pence']))}. "
+                + (
+                    "It is means-tested: your contribution counts towards it."
+                    if line["means_tested"]
+                    else "It is not means-tested."
+                )
+            ),
+            repayment=sentence(line["repayment"]["summary"]),
+            land_charge=bool(line["repayment"]["land_charge"]),
+        )
+        for line in figures["funding"]
+        if line["applies"] and line["amount_pence"]
+    )
 
 
 def _approval_notice(src: LetterSource) -> c.LetterContext:
@@ -247,7 +275,10 @@ def _approval_notice(src: LetterSource) -> c.LetterContext:
             selection.reason,
         )
     )
-    charge, terms = _land_charge(src.case.tenure, approval)
+    figures = grant_calculation(
+        src.db, src.actor, src.case.reference, approval.grant_calculation_id
+    ).calculation
+    charge, terms = _land_charge(src.case.tenure, approval, land_charged_lines_pence(figures))
     common, occupant = src.common(), src.disabled_occupant()
     if approval.contractor_name is None:
         raise NotOnRecord("the approval records no contractor: no estimate was selected (contractor_name)")
@@ -267,6 +298,7 @@ def _approval_notice(src: LetterSource) -> c.LetterContext:
         # Before any terms were in force no charge applies, and the notice says nothing of one.
         land_charge_years=terms.years if terms else 0,
         review_by=src.review_by(),
+        assistance=_assistance(figures),
     )
 
 
@@ -551,16 +583,20 @@ def _variation_order(src: LetterSource) -> c.LetterContext:
 
 
 def _payment_advice(src: LetterSource) -> c.LetterContext:
-    """The remittance advice of ``pay_interim`` or ``pay_final``: the payment its own event names."""
+    """The remittance advice of ``pay_interim`` or ``pay_final``: the payment for the works its own
+    event names, and for the final one how the invoice is met (the applicant's share, then the grant)."""
     payment = src.row(
         select(PAYMENTS).where(PAYMENTS.c.id == src.record("payment")),
         f"payment {src.step.payload.get('payment')} is not recorded",
     )
+    if (payment.paid_for or WORKS) != WORKS:
+        raise NotOnRecord("this payment paid only fees: the remittance advice is for the works")
     to_applicant = payment.payee != "contractor"  # the approval said the council pays the applicant
+    works_paid = or_(PAYMENTS.c.paid_for.is_(None), PAYMENTS.c.paid_for == WORKS)
     with src.db.read_connection() as connection:
         before = connection.execute(
             select(func.count(), func.coalesce(func.sum(PAYMENTS.c.amount_pence), 0)).where(
-                PAYMENTS.c.case_id == src.case.id, PAYMENTS.c.id < payment.id
+                PAYMENTS.c.case_id == src.case.id, PAYMENTS.c.id < payment.id, works_paid
             )
         ).one()
         invoices = [e.payload["invoice"] for e in src.history if e.kind == "invoice_recorded"]
@@ -574,6 +610,9 @@ def _payment_advice(src: LetterSource) -> c.LetterContext:
             .order_by(INVOICES.c.received_on.desc(), INVOICES.c.id.desc())
             .limit(1)
         )
+        approval = connection.execute(select(APPROVALS).where(APPROVALS.c.id == payment.approval_id)).one()
+        works = shares_of(connection, approval, src.case.district)[0]
+        invoiced = invoiced_for_works(connection, src.case.id, approval)
     number, paid_before = int(before[0]) + 1, int(before[1])
     if payment.kind == "final":
         certified = next(
@@ -586,6 +625,7 @@ def _payment_advice(src: LetterSource) -> c.LetterContext:
     else:
         valuation, valued_on = payment.work_done_pence, payment.paid_on
         valued_by = f"{src.full_name(payment.recorded_by)}, {src.job_title(src.step.role)}"
+    final = payment.kind == "final"
     return c.InterimPayment(
         **src.common(None if to_applicant else src.contractor(payment.contractor_id)),
         **src.site(),
@@ -599,8 +639,10 @@ def _payment_advice(src: LetterSource) -> c.LetterContext:
         payment_date=payment.paid_on,
         # The case reference and the payment's number: what the payment carries to the contractor's bank.
         payment_reference=f"{src.case.reference}-P{number}",
-        final=payment.kind == "final",
+        final=final,
         paid_to_applicant=to_applicant,
+        invoice_amount=invoiced if final and invoiced else None,
+        applicant_share=works.applicant_pence if final and invoiced else None,
     )
 
 
@@ -617,7 +659,10 @@ def _payable(src: LetterSource, approval: Row[Any]) -> int:
 def _completion_certified(src: LetterSource) -> c.LetterContext:
     approval = src.approval()
     certified_on = src.step.day("certified_date") or src.step.effective_date
-    charge, terms = _land_charge(src.case.tenure, approval)
+    figures = grant_calculation(
+        src.db, src.actor, src.case.reference, approval.grant_calculation_id
+    ).calculation
+    charge, terms = _land_charge(src.case.tenure, approval, land_charged_lines_pence(figures))
     direct = approval.pay_contractor_directly and approval.contractor_name is not None
     return c.CompletionCertified(
         **src.common(),

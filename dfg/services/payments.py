@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Row, func, insert, select
 
 from dfg.errors import GuardFailed, InvalidInput
 from dfg.rules.clock import local_day, utcnow
@@ -23,19 +23,22 @@ from dfg.rules.money import format_pounds
 from dfg.rules.payments import (
     CEASED_EVENT_KINDS,
     CEASED_REASONS,
+    WORKS,
     MoneyPosition,
+    PayeeShare,
     check_interim,
     decided_amount,
     entitlement_from,
-    final_payment,
+    final_payments,
+    payee_shares,
 )
-from dfg.rules.policy import load_works_policy
+from dfg.rules.policy import load_charges_policy, load_works_policy
 from dfg.services import budget
 from dfg.services.approval import latest_approval
 from dfg.services.case_reading import show_case
 from dfg.services.cases import Advanced, Recorded, advance, case_id_of, normalise_reference, record_change
 from dfg.store.database import Database
-from dfg.store.models import CONTRACTORS, EVENTS, INVOICES, PAYMENTS
+from dfg.store.models import CONTRACTORS, EVENTS, GRANT_CALCULATIONS, INVOICES, PAYMENTS
 from dfg.workflow.actor import Actor
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.guards import TriggerInput
@@ -82,23 +85,85 @@ def money_position(connection: Connection, case_id: int) -> MoneyPosition:
     )
 
 
+def _approval_to_pay(connection: Connection, case_id: int) -> Row[Any]:
+    approval = latest_approval(connection, case_id)
+    if approval is None:  # approved before approvals were recorded (schema 0004 and earlier)
+        raise GuardFailed(
+            "the case has no approval record to pay against: it was approved before dfg recorded approvals"
+        )
+    return approval
+
+
+def _works_payee(approval: Row[Any]) -> str:
+    return "contractor" if approval.pay_contractor_directly and approval.contractor_id else "applicant"
+
+
+def shares_of(connection: Connection, approval: Row[Any], district: str) -> tuple[PayeeShare, ...]:
+    """The approved expense of ``approval`` split by payee (:func:`dfg.rules.payments.payee_shares`); each
+    fee's payee from the district's charges policy."""
+    figures = json.loads(
+        connection.execute(
+            select(GRANT_CALCULATIONS.c.result).where(
+                GRANT_CALCULATIONS.c.id == approval.grant_calculation_id
+            )
+        ).scalar_one()
+    )
+    rules = load_charges_policy(district).rules
+    fees = [
+        (
+            c["kind"],
+            c["label"],
+            rules[c["kind"]].payee if c["kind"] in rules else "professional",
+            c["amount_pence"],
+        )
+        for c in figures["charges"]
+    ]
+    return payee_shares(
+        works_pence=approval.works_pence, works_payee=_works_payee(approval), fees=fees,
+        assistance_pence=approval.total_assistance_pence,
+    )  # fmt: skip
+
+
+def paid_by_line(connection: Connection, case_id: int) -> dict[str, int]:
+    """What is paid so far on each line (payments recorded before payees were, were for the works)."""
+    paid: dict[str, int] = {}
+    for line, amount in connection.execute(
+        select(PAYMENTS.c.paid_for, func.sum(PAYMENTS.c.amount_pence))
+        .where(PAYMENTS.c.case_id == case_id)
+        .group_by(PAYMENTS.c.paid_for)
+    ):
+        paid[line or WORKS] = paid.get(line or WORKS, 0) + int(amount)
+    return paid
+
+
+def invoiced_for_works(connection: Connection, case_id: int, approval: Row[Any]) -> int:
+    """The invoices the works are paid against: the approved contractor's, or every invoice on the case
+    when the council pays the applicant."""
+    direct = _works_payee(approval) == "contractor"
+    return int(
+        connection.scalar(
+            select(func.coalesce(func.sum(INVOICES.c.amount_pence), 0)).where(
+                INVOICES.c.case_id == case_id,
+                *([INVOICES.c.contractor_id == approval.contractor_id] if direct else []),
+            )
+        )
+        or 0
+    )
+
+
 def _pay(
     connection: Connection,
     case_id: int,
     *,
+    approval: Row[Any],
     kind: Literal["interim", "final"],
+    share: PayeeShare,
     amount_pence: int,
     work_done_pence: int | None,
     paid_on: date,
     actor: Actor,
     now: datetime,
 ) -> dict[str, Any]:
-    approval = latest_approval(connection, case_id)
-    if approval is None:  # approved before approvals were recorded (schema 0004 and earlier)
-        raise GuardFailed(
-            "the case has no approval record to pay against: it was approved before dfg recorded approvals"
-        )
-    payee = "contractor" if approval.pay_contractor_directly and approval.contractor_id else "applicant"
     payment_id = connection.execute(
         insert(PAYMENTS).returning(PAYMENTS.c.id),
         {
@@ -107,8 +172,9 @@ def _pay(
             "kind": kind,
             "amount_pence": amount_pence,
             "work_done_pence": work_done_pence,
-            "payee": payee,
-            "contractor_id": approval.contractor_id if payee == "contractor" else None,
+            "payee": share.payee,
+            "paid_for": share.paid_for,
+            "contractor_id": approval.contractor_id if share.payee == "contractor" else None,
             "paid_on": paid_on,
             "recorded_by": actor.username,
             "recorded_at": now,
@@ -123,7 +189,8 @@ def _pay(
         "kind": kind,
         "amount_pence": amount_pence,
         "work_done_pence": work_done_pence,
-        "payee": payee,
+        "payee": share.payee,
+        "paid_for": share.paid_for,
         "approval_version": approval.version,
         "budget": {"drawn": drawn},
     }
@@ -144,51 +211,88 @@ def pay_interim(
     now = now or utcnow()
     paid_on = on or local_day(now)
     reference = normalise_reference(reference)
-    cap = load_works_policy(show_case(db, actor, reference).district).interim_cap
+    district = show_case(db, actor, reference).district
+    cap = load_works_policy(district).interim_cap
     if amount_pence <= 0:
         raise InvalidInput(f"the payment must be more than £0.00 (got {format_pounds(amount_pence)})")
 
+    def check(connection: Connection, case_id: int) -> PayeeShare:
+        # interim payments are for the works (the fees are paid with the final payment)
+        works = shares_of(connection, _approval_to_pay(connection, case_id), district)[0]
+        check_interim(
+            money_position(connection, case_id), amount_pence, work_done_pence, cap,
+            works_share_pence=works.assistance_pence,
+        )  # fmt: skip
+        return works
+
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
-        check_interim(money_position(connection, case_id), amount_pence, work_done_pence, cap)
+        works = check(connection, case_id)
         return _pay(
-            connection, case_id, kind="interim", amount_pence=amount_pence, work_done_pence=work_done_pence,
-            paid_on=paid_on, actor=actor, now=now,
+            connection, case_id, approval=_approval_to_pay(connection, case_id), kind="interim", share=works,
+            amount_pence=amount_pence, work_done_pence=work_done_pence, paid_on=paid_on, actor=actor, now=now,
         )  # fmt: skip
 
-    _check_before_step(
-        db, reference, lambda position: check_interim(position, amount_pence, work_done_pence, cap)
-    )
+    with db.read_connection() as connection:  # refused in money terms, not as a workflow refusal
+        case_id = case_id_of(connection, reference)
+        if latest_approval(connection, case_id) is not None:
+            check(connection, case_id)
     return advance(db, actor, reference, "pay_interim", TriggerInput(on=on), now=now, write_details=write)
 
 
 def pay_final(
     db: Database, actor: Actor, reference: str, *, on: date | None = None, now: datetime | None = None
 ) -> Advanced:
-    """Record the final payment after the certified date (role: grant officer): exactly the rest of the
-    approved assistance, to the contractor where the applicant was told the council would pay directly."""
+    """Record the final payment after the certified date (role: grant officer): what is left of each
+    line of the approved expense, to whom it is due. The works go to the contractor (where the applicant
+    was told the council would pay directly; otherwise to the applicant) against the invoices, less the
+    applicant's share; each fee to its agency, professional or authority; never more than approved."""
     now = now or utcnow()
     paid_on = on or local_day(now)
     reference = normalise_reference(reference)
-    show_case(db, actor, reference)
+    district = show_case(db, actor, reference).district
+
+    def lines(
+        connection: Connection, case_id: int, *, before_step: bool = False
+    ) -> tuple[Row[Any], tuple[tuple[PayeeShare, int], ...]]:
+        approval = _approval_to_pay(connection, case_id)
+        position = money_position(connection, case_id)
+        invoiced = invoiced_for_works(connection, case_id, approval)
+        shares = shares_of(connection, approval, district)
+        if invoiced == 0 and before_step:
+            return approval, ()  # the workflow's invoice_received says no invoice is recorded
+        if invoiced == 0 and shares[0].assistance_pence > 0 and position.outstanding_pence > 0:
+            whose = "the approved contractor's" if _works_payee(approval) == "contractor" else "an"
+            raise GuardFailed(f"no invoice is recorded: the works are paid against {whose} invoice")
+        return approval, final_payments(position, shares, paid_by_line(connection, case_id), invoiced)
 
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
-        amount = final_payment(money_position(connection, case_id))
-        return _pay(
-            connection, case_id, kind="final", amount_pence=amount, work_done_pence=None, paid_on=paid_on,
-            actor=actor, now=now,
-        )  # fmt: skip
+        approval, due = lines(connection, case_id)
+        paid = [
+            _pay(
+                connection,
+                case_id,
+                approval=approval,
+                kind="final",
+                share=share,
+                amount_pence=amount,
+                work_done_pence=None,
+                paid_on=paid_on,
+                actor=actor,
+                now=now,
+            )
+            for share, amount in due
+        ]
+        # the step's own payment (its remittance advice) is the works', or the first there is
+        return {
+            **paid[0],
+            "payments": [{k: p[k] for k in ("payment", "payee", "paid_for", "amount_pence")} for p in paid],
+        }
 
-    _check_before_step(db, reference, final_payment)
-    return advance(db, actor, reference, "pay_final", TriggerInput(on=on), now=now, write_details=write)
-
-
-def _check_before_step(db: Database, reference: str, rule: Callable[[MoneyPosition], object]) -> None:
-    """Apply a payment rule before the step is fired, so a refused payment says why in money terms
-    rather than as a workflow refusal (it is applied again inside the write transaction)."""
-    with db.read_connection() as connection:
+    with db.read_connection() as connection:  # refused in money terms, not as a workflow refusal
         case_id = case_id_of(connection, reference)
         if latest_approval(connection, case_id) is not None:
-            rule(money_position(connection, case_id))
+            lines(connection, case_id, before_step=True)
+    return advance(db, actor, reference, "pay_final", TriggerInput(on=on), now=now, write_details=write)
 
 
 def record_invoice(
@@ -367,6 +471,7 @@ def money_view(db: Database, actor: Actor, reference: str) -> MoneyView:
                 "amount_pence": p.amount_pence,
                 "work_done_pence": p.work_done_pence,
                 "payee": p.payee,
+                "paid_for": p.paid_for or WORKS,
             }
             for p in connection.execute(
                 select(PAYMENTS).where(PAYMENTS.c.case_id == case_id).order_by(PAYMENTS.c.id)

@@ -70,7 +70,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 CONTRACTOR_STATUSES = ("active", "suspended", "removed")
 APPROVAL_KINDS = ("approval", "variation")
 PAYMENT_KINDS = ("interim", "final")
-PAYEES = ("contractor", "applicant")
+#: Who a payment goes to: the works to the contractor (or the applicant, when the council does not pay
+#: the contractor directly); each fee to the agency, the professional or the authority it is due to.
+PAYEES = ("contractor", "applicant", "agency", "professional", "authority")
+#: What a payment pays for: the works, or a charge's kind (agency_fee, survey, ...).
+PAID_FOR_WORKS = "works"
 REPAYMENT_CHOICES = ("full", "part", "waive")
 BUDGET_ENTRY_KINDS = ("allocation", "commitment", "adjustment", "payment", "release")
 
@@ -469,6 +473,7 @@ PAYMENTS = Table(
     Column("amount_pence", BigInteger, nullable=False),
     Column("work_done_pence", BigInteger, nullable=True),  # the valuation, for an interim payment
     Column("payee", String(12), nullable=False),
+    Column("paid_for", String(40), nullable=True),  # PAID_FOR_WORKS or a charge's kind; None: the works
     Column("contractor_id", ForeignKey("contractors.id"), nullable=True),
     Column("paid_on", Date, nullable=False),
     Column("recorded_by", String(60), nullable=False),

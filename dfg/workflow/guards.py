@@ -114,6 +114,26 @@ def grant_calculation_current(ctx: GuardContext) -> str | None:
 
 
 @guard
+def determination_rates_current(ctx: GuardContext) -> str | None:
+    """The test of resources in force used the means-test rate table in force on the approval date
+    (the rules are those for applications that fall to be approved on or after each amendment): a table
+    that changed in between means the test is run again, with its letter, before the grant is approved."""
+    used = ctx.case.records.get("determination_rates_version")
+    if used is None:
+        return None  # has_determination / grant_calculation_current say what is missing
+    from dfg.rules.rates import rates_for  # the rate tables load on first use only
+
+    in_force = rates_for(ctx.effective_date)
+    if in_force.version == used:
+        return None
+    return (
+        f"the test of resources used the rate table {used}, but on {ctx.effective_date:%d/%m/%Y} the table "
+        f"in force is {in_force.version}: run it again on that date ('dfg means-test run {ctx.case.reference} "
+        f"--household FILE --on {ctx.effective_date:%Y-%m-%d}'), then calculate the grant again"
+    )
+
+
+@guard
 def within_delegated_limit(ctx: GuardContext) -> str | None:
     """All the assistance approved (the grant and any discretionary funding) is within the approver's
     delegated limit; above it, a second approver (a different approver whose own limit covers it)
@@ -271,27 +291,31 @@ def contribution_collected(ctx: GuardContext) -> str | None:
     )
 
 
-def land_charge_due_pence(tenure: str, grant_pence: int, approved_on: date) -> int:
-    """The repayable amount a land charge must secure for this case (0 when none applies): owners'
-    applications whose mandatory grant exceeds the floor of the terms in force on the approval date."""
+def land_charge_due_pence(
+    tenure: str, grant_pence: int, approved_on: date, charged_lines_pence: int = 0
+) -> int:
+    """The repayable amount a land charge must secure for this case (0 when none applies), for owners'
+    applications: the part of the mandatory grant above the floor of the terms in force on the approval
+    date, and the discretionary assistance whose terms carry a land charge (``charged_lines_pence``)."""
     from dfg.rules.rates import land_charge_for, repayable_on_disposal
 
     terms = land_charge_for(approved_on)
     if tenure not in terms.tenures:
         return 0
-    return repayable_on_disposal(grant_pence, approved_on, terms=terms)
+    return repayable_on_disposal(grant_pence, approved_on, terms=terms) + charged_lines_pence
 
 
 @guard
 def land_charge_registered(ctx: GuardContext) -> str | None:
-    """Where a land charge applies (an owner's application with a grant above the threshold), its
-    registration is recorded."""
+    """Where a land charge applies (an owner's application with a grant above the threshold, or with
+    discretionary assistance whose terms carry a land charge), its registration is recorded."""
     approval = ctx.case.records.get("approval")
     if approval is None or ctx.case.records.get("land_charges", 0):
         return None
     due = land_charge_due_pence(
-        ctx.case.records["tenure"], int(approval["grant_pence"]), approval["decided_on"]
-    )
+        ctx.case.records["tenure"], int(approval["grant_pence"]), approval["decided_on"],
+        int(approval.get("charged_lines_pence", 0)),
+    )  # fmt: skip
     if due == 0:
         return None
     return f"a land charge of {format_pounds(due)} applies and its registration is not recorded ('dfg land-charge register')"
