@@ -221,6 +221,10 @@ def _derive(events: Iterable[Any], users_by_name: Mapping[str, int], kept: Perso
                 }
                 derived.approvals[payload["approval"]] = facts
             _derive_movements(derived, case_id, payload.get("budget") or {}, _Said(None, stream, seq), case)
+            for payment in payload.get("payments") or ():  # a final payment to several payees
+                _derive_movements(
+                    derived, case_id, payment.get("budget") or {}, _Said(None, stream, seq), case
+                )
     return derived
 
 

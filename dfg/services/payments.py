@@ -283,9 +283,13 @@ def pay_final(
             for share, amount in due
         ]
         # the step's own payment (its remittance advice) is the works', or the first there is
+        # each payment's draw on the budget is in its own entry, so the ledger can be re-derived from them
+        first = {k: v for k, v in paid[0].items() if k != "budget"}
         return {
-            **paid[0],
-            "payments": [{k: p[k] for k in ("payment", "payee", "paid_for", "amount_pence")} for p in paid],
+            **first,
+            "payments": [
+                {k: p[k] for k in ("payment", "payee", "paid_for", "amount_pence", "budget")} for p in paid
+            ],
         }
 
     with db.read_connection() as connection:  # refused in money terms, not as a workflow refusal
