@@ -17,6 +17,7 @@ from cli import main
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import utcnow
 from dfg.rules.documents import document_type, safe_file_name
+from dfg.services.access import access_record
 from dfg.services.audit import verify_audit
 from dfg.services.cases import advance
 from dfg.services.documents import add_document, document_content, documents_of
@@ -69,6 +70,8 @@ def test_a_document_is_kept_and_read_back(
     assert listed == added
     _, content = document_content(db, cast["officer"], reference, added.id)
     assert content == PDF
+    read = access_record(db, cast["manager"], reference)
+    assert [(r.username, r.view) for r in read][:1] == [("officer", "document")]
     kept = next(folder.rglob(added.sha256))
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert verify_audit(db, cast["manager"]).problems == ()

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from cli import main
 from dfg.errors import InvalidInput, PermissionDenied
+from dfg.services.access import access_record
 from dfg.services.audit import verify_audit
 from dfg.services.notes import add_note, notes_of
 from dfg.store.database import Database
@@ -40,6 +41,7 @@ def test_notes_are_kept_in_order_on_the_chain(
         ("visit", "applicant", "Measured the stairs", "ot"),
     ]
     assert notes[0].on == date(2026, 11, 30)
+    assert access_record(db, cast["manager"], reference)[0].view == "notes"
     with db.read_connection() as connection:
         payloads = " ".join(connection.execute(text("SELECT payload FROM events")).scalars())
     assert "two weeks" not in payloads  # personal text, sealed beside the chain

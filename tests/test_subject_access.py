@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from cli import main
 from dfg.errors import NotFound, PermissionDenied
+from dfg.services.access import access_record
 from dfg.services.cases import advance
 from dfg.services.letter_batch import render_pending
 from dfg.services.subject_access import export_person
@@ -82,6 +83,8 @@ def test_only_those_who_hold_the_file_may_export_it(
     with pytest.raises(NotFound, match="--person 1 to 1"):
         export_person(db, cast["officer"], first, person=2)
     assert len(export_person(db, cast["manager"], first).cases) == 2
+    views = {(r.username, r.view) for r in access_record(db, cast["manager"], first)}
+    assert ("manager", "subject_access") in views and ("manager", "history") not in views
 
 
 def test_a_bad_reference_is_one_line(

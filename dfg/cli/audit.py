@@ -109,7 +109,8 @@ def audit_keygen(private_file: Path, public_file: Path, name: str) -> None:  # f
 @json_option
 @pass_context
 def audit_access(context: Context, reference: str, as_json: bool) -> None:
-    """Who has read a case's personal data (case show, case history, its letters), newest first.
+    """Who has read a case's personal data (case show and history, its letters, notes and documents, a
+    subject access export), newest first.
     Role: manager or administrator.
 
     \b

@@ -54,7 +54,7 @@ from dfg.rules.budget import ENTRY_EFFECTS
 from dfg.store.audit import SYSTEM_STREAM, AuditProblem, disposed_cases
 from dfg.store.personal import DISPOSED, SEALED, PersonalValues, personal_values
 from dfg.store.tables import APPROVALS, BUDGET_ENTRIES, BUDGETS, CASES, EVENTS, LETTERS, USER_ROLES, USERS
-from dfg.workflow.definition import all_definitions
+from dfg.workflow.definition import MILESTONES, all_definitions
 
 # The case columns the events set, with the key of case_opened's payload that gives each one first.
 _OPENED_WITH = {
@@ -66,18 +66,7 @@ _OPENED_WITH = {
     "first_contact_date": "first_contact_date",
 }
 _SET_BY_STEPS = (
-    "assessment_date",
-    "test_of_resources_date",
-    "application_received_date",
-    "valid_application_date",
-    "approval_date",
-    "refusal_date",
-    "works_ordered_date",
-    "works_started_date",
-    "works_completed_date",
-    "certified_date",
-    "paid_date",
-    "closed_date",
+    *(m for m in MILESTONES if m not in _OPENED_WITH),
     "hold_review_date",
     "approved_grant_pence",
     "priority",

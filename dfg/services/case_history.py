@@ -82,8 +82,9 @@ class HistoryEntry:
         }
 
 
-def history(db: Database, actor: Actor, reference: str) -> list[HistoryEntry]:
-    """The case's audit trail, oldest first; the read is on the case's access record."""
+def history(db: Database, actor: Actor, reference: str, *, view: str = "history") -> list[HistoryEntry]:
+    """The case's audit trail, oldest first; the read is on the case's access record as ``view`` (what
+    the user was looking at: the history, the notes, a subject access export)."""
     reference = normalise_reference(reference)
     with db.reading() as session:
         row, _ = read_case(session, reference, actor)
@@ -106,7 +107,7 @@ def history(db: Database, actor: Actor, reference: str) -> list[HistoryEntry]:
             )
             for e in events
         ]
-    record_access(db, actor, reference, "history")
+    record_access(db, actor, reference, view)
     return entries
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from dfg.errors import InvalidInput, NotFound
 from dfg.rules.clock import utcnow
 from dfg.rules.documents import DEFAULT_LIMIT_MB, DOCUMENT_KINDS, MEDIA_TYPES, document_type, safe_file_name
+from dfg.services.access import record_access
 from dfg.services.case_reading import show_case
 from dfg.services.cases import normalise_reference, record_change
 from dfg.store import documents as files
@@ -163,6 +164,7 @@ def document_content(
         raise NotFound(
             f"document {document_id}'s file is missing or not the one registered: see 'dfg audit verify'"
         )
+    record_access(db, actor, record.reference, "document")
     return record, content
 
 

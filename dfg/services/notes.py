@@ -98,7 +98,7 @@ def notes_of(db: Database, actor: Actor, reference: str) -> list[Note]:
             entry.actor,
             entry.occurred_at,
         )
-        for entry in history(db, actor, reference)
+        for entry in history(db, actor, reference, view="notes")
         if entry.kind == NOTE_RECORDED
         for said in [entry.as_dict()["payload"]]
     ]

@@ -221,7 +221,7 @@ def export_person(
                     **{name: _plain(getattr(match, name)) for name in _PERSON_FIELDS},
                     "postal_address": list(postal_lines(match)) or None,
                 },
-                "history": [entry.as_dict() for entry in history(db, actor, found_in)],
+                "history": [entry.as_dict() for entry in history(db, actor, found_in, view="subject_access")],
                 "assessments": [
                     {k: _plain(v) for k, v in a.items()} for a in assessments_of(db, actor, found_in)
                 ],

@@ -41,7 +41,10 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("view", sa.String(length=20), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("view IN ('case', 'history', 'letter')", name=op.f("ck_access_records_view")),
+        sa.CheckConstraint(
+            "view IN ('case', 'history', 'letter', 'notes', 'document', 'subject_access')",
+            name=op.f("ck_access_records_view"),
+        ),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_access_records_case_id_cases")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_access_records_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_records")),
