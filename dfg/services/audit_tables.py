@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session
 
 from dfg.rules.budget import ENTRY_EFFECTS
 from dfg.store.audit import SYSTEM_STREAM, AuditProblem, disposed_cases
-from dfg.store.personal import DISPOSED, SEALED, PersonalValues, personal_values
+from dfg.store.personal import DISPOSED, SEALED, PersonalValues, digests_in, values_of
 from dfg.store.tables import APPROVALS, BUDGET_ENTRIES, BUDGETS, CASES, EVENTS, LETTERS, USER_ROLES, USERS
 from dfg.workflow.definition import MILESTONES, all_definitions
 
@@ -278,11 +278,10 @@ def table_problems(session: Session, case_id: int | None = None) -> list[AuditPr
     if case_id is not None:
         event_query = event_query.where(EVENTS.c.case_id == case_id)
         cases_query = cases_query.where(CASES.c.id == case_id)
-    connection = session.connection()
-    kept = personal_values(
-        connection, connection.execute(select(CASES.c.id)).scalars() if case_id is None else [case_id]
-    )
-    derived = _derive(session.execute(event_query), users_by_name, kept)
+    events = session.execute(event_query).all()
+    # only the sealed values these events hold (a priority's reason), not every case's whole file
+    kept = values_of(session.connection(), (d for e in events for d in digests_in(e.payload)))
+    derived = _derive(events, users_by_name, kept)
     references: dict[int, str] = {}
     problems: list[AuditProblem] = []
     for case in session.execute(cases_query):

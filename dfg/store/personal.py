@@ -186,8 +186,7 @@ def personal_values(connection: Connection, case_ids: Iterable[int]) -> Personal
     ids = sorted(set(case_ids))
     if not ids:
         return PersonalValues({})
-    rows = connection.execute(_SELECT_VALUES, {"case_ids": ids})
-    return PersonalValues({row.digest: json.loads(row.value) for row in rows})
+    return _decoded(connection.execute(_SELECT_VALUES, {"case_ids": ids}))
 
 
 _SELECT_BY_DIGEST = select(PERSONAL_VALUES.c.digest, PERSONAL_VALUES.c.value).where(
@@ -200,7 +199,10 @@ def values_of(connection: Connection, digests: Iterable[str]) -> PersonalValues:
     wanted = sorted(set(digests))
     if not wanted:
         return PersonalValues({})
-    rows = connection.execute(_SELECT_BY_DIGEST, {"digests": wanted})
+    return _decoded(connection.execute(_SELECT_BY_DIGEST, {"digests": wanted}))
+
+
+def _decoded(rows: Iterable[Any]) -> PersonalValues:
     return PersonalValues({row.digest: json.loads(row.value) for row in rows})
 
 
