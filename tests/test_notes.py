@@ -77,3 +77,15 @@ def test_the_commands(db_url: str, cast: dict[str, Actor], open_sample: Callable
     assert SAID in listed.stdout and listed.stderr == "1 note(s)\n"  # type: ignore[attr-defined]
     history = run("case", "history", reference)
     assert "note_recorded" in history.stdout and "call with applicant" in history.stdout  # type: ignore[attr-defined]
+
+
+def test_the_added_note_as_json_reads_like_the_list(
+    db_url: str, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    import json
+
+    reference = open_sample()
+    added = CliRunner().invoke(main, ["--db", db_url, "--as", "officer", "note", "add", reference, "--contact", "email",
+                                      "--with", "ot", "--summary", SAID, "--on", "2026-11-30", "--json"])  # fmt: skip
+    assert json.loads(added.stdout) == {"reference": reference, "on": "2026-11-30", "contact": "email", "with": "ot",
+                                        "summary": SAID}  # fmt: skip

@@ -41,7 +41,9 @@ def note_add(
         summary=summary, on=optional_date(on, "--on"),
     )  # fmt: skip
     if as_json:
-        emit_json({"reference": recorded.reference, **{k: str(v) for k, v in recorded.payload.items()}})
+        said = recorded.payload  # the same names as 'note list --json'
+        emit_json({"reference": recorded.reference, "on": said["on"].isoformat(), "contact": said["contact"],
+                   "with": said["with"], "summary": said["notes"]})  # fmt: skip
     else:
         click.echo(
             f"{recorded.reference}: note recorded ({recorded.payload['contact']} with {recorded.payload['with']})"
