@@ -622,6 +622,25 @@ ACCESS_RECORDS = Table(
 )
 
 
+# A user's means of signing in to the browser application (one row each, made when an administrator
+# invites them). Mutable: the password is changed, the attempts counted; each change that matters is an
+# event on the system stream (never the hash or the secret). ``session_epoch`` moves on at every password
+# change, reset or deactivation, which ends every signed cookie issued before it.
+WEB_CREDENTIALS = Table(
+    "web_credentials",
+    METADATA,
+    Column("user_id", ForeignKey("users.id"), primary_key=True),
+    Column("password_hash", String(200), nullable=True),
+    Column("totp_secret", String(64), nullable=True),
+    Column("invitation_digest", String(64), nullable=True, unique=True),
+    Column("invitation_expires_at", UTCDateTime, nullable=True),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("session_epoch", Integer, nullable=False, default=1),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
 #: Tables whose rows are decisions: never updated or deleted (the database refuses both).
 APPEND_ONLY = (
     "events", "assessments", "recommended_works", "feasibility_findings", "determinations", "grant_calculations",
