@@ -38,6 +38,7 @@ GROUPS = {
     "person": GroupEntry("dfg.cli.person", "person", "What the engine holds about a person: for a subject access request (UK GDPR Article 15)."),
     "report": GroupEntry("dfg.cli.report", "report", "Reports for managers: as text, --csv, --json, or a printable PDF with charts (--pdf FILE)."),
     "retention": GroupEntry("dfg.cli.retention", "retention", "Closed files due for disposal under the retention policy, and their disposal."),
+    "serve": GroupEntry("dfg.cli.serve", "serve", "Run the browser application for officers, OTs and managers."),
     "tick": GroupEntry("dfg.cli.worklist", "tick", "Record every statutory or service deadline missed since the last run, once each, and queue the reminder letters workflows/policy/reminders.toml calls for (for a daily scheduler; running it twice records nothing new)."),
     "user": GroupEntry("dfg.cli.user", "user", "People who use the system, their roles and their districts."),
     "workflow": GroupEntry("dfg.cli.workflow", "workflow", "The workflow definition: check it and draw it."),

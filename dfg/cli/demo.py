@@ -39,6 +39,7 @@ def demo(demo_db: str, per_district: int, seed: int, pdf: Path) -> None:
     """
     from dfg.services.database import open_database
     from dfg.services.demo import run_demo
+    from dfg.services.sign_in import DEMO_PASSWORD
 
     path = Path(demo_db)
     if "://" not in demo_db:
@@ -56,3 +57,8 @@ def demo(demo_db: str, per_district: int, seed: int, pdf: Path) -> None:
         database.dispose()
     shown = demo_db if "://" in demo_db else os.fspath(path)
     click.echo(f"\nThe demo database is {shown}. Try: dfg --db {shown} --as can.officer case list", err=True)
+    click.echo(
+        f"In a browser: dfg --db {shown} serve, then sign in as can.officer (or ot.county, approver, manager, "
+        f"admin) with the password {DEMO_PASSWORD}",
+        err=True,
+    )

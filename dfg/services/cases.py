@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
+from dfg.errors import Conflict, GuardFailed, InvalidInput, NotFound, OutsideDistrict
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.grant import land_charged_lines_pence
 from dfg.rules.payments import CEASED_EVENT_KINDS, entitlement_from
@@ -280,10 +280,20 @@ def _facts(connection: DriverConnection, read: tuple[Any, list[PersonFacts]]) ->
     )
 
 
+def check_version(reference: str, version: int, expected: int | None) -> None:
+    """Conflict if the case is no longer the version the person acting saw (None: not asked)."""
+    if expected is not None and version != expected:
+        raise Conflict(
+            f"someone else changed {reference} after you opened it: look at the case again "
+            "(what you entered is kept below)"
+        )
+
+
 def check_district(actor: Actor, reference: str, district: str) -> None:
     if not actor.may_act_in(district):
-        raise PermissionDenied(
-            f"{actor.username} works for district {actor.district}; {reference} is in {district}"
+        raise OutsideDistrict(
+            f"{actor.username} works for district {actor.district}; {reference} is in {district}",
+            reference=reference,
         )
 
 
@@ -377,13 +387,15 @@ def advance(
     now: datetime | None = None,
     write_details: DetailsWriter | None = None,
     also_change: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
 ) -> Advanced:
     """Fire ``trigger_name`` on the case as ``actor``; write the change and its event together.
 
     ``write_details`` and ``also_change`` let a service record the data that belongs to the step (and
     columns of the case it changes) in the same transaction. Raises :class:`NotFound`,
     :class:`InvalidTransition`, :class:`PermissionDenied`, :class:`GuardFailed`, :class:`InvalidInput`
-    or :class:`Conflict`; on any of them nothing is written.
+    or :class:`Conflict`; on any of them nothing is written. ``expected_version``: the version of the
+    case the person saw when they chose the step (a form's); Conflict if someone has changed it since.
     """
     now = now or utcnow()
     given = given or TriggerInput()
@@ -391,6 +403,7 @@ def advance(
     with db.driver_transaction() as connection:
         read = read_case(connection, reference, actor)
         row, facts = read[0], _facts(connection, read)
+        check_version(reference, facts.version, expected_version)
         definition = definition_for(facts.workflow_version)
         trigger = engine.trigger_named(definition, trigger_name)
         restore_to = (
@@ -564,8 +577,16 @@ class Action:
     trigger: str
     label: str
     allowed: bool
-    needs: tuple[str, ...]  # inputs the trigger asks for: reason, code, date, review_date, amount
+    needs: tuple[str, ...]  # inputs the trigger asks for, as the command line takes them
     reasons: tuple[str, ...]  # why not, when not allowed
+    # The same inputs for a form: whether a reason is "required" or "optional", the reason codes to
+    # choose from (code, words), the dates asked for, and the record written through its own service.
+    reason: str | None = None
+    codes: tuple[tuple[str, str], ...] = ()
+    asks_review_date: bool = False
+    asks_reply_by: bool = False
+    records: str | None = None
+    through: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -613,6 +634,7 @@ def available_actions(
                 None,
                 today=local_day(now),
             )
+            codes = definition.reason_codes.get(trigger.reason_codes, {}) if trigger.reason_codes else {}
             actions.append(
                 Action(
                     trigger.name,
@@ -620,6 +642,12 @@ def available_actions(
                     not found,
                     _needs(definition, trigger),
                     tuple(o.reason for o in found),
+                    reason=trigger.reason,
+                    codes=tuple(codes.items()),
+                    asks_review_date=trigger.review_date,
+                    asks_reply_by=trigger.reply_by,
+                    records=trigger.records,
+                    through=trigger.needs,
                 )
             )
         return actions

@@ -31,6 +31,7 @@ from dfg.services.identity import mark_demo, user_actor
 from dfg.services.land_charge import land_charge_view, register_land_charge
 from dfg.services.payments import money_view, pay_final, pay_interim, record_contribution, record_invoice
 from dfg.services.progress import Progress, unwatched
+from dfg.services.sign_in import give_demo_passwords
 from dfg.services.users import add_district, add_user
 from dfg.services.works import record_completion_check
 from dfg.store.database import Database
@@ -338,6 +339,7 @@ def run_demo(
     mark_demo(db)  # before any user: on a demonstration --as chooses freely
     districts = _district_names()
     _seed_people(db, districts)
+    give_demo_passwords(db)  # so that the browser application can be tried at once
     usernames = ["admin", "ot.county", "approver", "manager"]
     usernames += [f"{c.lower()}.{kind}" for c in districts for kind in ("officer", "technical")]
     users: dict[str, Actor] = {name: user_actor(db, name) for name in usernames}

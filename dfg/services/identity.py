@@ -44,6 +44,7 @@ __all__ = [
     "Principal",
     "Proof",
     "identities",
+    "is_demo",
     "map_identity",
     "mark_demo",
     "principal_for",
@@ -78,7 +79,7 @@ def prove_actor(db: Database, username: str | None) -> Proof:
     database. Raises PermissionDenied, naming the principal, when the proof is missing."""
     with db.read_connection() as connection:
         rows = connection.execute(_candidates(db), {"username": username or "", **_os_principal(db)}).all()
-        demo = rows[0].demo if rows else _is_demo(connection)
+        demo = rows[0].demo if rows else is_demo(connection)
         if demo:
             return Proof(_free_choice(rows, username), proven=False)
         mapped = {row.username: row for row in rows if row.mapped}
@@ -143,7 +144,8 @@ def _os_principal(db: Database) -> dict[str, str]:
     return {}
 
 
-def _is_demo(connection: Connection) -> bool:
+def is_demo(connection: Connection) -> bool:
+    """Whether the database was made by ``dfg demo`` (where --as is free)."""
     return connection.scalar(select(exists().where(INSTALLATION.c.name == DEMO))) or False
 
 
@@ -287,7 +289,7 @@ def identities(db: Database) -> dict[str, list[str]]:
 def mark_demo(db: Database) -> None:
     """Record that this database is a demonstration: --as chooses freely on it."""
     with db.write_connection() as connection:
-        if not _is_demo(connection):
+        if not is_demo(connection):
             connection.execute(insert(INSTALLATION).values(name=DEMO, value="made by dfg demo"))
 
 

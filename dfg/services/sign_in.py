@@ -31,6 +31,7 @@ from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
 
 __all__ = [
+    "DEMO_PASSWORD",
     "INVITATION_LASTS",
     "LOCK_AFTER",
     "LOCK_FOR",
@@ -41,6 +42,8 @@ __all__ = [
     "check_password",
     "check_second_factor",
     "end_sessions",
+    "give_demo_passwords",
+    "has_second_factor",
     "invite",
     "session_actor",
     "turn_on_second_factor",
@@ -143,7 +146,9 @@ def invite(db: Database, actor: Actor, username: str, *, now: datetime | None = 
 
 
 def _credential(connection: Connection, user_id: int) -> Any:
-    return connection.execute(select(WEB_CREDENTIALS).where(WEB_CREDENTIALS.c.user_id == user_id)).one_or_none()
+    return connection.execute(
+        select(WEB_CREDENTIALS).where(WEB_CREDENTIALS.c.user_id == user_id)
+    ).one_or_none()
 
 
 def check_new_password(password: str, username: str) -> list[str]:
@@ -189,10 +194,38 @@ def accept_invitation(db: Database, code: str, password: str, *, now: datetime |
         append_to_system(
             connection,
             NewEvent(
-                occurred_at=now, actor=row.username, kind="web_password_set", payload={"username": row.username}
+                occurred_at=now,
+                actor=row.username,
+                kind="web_password_set",
+                payload={"username": row.username},
             ),
         )
         return str(row.username)
+
+
+DEMO_PASSWORD = "dfg-demo-2026"  # printed by ``dfg demo``: a demonstration database holds no one real
+
+
+def give_demo_passwords(db: Database, *, now: datetime | None = None) -> int:
+    """Give every user of a database made by ``dfg demo`` the demonstration password, so the browser
+    application can be tried at once. Refused on any other database. Returns how many users."""
+    from dfg.services.identity import is_demo
+
+    now = now or utcnow()
+    with db.write_connection() as connection:
+        if not is_demo(connection):
+            raise PermissionDenied("only a database made by 'dfg demo' has demonstration passwords")
+        users = connection.scalars(
+            select(USERS.c.id).where(~USERS.c.id.in_(select(WEB_CREDENTIALS.c.user_id)))
+        ).all()
+        hashed = _hasher().hash(DEMO_PASSWORD)
+        for user_id in users:
+            connection.execute(
+                insert(WEB_CREDENTIALS).values(
+                    user_id=user_id, password_hash=hashed, failed_attempts=0, session_epoch=1, updated_at=now
+                )
+            )
+    return len(users)
 
 
 # ------------------------------------------------------------------------------------------ signing in
@@ -215,14 +248,16 @@ def check_password(
             _hasher().hash(password)  # as slow as a real check, so timing tells nothing
             raise PermissionDenied(_WRONG)
         _refuse_if_locked(row, now)
-        if not _verified(row.password_hash, password):
-            _count_failure(connection, row, now)
-            raise PermissionDenied(_WRONG)
-        if not row.active:
+        matched = _verified(row.password_hash, password)
+        if not matched:
+            _count_failure(connection, row, now)  # committed as the block ends, then refused below
+        elif not row.active:
             raise PermissionDenied("your account has been deactivated: ask your administrator")
-        if row.totp_secret is None:
+        elif row.totp_secret is None:
             _clear_failures(connection, row)
-        return PasswordChecked(row.user_id, row.username, row.session_epoch, row.totp_secret is not None)
+    if not matched:
+        raise PermissionDenied(_WRONG)
+    return PasswordChecked(row.user_id, row.username, row.session_epoch, row.totp_secret is not None)
 
 
 def _verified(password_hash: str, password: str) -> bool:
@@ -253,7 +288,12 @@ def _count_failure(connection: Connection, row: Any, now: datetime) -> None:
     if locked:
         append_to_system(
             connection,
-            NewEvent(occurred_at=now, actor=row.username, kind="web_sign_in_locked", payload={"username": row.username}),
+            NewEvent(
+                occurred_at=now,
+                actor=row.username,
+                kind="web_sign_in_locked",
+                payload={"username": row.username},
+            ),
         )
 
 
@@ -281,10 +321,13 @@ def check_second_factor(
         _refuse_if_locked(row, now)
         if row.session_epoch != checked.session_epoch or row.totp_secret is None:
             raise PermissionDenied("sign in again: your account changed while you were signing in")
-        if not _code_matches(row.totp_secret, code, now):
-            _count_failure(connection, row, now)
-            raise PermissionDenied("that code is not right: enter the code your app shows now")
-        _clear_failures(connection, row)
+        matched = _code_matches(row.totp_secret, code, now)
+        if matched:
+            _clear_failures(connection, row)
+        else:
+            _count_failure(connection, row, now)  # committed as the block ends, then refused below
+    if not matched:
+        raise PermissionDenied("that code is not right: enter the code your app shows now")
 
 
 def _code_matches(secret: str, code: str, now: datetime) -> bool:
@@ -352,9 +395,7 @@ def session_actor(db: Database, user_id: int, session_epoch: int) -> Actor:
     """The user a signed cookie speaks for, if it is still good: same epoch, still active. One query."""
     with db.read_connection() as connection:
         rows = connection.execute(
-            _SESSION.where(
-                and_(USERS.c.id == user_id, WEB_CREDENTIALS.c.session_epoch == session_epoch)
-            )
+            _SESSION.where(and_(USERS.c.id == user_id, WEB_CREDENTIALS.c.session_epoch == session_epoch))
         ).all()
     if not rows or not rows[0].active:
         raise PermissionDenied("your session has ended: sign in again")
@@ -366,6 +407,14 @@ def session_actor(db: Database, user_id: int, session_epoch: int) -> Actor:
         district=user.district_code,
         approval_limit_pence=user.approval_limit_pence,
     )
+
+
+def has_second_factor(db: Database, actor: Actor) -> bool:
+    with db.read_connection() as connection:
+        secret = connection.scalar(
+            select(WEB_CREDENTIALS.c.totp_secret).where(WEB_CREDENTIALS.c.user_id == actor.user_id)
+        )
+    return secret is not None
 
 
 def end_sessions(db: Database, user_id: int, *, now: datetime | None = None) -> None:

@@ -1,0 +1,25 @@
+"""What every form shares: all its errors at once for the summary, and the engine's refusal shown as one
+more error beside the field it is about."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import Field
+
+from dfg.web.templating import sentence
+
+
+def error_list(form: FlaskForm, *general: str) -> list[dict[str, str]]:
+    """The GOV.UK error summary's list: each field's first error linking to it, then ``general`` ones
+    (the engine's refusals that belong to no one field), linking to the form."""
+    found = []
+    for field in form:
+        if field.errors:
+            found.append({"text": str(field.errors[0]), "href": f"#{field.id}"})
+    found += [{"text": sentence(message), "href": "#main-form"} for message in general]
+    return found
+
+
+def refuse(field: Field, message: str) -> None:
+    """Put the engine's refusal beside ``field`` (it then leads the summary too)."""
+    field.errors = [*field.errors, sentence(message)]
