@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dfg.errors import Conflict, DfgError, GuardFailed, InvalidInput, InvalidTransition
@@ -23,7 +23,14 @@ from dfg.workflow.guards import TriggerInput
 case = Blueprint("case", __name__, url_prefix="/cases")
 
 #: The pages that write a step's own record (a trigger with ``needs``), by the record's name.
-RECORD_PAGES: dict[str, str] = {}
+RECORD_PAGES: dict[str, str] = {
+    "appointment": "assessment.book_visit",
+    "assessment": "assessment.record",
+    "approval": "money.approve",
+    "payment": "payments.pay",
+    "land_charge": "payments.land_charge",
+    "repayment_decision": "payments.repayment_decision",
+}
 
 REASON_LONGEST = 2000
 
@@ -51,7 +58,9 @@ def _action_page(action: Action, reference: str) -> str | None:
     """Where an open action is done: its own record's page, or the step form."""
     if action.through is not None:
         endpoint = RECORD_PAGES.get(action.through)
-        return url_for(endpoint, reference=reference) if endpoint else None
+        if endpoint is None or endpoint not in current_app.view_functions:
+            return None
+        return url_for(endpoint, reference=reference)
     return url_for("case.act", reference=reference, trigger=action.trigger)
 
 
