@@ -82,6 +82,11 @@ class InvalidInput(DfgError):
     http_status = 422
     kind = "invalid_input"
 
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        #: Each problem by the input it is about, in a person's words (a form shows each beside its field).
+        self.fields = dict(fields or {})
+
 
 class DatabaseProblem(DfgError):
     """The database is not a DFG database, is out of date, or was made by a newer version."""

@@ -81,9 +81,10 @@ def add_document(
     """Attach a file to a case; every problem with it said at once, and nothing kept if there is one."""
     role = require_role(actor, *DOCUMENT_ROLES)
     now = now or utcnow()
-    problems = []
+    problems, words = [], {}
     if kind not in DOCUMENT_KINDS:
         problems.append(f"kind: '{kind}' is not one of {', '.join(DOCUMENT_KINDS)}")
+        words["kind"] = "Choose what kind of document it is"
     limit = size_limit()
     if len(content) > limit:
         problems.append(
@@ -94,8 +95,11 @@ def add_document(
     found = document_type(content) if content else None
     if content and found is None:
         problems.append("the file is not a PDF, JPEG, PNG, Word (.docx) or Excel (.xlsx) document")
+    about_file = "; ".join(p for p in problems if not p.startswith("kind:"))
+    if about_file:
+        words["file"] = about_file[0].upper() + about_file[1:]
     if problems:
-        raise InvalidInput("; ".join(problems))
+        raise InvalidInput("; ".join(problems), fields=words)
     assert found is not None
     digest = hashlib.sha256(content).hexdigest()
     safe = safe_file_name(name, found)

@@ -67,23 +67,41 @@ def add_note(
     now = now or utcnow()
     on = on or local_day(now)
     summary = summary.strip()
-    problems = []
-    if contact not in CONTACTS:
-        problems.append(f"contact: '{contact}' is not one of {', '.join(CONTACTS)}")
-    if party not in PARTIES:
-        problems.append(f"with: '{party}' is not one of {', '.join(PARTIES)}")
-    if not summary:
-        problems.append("summary: say what was said or done")
-    elif len(summary) > LONGEST_SUMMARY:
-        problems.append(f"summary: at most {LONGEST_SUMMARY:,} characters (attach a document for more)")
-    if on > local_day(now):
-        problems.append(f"on: {on:%d/%m/%Y} is in the future")
+    problems = note_problems(contact=contact, party=party, summary=summary, on=on, now=now)
     if problems:
-        raise InvalidInput("; ".join(problems))
+        raise problems
     return record_change(
         db, actor, reference, role=role, kind=NOTE_RECORDED, now=now,
         payload={"contact": contact, "with": party, "on": on, "notes": summary},
     )  # fmt: skip
+
+
+def note_problems(
+    *, contact: str, party: str, summary: str, on: date | None, now: datetime | None = None
+) -> InvalidInput | None:
+    """Everything wrong with a note, without recording it (a form shows these beside its own)."""
+    now = now or utcnow()
+    on = on or local_day(now)
+    summary = summary.strip()
+    problems, words = [], {}
+    if contact not in CONTACTS:
+        problems.append(f"contact: '{contact}' is not one of {', '.join(CONTACTS)}")
+        words["contact"] = "Choose how the contact happened"
+    if party not in PARTIES:
+        problems.append(f"with: '{party}' is not one of {', '.join(PARTIES)}")
+        words["party"] = "Choose who it was with"
+    if not summary:
+        problems.append("summary: say what was said or done")
+        words["summary"] = "Say what was said or done"
+    elif len(summary) > LONGEST_SUMMARY:
+        problems.append(f"summary: at most {LONGEST_SUMMARY:,} characters (attach a document for more)")
+        words["summary"] = (
+            f"The note must be {LONGEST_SUMMARY:,} characters or fewer: attach a document for more"
+        )
+    if on > local_day(now):
+        problems.append(f"on: {on:%d/%m/%Y} is in the future")
+        words["on"] = "The date of the contact must be today or in the past"
+    return InvalidInput("; ".join(problems), fields=words) if problems else None
 
 
 def notes_of(db: Database, actor: Actor, reference: str) -> list[Note]:

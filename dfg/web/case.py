@@ -32,6 +32,18 @@ RECORD_PAGES: dict[str, str] = {
     "repayment_decision": "payments.repayment_decision",
 }
 
+#: The case's own pages, linked from its page where they exist (endpoint, words).
+CASE_PAGES: tuple[tuple[str, str], ...] = (
+    ("records.notes", "Notes and contact log"),
+    ("records.documents", "Documents"),
+    ("assessment.show", "Visits and assessments"),
+    ("means_test.show", "Test of resources"),
+    ("money.estimates", "Estimates"),
+    ("money.calculate", "Grant calculation"),
+    ("payments.money", "Money: invoices and payments"),
+    ("payments.land_charge", "Land charge"),
+)
+
 REASON_LONGEST = 2000
 
 
@@ -51,6 +63,7 @@ def show(reference: str) -> str:
         action_page=_action_page,
         clocks=case_clock_sheet(db, me, view.reference),
         letters=list_letters(db, me, view.reference),
+        case_pages=[(e, words) for e, words in CASE_PAGES if e in current_app.view_functions],
     )
 
 
