@@ -41,6 +41,7 @@ __all__ = [
     "check_password",
     "check_second_factor",
     "end_sessions",
+    "end_sessions_in",
     "invite",
     "session_actor",
     "turn_on_second_factor",
@@ -143,7 +144,9 @@ def invite(db: Database, actor: Actor, username: str, *, now: datetime | None = 
 
 
 def _credential(connection: Connection, user_id: int) -> Any:
-    return connection.execute(select(WEB_CREDENTIALS).where(WEB_CREDENTIALS.c.user_id == user_id)).one_or_none()
+    return connection.execute(
+        select(WEB_CREDENTIALS).where(WEB_CREDENTIALS.c.user_id == user_id)
+    ).one_or_none()
 
 
 def check_new_password(password: str, username: str) -> list[str]:
@@ -189,7 +192,10 @@ def accept_invitation(db: Database, code: str, password: str, *, now: datetime |
         append_to_system(
             connection,
             NewEvent(
-                occurred_at=now, actor=row.username, kind="web_password_set", payload={"username": row.username}
+                occurred_at=now,
+                actor=row.username,
+                kind="web_password_set",
+                payload={"username": row.username},
             ),
         )
         return str(row.username)
@@ -253,7 +259,12 @@ def _count_failure(connection: Connection, row: Any, now: datetime) -> None:
     if locked:
         append_to_system(
             connection,
-            NewEvent(occurred_at=now, actor=row.username, kind="web_sign_in_locked", payload={"username": row.username}),
+            NewEvent(
+                occurred_at=now,
+                actor=row.username,
+                kind="web_sign_in_locked",
+                payload={"username": row.username},
+            ),
         )
 
 
@@ -352,9 +363,7 @@ def session_actor(db: Database, user_id: int, session_epoch: int) -> Actor:
     """The user a signed cookie speaks for, if it is still good: same epoch, still active. One query."""
     with db.read_connection() as connection:
         rows = connection.execute(
-            _SESSION.where(
-                and_(USERS.c.id == user_id, WEB_CREDENTIALS.c.session_epoch == session_epoch)
-            )
+            _SESSION.where(and_(USERS.c.id == user_id, WEB_CREDENTIALS.c.session_epoch == session_epoch))
         ).all()
     if not rows or not rows[0].active:
         raise PermissionDenied("your session has ended: sign in again")
@@ -372,8 +381,13 @@ def end_sessions(db: Database, user_id: int, *, now: datetime | None = None) -> 
     """Sign a user out everywhere: every cookie issued to them stops working."""
     now = now or utcnow()
     with db.write_connection() as connection:
-        connection.execute(
-            update(WEB_CREDENTIALS)
-            .where(WEB_CREDENTIALS.c.user_id == user_id)
-            .values(session_epoch=WEB_CREDENTIALS.c.session_epoch + 1, updated_at=now)
-        )
+        end_sessions_in(connection, user_id, now=now)
+
+
+def end_sessions_in(connection: Connection, user_id: int, *, now: datetime) -> None:
+    """:func:`end_sessions` in the caller's transaction (a deactivation ends them with the account)."""
+    connection.execute(
+        update(WEB_CREDENTIALS)
+        .where(WEB_CREDENTIALS.c.user_id == user_id)
+        .values(session_epoch=WEB_CREDENTIALS.c.session_epoch + 1, updated_at=now)
+    )
