@@ -155,16 +155,16 @@ def test_a_district_administrator_changes_only_their_districts_users_and_keeps_t
     canadmin = _district_admin(db)
     change_user(db, canadmin, "technical", roles=["technical_officer", "grant_officer"])
     assert _user(db, "technical")["roles"] == ["grant_officer", "technical_officer"]
-    with pytest.raises(PermissionDenied, match="canadmin administers district CAN only$"):
+    with pytest.raises(PermissionDenied, match=r"canadmin administers district CAN only$"):
         change_user(db, canadmin, "lichfield", roles=["ot"])  # another district's
-    with pytest.raises(PermissionDenied, match="canadmin administers district CAN only$"):
+    with pytest.raises(PermissionDenied, match=r"canadmin administers district CAN only$"):
         change_user(db, canadmin, "ot", roles=["grant_officer"])  # every district's
     for district in ("LIC", None):
         with pytest.raises(
             PermissionDenied, match="canadmin administers district CAN only: officer stays in it"
         ):
             change_user(db, canadmin, "officer", district=district)
-    with pytest.raises(PermissionDenied, match="administers district CAN only$"):
+    with pytest.raises(PermissionDenied, match=r"administers district CAN only$"):
         deactivate_user(db, canadmin, "lichfield", reason="left")
     assert _user(db, "officer")["district"] == "CAN"
 
