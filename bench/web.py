@@ -57,7 +57,9 @@ def _signed_in(app: Flask) -> FlaskClient:
     client = app.test_client()
     page = client.get("/sign-in").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    landed = client.post("/sign-in", data={"username": "bench.can", "password": PASSWORD, "csrf_token": token})
+    landed = client.post(
+        "/sign-in", data={"username": "bench.can", "password": PASSWORD, "csrf_token": token}
+    )
     assert landed.status_code == 302, landed.get_data(as_text=True)[:500]
     return client
 
@@ -89,7 +91,14 @@ def main() -> None:
         start = time.perf_counter()
         build(db, args.cases, today=date(2026, 12, 1), events=True)
         print(f"{args.cases:,} cases built in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-        add_user(db, "admin", username="bench.can", full_name="Bench Officer", roles=["grant_officer"], district="CAN")
+        add_user(
+            db,
+            "admin",
+            username="bench.can",
+            full_name="Bench Officer",
+            roles=["grant_officer"],
+            district="CAN",
+        )
         accept_invitation(db, invite(db, user_actor(db, "admin"), "bench.can").code, PASSWORD)
         with db.read_connection() as connection:
             reference, postcode = connection.execute(
@@ -108,7 +117,7 @@ def main() -> None:
             "case page": f"/cases/{reference}",
         }
         times: dict[str, list[float]] = {name: [] for name in pages}
-        for name, page in pages.items():  # warm: templates compiled, statements prepared
+        for page in pages.values():  # warm: templates compiled, statements prepared
             _timed(client, page)
         for _ in range(args.rounds):
             for name, page in pages.items():

@@ -92,7 +92,9 @@ def _wait_for(port: int) -> None:
     raise SystemExit(f"the worker on port {port} did not start")
 
 
-def _session_loop(n: int, port: int, username: str, cases: list[tuple[str, str]], until: float, tally: Tally) -> None:
+def _session_loop(
+    n: int, port: int, username: str, cases: list[tuple[str, str]], until: float, tally: Tally
+) -> None:
     browser = Session(port)
     status, _, page = browser.request("GET", "/sign-in")
     token = _TOKEN.search(page)

@@ -217,3 +217,52 @@ def test_the_command_line_reports_a_table_problem(
     assert result.stderr.splitlines()[-1].startswith("dfg: the audit trail is broken: ")
     as_json = CliRunner().invoke(main, ["--db", db_url, "--as", "manager", "audit", "verify", "--json"])
     assert '"column": "state"' in as_json.stdout and as_json.exit_code == 10
+
+
+def test_changed_deactivated_and_reactivated_users_verify_and_a_hand_edit_after_is_caught(
+    db: Database, cast: dict[str, Actor]
+) -> None:
+    from dfg.services.users import change_user, deactivate_user, reactivate_user
+
+    admin = cast["admin"]
+    change_user(db, admin, "officer", roles=["grant_officer", "approver"], approval_limit_pence=5_000_00)
+    change_user(db, admin, "approver", district="LIC", full_name="Priya Khan")
+    deactivate_user(db, admin, "ot", reason="retired")
+    deactivate_user(db, admin, "technical", reason="left")
+    reactivate_user(db, admin, "technical", reason="came back")
+    assert _problems(db, cast) == []
+    # checked against the latest event naming each user, not the first
+    _edit(
+        db, "users",
+        "UPDATE users SET approval_limit_pence = 999999999 WHERE username = 'officer'",
+        "DELETE FROM user_roles WHERE role = 'approver' AND user_id = (SELECT id FROM users WHERE username = 'officer')",
+        "UPDATE users SET active = true WHERE username = 'ot'",
+        "UPDATE users SET active = false WHERE username = 'technical'",
+        "UPDATE users SET district_code = NULL WHERE username = 'approver'",
+    )  # fmt: skip
+    found = {(p.table, p.row, p.column): (p.held, p.expected) for p in _problems(db, cast)}
+    assert found == {
+        ("users", "officer", "approval_limit_pence"): (999999999, 5_000_00),
+        ("user_roles", "officer", "roles"): (["grant_officer"], ["approver", "grant_officer"]),
+        ("users", "ot", "active"): (True, False),
+        ("users", "technical", "active"): (False, True),
+        ("users", "approver", "district_code"): (None, "LIC"),
+    }
+
+
+def test_the_officer_a_case_is_opened_onto_is_checked(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    mine, nobodys = open_sample(), open_sample(address_line_1="3 Oak Road", unassigned=True)
+    assert _problems(db, cast) == []
+    _edit(
+        db, "cases",
+        "UPDATE cases SET assigned_to = NULL WHERE reference = :mine",
+        "UPDATE cases SET assigned_to = (SELECT id FROM users WHERE username = 'officer') WHERE reference = :nobodys",
+        mine=mine, nobodys=nobodys,
+    )  # fmt: skip
+    found = {(p.row, p.column): (p.held, p.expected) for p in _problems(db, cast)}
+    assert found == {
+        (mine, "assigned_to"): (None, cast["officer"].user_id),
+        (nobodys, "assigned_to"): (cast["officer"].user_id, None),
+    }

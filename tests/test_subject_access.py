@@ -96,3 +96,12 @@ def test_a_bad_reference_is_one_line(
     assert result.exit_code == NotFound.exit_code
     assert result.stderr.count("\n") == 1 and "no case CAN-2026-9999" in result.stderr
     assert list(folder.iterdir()) == []
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_the_export_is_recorded(
+    run: Callable[..., Result], db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample()
+    result = run("person", "export", reference, "--to", "/dev/null")
+    assert (result.exit_code, result.stderr) == (8, "dfg: --to /dev/null: not a folder you may write to\n")
+    assert access_record(db, cast["manager"], reference) == []

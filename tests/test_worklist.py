@@ -46,14 +46,15 @@ def noon(day: date) -> datetime:
 @pytest.fixture
 def scene(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> dict[str, str]:
     step = make_step(db, cast)
-    a = open_sample()
+    # A and B on no one's list; C the officer's (opened unassigned so that its assignment below is what
+    # puts it on their list)
+    a = open_sample(unassigned=True)
     to_valid_application(step, a, date(2026, 6, 11), date(2026, 6, 25))
-    b = open_sample()
+    b = open_sample(unassigned=True)
     to_valid_application(step, b, date(2026, 5, 20), date(2026, 5, 31))
     # Opened on the day of first contact (whatever the date the suite runs on).
-    c = open_case(
-        db, cast["officer"], sample_case(first_contact_date=date(2026, 11, 27)), now=noon(date(2026, 11, 27))
-    )
+    opened = sample_case(first_contact_date=date(2026, 11, 27), unassigned=True)
+    c = open_case(db, cast["officer"], opened, now=noon(date(2026, 11, 27)))
     step(c, "accept_referral", "officer", date(2026, 11, 30))
     step(
         c, "hold", "ot", date(2026, 12, 1), review_date=date(2026, 12, 28), code="hospital", reason="Admitted"

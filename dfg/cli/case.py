@@ -71,9 +71,11 @@ def _split_name(name: str, option: str) -> tuple[str, str]:
 @click.option("--postal-postcode", help="Postcode of the applicant's own address.")
 @click.option("--duplicate", is_flag=True,
               help="Open it although an open case of the district has the same applicant (a separate need).")  # fmt: skip
+@click.option("--unassigned", is_flag=True,
+              help="Leave it on no one's list (by default it is assigned to you; 'case assign' later).")  # fmt: skip
 @pass_context
 def case_new(context: Context, /, **options: Any) -> None:
-    """Open a case at 'Referral received' and print its reference.
+    """Open a case at 'Referral received', assigned to you unless --unassigned, and print its reference.
 
     \b
     Example:
@@ -131,6 +133,7 @@ def _new_case(options: dict[str, Any]) -> NewCase:
         referral_source=options["source"],
         people=tuple(people),
         allow_duplicate=options["duplicate"],
+        unassigned=options["unassigned"],
     )
 
 

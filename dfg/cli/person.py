@@ -40,9 +40,14 @@ def person_export(context: Context, reference: str, place: int | None, folder: P
       dfg --as mjones person export CAN-2026-0001 --to ~/sar
     """
     import json
+    import os
 
+    from dfg.errors import InvalidInput
     from dfg.services.subject_access import export_person
 
+    # before the export: it is recorded on the access record, which a folder refused afterwards would leave
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):  # never raises
+        raise InvalidInput(f"--to {folder}: not a folder you may write to")
     found = export_person(context.database(), context.actor(), reference, person=place)
     stem = folder / f"{reference.strip().upper()}-subject-access"
     write_output(

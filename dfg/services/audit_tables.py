@@ -12,7 +12,8 @@ What each table is checked against:
 - **cases**: replaying the case's stream. ``case_opened`` gives the district, priority, tenure, referral
   source and first contact date; each ``transition`` gives the state (its ``to_state``) and every
   column it changed (its payload carries them: milestone dates, ``approved_grant_pence``,
-  ``closed_date``, ``hold_review_date``, priority); ``assigned`` gives the officer; ``hold_since`` is
+  ``closed_date``, ``hold_review_date``, priority); ``assigned`` gives the officer (as does
+  ``case_opened``, for a case opened onto its officer's list); ``hold_since`` is
   the instant of the step that began the hold (the workflow says which triggers do). A column no event
   set must be empty.
 - **approvals**: each row against the step that recorded it (the payload names the approval's id):
@@ -29,8 +30,9 @@ What each table is checked against:
   must be the hash recorded **on the chain** (not only the register's own copy, which a forger may
   recompute); a letter the events record whose PDF is missing, and a row no event records, are reported.
 - **users** and **user_roles**: each user against the latest ``user_*`` event of the ``system`` stream
-  naming them (``user_added`` carries the whole view: name, roles, district, delegated limit, active);
-  a user no event records is reported.
+  naming them (``user_added`` and ``user_changed`` carry the whole view: name, roles, district,
+  delegated limit, active; ``user_deactivated`` and ``user_reactivated`` the active flag); a user no
+  event records is reported.
 
 Not checked here: ``people`` and ``properties`` (personal data, checked with its own design), and the
 decision records whose events carry only a reference to them (assessments, determinations, estimates).
@@ -173,7 +175,7 @@ def _derive(events: Iterable[Any], users_by_name: Mapping[str, int], kept: Perso
                     payload["change_pence"],
                     _Said(None, stream, seq),
                 )
-            elif "username" in payload:  # user_added carries the whole view; a later change what it changed
+            elif "username" in payload:  # user_added and user_changed: the whole view; (de)activation: active
                 facts = derived.users.setdefault(payload["username"], {})
                 facts.update(
                     {key: _Said(payload[key], stream, seq) for key in _USER_FIELDS if key in payload}
@@ -189,6 +191,9 @@ def _derive(events: Iterable[Any], users_by_name: Mapping[str, int], kept: Perso
                 }
             )
             case["state"] = _Said(to_state, stream, seq)
+            if "assigned_to" in payload:  # on the opening officer's list from the start
+                name = payload["assigned_to"]
+                case["assigned_to"] = _Said(users_by_name.get(name, name), stream, seq)
         elif kind == "assigned":
             case["assigned_to"] = _Said(users_by_name.get(payload["to"], payload["to"]), stream, seq)
         elif kind == "letter_produced":

@@ -117,6 +117,8 @@ class NewCase:
     referral_source: str | None = None
     #: Open it although an open case of the district has the same applicant (a second, separate need).
     allow_duplicate: bool = False
+    #: Leave it on no one's list; by default it is on the list of the grant officer who opens it.
+    unassigned: bool = False
 
 
 #: No grant file still open began before this: an earlier first contact is a typing mistake.
@@ -213,7 +215,8 @@ def _next_reference(session: Session, district: str, year: int) -> str:
 
 
 def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None = None) -> str:
-    """Open a case at the workflow's initial state; return its reference."""
+    """Open a case at the workflow's initial state, on the opening officer's list unless
+    ``new.unassigned``; return its reference."""
     now = now or utcnow()
     today = local_day(now)
     role = require_role(actor, "grant_officer")
@@ -249,6 +252,7 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
             referral_source=new.referral_source,
             tenure=new.tenure,
             first_contact_date=new.first_contact_date,
+            assigned_to=None if new.unassigned else actor.user_id,
             audit_seq=0,
             audit_head="",
             created_at=now,
@@ -277,6 +281,7 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
                 }
                 for p in case.people
             ],
+            **({} if new.unassigned else {"assigned_to": actor.username}),
         }
         append_to_case(
             session.connection(),

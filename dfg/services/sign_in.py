@@ -42,6 +42,7 @@ __all__ = [
     "check_password",
     "check_second_factor",
     "end_sessions",
+    "end_sessions_in",
     "give_demo_passwords",
     "has_second_factor",
     "invite",
@@ -421,8 +422,13 @@ def end_sessions(db: Database, user_id: int, *, now: datetime | None = None) -> 
     """Sign a user out everywhere: every cookie issued to them stops working."""
     now = now or utcnow()
     with db.write_connection() as connection:
-        connection.execute(
-            update(WEB_CREDENTIALS)
-            .where(WEB_CREDENTIALS.c.user_id == user_id)
-            .values(session_epoch=WEB_CREDENTIALS.c.session_epoch + 1, updated_at=now)
-        )
+        end_sessions_in(connection, user_id, now=now)
+
+
+def end_sessions_in(connection: Connection, user_id: int, *, now: datetime) -> None:
+    """:func:`end_sessions` in the caller's transaction (a deactivation ends them with the account)."""
+    connection.execute(
+        update(WEB_CREDENTIALS)
+        .where(WEB_CREDENTIALS.c.user_id == user_id)
+        .values(session_epoch=WEB_CREDENTIALS.c.session_epoch + 1, updated_at=now)
+    )

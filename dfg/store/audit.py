@@ -223,6 +223,13 @@ def append_to_system(session: Session | Connection, new: NewEvent) -> None:
         session.execute(update(AUDIT_HEADS).where(AUDIT_HEADS.c.stream == SYSTEM_STREAM).values(**moved))
 
 
+def hold_system_stream(session: Session | Connection) -> None:
+    """Wait for the ``system`` stream's head and hold it until the transaction ends. Every change to the
+    users appends to that stream, so holding it first serializes them: a check that reads the other users
+    (is this the last administrator?) then sees whatever the change before it committed."""
+    session.execute(select(AUDIT_HEADS.c.seq).where(AUDIT_HEADS.c.stream == SYSTEM_STREAM).with_for_update())
+
+
 # ---------------------------------------------------------------------- verification
 
 
