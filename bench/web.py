@@ -29,9 +29,9 @@ if str(ROOT) not in sys.path:
 
 from flask import Blueprint, Flask, render_template  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
+from population import build  # noqa: E402  (run as a script: bench/ is on the path)
 from sqlalchemy import text  # noqa: E402
 
-from bench.population import build  # noqa: E402
 from dfg.services.identity import user_actor  # noqa: E402
 from dfg.services.sign_in import accept_invitation, invite  # noqa: E402
 from dfg.services.users import add_user  # noqa: E402
@@ -104,7 +104,7 @@ def main() -> None:
             reference, postcode = connection.execute(
                 text(
                     "SELECT c.reference, p.postcode FROM cases c JOIN properties p ON p.id = c.property_id "
-                    "WHERE c.district_code = 'CAN' AND c.state = 'on_site' ORDER BY c.audit_seq DESC LIMIT 1"
+                    "WHERE c.district_code = 'CAN' ORDER BY c.audit_seq DESC, c.id LIMIT 1"
                 )
             ).one()
         app = create_app(WebSettings(database=url, secret_key="b" * 48, secure_cookies=False))

@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from population import build  # noqa: E402  (run as a script: bench/ is on the path)
 from sqlalchemy import text  # noqa: E402
 
-from bench.population import build  # noqa: E402
 from dfg.services.identity import user_actor  # noqa: E402
 from dfg.services.sign_in import accept_invitation, invite  # noqa: E402
 from dfg.services.users import add_user  # noqa: E402
