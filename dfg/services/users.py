@@ -24,6 +24,9 @@ from dfg.store.models import ROLES, District, User, UserRole
 from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
 
+#: The roles a user may hold, for the faces to offer.
+USER_ROLES = ROLES
+
 BOOTSTRAP = "bootstrap"  # the actor recorded for the first administrator of an empty database
 
 
@@ -281,9 +284,13 @@ def _set_active(
     role = require_role(actor, "admin")
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("give a --reason: it is kept in the audit trail")
+        raise InvalidInput(
+            "give a --reason: it is kept in the audit trail",
+            fields={"reason": "Give the reason: it is kept in the audit trail"},
+        )
     if len(reason) > REASON_LONGEST:
-        raise InvalidInput(f"the reason must be {REASON_LONGEST} characters or fewer")
+        message = f"the reason must be {REASON_LONGEST} characters or fewer"
+        raise InvalidInput(message, fields={"reason": message})
     with db.writing() as session:
         user = _administered(session, actor, username)
         if user.active == active:
@@ -365,6 +372,12 @@ def _resolve_in(session: Session, username: str | None) -> Actor:
     if user is None or not user.active:
         raise NotFound(f"no active user '{username}'")
     return _actor(user)
+
+
+def users_administered(db: Database, actor: Actor) -> list[UserView]:
+    """The users ``actor`` administers: everyone, or for an administrator of one district its users."""
+    require_role(actor, "admin")
+    return [u for u in list_users(db) if actor.district is None or u.district == actor.district]
 
 
 def list_users(db: Database) -> list[UserView]:
