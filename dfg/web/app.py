@@ -3,7 +3,11 @@ blueprint per area."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, send_from_directory
+import gzip
+from functools import cache
+from pathlib import Path
+
+from flask import Flask, Response, current_app, request, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
@@ -54,7 +58,37 @@ def make_app(settings: WebSettings) -> Flask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.add_url_rule("/assets/fonts/<name>", "font", _font)
+    app.view_functions["static"] = _asset
     return app
+
+
+@cache
+def _packed(path: Path, modified: float) -> bytes:
+    """An asset gzipped once per process (and again if the file changes): 136 KB of CSS travels as 21 KB."""
+    return gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
+
+
+def _asset(filename: str) -> Response:
+    """The static files, gzipped for browsers that accept it (waitress compresses nothing itself)."""
+    folder = Path(current_app.static_folder or "")
+    response = send_from_directory(folder, filename, max_age=3600)
+    path = (folder / filename).resolve()
+    if (
+        path.suffix in _COMPRESSIBLE
+        and "gzip" in request.headers.get("Accept-Encoding", "")
+        and response.status_code == 200
+    ):
+        body = _packed(path, path.stat().st_mtime)
+        response.close()  # the file it would have streamed
+        response.direct_passthrough = False
+        response.response = [body]
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Content-Length"] = str(len(body))
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+_COMPRESSIBLE = frozenset({".css", ".js", ".svg", ".ttf"})
 
 
 def _font(name: str) -> Response:

@@ -23,7 +23,9 @@ from dfg.web.settings import WebSettings
 from dfg.workflow.actor import Actor
 
 #: Pages anyone may reach: signing in, setting a password from an invitation, and the assets.
-PUBLIC = frozenset({"static", "auth.sign_in", "auth.second_factor", "auth.invitation", "auth.signed_out"})
+PUBLIC = frozenset(
+    {"static", "font", "auth.sign_in", "auth.second_factor", "auth.invitation", "auth.signed_out"}
+)
 
 _CSP = (
     "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -225,3 +226,15 @@ def test_sessions_end_when_ended(db: Database, cast: dict[str, Actor]) -> None:
     end_sessions(db, checked.user_id)
     with pytest.raises(PermissionDenied):
         session_actor(db, checked.user_id, checked.session_epoch)
+
+
+def test_assets_are_public_and_travel_gzipped(app: Flask) -> None:
+    client = app.test_client()
+    with client.get("/assets/govuk/govuk-frontend.min.css", headers={"Accept-Encoding": "gzip"}) as packed:
+        assert packed.headers["Content-Encoding"] == "gzip"
+        unpacked = gzip.decompress(packed.data)
+    with client.get("/assets/govuk/govuk-frontend.min.css") as plain:
+        assert unpacked == plain.data and len(packed.data) < len(plain.data) / 4
+        assert "GDS Transport" not in plain.get_data(as_text=True)  # the GOV.UK typeface is not the council's
+    with client.get("/assets/fonts/AtkinsonHyperlegible-Regular.ttf") as font:
+        assert font.status_code == 200
