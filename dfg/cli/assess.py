@@ -126,6 +126,51 @@ def assess_appoint(
     report_step(book_appointment(context.database(), context.actor(), reference, booking), as_json)
 
 
+@assess.command("diary")
+@click.option("--from", "start", help="The first day (default today): 2027-03-09 or 09/03/2027.")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 92), help="How many days.")
+@click.option("--assessor", help="Only this assessor's visits (part of the name is enough).")
+@json_option
+@pass_context
+def assess_diary(
+    context: Context, /, start: str | None, days: int, assessor: str | None, as_json: bool
+) -> None:
+    """The assessment visits booked for the days ahead, per assessor and day.
+
+    A case's latest booking counts (booking again rearranges it) while it awaits its assessment. The
+    diary shows the case, town and postcode; 'dfg case show REF' shows the people and the address.
+
+    \b
+    Examples:
+      dfg assess diary
+      dfg assess diary --from 2027-03-08 --days 5 --assessor ashley
+    """
+    from dfg.services.diary import diary
+
+    visits = diary(
+        context.database(),
+        context.actor(),
+        start=optional_date(start, "--from"),
+        days=days,
+        assessor=assessor,
+    )
+    if as_json:
+        emit_json([v.as_dict() for v in visits])
+        return
+    if not visits:
+        click.echo("No visits booked in those days.", err=True)
+        return
+    from dfg.rules.clock import ENGLAND
+
+    heading = None
+    for visit in sorted(visits, key=lambda v: (v.assessor.casefold(), v.at)):
+        if (visit.assessor, visit.day) != heading:
+            heading = (visit.assessor, visit.day)
+            click.echo(f"\n{visit.assessor} ({visit.organisation}), {visit.day:%A %d/%m/%Y}")
+        where = ", ".join(p for p in (visit.town, visit.postcode) if p)
+        click.echo(f"  {visit.at.astimezone(ENGLAND):%H:%M}  {visit.reference}  {where}  {visit.location}")
+
+
 @assess.command("feasibility")
 @click.argument("reference")
 @click.option("--finding", required=True, type=click.Choice(["practicable", "not-practicable"]),

@@ -202,7 +202,7 @@ def case_show(context: Context, reference: str, as_json: bool) -> None:
 
 def _case_text(view: CaseView) -> str:
     """The case as an officer reads it: state, district, people, milestones."""
-    from dfg.rules.clock import local_day
+    from dfg.rules.clock import ENGLAND, local_day
 
     stage = "closed" if view.stage is None else f"stage {view.stage}"
     lines = [
@@ -217,6 +217,12 @@ def _case_text(view: CaseView) -> str:
     if view.on_hold_since:
         lines.append(
             f"ON HOLD since {local_day(view.on_hold_since):%d/%m/%Y}, review by {show_date(view.hold_review_date)}"
+        )
+    if view.booked_visit:
+        visit = view.booked_visit
+        lines.append(
+            f"Visit booked: {visit['at'].astimezone(ENGLAND):%d/%m/%Y %H:%M}, {visit['assessor_name']} "
+            f"({visit['assessor_role']}, {visit['assessor_organisation']}), {visit['location']}"
         )
     lines.append("People:")
     for person in view.people:

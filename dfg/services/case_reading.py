@@ -14,7 +14,7 @@ from dfg.services.access import record_access
 from dfg.services.cases import check_district, normalise_reference
 from dfg.services.people import full_name, person_roles, postal_lines
 from dfg.store.database import Database
-from dfg.store.tables import CASES, DISTRICTS, PEOPLE, PRIORITIES, PROPERTIES, USERS
+from dfg.store.tables import APPOINTMENTS, CASES, DISTRICTS, PEOPLE, PRIORITIES, PROPERTIES, USERS
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import MILESTONES, current_definition, definition_for
 
@@ -46,6 +46,9 @@ class CaseView:
     people: tuple[dict[str, Any], ...]
     created_at: datetime
     updated_at: datetime
+    #: The assessment visit booked while the case awaits its assessment (the latest booking: rebooking
+    #: rearranges it): when, who and where. None when none is booked or the case has moved on.
+    booked_visit: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         def iso(value: Any) -> Any:
@@ -74,6 +77,9 @@ class CaseView:
             "people": [{k: iso(v) for k, v in p.items()} for p in self.people],
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
+            "booked_visit": None
+            if self.booked_visit is None
+            else {k: iso(v) for k, v in self.booked_visit.items()},
         }
 
 
@@ -94,6 +100,19 @@ _CASE_VIEW = (
     .where(_cases.c.reference == bindparam("reference"))
 )
 _PEOPLE_VIEW = select(_people).where(_people.c.case_id == bindparam("case_id")).order_by(_people.c.id)
+AWAITING_VISIT = "awaiting_assessment"  # the state a visit is booked (and rearranged) in
+_BOOKED_VISIT = (
+    select(
+        APPOINTMENTS.c.appointment_at.label("at"),
+        APPOINTMENTS.c.assessor_name,
+        APPOINTMENTS.c.assessor_role,
+        APPOINTMENTS.c.assessor_organisation,
+        APPOINTMENTS.c.location,
+    )
+    .where(APPOINTMENTS.c.case_id == bindparam("case_id"))
+    .order_by(APPOINTMENTS.c.id.desc())
+    .limit(1)
+)
 
 
 def view_case(db: Database, actor: Actor, reference: str, *, now: datetime | None = None) -> CaseView:
@@ -113,6 +132,11 @@ def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
             raise NotFound(f"no case {reference}")
         check_district(actor, reference, case.district_code)
         people_rows = connection.execute(_PEOPLE_VIEW, {"case_id": case.id}).all()
+        visit = (
+            connection.execute(_BOOKED_VISIT, {"case_id": case.id}).first()
+            if case.state == AWAITING_VISIT
+            else None
+        )
     definition = definition_for(case.workflow_version)
     state = definition.states.get(case.state)
     people = tuple(
@@ -144,6 +168,7 @@ def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
         on_hold_since=case.hold_since,
         hold_review_date=case.hold_review_date,
         address=tuple(p for p in (case.address_line_1, case.address_line_2, case.town, case.postcode) if p),
+        booked_visit=None if visit is None else dict(visit._mapping),
         milestones={m: case._mapping[m] for m in MILESTONES},
         approved_grant_pence=case.approved_grant_pence,
         people=people,
