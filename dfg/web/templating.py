@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, current_app, g
 
 from dfg.errors import InvalidInput
-from dfg.rules.clock import local_day
+from dfg.rules.clock import ENGLAND, local_day
 from dfg.rules.money import format_pounds
 from dfg.rules.rates import long_date
 from dfg.web.settings import WebSettings
@@ -36,6 +36,12 @@ def day_in_words(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = local_day(value)
     return long_date(value)
+
+
+def visit_time(instant: datetime) -> str:
+    """``Tuesday 6 July 2027 at 10:30``, on the clock in England."""
+    local = instant.astimezone(ENGLAND)
+    return f"{local:%A} {long_date(local.date())} at {local:%H:%M}"
 
 
 def label(code: str | None) -> str:
@@ -79,5 +85,7 @@ def _page_values() -> dict[str, Any]:
 
 
 def register_filters(app: Flask) -> None:
-    app.jinja_env.filters.update(pounds=pounds, long_date=day_in_words, label=label, sentence=sentence)
+    app.jinja_env.filters.update(
+        pounds=pounds, long_date=day_in_words, label=label, sentence=sentence, visit_time=visit_time
+    )
     app.context_processor(_page_values)

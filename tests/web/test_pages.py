@@ -122,3 +122,24 @@ def test_an_action_not_open_from_the_state_is_not_found(
 ) -> None:
     reference = open_sample()
     assert signed_in("officer").get(f"/cases/{reference}/act/certify").status_code == 404
+
+
+def test_the_booked_visit_is_on_the_case_page(
+    signed_in: SignedIn, open_sample: Callable[..., str], db: Database, cast: dict[str, Actor]
+) -> None:
+    from datetime import datetime
+
+    from dfg.rules.clock import ENGLAND
+    from dfg.services.appointments import Appointment, book_appointment
+
+    reference = open_sample()
+    advance(db, cast["officer"], reference, "accept_referral", TriggerInput())
+    at = datetime(2099, 7, 6, 10, 30, tzinfo=ENGLAND)
+    book_appointment(
+        db,
+        cast["ot"],
+        reference,
+        Appointment(at=at, assessor_name="Ruth Ashley", assessor_organisation="Staffordshire County Council"),
+    )
+    page = signed_in("officer").get(f"/cases/{reference}").get_data(as_text=True)
+    assert "Visit booked" in page and "Monday 6 July 2099 at 10:30, Ruth Ashley" in page
