@@ -126,36 +126,75 @@ EARLIEST_CONTACT = date(1990, 1, 1)
 
 
 def _validate_new_case(new: NewCase, today: date) -> None:
-    """Every mistake in the new case at once, in one message."""
-    problems = []
+    """Every mistake in the new case at once, in one message (and each by its input, for a form)."""
+    problems: list[str] = []
+    words: dict[str, str] = {}
+
+    def wrong(message: str, field: str, in_words: str) -> None:
+        problems.append(message)
+        words.setdefault(field, in_words)
+
     if new.priority not in PRIORITIES:
-        problems.append(f"priority '{new.priority}' is not one of: {', '.join(PRIORITIES)}")
+        wrong(
+            f"priority '{new.priority}' is not one of: {', '.join(PRIORITIES)}",
+            "priority",
+            "Choose the priority",
+        )
     if new.priority == "urgent" and not new.priority_reason:
-        problems.append("an urgent case needs a --priority-reason")
+        wrong("an urgent case needs a --priority-reason", "priority_reason", "Say why the case is urgent")
     if new.tenure not in TENURES:
-        problems.append(f"tenure '{new.tenure}' is not one of: {', '.join(TENURES)}")
+        wrong(
+            f"tenure '{new.tenure}' is not one of: {', '.join(TENURES)}",
+            "tenure",
+            "Choose the applicant's tenure",
+        )
     if new.first_contact_date > today:
-        problems.append(f"first contact date {new.first_contact_date:%d/%m/%Y} is in the future")
+        wrong(
+            f"first contact date {new.first_contact_date:%d/%m/%Y} is in the future",
+            "first_contact_date",
+            "The date of first contact must be today or in the past",
+        )
     elif new.first_contact_date < EARLIEST_CONTACT:
-        problems.append(
-            f"first contact date {new.first_contact_date:%d/%m/%Y} is before {EARLIEST_CONTACT:%Y}: check the year"
+        wrong(
+            f"first contact date {new.first_contact_date:%d/%m/%Y} is before {EARLIEST_CONTACT:%Y}: check the year",
+            "first_contact_date",
+            f"The date of first contact must be after {EARLIEST_CONTACT:%Y}: check the year",
         )
     if sum(p.is_applicant for p in new.people) != 1:
-        problems.append("a case needs exactly one applicant")
-    for person in new.people:
+        wrong("a case needs exactly one applicant", "applicant", "A case needs exactly one applicant")
+    for n, person in enumerate(new.people):
         born = person.date_of_birth and date_of_birth_problem(person.date_of_birth, today)
         if born:
-            problems.append(f"{person.given_name} {person.family_name}: {born}")
+            wrong(
+                f"{person.given_name} {person.family_name}: {born}",
+                f"people.{n}.date_of_birth",
+                born[0].upper() + born[1:],
+            )
     for text, what in ((new.address_line_1, "address"), (new.town, "town"), (new.postcode, "postcode")):
         if not text.strip():
-            problems.append(f"the {what} is required")
-    if new.postcode.strip() and (wrong := postcode_problem(new.postcode)):
-        problems.append(wrong)
+            field = "address_line_1" if what == "address" else what
+            wrong(
+                f"the {what} is required",
+                field,
+                f"Enter the {'first line of the address' if what == 'address' else what}",
+            )
+    if new.postcode.strip() and (problem := postcode_problem(new.postcode)):
+        wrong(problem, "postcode", problem[0].upper() + problem[1:])
     if problems:
-        raise InvalidInput("; ".join(problems))
+        raise InvalidInput("; ".join(problems), fields=words)
     for person in new.people:
         if person.postal_address is not None:
             person.postal_address.checked()
+
+
+def new_case_problems(new: NewCase, *, now: datetime | None = None) -> InvalidInput | None:
+    """Everything wrong with ``new`` that can be told without the database, without opening it (a form
+    shows these beside its own)."""
+    try:
+        _validate_new_case(new, local_day(now or utcnow()))
+    except InvalidInput as problems:
+        return problems
+    return None
 
 
 def _already_open(session: Session, new: NewCase) -> str | None:

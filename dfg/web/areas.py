@@ -7,8 +7,9 @@ from flask import Blueprint
 from dfg.web.admin import admin
 from dfg.web.auth import auth
 from dfg.web.case import case
+from dfg.web.opening import opening
 from dfg.web.records import records
 from dfg.web.search import search
 from dfg.web.work import work
 
-BLUEPRINTS: tuple[Blueprint, ...] = (auth, work, search, case, records, admin)
+BLUEPRINTS: tuple[Blueprint, ...] = (auth, work, search, opening, case, records, admin)

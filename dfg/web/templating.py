@@ -19,7 +19,7 @@ from dfg.web.settings import WebSettings
 MENU: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("work.my_work", "My work", None),
     ("search.find", "Search", None),
-    ("case.open_form", "Open a case", frozenset({"grant_officer"})),
+    ("opening.open_form", "Open a case", frozenset({"grant_officer"})),
     ("reports.index", "Reports", frozenset({"manager"})),
     ("admin.users", "Administration", frozenset({"admin"})),
 )

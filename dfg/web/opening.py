@@ -1,0 +1,135 @@
+"""Opening a case from a referral: the home, the applicant and the disabled person, the priority."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
+from dfg.rules.clock import local_day, utcnow
+from dfg.services.case_opening import NewCase, NewPerson, new_case_problems, open_case
+from dfg.services.users import list_districts
+from dfg.web.dates import DateProblem, date_from_form
+from dfg.web.security import actor, database
+from dfg.web.templating import sentence
+
+opening = Blueprint("opening", __name__, url_prefix="/cases")
+
+TENURE_WORDS = (
+    ("owner", "Owns the home"),
+    ("tenant", "Rents the home (council, housing association or private)"),
+    ("occupier", "Lives in a caravan or houseboat (an occupier)"),
+    ("landlord", "The landlord, applying for a tenant"),
+)
+_FIELD_IDS = {
+    "priority": "priority",
+    "priority_reason": "priority_reason",
+    "tenure": "tenure",
+    "first_contact_date": "first_contact-day",
+    "applicant": "given_name",
+    "people.0.date_of_birth": "dob-day",
+    "people.1.date_of_birth": "occupant_dob-day",
+    "address_line_1": "address_line_1",
+    "town": "town",
+    "postcode": "postcode",
+}
+
+
+def _text(name: str) -> str | None:
+    return request.form.get(name, "").strip() or None
+
+
+@opening.route("/new", methods=["GET", "POST"])
+def open_form() -> str | WerkzeugResponse | tuple[str, int]:
+    me = actor()
+    errors: list[dict[str, str]] = []
+    duplicate_of = None
+    form = request.form
+    if request.method == "POST":
+        dates = {}
+        for name, label in (("first_contact", "the date of first contact"), ("dob", "the date of birth"),
+                            ("occupant_dob", "the disabled person's date of birth")):  # fmt: skip
+            try:
+                dates[name] = date_from_form(form, name, label, required=False)
+            except DateProblem as problem:
+                errors.append({"text": str(problem), "href": f"#{name}-day"})
+                dates[name] = None
+        for name, words in (("given_name", "Enter the applicant's first name"),
+                            ("family_name", "Enter the applicant's last name")):  # fmt: skip
+            if not _text(name):
+                errors.append({"text": words, "href": f"#{name}"})
+        someone_else = form.get("occupant_is_applicant") == "no"
+        if someone_else and not (_text("occupant_given_name") and _text("occupant_family_name")):
+            errors.append(
+                {"text": "Enter the disabled person's first and last names", "href": "#occupant_given_name"}
+            )
+        people = [
+            NewPerson(
+                given_name=_text("given_name") or "",
+                family_name=_text("family_name") or "",
+                title=_text("title"),
+                date_of_birth=dates["dob"],
+                is_applicant=True,
+                is_disabled_occupant=not someone_else,
+                phone=_text("phone"),
+                email=_text("email"),
+                communication_needs="large_print" if form.get("large_print") else None,
+            )
+        ]
+        if someone_else:
+            people.append(
+                NewPerson(
+                    given_name=_text("occupant_given_name") or "",
+                    family_name=_text("occupant_family_name") or "",
+                    date_of_birth=dates["occupant_dob"],
+                    is_disabled_occupant=True,
+                    relationship_to_applicant=_text("relationship"),
+                )
+            )
+        new = NewCase(
+            district=me.district or form.get("district", ""),
+            priority=form.get("priority", ""),
+            priority_reason=_text("priority_reason"),
+            tenure=form.get("tenure", ""),
+            first_contact_date=dates["first_contact"] or local_day(utcnow()),
+            address_line_1=form.get("address_line_1", ""),
+            address_line_2=_text("address_line_2"),
+            town=form.get("town", ""),
+            postcode=form.get("postcode", ""),
+            referral_source=_text("referral_source"),
+            people=tuple(people),
+            allow_duplicate=form.get("duplicate") == "yes",
+        )
+        found = new_case_problems(new)
+        if found is not None:
+            errors += [
+                {"text": sentence(text), "href": f"#{_FIELD_IDS.get(name, 'main-form')}"}
+                for name, text in found.fields.items()
+                if not (name == "applicant" and any(e["href"] == "#given_name" for e in errors))
+            ]
+        if not errors:
+            try:
+                reference = open_case(database(), me, new)
+            except GuardFailed as problem:  # an open case for the same applicant or home
+                duplicate_of = problem.message.split(" ", 1)[0]
+                errors.append(
+                    {
+                        "text": f"{duplicate_of} is already open for this applicant or home. Add to that case, "
+                        "or say below that this is a separate need",
+                        "href": "#duplicate",
+                    }
+                )
+            except (InvalidInput, PermissionDenied, NotFound) as problem:
+                errors.append({"text": sentence(problem.message), "href": "#main-form"})
+            else:
+                flash(f"{reference} opened, and on your list.", "done")
+                return redirect(url_for("case.show", reference=reference))
+    return render_template(
+        "opening/new.html",
+        title="Open a case",
+        tenures=TENURE_WORDS,
+        districts=list_districts(database()) if me.district is None else [],
+        duplicate_of=duplicate_of,
+        errors=errors,
+        values=form,
+    ), 422 if errors else 200
