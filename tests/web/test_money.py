@@ -62,11 +62,9 @@ def test_recording_an_estimate(
     page = client.get(url).get_data(as_text=True)
     assert "No estimates are recorded yet." in page and '<option value="Able Lifts Ltd"' in page
     assert "confirm_price" not in page  # asked only once the service refuses without it
-    response = post_form(
-        client, url, {"contractor": "Able Lifts Ltd", "price": "4,500.00", "received-day": "",
-                      "contractor_ref": "Q-2026-17", "notes": "Zoë’s stairlift ☃"},  # fmt: skip
-        follow_redirects=True,
-    )
+    typed = {"contractor": "Able Lifts Ltd", "price": "4,500.00", "received-day": "",
+             "contractor_ref": "Q-2026-17", "notes": "Zoë’s stairlift ☃"}  # fmt: skip
+    response = post_form(client, url, typed, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "recorded: Able Lifts Ltd, £4,500.00" in page and "Zoë’s stairlift ☃" in page
     assert "Still needed:" in page
@@ -120,7 +118,9 @@ def test_a_price_above_the_policy_is_confirmed_only_once_refused(
     assert "I have checked the price and it is right" in page and "--confirm-price" not in page
     assert 'value="150000"' in page
     assert case_estimates(db, cast["officer"], reference).estimates == ()
-    response = post_form(client, url, {"contractor": "Brook Builders", "price": "150000", "confirm_price": "yes"})
+    response = post_form(
+        client, url, {"contractor": "Brook Builders", "price": "150000", "confirm_price": "yes"}
+    )
     assert response.status_code == 302
     [made] = case_estimates(db, cast["officer"], reference).estimates
     assert made.price_pence == 150_000_00
@@ -148,8 +148,8 @@ def test_waiving_and_selecting(
     assert case_estimates(db, cast["officer"], reference).waiver.reason == "The only fitter"  # type: ignore[union-attr]
 
     selection = f"{page_url}/selection"
-    for chosen in ("", "999", "<b>"):
-        response = _post_from_page(client, page_url, selection, {"estimate": chosen})
+    for number in ("", "999", "<b>"):
+        response = _post_from_page(client, page_url, selection, {"estimate": number})
         assert "Choose the estimate the works will be done on" in response.get_data(as_text=True)
     response = _post_from_page(client, page_url, selection, {"estimate": str(dear.id)})
     page = response.get_data(as_text=True)
@@ -184,7 +184,9 @@ def test_the_estimate_forms_need_their_csrf_token_and_the_district(
 ) -> None:
     reference = _case_in(db, cast, open_sample, "scheme_design")
     client = signed_in("officer")
-    response = client.post(f"/cases/{reference}/estimates", data={"contractor": "Able Lifts Ltd", "price": "1"})
+    response = client.post(
+        f"/cases/{reference}/estimates", data={"contractor": "Able Lifts Ltd", "price": "1"}
+    )
     assert response.status_code == 400
     assert case_estimates(db, cast["officer"], reference).estimates == ()
     elsewhere = open_sample("LIC", by="lichfield")
@@ -215,7 +217,10 @@ def test_calculating_the_grant_with_charges(
     page = client.get(url).get_data(as_text=True)
     assert "The grant has not been calculated yet." in page
     assert "Home improvement agency fee" in page and "15% of the eligible works, at most £7,500.00." in page
-    assert "Amount for the building survey" in page and "Discretionary top-up above the mandatory maximum" in page
+    assert (
+        "Amount for the building survey" in page
+        and "Discretionary top-up above the mandatory maximum" in page
+    )
     response = post_form(client, url, {"charge": ["agency_fee", "survey"], "amount-survey": "350"},  # type: ignore[dict-item]
                          follow_redirects=True)  # fmt: skip
     page = response.get_data(as_text=True)
@@ -258,7 +263,9 @@ def test_a_funding_line_shows_in_the_workings(
                            price_pence=45_199_45, received_on=local_day(utcnow()))  # fmt: skip
     select_estimate(db, cast["officer"], reference, made.id)
     client = signed_in("officer")
-    response = post_form(client, f"/cases/{reference}/grant", {"funding_line": "top_up"}, follow_redirects=True)
+    response = post_form(
+        client, f"/cases/{reference}/grant", {"funding_line": "top_up"}, follow_redirects=True
+    )
     page = response.get_data(as_text=True)
     assert "Discretionary top-up above the mandatory maximum" in page and "£5,000.00" in page
     assert grant_calculation(db, cast["officer"], reference).total_assistance_pence == 35_000_00
@@ -321,7 +328,9 @@ def test_above_the_limit_a_second_approver_proves_who_they_are(
         assert PASSWORD not in page  # a password is never written back into the page
     assert show_case(db, cast["officer"], reference).state == "application_valid"
     response = post_form(
-        client, url, {"second_username": "senior", "second_password": "a countersigner's own long phrase"},
+        client,
+        url,
+        {"second_username": "senior", "second_password": "a countersigner's own long phrase"},
         follow_redirects=True,
     )
     assert "countersigned by senior" in response.get_data(as_text=True)
