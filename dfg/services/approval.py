@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Row, func, insert, select
 
-from dfg.errors import GuardFailed, InvalidInput
+from dfg.errors import GuardFailed, InvalidInput, NotFound
 from dfg.rules.budget import financial_year_of
 from dfg.rules.calendar import add_calendar_months
 from dfg.rules.clock import local_day, utcnow
@@ -28,7 +28,13 @@ from dfg.services import budget
 from dfg.services.case_reading import show_case
 from dfg.services.cases import Advanced, Recorded, advance, case_id_of, normalise_reference, record_change
 from dfg.services.estimates import selection_in_force
-from dfg.services.grant import GrantRequest, store_calculation, work_out_calculation
+from dfg.services.grant import (
+    GrantRecord,
+    GrantRequest,
+    grant_calculation,
+    store_calculation,
+    work_out_calculation,
+)
 from dfg.services.identity import user_actor
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
@@ -125,13 +131,15 @@ def approve_grant(
     *,
     on: date | None = None,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Advanced:
     """Approve the case's grant exactly as last calculated (role: approver, within the delegated limit or
     countersigned), record the approval with its terms, and commit the district's budget.
 
     The workflow's guards refuse it if no estimate is selected, if the test of resources or the maximum
     changed since the calculation, or if the assistance is above the delegated limit without a second
-    approver; the budget refuses an over-commitment unless a manager recorded an override."""
+    approver; the budget refuses an over-commitment unless a manager recorded an override.
+    ``expected_version``: the version of the case a form was read at (Conflict if it changed since)."""
     now = now or utcnow()
     day = on or local_day(now)
     reference = normalise_reference(reference)
@@ -215,6 +223,41 @@ def approve_grant(
         TriggerInput(on=on, second_approver=second),
         now=now,
         write_details=write,
+        expected_version=expected_version,
+    )
+
+
+@dataclass(frozen=True)
+class ApprovalToDecide:
+    """What an approver decides on: the calculation that would be approved, their delegated limit, and
+    whether a second approver must countersign it."""
+
+    reference: str
+    version: int  # the case's, for a form's expected_version
+    calculation: GrantRecord | None  # the latest; None: nothing is calculated yet
+    limit_pence: int | None  # the approver's delegated limit; None: no authority to approve
+    needs_second_approver: bool  # the assistance is above the limit
+    standard_conditions: tuple[str, ...]  # the district's, stated on every approval
+    valid_application: date | None  # a deferred payment is due no later than 12 months after it (s.36)
+
+
+def approval_to_decide(db: Database, actor: Actor, reference: str) -> ApprovalToDecide:
+    """The approval as it would be decided by ``actor`` now (nothing is written)."""
+    case = show_case(db, actor, reference)  # district check, NotFound
+    try:
+        calculation: GrantRecord | None = grant_calculation(db, actor, case.reference)
+    except NotFound:
+        calculation = None
+    limit = actor.approval_limit_pence
+    above = calculation is not None and limit is not None and calculation.total_assistance_pence > limit
+    return ApprovalToDecide(
+        reference=case.reference,
+        version=case.version,
+        calculation=calculation,
+        limit_pence=limit,
+        needs_second_approver=above,
+        standard_conditions=load_works_policy(case.district).conditions,
+        valid_application=case.milestones.get("valid_application_date"),
     )
 
 

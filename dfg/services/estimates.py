@@ -28,7 +28,7 @@ from dfg.rules.estimates import (
 )
 from dfg.rules.money import format_pounds
 from dfg.rules.policy import WorksPolicy, load_works_policy
-from dfg.services.cases import check_district, normalise_reference, record_change
+from dfg.services.cases import check_district, check_version, normalise_reference, record_change
 from dfg.services.contractors import contractor_on_register, typed_text
 from dfg.store.database import Database
 from dfg.store.models import CASES, CONTRACTORS, ESTIMATE_DECISIONS, ESTIMATES
@@ -42,12 +42,33 @@ ESTIMATE_STATES = ("scheme_design", "application_incomplete", "application_valid
 ESTIMATE_ROLES = ("grant_officer", "technical_officer")
 
 
-def _taking_estimates(case: CaseFacts) -> None:
-    """Refuse a case that is not taking estimates, saying when it does."""
-    if case.state in ESTIMATE_STATES:
-        return
-    when = "before approval" if case.milestones.get("approval_date") else "from scheme design until approval"
-    raise InvalidInput(f"{case.reference} is {case.state.replace('_', ' ')}: estimates are taken {when}")
+def _not_taking(reference: str, state: str, approval_date: date | None) -> str | None:
+    """Why a case in ``state`` is not taking estimates, saying when it does (None: it is)."""
+    if state in ESTIMATE_STATES:
+        return None
+    when = "before approval" if approval_date else "from scheme design until approval"
+    return f"{reference} is {state.replace('_', ' ')}: estimates are taken {when}"
+
+
+def _taking_estimates(case: CaseFacts, expected_version: int | None = None) -> None:
+    """Refuse a case that is not taking estimates, or that changed since the person acting saw it."""
+    check_version(case.reference, case.version, expected_version)
+    why = _not_taking(case.reference, case.state, case.milestones.get("approval_date"))
+    if why is not None:
+        raise InvalidInput(why)
+
+
+class PriceToConfirm(InvalidInput):
+    """A price above the district's plausible largest, refused until whoever records it confirms it.
+    ``finding`` says what is wrong in words that name no command-line option (for a form)."""
+
+    def __init__(self, price_pence: int, largest_pence: int) -> None:
+        self.finding = (
+            f"the price {format_pounds(price_pence)} is more than {format_pounds(largest_pence)}, the "
+            "largest the district's works policy expects"
+        )
+        super().__init__(f"{self.finding}: check it, and confirm it (--confirm-price) if it is right")
+        self.largest_pence = largest_pence
 
 
 @dataclass(frozen=True)
@@ -90,10 +111,12 @@ def record_estimate(
     notes: str | None = None,
     price_confirmed: bool = False,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> EstimateView:
     """Record a contractor's priced estimate for the works on a case (role: grant officer or technical
     officer). A revised price is a new estimate; the old one stays on the record. A price above the
-    district's plausible largest needs ``price_confirmed``."""
+    district's plausible largest needs ``price_confirmed`` (else :class:`PriceToConfirm`).
+    ``expected_version``: the version of the case a form was read at (Conflict if it changed since)."""
     now = now or utcnow()
     role = require_role(actor, *ESTIMATE_ROLES)
     reference = normalise_reference(reference)
@@ -125,13 +148,10 @@ def record_estimate(
         }  # fmt: skip
 
     def check(case: CaseFacts) -> None:
-        _taking_estimates(case)
+        _taking_estimates(case, expected_version)
         largest = load_works_policy(case.district).largest_estimate_pence
         if price_pence > largest and not price_confirmed:
-            raise InvalidInput(
-                f"the price {format_pounds(price_pence)} is more than {format_pounds(largest)}, the largest the "
-                "district's works policy expects: check it, and confirm it (--confirm-price) if it is right"
-            )
+            raise PriceToConfirm(price_pence, largest)
 
     record_change(
         db, actor, reference, role=role, kind="estimate_recorded", check=check, write_details=write, now=now,
@@ -161,10 +181,16 @@ class Waiver:
 
 
 def waive_estimates(
-    db: Database, actor: Actor, reference: str, *, reason: str, now: datetime | None = None
+    db: Database,
+    actor: Actor,
+    reference: str,
+    *,
+    reason: str,
+    now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Waiver:
     """Record a direction waiving the two-estimates requirement on a case, with its reason (role:
-    grant officer)."""
+    grant officer). ``expected_version`` as for :func:`record_estimate`."""
     now = now or utcnow()
     role = require_role(actor, "grant_officer")
     why = typed_text(reason, "reason")
@@ -186,8 +212,8 @@ def waive_estimates(
         return {"decision": made["id"]}
 
     record_change(
-        db, actor, reference, role=role, kind="estimates_waived", check=_taking_estimates, write_details=write,
-        reason=why, now=now,
+        db, actor, reference, role=role, kind="estimates_waived", write_details=write, reason=why, now=now,
+        check=lambda case: _taking_estimates(case, expected_version),
     )  # fmt: skip
     return Waiver(made["id"], why, actor.username, now)
 
@@ -282,13 +308,14 @@ def select_estimate(
     unacceptable: Mapping[int, str] | None = None,
     on: date | None = None,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Selection:
     """Select the estimate the works will be done on, and so the eligible works (role: grant officer).
 
     The eligible works are the lowest acceptable estimate; ``unacceptable`` maps the estimates the
     officer rejects to why. A dearer choice needs ``reason`` and leaves the difference to the applicant.
     Contractors are checked against the district's works policy on ``on`` (the selection date, default
-    today). The latest selection is the one in force."""
+    today). The latest selection is the one in force. ``expected_version`` as for :func:`record_estimate`."""
     now = now or utcnow()
     role = require_role(actor, "grant_officer")
     today = local_day(now)
@@ -300,7 +327,7 @@ def select_estimate(
     chosen: list[EstimateChoice] = []
 
     def check(case: CaseFacts) -> None:
-        _taking_estimates(case)
+        _taking_estimates(case, expected_version)
         policies.append(load_works_policy(case.district))
 
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
@@ -450,6 +477,7 @@ class EstimatesView:
     waiver: Waiver | None
     selection: SelectionInForce | None
     requirement: str | None  # None: met
+    not_taking: str | None = None  # why the case takes no estimates, waiver or selection now (None: it does)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -471,7 +499,9 @@ def case_estimates(db: Database, actor: Actor, reference: str, *, on: date | Non
     day = on or local_day(utcnow())
     with db.read_connection() as connection:
         case = connection.execute(
-            select(CASES.c.id, CASES.c.district_code).where(CASES.c.reference == reference)
+            select(CASES.c.id, CASES.c.district_code, CASES.c.state, CASES.c.approval_date).where(
+                CASES.c.reference == reference
+            )
         ).first()
         if case is None:
             raise NotFound(f"no case {reference}")
@@ -485,4 +515,5 @@ def case_estimates(db: Database, actor: Actor, reference: str, *, on: date | Non
     return EstimatesView(
         reference, day, estimates, blocked, waiver, selection,
         estimates_requirement([r.contractor_id for r in rows], waiver is not None),
+        _not_taking(reference, case.state, case.approval_date),
     )  # fmt: skip

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
@@ -15,11 +16,12 @@ from dfg.errors import InvalidInput, NotFound
 from dfg.rules.catalogue import catalogue
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.grant import ChargeRequest, GrantCalculation, calculate_grant, explain_grant, grant_to_dict
-from dfg.rules.money import parse_pounds
-from dfg.rules.policy import load_charges_policy, load_funding_lines
+from dfg.rules.means_test import format_rate
+from dfg.rules.money import format_pounds, parse_pounds
+from dfg.rules.policy import ChargeRule, load_charges_policy, load_funding_lines
 from dfg.rules.rates import maximum_grant_for
 from dfg.services.case_reading import show_case
-from dfg.services.cases import normalise_reference, record_change
+from dfg.services.cases import check_version, normalise_reference, record_change
 from dfg.services.estimates import selection_in_force
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
@@ -179,6 +181,15 @@ def store_calculation(
     )
 
 
+def _not_calculable(
+    reference: str, workflow_version: str, state: str, approved_on: date | None
+) -> str | None:
+    """Why a case's grant can no longer be calculated (None: it can): it is closed, or approved."""
+    if definition_for(workflow_version).states[state].terminal or approved_on is not None:
+        return f"{reference} is {state.replace('_', ' ')}: its grant can no longer be calculated"
+    return None
+
+
 def calculate_case_grant(
     db: Database,
     actor: Actor,
@@ -190,6 +201,7 @@ def calculate_case_grant(
     reasons: Sequence[str] = (),
     on: date | None = None,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> GrantRecord:
     """Calculate the grant for the case and store it with its workings (role: grant officer).
 
@@ -197,7 +209,8 @@ def calculate_case_grant(
     ``works_pence`` is given (before estimates are in, for a first figure; the approval checks the
     calculation it approves used the selected estimate). The contribution is the determination in force;
     the maximum is the one in force on ``on`` (the intended approval date, default today); charges and
-    funding lines follow the district's policy.
+    funding lines follow the district's policy. ``expected_version``: the version of the case a form was
+    read at (Conflict if it changed since).
     """
     now = now or utcnow()
     role = require_role(actor, "grant_officer")
@@ -211,13 +224,12 @@ def calculate_case_grant(
     result: dict[str, Any] = {}
 
     def check(case: CaseFacts) -> None:
-        if (
-            definition_for(case.workflow_version).states[case.state].terminal
-            or case.milestones.get("approval_date") is not None
-        ):
-            raise InvalidInput(
-                f"{case.reference} is {case.state.replace('_', ' ')}: its grant can no longer be calculated"
-            )
+        check_version(case.reference, case.version, expected_version)
+        why = _not_calculable(
+            case.reference, case.workflow_version, case.state, case.milestones.get("approval_date")
+        )
+        if why is not None:
+            raise InvalidInput(why)
 
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
         determination = _latest_determination(connection, case_id)
@@ -281,4 +293,74 @@ def grant_calculation(db: Database, actor: Actor, reference: str, number: int | 
         raise NotFound(f"{reference} has no {what}")
     return GrantRecord(
         row.id, reference, row.determination_id, row.calculated_on, row.recorded_by, json.loads(row.result)
+    )
+
+
+# ------------------------------------------------------------------------ what a calculation may include
+
+
+@dataclass(frozen=True)
+class ChargeOption:
+    """A preliminary or ancillary charge the district's policy allows, as a form offers it."""
+
+    kind: str
+    label: str
+    calculated: bool  # a share of the works, worked out: no amount is asked for
+    how: str  # how the policy allows it, in words
+
+
+@dataclass(frozen=True)
+class FundingOption:
+    """A discretionary funding line of the district's policy, as a form offers it."""
+
+    code: str
+    label: str
+    repayment: str
+    reasons: tuple[str, ...]  # the reasons it needs one of (a fast track), if any
+
+
+@dataclass(frozen=True)
+class GrantOptions:
+    """What a grant calculation on the case may include, the latest calculation, and whether the grant
+    can be calculated now."""
+
+    reference: str
+    version: int  # the case's, for a form's expected_version
+    charges: tuple[ChargeOption, ...]
+    funding_lines: tuple[FundingOption, ...]
+    reasons: tuple[str, ...]  # every reason some funding line asks for
+    latest: GrantRecord | None
+    not_calculable: str | None  # why the grant can no longer be calculated (None: it can)
+
+
+def _charge_option(rule: ChargeRule) -> ChargeOption:
+    most = f", at most {format_pounds(rule.cap_pence)}" if rule.cap_pence is not None else ""
+    if rule.basis == "percent_of_works":
+        how = f"{format_rate(rule.rate or Decimal(0))} of the eligible works{most}"
+        return ChargeOption(rule.kind, rule.label, True, how)
+    return ChargeOption(rule.kind, rule.label, False, f"the fee as estimated{most}")
+
+
+def grant_options(db: Database, actor: Actor, reference: str) -> GrantOptions:
+    """The charges and funding lines the case's district allows, with the case's latest calculation."""
+    view = show_case(db, actor, reference)  # district check, NotFound
+    charges = load_charges_policy(view.district)
+    lines = load_funding_lines(view.district).lines
+    try:
+        latest: GrantRecord | None = grant_calculation(db, actor, view.reference)
+    except NotFound:
+        latest = None
+    return GrantOptions(
+        reference=view.reference,
+        version=view.version,
+        charges=tuple(_charge_option(rule) for rule in charges.rules.values()),
+        funding_lines=tuple(
+            FundingOption(line.code, line.label, line.repayment.summary, tuple(sorted(line.reasons)))
+            for line in lines
+        ),
+        reasons=tuple(sorted({reason for line in lines for reason in line.reasons})),
+        latest=latest,
+        not_calculable=_not_calculable(
+            view.reference, view.workflow_version, view.state, view.milestones.get("approval_date")
+        ),
     )

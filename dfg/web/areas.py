@@ -7,9 +7,10 @@ from flask import Blueprint
 from dfg.web.admin import admin
 from dfg.web.auth import auth
 from dfg.web.case import case
+from dfg.web.money import money
 from dfg.web.opening import opening
 from dfg.web.records import records
 from dfg.web.search import search
 from dfg.web.work import work
 
-BLUEPRINTS: tuple[Blueprint, ...] = (auth, work, search, opening, case, records, admin)
+BLUEPRINTS: tuple[Blueprint, ...] = (auth, work, search, opening, case, records, money, admin)
