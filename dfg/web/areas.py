@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from dfg.web.assessment import assessment
 from dfg.web.auth import auth
 from dfg.web.case import case
 from dfg.web.search import search
 from dfg.web.work import work
 
-BLUEPRINTS: tuple[Blueprint, ...] = (auth, work, search, case)
+BLUEPRINTS: tuple[Blueprint, ...] = (auth, work, search, case, assessment)
