@@ -222,11 +222,10 @@ def _visit_defaults(records: AssessmentRecords) -> Mapping[str, str]:
 
 @dataclass(frozen=True)
 class Choice:
-    """A check box or radio: its value, its words and an optional hint."""
+    """A check box: its value and its words."""
 
     value: str
     text: str
-    hint: str = ""
 
 
 def _purpose_choices() -> list[Choice]:
@@ -234,16 +233,7 @@ def _purpose_choices() -> list[Choice]:
 
 
 def _work_choices() -> list[Choice]:
-    items = catalogue()
-    short = {code: words.split(" (s.23")[0].split(" (SI ")[0] for code, words in items.purposes.items()}
-    return [
-        Choice(
-            work.code,
-            work.label,
-            ("Usually for: " + "; ".join(short[p].lower() for p in work.purposes)) if work.purposes else "",
-        )
-        for work in items.works.values()
-    ]
+    return [Choice(work.code, work.label) for work in catalogue().works.values()]
 
 
 def _assessment(values: MultiDict[str, str], today: date) -> tuple[AssessmentInput | None, Errors]:
