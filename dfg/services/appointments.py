@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 
 from dfg.errors import InvalidInput
 from dfg.rules.clock import ENGLAND, utcnow
@@ -27,6 +27,8 @@ from dfg.workflow.guards import TriggerInput
 DEFAULT_ROLE = "occupational therapist"
 #: Where the visit happens when the booking does not say.
 AT_HOME = "At your home"
+#: The longest each part of a booking may be (the store's columns).
+LONGEST = {"assessor_name": 120, "assessor_organisation": 120, "assessor_role": 60, "location": 300}
 
 
 @dataclass(frozen=True)
@@ -46,15 +48,17 @@ def _checked(appointment: Appointment, now: datetime) -> Appointment:
     if appointment.at <= now:
         when = appointment.at.astimezone(ENGLAND)
         raise InvalidInput(f"--at: {when:%d/%m/%Y %H:%M} has passed; an appointment is booked ahead")
-    texts = {
-        "--assessor": appointment.assessor_name,
-        "--organisation": appointment.assessor_organisation,
-        "--role": appointment.assessor_role,
-        "--where": appointment.location,
+    texts = {  # option: (the field, its value)
+        "--assessor": ("assessor_name", appointment.assessor_name),
+        "--organisation": ("assessor_organisation", appointment.assessor_organisation),
+        "--role": ("assessor_role", appointment.assessor_role),
+        "--where": ("location", appointment.location),
     }
-    for option, value in texts.items():
+    for option, (name, value) in texts.items():
         if not value.strip():
             raise InvalidInput(f"{option} must not be empty")
+        if len(value.strip()) > LONGEST[name]:
+            raise InvalidInput(f"{option} must be {LONGEST[name]} characters or fewer")
     return Appointment(
         at=appointment.at,
         assessor_name=appointment.assessor_name.strip(),
@@ -65,9 +69,16 @@ def _checked(appointment: Appointment, now: datetime) -> Appointment:
 
 
 def book_appointment(
-    db: Database, actor: Actor, reference: str, appointment: Appointment, *, now: datetime | None = None
+    db: Database,
+    actor: Actor,
+    reference: str,
+    appointment: Appointment,
+    *,
+    now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Advanced:
-    """Book the assessment visit: the step ``book_assessment``, with its appointment row and letter."""
+    """Book the assessment visit: the step ``book_assessment``, with its appointment row and letter.
+    ``expected_version``: the version of the case the booking was made on (a form's), as for advance."""
     now = now or utcnow()
     booking = _checked(appointment, now)
 
@@ -87,4 +98,39 @@ def book_appointment(
         ).scalar_one()
         return {"appointment": booked, "appointment_at": booking.at.isoformat()}
 
-    return advance(db, actor, reference, "book_assessment", TriggerInput(), now=now, write_details=write)
+    return advance(
+        db, actor, reference, "book_assessment", TriggerInput(), now=now, write_details=write,
+        expected_version=expected_version,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BookedVisit:
+    """An assessment visit as it was booked (each rebooking is one more)."""
+
+    at: datetime
+    assessor_name: str
+    assessor_role: str
+    assessor_organisation: str
+    location: str
+    booked_by: str
+    booked_at: datetime
+
+
+def booked_visits(connection: Connection, case_id: int) -> list[BookedVisit]:
+    """The case's bookings, in the order they were made (the last is the one in force)."""
+    rows = connection.execute(
+        select(APPOINTMENTS).where(APPOINTMENTS.c.case_id == case_id).order_by(APPOINTMENTS.c.id)
+    )
+    return [
+        BookedVisit(
+            at=r.appointment_at,
+            assessor_name=r.assessor_name,
+            assessor_role=r.assessor_role,
+            assessor_organisation=r.assessor_organisation,
+            location=r.location,
+            booked_by=r.booked_by,
+            booked_at=r.booked_at,
+        )
+        for r in rows
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -33,8 +33,17 @@ from dfg.rules.means_test import (
 )
 from dfg.rules.nhs_number import parse_nhs_number
 from dfg.rules.rates import rates_for
-from dfg.services.case_reading import show_case
-from dfg.services.cases import Advanced, advance, check_step, normalise_reference, record_change
+from dfg.services.appointments import BookedVisit, booked_visits
+from dfg.services.case_reading import CaseView, show_case
+from dfg.services.cases import (
+    Advanced,
+    advance,
+    case_id_of,
+    check_step,
+    check_version,
+    normalise_reference,
+    record_change,
+)
 from dfg.services.progress import Progress, unwatched
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
@@ -46,6 +55,7 @@ from dfg.store.models import (
     PEOPLE,
     PRIORITIES,
     RECOMMENDED_WORKS,
+    USERS,
     Case,
 )
 from dfg.workflow.actor import Actor
@@ -72,6 +82,12 @@ class AssessmentInput:
     priority_reason: str | None = None
     nhs_number: str | None = None
 
+
+#: The longest an assessor's name or organisation may be (the store's columns), the reasons for a finding
+#: and the notes on one recommended work.
+NAME_LONGEST = 120
+REASONS_LONGEST = 4000
+WORK_NOTES_LONGEST = 500
 
 _FIELDS = (
     "assessed_on", "assessor", "organisation", "purposes", "works", "priority", "priority_reason",
@@ -130,7 +146,7 @@ def parse_assessment(data: Mapping[str, Any], *, where: str = "") -> AssessmentI
     if priority == "urgent" and not data.get("priority_reason"):
         raise InvalidInput(f"{at}priority_reason: an urgent assessment needs a reason")
     nhs = data.get("nhs_number")
-    return AssessmentInput(
+    parsed = AssessmentInput(
         assessed_on=parse_date(str(data["assessed_on"]), field=f"{at}assessed_on"),
         assessor=str(data["assessor"]).strip(),
         organisation=str(data["organisation"]).strip(),
@@ -144,6 +160,52 @@ def parse_assessment(data: Mapping[str, Any], *, where: str = "") -> AssessmentI
         reasons=str(data["reasons"]).strip(),
         nhs_number=parse_nhs_number(str(nhs), field=f"{at}nhs_number") if nhs else None,
     )
+    check_assessment(parsed, where=where)
+    return parsed
+
+
+def check_assessment(assessment: AssessmentInput, *, where: str = "") -> None:
+    """What the store and the law ask of an assessment however it was given (a form builds one
+    directly): codes from the catalogue, the finding's reasons, an urgent priority's reason, a real NHS
+    number, and lengths the store keeps. Every problem at once, naming the field."""
+    at = f"{where}." if where else ""
+    items = catalogue()
+    problems = []
+    for name, text in (("assessor", assessment.assessor), ("organisation", assessment.organisation)):
+        if not text.strip():
+            problems.append(f"{at}{name}: required")
+        elif len(text.strip()) > NAME_LONGEST:
+            problems.append(f"{at}{name}: at most {NAME_LONGEST} characters")
+    if not assessment.purposes:
+        problems.append(f"{at}purposes: required")
+    if not assessment.works:
+        problems.append(f"{at}works: required")
+
+    def refusal(check: Callable[..., object], *given: str | None, field: str) -> None:
+        try:
+            check(*given, field=field)
+        except InvalidInput as problem:
+            problems.append(problem.message)
+
+    for code in assessment.purposes:
+        refusal(items.purpose, code, field=f"{at}purposes")
+    for code, notes in assessment.works:
+        refusal(items.work, code, notes, field=f"{at}works")
+    if assessment.nhs_number:
+        refusal(parse_nhs_number, assessment.nhs_number, field=f"{at}nhs_number")
+    if any(notes and len(notes) > WORK_NOTES_LONGEST for _, notes in assessment.works):
+        problems.append(f"{at}works: the notes on a work are at most {WORK_NOTES_LONGEST} characters")
+    if assessment.priority not in PRIORITIES:
+        problems.append(f"{at}priority: '{assessment.priority}' is not one of: {', '.join(PRIORITIES)}")
+    if assessment.priority == "urgent" and not (assessment.priority_reason or "").strip():
+        problems.append(f"{at}priority_reason: an urgent assessment needs a reason")
+    if not assessment.reasons.strip():
+        problems.append(f"{at}reasons: required")
+    for name, said in (("reasons", assessment.reasons), ("priority_reason", assessment.priority_reason)):
+        if said and len(said) > REASONS_LONGEST:
+            problems.append(f"{at}{name}: at most {REASONS_LONGEST:,} characters")
+    if problems:
+        raise InvalidInput("; ".join(problems))
 
 
 def _assessment_writer(assessment: AssessmentInput, actor: Actor, now: datetime) -> Any:
@@ -211,11 +273,19 @@ def _assessment_step(assessment: AssessmentInput) -> TriggerInput:
 
 
 def record_assessment(
-    db: Database, actor: Actor, reference: str, assessment: AssessmentInput, *, now: datetime | None = None
+    db: Database,
+    actor: Actor,
+    reference: str,
+    assessment: AssessmentInput,
+    *,
+    now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Advanced:
     """Record the OT's assessment and move the case on: to the test of resources when the works are
-    necessary and appropriate, otherwise closed as not eligible. The case takes the OT's priority."""
+    necessary and appropriate, otherwise closed as not eligible. The case takes the OT's priority.
+    ``expected_version``: the version of the case the OT saw (a form's); Conflict if it has changed."""
     now = now or utcnow()
+    check_assessment(assessment)
     if assessment.assessed_on > local_day(now):
         raise InvalidInput(f"assessed_on: {assessment.assessed_on:%d/%m/%Y} is in the future")
     eligible = assessment.necessary_and_appropriate
@@ -228,6 +298,7 @@ def record_assessment(
         now=now,
         write_details=_assessment_writer(assessment, actor, now),
         also_change={"priority": assessment.priority, "priority_reason": assessment.priority_reason},
+        expected_version=expected_version,
     )
 
 
@@ -312,17 +383,22 @@ def record_feasibility(
     reasonable_and_practicable: bool,
     reasons: str,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> None:
     """Record whether the works are reasonable and practicable (s.24(3)(b)), with reasons. General
-    unsuitability of the home is not a lawful reason (R (McKeown) v Islington), so reasons are required."""
+    unsuitability of the home is not a lawful reason (R (McKeown) v Islington), so reasons are required.
+    ``expected_version``: the version of the case the officer saw (a form's); Conflict if it has changed."""
     now = now or utcnow()
     role = require_role(actor, "technical_officer")
     if not reasons.strip():
         raise InvalidInput("--reasons: required")
+    if len(reasons) > REASONS_LONGEST:
+        raise InvalidInput(f"--reasons: at most {REASONS_LONGEST:,} characters")
     if decided_on > local_day(now):
         raise InvalidInput(f"--date: {decided_on:%d/%m/%Y} is in the future")
 
     def check(case: CaseFacts) -> None:
+        check_version(case.reference, case.version, expected_version)
         if definition_for(case.workflow_version).states[case.state].terminal:
             raise InvalidInput(f"{case.reference} is closed")
 
@@ -523,50 +599,151 @@ def read_json_object(path: Path) -> dict[str, Any]:
     return data
 
 
-def assessments_of(db: Database, actor: Actor, reference: str) -> list[dict[str, Any]]:
-    """The case's assessments and feasibility findings, oldest first, as plain data."""
-    reference = normalise_reference(reference)
-    show_case(db, actor, reference)
-    cases = CASES
+@dataclass(frozen=True)
+class RecommendedWork:
+    code: str
+    label: str  # the catalogue's words (the code itself if the catalogue no longer has it)
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class RecordedAssessment:
+    assessed_on: date
+    assessor: str
+    organisation: str
+    purposes: tuple[tuple[str, str], ...]  # (code, the s.23 purpose in words)
+    works: tuple[RecommendedWork, ...]
+    priority: str
+    priority_reason: str | None
+    necessary_and_appropriate: bool
+    reasons: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class FeasibilityFinding:
+    decided_on: date
+    reasonable_and_practicable: bool
+    reasons: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class AssessmentDefaults:
+    """What the assessment form starts with: the booked visit's day (once it has come) and assessor,
+    else the signed-in user."""
+
+    assessed_on: date | None
+    assessor: str
+    organisation: str
+
+
+@dataclass(frozen=True)
+class AssessmentRecords:
+    """A case's assessment records, oldest first, for the pages that show or record them."""
+
+    case: CaseView
+    visits: tuple[BookedVisit, ...]
+    assessments: tuple[RecordedAssessment, ...]
+    findings: tuple[FeasibilityFinding, ...]
+    defaults: AssessmentDefaults
+
+
+def assessment_records(
+    db: Database, actor: Actor, reference: str, *, now: datetime | None = None
+) -> AssessmentRecords:
+    """The case with its booked visits, assessments and feasibility findings, in words, and what a new
+    assessment by ``actor`` starts from."""
+    today = local_day(now or utcnow())
+    case = show_case(db, actor, reference)  # the district check, and NotFound
+    items = catalogue()
     with db.read_connection() as connection:
-        case_id = connection.scalar(select(cases.c.id).where(cases.c.reference == reference))
-        found: list[dict[str, Any]] = []
+        case_id = case_id_of(connection, case.reference)
+        visits = tuple(booked_visits(connection, case_id))
+        assessments = []
         for row in connection.execute(
             select(ASSESSMENTS).where(ASSESSMENTS.c.case_id == case_id).order_by(ASSESSMENTS.c.id)
         ):
             works = connection.execute(
-                select(RECOMMENDED_WORKS.c.work, RECOMMENDED_WORKS.c.description).where(
-                    RECOMMENDED_WORKS.c.assessment_id == row.id
+                select(RECOMMENDED_WORKS.c.work, RECOMMENDED_WORKS.c.description)
+                .where(RECOMMENDED_WORKS.c.assessment_id == row.id)
+                .order_by(RECOMMENDED_WORKS.c.id)
+            )
+            assessments.append(
+                RecordedAssessment(
+                    assessed_on=row.assessed_on,
+                    assessor=row.assessor,
+                    organisation=row.organisation,
+                    purposes=tuple(
+                        (code, items.purposes.get(code, code)) for code in row.purposes.split(",")
+                    ),
+                    works=tuple(
+                        RecommendedWork(
+                            w.work,
+                            items.works[w.work].label if w.work in items.works else w.work,
+                            w.description,
+                        )
+                        for w in works
+                    ),
+                    priority=row.priority,
+                    priority_reason=row.priority_reason,
+                    necessary_and_appropriate=row.necessary_and_appropriate,
+                    reasons=row.reasons,
+                    recorded_by=row.recorded_by,
+                    recorded_at=row.recorded_at,
                 )
             )
-            found.append(
-                {
-                    "kind": "assessment",
-                    "date": row.assessed_on.isoformat(),
-                    "by": f"{row.assessor} ({row.organisation})",
-                    "purposes": row.purposes.split(","),
-                    "works": [w.work if not w.description else f"{w.work}: {w.description}" for w in works],
-                    "priority": row.priority,
-                    "finding": "necessary and appropriate"
-                    if row.necessary_and_appropriate
-                    else "not necessary and appropriate",
-                    "reasons": row.reasons,
-                }
+        findings = tuple(
+            FeasibilityFinding(
+                r.decided_on, r.reasonable_and_practicable, r.reasons, r.recorded_by, r.recorded_at
             )
-        for row in connection.execute(
-            select(FEASIBILITY_FINDINGS)
-            .where(FEASIBILITY_FINDINGS.c.case_id == case_id)
-            .order_by(FEASIBILITY_FINDINGS.c.id)
-        ):
-            found.append(
-                {
-                    "kind": "feasibility",
-                    "date": row.decided_on.isoformat(),
-                    "by": row.recorded_by,
-                    "finding": "reasonable and practicable"
-                    if row.reasonable_and_practicable
-                    else "not reasonable and practicable",
-                    "reasons": row.reasons,
-                }
+            for r in connection.execute(
+                select(FEASIBILITY_FINDINGS)
+                .where(FEASIBILITY_FINDINGS.c.case_id == case_id)
+                .order_by(FEASIBILITY_FINDINGS.c.id)
             )
-        return found
+        )
+        own_name = connection.scalar(select(USERS.c.full_name).where(USERS.c.id == actor.user_id))
+    visit = visits[-1] if visits else None
+    visit_day = local_day(visit.at) if visit else None
+    defaults = AssessmentDefaults(
+        assessed_on=visit_day if visit_day is not None and visit_day <= today else None,
+        assessor=visit.assessor_name if visit else (own_name or ""),
+        organisation=visit.assessor_organisation if visit else "",
+    )
+    return AssessmentRecords(case, visits, tuple(assessments), findings, defaults)
+
+
+def assessments_of(db: Database, actor: Actor, reference: str) -> list[dict[str, Any]]:
+    """The case's assessments and feasibility findings, oldest first, as plain data."""
+    records = assessment_records(db, actor, reference)
+    found: list[dict[str, Any]] = [
+        {
+            "kind": "assessment",
+            "date": a.assessed_on.isoformat(),
+            "by": f"{a.assessor} ({a.organisation})",
+            "purposes": [code for code, _ in a.purposes],
+            "works": [w.code if not w.notes else f"{w.code}: {w.notes}" for w in a.works],
+            "priority": a.priority,
+            "finding": "necessary and appropriate"
+            if a.necessary_and_appropriate
+            else "not necessary and appropriate",
+            "reasons": a.reasons,
+        }
+        for a in records.assessments
+    ]
+    found += [
+        {
+            "kind": "feasibility",
+            "date": f.decided_on.isoformat(),
+            "by": f.recorded_by,
+            "finding": "reasonable and practicable"
+            if f.reasonable_and_practicable
+            else "not reasonable and practicable",
+            "reasons": f.reasons,
+        }
+        for f in records.findings
+    ]
+    return found

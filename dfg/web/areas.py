@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from dfg.web.admin import admin
+from dfg.web.assessment import assessment
 from dfg.web.auth import auth
 from dfg.web.case import case
 from dfg.web.money import money
@@ -13,4 +14,4 @@ from dfg.web.records import records
 from dfg.web.search import search
 from dfg.web.work import work
 
-BLUEPRINTS: tuple[Blueprint, ...] = (auth, work, search, opening, case, records, money, admin)
+BLUEPRINTS: tuple[Blueprint, ...] = (auth, work, search, opening, case, records, assessment, money, admin)
