@@ -27,3 +27,8 @@ def parse_date_time(text: str, *, field: str = "time") -> datetime:
         except ValueError:
             continue
     raise InvalidInput(f"{field}: '{text}' is not a date and time (use 2026-03-31 14:30 or 31/03/2026 14:30)")
+
+
+def age_on(born: date, day: date) -> int:
+    """Someone's age in whole years on ``day`` (born on 29 February, a year older on 1 March)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

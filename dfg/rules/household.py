@@ -21,11 +21,12 @@ For a landlord's application or an application for a disabled child the test is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dfg.errors import InvalidInput
 from dfg.rules.files import read_json
@@ -33,6 +34,13 @@ from dfg.rules.money import Pence, format_pounds, parse_pounds
 
 #: Kinds of application (s.19 HGCRA 1996), as ``tenure``.
 APPLICANT_TENURES: tuple[str, ...] = ("owner", "tenant", "occupier", "landlord")
+#: The kinds of application in words.
+TENURE_LABELS: Mapping[str, str] = {
+    "owner": "owner's application",
+    "tenant": "tenant's application",
+    "occupier": "occupier's application (a caravan, park home or houseboat)",
+    "landlord": "landlord's application",
+}
 #: Tenures whose applications are means-tested (a landlord's is not).
 MEANS_TESTED_TENURES: tuple[str, ...] = ("owner", "tenant", "occupier")
 
@@ -103,6 +111,8 @@ INCOME_KINDS = frozenset(INCOME_LABELS)
 #: Plausible ages: a relevant person is 16 or over; a dependent child or young person is under 20.
 RELEVANT_PERSON_AGES = (16, 120)
 CHILD_AGES = (0, 19)
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -319,45 +329,63 @@ _HOUSEHOLD_KEYS = (
 )
 
 
+class HouseholdProblems(InvalidInput):
+    """Every problem found in a household at once, each naming its field's path; the message is the
+    first, so the command line still says one thing (a form shows them all, each beside its field)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__(problems[0])
+        self.problems = tuple(problems)
+
+
 def parse_household(data: object) -> Household:
     """Validate a household dict (the JSON file's shape) and return a :class:`Household`.
 
-    Raises :class:`InvalidInput` with one message naming the first bad field.
+    Raises :class:`HouseholdProblems` (an :class:`InvalidInput`) naming every bad field, the first one
+    in its message; each item of a list (a person, a child, an income) is reported once at most.
     """
-    obj = _object(data, "", _HOUSEHOLD_KEYS)
-    tenure = _required(obj, "", "tenure")
-    if tenure not in APPLICANT_TENURES:
-        raise InvalidInput(f"tenure: unknown tenure {tenure!r} (known: {', '.join(APPLICANT_TENURES)})")
-    for_child = _bool(obj, "", "application_for_child", default=False)
+    obj = _object(data, "", _HOUSEHOLD_KEYS)  # an unknown key: nothing else can be trusted
+    problems: list[str] = []
+
+    def attempt(read: Callable[[], _T]) -> _T | None:
+        try:
+            return read()
+        except InvalidInput as problem:
+            problems.append(problem.message)
+            return None
+
+    tenure = attempt(lambda: _tenure(obj))
+    for_child = attempt(lambda: _bool(obj, "", "application_for_child", default=False)) or False
     tested = tenure != "landlord" and not for_child
 
-    couple = _bool(obj, "", "couple") if tested or "couple" in obj else False
-    persons = tuple(
-        _parse_person(item, f"relevant_persons[{i}]")
-        for i, item in enumerate(_list(obj, "", "relevant_persons", required=tested))
-    )
-    if tested:
+    def each(key: str, parse: Callable[[object, str], _T], *, required: bool = False) -> tuple[_T, ...]:
+        items: list[object] = attempt(lambda: _list(obj, "", key, required=required)) or []
+        found = (attempt(partial(parse, item, f"{key}[{i}]")) for i, item in enumerate(items))
+        return tuple(item for item in found if item is not None)
+
+    couple = attempt(lambda: _bool(obj, "", "couple")) if tested or "couple" in obj else False
+    persons = each("relevant_persons", _parse_person, required=tested)
+    given = obj.get("relevant_persons")
+    count = len(given) if isinstance(given, list) else 0  # those with a problem too
+    if tested and couple is not None:
         expected = 2 if couple else 1
-        if len(persons) != expected:
+        if count != expected:
             shape = "a couple has 2 relevant persons" if couple else "a single person has 1 relevant person"
             hint = "" if couple else " (set couple to true for a couple)"
-            raise InvalidInput(f"relevant_persons: {shape}, got {len(persons)}{hint}")
-
-    children = tuple(
-        _parse_child(item, f"children[{i}]")
-        for i, item in enumerate(_list(obj, "", "children", required=False))
+            problems.append(f"relevant_persons: {shape}, got {count}{hint}")
+    children = each("children", _parse_child)
+    income = each("weekly_income", partial(_parse_income, persons=count), required=tested)
+    capital = (
+        attempt(lambda: _amount(_required(obj, "", "capital"), "capital"))
+        if tested or "capital" in obj
+        else 0
     )
-    income = tuple(
-        _parse_income(item, f"weekly_income[{i}]", len(persons))
-        for i, item in enumerate(_list(obj, "", "weekly_income", required=tested))
-    )
-    capital = _amount(_required(obj, "", "capital"), "capital") if tested or "capital" in obj else 0
-    earlier = tuple(
-        _parse_earlier(item, f"earlier_contributions[{i}]")
-        for i, item in enumerate(_list(obj, "", "earlier_contributions", required=False))
-    )
+    earlier = each("earlier_contributions", _parse_earlier)
+    if problems:
+        raise HouseholdProblems(problems)
+    assert tenure is not None and couple is not None and capital is not None  # else a problem was found
     return Household(
-        tenure=str(tenure),
+        tenure=tenure,
         couple=couple,
         relevant_persons=persons,
         children=children,
@@ -366,6 +394,13 @@ def parse_household(data: object) -> Household:
         earlier_contributions=earlier,
         application_for_child=for_child,
     )
+
+
+def _tenure(obj: Mapping[str, Any]) -> str:
+    tenure = _required(obj, "", "tenure")
+    if tenure not in APPLICANT_TENURES:
+        raise InvalidInput(f"tenure: unknown tenure {tenure!r} (known: {', '.join(APPLICANT_TENURES)})")
+    return str(tenure)
 
 
 def load_household(path: Path) -> Household:

@@ -44,7 +44,8 @@ from dfg.rules.rates import RateTable, add_years, long_date
 Outcome = Literal["passported", "child_exempt", "landlord", "assessed", "nil"]
 OUTCOMES: tuple[Outcome, ...] = ("passported", "child_exempt", "landlord", "assessed", "nil")
 
-_OUTCOME_WORDS: Mapping[str, str] = {
+#: Each outcome in words, as the workings and the pages say it.
+OUTCOME_WORDS: Mapping[str, str] = {
     "passported": "passported (contribution nil)",
     "child_exempt": "application for a disabled child or young person: not means-tested (contribution nil)",
     "landlord": "landlord's application: not means-tested",
@@ -682,7 +683,7 @@ def determination_from_dict(data: Mapping[str, Any]) -> Determination:
 def explain(d: Determination) -> str:
     """The working as a council officer would write it: one line per step, amounts in pounds."""
     lines = [
-        f"Test of resources: {_OUTCOME_WORDS[d.outcome]}; contribution {format_pounds(d.contribution_pence)}",
+        f"Test of resources: {OUTCOME_WORDS[d.outcome]}; contribution {format_pounds(d.contribution_pence)}",
         f"Rates: {d.rates_version}, for an application approved on {long_date(d.assessed_on)}",
     ]
     lines += [f"{t.step}: {t.working}" for t in d.trace]
@@ -695,6 +696,7 @@ def explain(d: Determination) -> str:
 
 __all__ = [
     "OUTCOMES",
+    "OUTCOME_WORDS",
     "BandShare",
     "Determination",
     "Outcome",

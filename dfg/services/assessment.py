@@ -23,7 +23,7 @@ from dfg.rules.catalogue import catalogue
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.dates import parse_date
 from dfg.rules.files import read_json, read_text
-from dfg.rules.household import household_to_dict, parse_household
+from dfg.rules.household import Household, household_to_dict, parse_household
 from dfg.rules.means_test import (
     Determination,
     assess,
@@ -466,6 +466,7 @@ def run_means_test(
     on: date | None = None,
     code: str | None = None,
     reason: str | None = None,
+    expected_version: int | None = None,
     now: datetime | None = None,
 ) -> DeterminationRecord:
     """Determine the test of resources for the case and store it with its household and workings.
@@ -477,19 +478,11 @@ def run_means_test(
     date, and is recorded beside the old, never over it.
     """
     now = now or utcnow()
-    role = require_role(actor, "grant_officer")
-    day = on or local_day(now)
-    if day > local_day(now):
-        raise InvalidInput(f"--on: {day:%d/%m/%Y} is in the future")
-    parsed = parse_household(household)
-    # The rules are those in force when the grant falls to be approved: once it is approved, a
-    # redetermination uses the approval date's table, never the table of the day it is run.
-    approved_on: date | None = show_case(db, actor, reference).milestones.get("approval_date")
-    basis_day = approved_on or day
-    determination = assess(parsed, rates_for(basis_day), on=basis_day)
+    role, day, parsed, determination = _determine(db, actor, reference, household, on, now)
     codes = current_definition().reason_codes["redetermination"]
 
     def check(case: CaseFacts) -> None:
+        check_version(case.reference, case.version, expected_version)
         if definition_for(case.workflow_version).states[case.state].terminal:
             raise InvalidInput(f"{case.reference} is closed")
         approved = case.milestones.get("approval_date") is not None
@@ -547,6 +540,36 @@ def run_means_test(
         now,
         determination,
     )
+
+
+def check_means_test(
+    db: Database,
+    actor: Actor,
+    reference: str,
+    household: Mapping[str, Any],
+    *,
+    on: date | None = None,
+    now: datetime | None = None,
+) -> Determination:
+    """The determination :func:`run_means_test` would record for this household, with its workings,
+    recording nothing (a form shows it before it is saved)."""
+    return _determine(db, actor, reference, household, on, now or utcnow())[3]
+
+
+def _determine(
+    db: Database, actor: Actor, reference: str, household: Mapping[str, Any], on: date | None, now: datetime
+) -> tuple[str, date, Household, Determination]:
+    """The role acting, the day it is run on, the household and its determination."""
+    role = require_role(actor, "grant_officer")
+    day = on or local_day(now)
+    if day > local_day(now):
+        raise InvalidInput(f"--on: {day:%d/%m/%Y} is in the future")
+    parsed = parse_household(household)
+    # The rules are those in force when the grant falls to be approved: once it is approved, a
+    # redetermination uses the approval date's table, never the table of the day it is run.
+    approved_on: date | None = show_case(db, actor, reference).milestones.get("approval_date")
+    basis_day = approved_on or day
+    return role, day, parsed, assess(parsed, rates_for(basis_day), on=basis_day)
 
 
 def determinations(db: Database, actor: Actor, reference: str) -> list[DeterminationRecord]:

@@ -8,10 +8,13 @@ from dfg.web.admin import admin
 from dfg.web.assessment import assessment
 from dfg.web.auth import auth
 from dfg.web.case import case
+from dfg.web.means_test import means_test
 from dfg.web.money import money
 from dfg.web.opening import opening
 from dfg.web.records import records
 from dfg.web.search import search
 from dfg.web.work import work
 
-BLUEPRINTS: tuple[Blueprint, ...] = (auth, work, search, opening, case, records, assessment, money, admin)
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    auth, work, search, opening, case, records, assessment, means_test, money, admin,
+)  # fmt: skip

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
+from dfg.rules.dates import age_on
+
 
 @dataclass(frozen=True)
 class PersonFacts:
@@ -25,8 +27,7 @@ class PersonFacts:
     def age_on(self, day: date) -> int | None:
         if self.date_of_birth is None:
             return None
-        born = self.date_of_birth
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age_on(self.date_of_birth, day)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from dfg.errors import InvalidInput
 from dfg.rules.household import (
     Child,
     EarlierContribution,
+    HouseholdProblems,
     IncomeItem,
     RelevantPerson,
     household_to_dict,
@@ -244,3 +245,29 @@ def test_sample_files_are_valid_json_objects() -> None:
     assert "owner-couple-300.json" in names
     for path in DATA.glob("*.json"):
         assert isinstance(json.loads(path.read_text(encoding="utf-8")), dict)
+
+
+def test_every_problem_is_named_at_once_and_the_first_leads() -> None:
+    data = copy.deepcopy(EXAMPLE)
+    data["couple"] = True
+    data["relevant_persons"] = [{"age": 200}]
+    data["children"] = [{"age": 3, "enhanced_disability": True}, {"age": "six"}]
+    data["weekly_income"] = [
+        {"kind": "earnings_net", "amount": "-1"},
+        {"kind": "pocket_money", "amount": "1"},
+    ]
+    data["capital"] = "lots"
+    with pytest.raises(HouseholdProblems) as caught:
+        parse_household(data)
+    paths = [problem.partition(": ")[0] for problem in caught.value.problems]
+    assert paths == [
+        "relevant_persons[0].age",
+        "relevant_persons",
+        "children[0].enhanced_disability",
+        "children[1].age",
+        "weekly_income[0].amount",
+        "weekly_income[1].kind",
+        "capital",
+    ]
+    assert caught.value.message == caught.value.problems[0]  # what the command line says
+    assert isinstance(caught.value, InvalidInput)
