@@ -61,6 +61,9 @@ LABOUR = ("contractor", "applicant", "relative")
 #: States in which the case has an approval in force and no certified date yet (s.40, s.41 apply).
 BEFORE_CERTIFIED = ("approved", "works_ordered", "on_site", "works_complete")
 AFTER_APPROVAL = (*BEFORE_CERTIFIED, "certified", "paid")
+#: The longest supplier's name and invoice reference the store keeps (the columns' lengths).
+SUPPLIER_LONGEST = 120
+INVOICE_REFERENCE_LONGEST = 60
 #: States in which invoices for the works are recorded: once they are ordered.
 INVOICE_STATES = ("works_ordered", "on_site", "works_complete", "certified", "paid")
 
@@ -357,6 +360,10 @@ def record_invoice(
         raise InvalidInput("the invoice amount must be more than £0.00")
     if not supplier.strip() or not invoice_reference.strip():
         raise InvalidInput("an invoice needs the supplier and its reference")
+    if len(supplier.strip()) > SUPPLIER_LONGEST:
+        raise InvalidInput(f"the supplier's name is longer than {SUPPLIER_LONGEST} characters")
+    if len(invoice_reference.strip()) > INVOICE_REFERENCE_LONGEST:
+        raise InvalidInput(f"the invoice's reference is longer than {INVOICE_REFERENCE_LONGEST} characters")
     if received_on > local_day(now):
         raise InvalidInput(f"the date {received_on:%d/%m/%Y} is in the future")
 
@@ -601,7 +608,8 @@ def payment_due(db: Database, actor: Actor, reference: str) -> PaymentDue:
         else f"{reference} is {case.state.replace('_', ' ')}: interim payments are made while the works are on "
         "site or complete, the final payment once they are certified"
     )
-    limit, lines = 0, ()
+    limit = 0
+    lines: tuple[DueLine, ...] = ()
     with db.read_connection() as connection:
         case_id = case_id_of(connection, reference)
         position = money_position(connection, case_id)
