@@ -21,6 +21,7 @@ from dfg.services.case_reading import show_case
 from dfg.services.cases import Recorded, case_id_of, check_version, normalise_reference, record_change
 from dfg.store.database import Database
 from dfg.store.models import EVENTS
+from dfg.store.personal import personal_values
 from dfg.workflow.actor import Actor
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.roles import require_role
@@ -158,12 +159,13 @@ def completion_checks(db: Database, actor: Actor, reference: str) -> tuple[Compl
     latest: dict[str, tuple[dict[str, Any], str]] = {}
     with db.read_connection() as connection:
         case_id = case_id_of(connection, reference)
+        kept = personal_values(connection, [case_id])  # the notes are sealed out of the hash chain
         for payload, by in connection.execute(
             select(EVENTS.c.payload, EVENTS.c.actor)
             .where(EVENTS.c.case_id == case_id, EVENTS.c.kind == "completion_checked")
             .order_by(EVENTS.c.seq)
         ):
-            said = json.loads(payload)
+            said = kept.payload(json.loads(payload))
             latest[said["check"]] = (said, by)
     found = []
     for check, role in COMPLETION_CHECKS.items():
