@@ -59,6 +59,13 @@ CHECK_WORDS = {
     "applicant_satisfaction": "The applicant's satisfaction with the works",
 }
 
+#: Who records each check, in words.
+ROLE_WORDS = {
+    "technical_officer": "The technical officer",
+    "ot": "The occupational therapist",
+    "grant_officer": "The grant officer",
+}
+
 #: Whom a payment or a line is paid to, in words.
 PAYEE_WORDS = {
     "contractor": "The contractor",
@@ -227,7 +234,14 @@ def completion(reference: str) -> Page:
                 return _done(view, f"{CHECK_WORDS[check]}: recorded as {outcome}.")
     checks = completion_checks(db, me, view.reference)
     return _page(
-        "completion.html", "Completion checks", view, form, checks=checks, mine=mine, check_words=CHECK_WORDS
+        "completion.html",
+        "Completion checks",
+        view,
+        form,
+        checks=checks,
+        mine=mine,
+        check_words=CHECK_WORDS,
+        role_words=ROLE_WORDS,
     )
 
 
