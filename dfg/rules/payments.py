@@ -73,7 +73,8 @@ def entitlement_from(events: Iterable[tuple[str, Mapping[str, object]]]) -> tupl
     return ceased, limit
 
 
-def _payable_at_all(position: MoneyPosition) -> None:
+def check_payable(position: MoneyPosition) -> None:
+    """Refuse any payment while entitlement has ceased and the council has not decided what to pay."""
     if position.entitlement_ceased and position.payable_limit_pence is None:
         raise GuardFailed(
             "entitlement ceased: no further payment until the council decides to pay all, part or none "
@@ -136,7 +137,7 @@ def final_payments(
 ) -> tuple[tuple[PayeeShare, Pence], ...]:
     """The final payment, line by line: what is left of each line's due after ``paid_for`` (the sums
     already paid, by what they paid for), the works first, within the ceiling of the case."""
-    _payable_at_all(position)
+    check_payable(position)
     room = position.outstanding_pence
     payments = []
     for share in shares:
@@ -154,6 +155,18 @@ def interim_cap_pence(approved_pence: Pence, cap: Decimal) -> Pence:
     return int((Decimal(approved_pence) * cap).to_integral_value(rounding=ROUND_FLOOR))
 
 
+def interim_limit_pence(
+    position: MoneyPosition, cap: Decimal, *, works_share_pence: Pence | None = None
+) -> Pence:
+    """The most all payments may total before the certified date: ``cap`` of the assistance's share for
+    the works (``works_share_pence``, default all the approved assistance), or after a ceased-entitlement
+    decision, up to what was decided."""
+    base = position.approved_pence if works_share_pence is None else works_share_pence
+    if position.payable_limit_pence is not None:
+        return min(position.ceiling_pence, base)
+    return interim_cap_pence(base, cap)
+
+
 def check_interim(
     position: MoneyPosition,
     amount_pence: Pence,
@@ -169,7 +182,7 @@ def check_interim(
         raise InvalidInput(f"the payment must be more than £0.00 (got {format_pounds(amount_pence)})")
     if work_done_pence < 0:
         raise InvalidInput("the value of work done cannot be negative")
-    _payable_at_all(position)
+    check_payable(position)
     after = position.paid_pence + amount_pence
     if after > work_done_pence:
         raise InvalidInput(
@@ -177,11 +190,7 @@ def check_interim(
             f"{format_pounds(work_done_pence)}: interim payments are only for work done"
         )
     base = position.approved_pence if works_share_pence is None else works_share_pence
-    limit = (
-        min(position.ceiling_pence, base)
-        if position.payable_limit_pence is not None  # after a decision: up to what was decided
-        else interim_cap_pence(base, cap)
-    )
+    limit = interim_limit_pence(position, cap, works_share_pence=works_share_pence)
     if after > limit:
         what = (
             f"the {format_pounds(limit)} the council decided to pay"
@@ -198,7 +207,7 @@ def check_interim(
 
 def final_payment(position: MoneyPosition) -> Pence:
     """What the final payment pays: the rest of the approved assistance (or of the amount decided)."""
-    _payable_at_all(position)
+    check_payable(position)
     due = position.outstanding_pence
     if due <= 0:
         raise GuardFailed(f"nothing is left to pay: {format_pounds(position.paid_pence)} is already paid")

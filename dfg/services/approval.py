@@ -271,12 +271,14 @@ def vary_works(
     second_approver: str | None = None,
     on: date | None = None,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Advanced:
     """Approve a priced variation before the work is done (role: approver): the works change by
     ``price_change_pence`` (negative for a saving), the grant is calculated again with the same charges,
     funding lines and contribution, and the maximum of the first approval; a new approval version is
     recorded and the budget commitment adjusted by the difference. Refused once the works are complete
-    (the workflow allows it only while approved, ordered or on site)."""
+    (the workflow allows it only while approved, ordered or on site). ``expected_version``: the case's
+    version the approver saw (a form's); Conflict if it changed since."""
     now = now or utcnow()
     day = on or local_day(now)
     reference = normalise_reference(reference)
@@ -395,6 +397,7 @@ def vary_works(
         now=now,
         write_details=write,
         also_change={"approved_grant_pence": figures["grant_pence"]},
+        expected_version=expected_version,
     )
 
 

@@ -148,6 +148,7 @@ def register_land_charge(
     registered_on: date,
     registry_reference: str,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Advanced:
     """Record that the land charge is registered in the Local Land Charges register (role: grant
     officer), once the works are certified: the repayable amount, the terms it was worked out under, the
@@ -155,7 +156,8 @@ def register_land_charge(
 
     Refused when no charge applies to the case (not an owner's application, or a grant not above the
     floor), when one is already registered, or for a registration dated before the certified date or in
-    the future."""
+    the future. ``expected_version``: the case's version the officer saw (a form's); Conflict if it
+    changed since."""
     now = now or utcnow()
     reference = normalise_reference(reference)
     registry = registry_reference.strip()
@@ -220,7 +222,10 @@ def register_land_charge(
 
     # The step is dated when it is recorded: a registration may well predate the final payment, which
     # the engine would refuse as a step dated before the case's last one. ``registered_on`` is kept.
-    return advance(db, actor, reference, "register_land_charge", TriggerInput(), now=now, write_details=write)
+    return advance(
+        db, actor, reference, "register_land_charge", TriggerInput(), now=now, write_details=write,
+        expected_version=expected_version,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- a disposal within the period
@@ -267,6 +272,7 @@ def record_repayment_decision(
     reason: str,
     on: date | None = None,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Advanced:
     """Record the council's decision after the home was disposed of within the charge period (role:
     approver, on a closed case): demand the repayable amount in full (``"full"``), demand
@@ -276,7 +282,8 @@ def record_repayment_decision(
     A demand fires ``demand_repayment`` (and its letter), a waiver ``waive_repayment``. Refused when no
     land charge is registered, for a disposal outside the charge period (nothing is repayable then), or
     when a decision is already recorded for that disposal. The disposal may still be to come: an owner
-    who tells the council of a sale may ask for the decision (a waiver, say) before it completes."""
+    who tells the council of a sale may ask for the decision (a waiver, say) before it completes.
+    ``expected_version``: the case's version the approver saw (a form's); Conflict if it changed since."""
     now = now or utcnow()
     reference = normalise_reference(reference)
     weighed = _check_decision(decision, amount_pence, factors, reason)
@@ -354,6 +361,7 @@ def record_repayment_decision(
         TriggerInput(reason=reason.strip(), on=on),
         now=now,
         write_details=write,
+        expected_version=expected_version,
     )
 
 

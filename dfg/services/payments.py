@@ -27,19 +27,30 @@ from dfg.rules.payments import (
     MoneyPosition,
     PayeeShare,
     check_interim,
+    check_payable,
     decided_amount,
     entitlement_from,
     final_payments,
+    interim_limit_pence,
     payee_shares,
 )
 from dfg.rules.policy import load_charges_policy, load_works_policy
 from dfg.services import budget
 from dfg.services.approval import latest_approval
 from dfg.services.case_reading import show_case
-from dfg.services.cases import Advanced, Recorded, advance, case_id_of, normalise_reference, record_change
+from dfg.services.cases import (
+    Advanced,
+    Recorded,
+    advance,
+    case_id_of,
+    check_version,
+    normalise_reference,
+    record_change,
+)
 from dfg.store.database import Database
 from dfg.store.models import CONTRACTORS, EVENTS, GRANT_CALCULATIONS, INVOICES, PAYMENTS
 from dfg.workflow.actor import Actor
+from dfg.workflow.definition import definition_for
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.guards import TriggerInput
 from dfg.workflow.roles import require_role
@@ -50,6 +61,11 @@ LABOUR = ("contractor", "applicant", "relative")
 #: States in which the case has an approval in force and no certified date yet (s.40, s.41 apply).
 BEFORE_CERTIFIED = ("approved", "works_ordered", "on_site", "works_complete")
 AFTER_APPROVAL = (*BEFORE_CERTIFIED, "certified", "paid")
+#: The longest supplier's name and invoice reference the store keeps (the columns' lengths).
+SUPPLIER_LONGEST = 120
+INVOICE_REFERENCE_LONGEST = 60
+#: States in which invoices for the works are recorded: once they are ordered.
+INVOICE_STATES = ("works_ordered", "on_site", "works_complete", "certified", "paid")
 
 
 def _in_states(states: tuple[str, ...], what: str) -> Callable[[CaseFacts], None]:
@@ -205,9 +221,11 @@ def pay_interim(
     work_done_pence: int,
     on: date | None = None,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Advanced:
     """Record an interim payment of ``amount_pence`` against a valuation of the work done (role: grant
-    officer): only for work done, and within the policy's cap before the certified date."""
+    officer): only for work done, and within the policy's cap before the certified date.
+    ``expected_version``: the case's version the officer saw (a form's); Conflict if it changed since."""
     now = now or utcnow()
     paid_on = on or local_day(now)
     reference = normalise_reference(reference)
@@ -236,37 +254,49 @@ def pay_interim(
         case_id = case_id_of(connection, reference)
         if latest_approval(connection, case_id) is not None:
             check(connection, case_id)
-    return advance(db, actor, reference, "pay_interim", TriggerInput(on=on), now=now, write_details=write)
+    return advance(
+        db, actor, reference, "pay_interim", TriggerInput(on=on), now=now, write_details=write,
+        expected_version=expected_version,
+    )  # fmt: skip
+
+
+def _final_lines(
+    connection: Connection, case_id: int, district: str, *, before_step: bool = False
+) -> tuple[Row[Any], tuple[tuple[PayeeShare, int], ...]]:
+    """The approval paid against, and what the final payment pays now on each line, to whom."""
+    approval = _approval_to_pay(connection, case_id)
+    position = money_position(connection, case_id)
+    invoiced = invoiced_for_works(connection, case_id, approval)
+    shares = shares_of(connection, approval, district)
+    if invoiced == 0 and before_step:
+        return approval, ()  # the workflow's invoice_received says no invoice is recorded
+    if invoiced == 0 and shares[0].assistance_pence > 0 and position.outstanding_pence > 0:
+        whose = "the approved contractor's" if _works_payee(approval) == "contractor" else "an"
+        raise GuardFailed(f"no invoice is recorded: the works are paid against {whose} invoice")
+    return approval, final_payments(position, shares, paid_by_line(connection, case_id), invoiced)
 
 
 def pay_final(
-    db: Database, actor: Actor, reference: str, *, on: date | None = None, now: datetime | None = None
+    db: Database,
+    actor: Actor,
+    reference: str,
+    *,
+    on: date | None = None,
+    now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Advanced:
     """Record the final payment after the certified date (role: grant officer): what is left of each
     line of the approved expense, to whom it is due. The works go to the contractor (where the applicant
     was told the council would pay directly; otherwise to the applicant) against the invoices, less the
-    applicant's share; each fee to its agency, professional or authority; never more than approved."""
+    applicant's share; each fee to its agency, professional or authority; never more than approved.
+    ``expected_version``: the case's version the officer saw (a form's); Conflict if it changed since."""
     now = now or utcnow()
     paid_on = on or local_day(now)
     reference = normalise_reference(reference)
     district = show_case(db, actor, reference).district
 
-    def lines(
-        connection: Connection, case_id: int, *, before_step: bool = False
-    ) -> tuple[Row[Any], tuple[tuple[PayeeShare, int], ...]]:
-        approval = _approval_to_pay(connection, case_id)
-        position = money_position(connection, case_id)
-        invoiced = invoiced_for_works(connection, case_id, approval)
-        shares = shares_of(connection, approval, district)
-        if invoiced == 0 and before_step:
-            return approval, ()  # the workflow's invoice_received says no invoice is recorded
-        if invoiced == 0 and shares[0].assistance_pence > 0 and position.outstanding_pence > 0:
-            whose = "the approved contractor's" if _works_payee(approval) == "contractor" else "an"
-            raise GuardFailed(f"no invoice is recorded: the works are paid against {whose} invoice")
-        return approval, final_payments(position, shares, paid_by_line(connection, case_id), invoiced)
-
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
-        approval, due = lines(connection, case_id)
+        approval, due = _final_lines(connection, case_id, district)
         paid = [
             _pay(
                 connection,
@@ -295,8 +325,11 @@ def pay_final(
     with db.read_connection() as connection:  # refused in money terms, not as a workflow refusal
         case_id = case_id_of(connection, reference)
         if latest_approval(connection, case_id) is not None:
-            lines(connection, case_id, before_step=True)
-    return advance(db, actor, reference, "pay_final", TriggerInput(on=on), now=now, write_details=write)
+            _final_lines(connection, case_id, district, before_step=True)
+    return advance(
+        db, actor, reference, "pay_final", TriggerInput(on=on), now=now, write_details=write,
+        expected_version=expected_version,
+    )  # fmt: skip
 
 
 def record_invoice(
@@ -310,9 +343,11 @@ def record_invoice(
     received_on: date,
     labour: str = "contractor",
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Recorded:
     """Record an invoice for the works (role: grant officer). Invoices for the applicant's or a
-    relative's own labour are refused: the grant never pays for them."""
+    relative's own labour are refused: the grant never pays for them. ``expected_version``: the case's
+    version the officer saw (a form's); Conflict if it changed since."""
     role = require_role(actor, "grant_officer")
     now = now or utcnow()
     if labour not in LABOUR:
@@ -325,6 +360,10 @@ def record_invoice(
         raise InvalidInput("the invoice amount must be more than £0.00")
     if not supplier.strip() or not invoice_reference.strip():
         raise InvalidInput("an invoice needs the supplier and its reference")
+    if len(supplier.strip()) > SUPPLIER_LONGEST:
+        raise InvalidInput(f"the supplier's name is longer than {SUPPLIER_LONGEST} characters")
+    if len(invoice_reference.strip()) > INVOICE_REFERENCE_LONGEST:
+        raise InvalidInput(f"the invoice's reference is longer than {INVOICE_REFERENCE_LONGEST} characters")
     if received_on > local_day(now):
         raise InvalidInput(f"the date {received_on:%d/%m/%Y} is in the future")
 
@@ -347,10 +386,14 @@ def record_invoice(
         ).scalar_one()
         return {"invoice": invoice_id, "supplier": supplier.strip(), "amount_pence": amount_pence}
 
+    in_state = _in_states(INVOICE_STATES, "invoices are recorded once the works are ordered")
+
+    def check(case: CaseFacts) -> None:
+        check_version(case.reference, case.version, expected_version)
+        in_state(case)
+
     return record_change(
-        db, actor, reference, role=role, kind="invoice_recorded",
-        check=_in_states(("works_ordered", "on_site", "works_complete", "certified", "paid"),
-                         "invoices are recorded once the works are ordered"),
+        db, actor, reference, role=role, kind="invoice_recorded", check=check,
         write_details=write, payload={"invoice_reference": invoice_reference.strip(), "received_on": received_on},
         now=now,
     )  # fmt: skip
@@ -444,6 +487,11 @@ class MoneyView:
     payable_limit_pence: int | None
     budget: dict[str, Any]
 
+    @property
+    def invoiced_pence(self) -> int:
+        """Every invoice recorded on the case, together."""
+        return sum(int(i["amount_pence"]) for i in self.invoices)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "reference": self.reference,
@@ -514,4 +562,77 @@ def money_view(db: Database, actor: Actor, reference: str) -> MoneyView:
         entitlement_ceased=position.entitlement_ceased,
         payable_limit_pence=position.payable_limit_pence,
         budget=case_budget,
+    )
+
+
+@dataclass(frozen=True)
+class DueLine:
+    """One payment the final payment would make: for what, to whom, how much."""
+
+    paid_for: str  # WORKS, or the charge's kind
+    label: str
+    payee: str
+    amount_pence: int
+
+
+@dataclass(frozen=True)
+class PaymentDue:
+    """What may be paid on a case now, for the officer to see before recording it: the interim room
+    before the certified date, or the final payment line by line. Nothing is written."""
+
+    reference: str
+    kind: Literal["interim", "final"] | None  # the payment the case's state is open to; None: neither
+    paid_pence: int
+    interim_limit_pence: int  # the most interim payments may total before the certified date
+    interim_room_pence: int  # of it, what may still be paid
+    final: tuple[DueLine, ...]  # the final payment's lines (empty unless kind is "final")
+    why_not: str | None  # why nothing can be paid now, in the words the payment would be refused with
+
+    @property
+    def final_pence(self) -> int:
+        return sum(line.amount_pence for line in self.final)
+
+
+def payment_due(db: Database, actor: Actor, reference: str) -> PaymentDue:
+    """What :func:`pay_interim` may pay or :func:`pay_final` would pay on the case now, worked out by
+    the same rules on the figures as they are recorded; the payment itself checks them all again."""
+    reference = normalise_reference(reference)
+    case = show_case(db, actor, reference)  # NotFound, district check
+    open_to = {t.name for t in definition_for(case.workflow_version).triggers_from(case.state)}
+    kind: Literal["interim", "final"] | None = (
+        "final" if "pay_final" in open_to else "interim" if "pay_interim" in open_to else None
+    )
+    why_not = (
+        None
+        if kind
+        else f"{reference} is {case.state.replace('_', ' ')}: interim payments are made while the works are on "
+        "site or complete, the final payment once they are certified"
+    )
+    limit = 0
+    lines: tuple[DueLine, ...] = ()
+    with db.read_connection() as connection:
+        case_id = case_id_of(connection, reference)
+        position = money_position(connection, case_id)
+        approval = latest_approval(connection, case_id)
+        try:
+            if approval is not None:
+                works = shares_of(connection, approval, case.district)[0]
+                cap = load_works_policy(case.district).interim_cap
+                limit = interim_limit_pence(position, cap, works_share_pence=works.assistance_pence)
+            check_payable(position)  # entitlement ceased and nothing decided yet: why, in its words
+            if kind == "final":
+                lines = tuple(
+                    DueLine(share.paid_for, share.label, share.payee, amount)
+                    for share, amount in _final_lines(connection, case_id, case.district)[1]
+                )
+        except (GuardFailed, InvalidInput) as refusal:
+            why_not = refusal.message
+    return PaymentDue(
+        reference=reference,
+        kind=kind,
+        paid_pence=position.paid_pence,
+        interim_limit_pence=limit,
+        interim_room_pence=max(0, limit - position.paid_pence),
+        final=lines,
+        why_not=why_not,
     )

@@ -6,13 +6,22 @@ variations are approvals (:mod:`dfg.services.approval`); money is :mod:`dfg.serv
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
 
 from dfg.errors import InvalidInput
 from dfg.rules.calendar import add_calendar_months
 from dfg.rules.clock import local_day, utcnow
-from dfg.services.cases import Recorded, record_change
+from dfg.rules.policy import load_works_policy
+from dfg.services.case_reading import show_case
+from dfg.services.cases import Recorded, case_id_of, check_version, normalise_reference, record_change
 from dfg.store.database import Database
+from dfg.store.models import EVENTS
+from dfg.store.personal import personal_values
 from dfg.workflow.actor import Actor
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.roles import require_role
@@ -40,9 +49,11 @@ def extend_completion(
     months: int | None = None,
     new_date: date | None = None,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Recorded:
     """Extend the completion period by whole ``months`` or to a ``new_date`` (role: grant officer or
-    technical officer); a reason is required. The clocks read the extension from the event."""
+    technical officer); a reason is required. The clocks read the extension from the event.
+    ``expected_version``: the case's version the officer saw (a form's); Conflict if it changed since."""
     role = require_role(actor, "grant_officer", "technical_officer")
     now = now or utcnow()
     if not reason.strip():
@@ -60,6 +71,7 @@ def extend_completion(
         )
 
     def check(case: CaseFacts) -> None:
+        check_version(case.reference, case.version, expected_version)
         if case.state not in WORKS_STATES:
             raise InvalidInput(
                 f"{case.reference} is {case.state.replace('_', ' ')}: the completion period runs from approval "
@@ -86,10 +98,12 @@ def record_completion_check(
     on: date | None = None,
     notes: str | None = None,
     now: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Recorded:
     """Record a completion check once the contractor has finished: ``inspection`` (technical officer),
     ``ot_sign_off`` (OT) or ``applicant_satisfaction`` (grant officer). The latest of each counts, so a
-    failed inspection is followed by a passed one after the snags are put right."""
+    failed inspection is followed by a passed one after the snags are put right. ``expected_version``:
+    the case's version the officer saw (a form's); Conflict if it changed since."""
     if check not in COMPLETION_CHECKS:
         raise InvalidInput(f"unknown check '{check}' (one of: {', '.join(COMPLETION_CHECKS)})")
     role = require_role(actor, COMPLETION_CHECKS[check])
@@ -101,6 +115,7 @@ def record_completion_check(
         raise InvalidInput("a check that did not pass needs --notes saying what is wrong")
 
     def in_state(case: CaseFacts) -> None:
+        check_version(case.reference, case.version, expected_version)
         if case.state != "works_complete":
             raise InvalidInput(
                 f"{case.reference} is {case.state.replace('_', ' ')}: completion checks follow "
@@ -114,3 +129,56 @@ def record_completion_check(
         db, actor, reference, role=role, kind="completion_checked", check=in_state,
         payload={"check": check, "passed": passed, "on": day, "notes": (notes or "").strip() or None}, now=now,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CompletionCheck:
+    """One completion check on a case: who records it, whether the district asks for it before the
+    certified date, and the latest recorded (None: not yet)."""
+
+    check: str
+    role: str
+    required: bool
+    passed: bool | None
+    on: date | None
+    notes: str | None
+    recorded_by: str | None
+
+
+def completion_checks(db: Database, actor: Actor, reference: str) -> tuple[CompletionCheck, ...]:
+    """Each completion check in the order they are made, with the latest recorded of each (the one that
+    counts), and whether the district's works policy asks for it (the inspection always)."""
+    reference = normalise_reference(reference)
+    case = show_case(db, actor, reference)  # NotFound, district check
+    policy = load_works_policy(case.district)
+    required = {
+        "inspection": True,
+        "ot_sign_off": policy.ot_sign_off,
+        "applicant_satisfaction": policy.applicant_satisfaction,
+    }
+    latest: dict[str, tuple[dict[str, Any], str]] = {}
+    with db.read_connection() as connection:
+        case_id = case_id_of(connection, reference)
+        kept = personal_values(connection, [case_id])  # the notes are sealed out of the hash chain
+        for payload, by in connection.execute(
+            select(EVENTS.c.payload, EVENTS.c.actor)
+            .where(EVENTS.c.case_id == case_id, EVENTS.c.kind == "completion_checked")
+            .order_by(EVENTS.c.seq)
+        ):
+            said = kept.payload(json.loads(payload))
+            latest[said["check"]] = (said, by)
+    found = []
+    for check, role in COMPLETION_CHECKS.items():
+        said, by = latest.get(check, ({}, None))
+        found.append(
+            CompletionCheck(
+                check=check,
+                role=role,
+                required=required[check],
+                passed=bool(said["passed"]) if said else None,
+                on=date.fromisoformat(said["on"]) if said.get("on") else None,
+                notes=said.get("notes"),
+                recorded_by=by,
+            )
+        )
+    return tuple(found)

@@ -11,10 +11,11 @@ from dfg.web.case import case
 from dfg.web.means_test import means_test
 from dfg.web.money import money
 from dfg.web.opening import opening
+from dfg.web.payments import payments
 from dfg.web.records import records
 from dfg.web.search import search
 from dfg.web.work import work
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
-    auth, work, search, opening, case, records, assessment, means_test, money, admin,
+    auth, work, search, opening, case, records, assessment, means_test, money, payments, admin,
 )  # fmt: skip
