@@ -9,7 +9,7 @@ writes it. Otherwise each case is opened in its own transaction, as ``dfg case n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -103,8 +103,12 @@ class _Row:
     def __init__(self, number: int, cells: dict[str, SheetValue], headers: dict[str, str]) -> None:
         self.number, self.cells, self.headers = number, cells, headers
         self.problems: list[str] = []
+        self.wrong: set[str | None] = set()
 
     def problem(self, column: str | None, message: str) -> None:
+        if column is not None and column in self.wrong:
+            return  # one problem a column: a cell that could not be read is not also said to be missing
+        self.wrong.add(column)
         where = f"row {self.number}" + (f", column {self.headers.get(column, column)}" if column else "")
         self.problems.append(f"{where}: {message}")
 
@@ -183,8 +187,8 @@ def _header_problems(headers: list[SheetValue]) -> tuple[dict[int, str], dict[st
     return at, written, problems
 
 
-def _new_case(row: _Row, today: date, unassigned: bool) -> NewCase | None:
-    """The case a row describes, or None if a cell was wrong (each said on the row)."""
+def _new_case(row: _Row, today: date, unassigned: bool) -> NewCase:
+    """The case a row describes, a cell that could not be read left blank (and said on the row)."""
     title, given, family = row.text("title"), row.text("given_name"), row.text("family_name")
     if not (given or family) and (whole := row.text("applicant")):
         split = split_name(whole, titled=True)
@@ -263,7 +267,7 @@ def _new_case(row: _Row, today: date, unassigned: bool) -> NewCase | None:
         row.problem("district", "the district is required")
     if not new.tenure:
         row.problem("tenure", "the tenure is required (owner, tenant, occupier or landlord)")
-    return None if row.problems else new
+    return new
 
 
 def _same_as(new: NewCase) -> list[tuple[str, ...]]:
@@ -307,10 +311,14 @@ def import_cases(
         if len(cells) > len(rows[0]) and any(_filled(v) for v in cells[len(rows[0]) :]):
             row.problem(None, "it has more values than the first row has columns")
         new = _new_case(row, today, unassigned)
-        if new is not None:
-            for input_name, message in opening_problems(db, actor, new, now=now):
-                row.problem(_INPUT_COLUMNS.get(input_name), message)
-        if new is not None and not row.problems and not new.allow_duplicate:
+        # a row already wrong is still checked for everything else; for an open case of the same applicant
+        # only once its cells are right (a blank name matches nothing worth saying)
+        unread = bool(row.problems)
+        for input_name, message in opening_problems(
+            db, actor, replace(new, allow_duplicate=new.allow_duplicate or unread), now=now
+        ):
+            row.problem(_INPUT_COLUMNS.get(input_name), message)
+        if not row.problems and not new.allow_duplicate:
             for key in _same_as(new):
                 if key in seen:
                     row.problem(
@@ -321,8 +329,7 @@ def import_cases(
             for key in _same_as(new):
                 seen.setdefault(key, number)
         report.problems.extend(row.problems)
-        if new is not None:
-            checked.append((number, new))
+        checked.append((number, new))
     if report.problems or dry_run:
         return report
     progress(0, len(checked))
