@@ -30,6 +30,7 @@ GROUPS = {
     "entitlement": GroupEntry("dfg.cli.entitlement", "entitlement", "Ceased entitlement between approval and the certified date (s.40, s.41): payments stop until an approver decides to pay all, part or none of what is due."),
     "estimate": GroupEntry("dfg.cli.estimate", "estimate", "Contractors' estimates on a case, the waiver of the two-estimates rule, and the one selected."),
     "grant": GroupEntry("dfg.cli.grant", "grant", "The grant: calculated from the works, the charges and the test of resources, then approved."),
+    "import": GroupEntry("dfg.cli.imports", "import_group", "Open many cases at once from a spreadsheet (CSV or Excel), one row per case."),
     "land-charge": GroupEntry("dfg.cli.land_charge", "land_charge", "The local land charge on an owner's home, and the decision when the home is sold within its period."),
     "letters": GroupEntry("dfg.cli.letters", "letters", "Letters the workflow produces: render the queue, read the register, reprint, print for the post."),
     "means-test": GroupEntry("dfg.cli.means_test", "means_test", "The test of resources (Housing Renewal Grants Regulations 1996 as amended)."),

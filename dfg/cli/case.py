@@ -15,15 +15,20 @@ from dfg.cli.command import (
     optional_date,
     pass_context,
     report_step,
+    sheet_options,
     show_date,
     table,
+    write_sheets,
 )
 from dfg.errors import InvalidInput
 from dfg.rules.money import format_pounds
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from dfg.presentation import Cell
     from dfg.services.case_opening import NewCase, PostalAddress
-    from dfg.services.case_reading import CaseView
+    from dfg.services.case_reading import CaseSummary, CaseView
     from dfg.workflow.guards import TriggerInput
 
 
@@ -33,10 +38,12 @@ def case() -> None:
 
 
 def _split_name(name: str, option: str) -> tuple[str, str]:
-    parts = name.split()
-    if len(parts) < 2:
+    from dfg.services.people import split_name
+
+    split = split_name(name)
+    if split is None:
         raise InvalidInput(f"{option}: give a first name and a family name, e.g. 'Margaret Holt'")
-    return " ".join(parts[:-1]), parts[-1]
+    return split[1], split[2]
 
 
 @case.command("new")
@@ -305,8 +312,12 @@ def case_correct(
 @click.option("--open/--closed", "is_open", default=None, help="Only open cases, or only closed ones.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @json_option
+@sheet_options
 @pass_context
-def case_find(context: Context, /, text: str, as_json: bool, is_open: bool | None, **filters: Any) -> None:
+def case_find(
+    context: Context, /, text: str, as_json: bool, is_open: bool | None, csv_file: Path | None,
+    xlsx_file: Path | None, **filters: Any,
+) -> None:  # fmt: skip
     """Find cases by reference, name, postcode, address or NHS number.
 
     Matches ignore case, accents and spacing (a postcode with or without its space); part of a name or
@@ -318,6 +329,7 @@ def case_find(context: Context, /, text: str, as_json: bool, is_open: bool | Non
       dfg case find "ws11 1aa"
       dfg case find holt --open
       dfg case find "943 476 5919"
+      dfg case find holt --xlsx holt.xlsx
     """
     from dfg.services.case_reading import CaseFilter
     from dfg.services.case_search import find_cases
@@ -326,6 +338,11 @@ def case_find(context: Context, /, text: str, as_json: bool, is_open: bool | Non
         filters["district"] = filters["district"].upper()
     closed = None if is_open is None else not is_open
     found = find_cases(context.database(), context.actor(), text, CaseFilter(closed=closed, **filters))
+    sheet = [[*_case_cells(f.case), f.matched_on] for f in found]
+    if write_sheets(
+        "Cases found", [*CASE_COLUMNS, "matched on"], sheet, csv_file=csv_file, xlsx_file=xlsx_file
+    ):
+        return
     if as_json:
         emit_json([f.as_dict() for f in found])
         return
@@ -347,14 +364,22 @@ def case_find(context: Context, /, text: str, as_json: bool, is_open: bool | Non
 @click.option("--on-hold/--not-on-hold", default=None, help="Only cases on hold, or only those not on hold.")
 @click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100_000))
 @json_option
+@sheet_options
 @pass_context
-def case_list(context: Context, /, as_json: bool, mine: bool, on_hold: bool | None, **filters: Any) -> None:
+def case_list(
+    context: Context, /, as_json: bool, mine: bool, on_hold: bool | None, csv_file: Path | None,
+    xlsx_file: Path | None, **filters: Any,
+) -> None:  # fmt: skip
     """List cases you may see, oldest first contact first.
+
+    --csv and --xlsx write the list for a spreadsheet, with the district, whether each case is on hold
+    and its approved grant; 'dfg import cases' reads the same column names.
 
     \b
     Examples:
       dfg case list --district CAN --stage 3
       dfg case list --mine --priority urgent
+      dfg case list --district CAN --xlsx cannock.xlsx
     """
     from dfg.services.case_reading import CaseFilter, list_cases
 
@@ -363,6 +388,9 @@ def case_list(context: Context, /, as_json: bool, mine: bool, on_hold: bool | No
     cases = list_cases(
         context.database(), context.actor(), CaseFilter(assigned_to_me=mine, on_hold=on_hold, **filters)
     )
+    sheet = [_case_cells(c) for c in cases]
+    if write_sheets("Cases", CASE_COLUMNS, sheet, csv_file=csv_file, xlsx_file=xlsx_file):
+        return
     if as_json:
         emit_json([c.as_dict() for c in cases])
         return
@@ -382,6 +410,19 @@ def case_list(context: Context, /, as_json: bool, mine: bool, on_hold: bool | No
         table(["reference", "stage", "state", "priority", "applicant", "first contact", "assigned"], rows)
     )
     click.echo(f"{len(cases)} case(s)", err=True)
+
+
+#: A case's columns in a spreadsheet ('dfg import cases' reads district, priority, applicant, first contact).
+CASE_COLUMNS = ("reference", "district", "stage", "state", "on hold", "priority", "applicant", "first contact",
+                "assigned to", "approved grant")  # fmt: skip
+
+
+def _case_cells(case: CaseSummary) -> list[Cell]:
+    from dfg.presentation import Money
+
+    grant = None if case.approved_grant_pence is None else Money(case.approved_grant_pence)
+    return [case.reference, case.district, case.stage, case.state, case.on_hold, case.priority, case.applicant,
+            case.first_contact_date, case.assigned_to, grant]  # fmt: skip
 
 
 def _trigger_input(

@@ -15,14 +15,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar
 
 import click
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from dfg.errors import DfgError
+    from dfg.presentation import Cell
     from dfg.services.database import Database
     from dfg.services.progress import Progress
     from dfg.workflow.actor import Actor
@@ -305,6 +305,38 @@ def write_output(path: Path, content: bytes | str, *, private: bool = False) -> 
             path.write_bytes(data)
     except OSError as error:
         raise InvalidInput(f"cannot write {path}: {error.strerror}") from None
+
+
+def sheet_options(function: CommandT) -> CommandT:
+    """--csv FILE and --xlsx FILE: the list written for a spreadsheet instead of printed."""
+    path = click.Path(dir_okay=False, path_type=Path)
+    function = click.option("--xlsx", "xlsx_file", type=path, metavar="FILE",
+                            help="Write the list as an Excel workbook (readable by you only).")(function)  # fmt: skip
+    return click.option("--csv", "csv_file", type=path, metavar="FILE",
+                        help="Write the list as CSV for a spreadsheet (readable by you only).")(function)  # fmt: skip
+
+
+def write_sheets(
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    *,
+    csv_file: Path | None,
+    xlsx_file: Path | None,
+) -> bool:
+    """Write a list to the spreadsheet files asked for, owner-only (the lists hold personal data), and say
+    so on stderr; False if none was asked for, so the command prints it instead."""
+    from dfg.presentation import sheet_csv, sheet_xlsx
+
+    written: list[tuple[Path, bytes]] = []
+    if csv_file is not None:  # with a byte-order mark, or Excel reads UTF-8 as its own code page
+        written.append((csv_file, sheet_csv(headers, rows).encode("utf-8-sig")))
+    if xlsx_file is not None:
+        written.append((xlsx_file, sheet_xlsx(title, headers, rows)))
+    for path, content in written:
+        write_output(path, content, private=True)
+        click.echo(f"{path}: {len(rows)} row(s)", err=True)
+    return csv_file is not None or xlsx_file is not None
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from dfg.cli.command import RECORD_ID, Context, emit_json, json_option, pass_context, table, write_output
+from dfg.cli.command import (
+    RECORD_ID,
+    Context,
+    emit_json,
+    json_option,
+    pass_context,
+    sheet_options,
+    table,
+    write_output,
+    write_sheets,
+)
+
+if TYPE_CHECKING:
+    from dfg.presentation import Cell
 
 
 @click.group()
@@ -54,13 +68,22 @@ def document_add(context: Context, reference: str, file: Path, kind: str, as_jso
 @document.command("list")
 @click.argument("reference")
 @json_option
+@sheet_options
 @pass_context
-def document_list(context: Context, reference: str, as_json: bool) -> None:
+def document_list(
+    context: Context, reference: str, as_json: bool, csv_file: Path | None, xlsx_file: Path | None
+) -> None:
     """The documents on a case, oldest first."""
     from dfg.cli.command import show_date
     from dfg.services.documents import documents_of
 
     found = documents_of(context.database(), context.actor(), reference)
+    sheet: list[list[Cell]] = [
+        [d.id, d.kind, d.file_name, d.size_bytes, d.added_at.date(), d.added_by] for d in found
+    ]
+    headers = ["id", "kind", "file", "bytes", "added", "by"]
+    if write_sheets(f"Documents {reference}", headers, sheet, csv_file=csv_file, xlsx_file=xlsx_file):
+        return
     if as_json:
         emit_json([d.as_dict() for d in found])
         return

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
-from dfg.cli.command import Context, emit_json, json_option, optional_date, pass_context, show_date, table
+from dfg.cli.command import (
+    Context,
+    emit_json,
+    json_option,
+    optional_date,
+    pass_context,
+    sheet_options,
+    show_date,
+    table,
+    write_sheets,
+)
+
+if TYPE_CHECKING:
+    from dfg.presentation import Cell
 
 
 @click.group()
@@ -53,17 +69,25 @@ def note_add(
 @note.command("list")
 @click.argument("reference")
 @json_option
+@sheet_options
 @pass_context
-def note_list(context: Context, reference: str, as_json: bool) -> None:
+def note_list(
+    context: Context, reference: str, as_json: bool, csv_file: Path | None, xlsx_file: Path | None
+) -> None:
     """The case's notes, oldest first.
 
     \\b
-    Example:
+    Examples:
       dfg note list CAN-2026-0001
+      dfg note list CAN-2026-0001 --csv contacts.csv
     """
     from dfg.services.notes import notes_of
 
     notes = notes_of(context.database(), context.actor(), reference)
+    sheet: list[list[Cell]] = [[n.on, n.contact, n.party, n.recorded_by, n.summary] for n in notes]
+    headers = ["on", "contact", "with", "by", "summary"]
+    if write_sheets(f"Notes {reference}", headers, sheet, csv_file=csv_file, xlsx_file=xlsx_file):
+        return
     if as_json:
         emit_json([n.as_dict() for n in notes])
         return

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from dfg.cli.command import Context, emit_json, json_option, pass_context, progress_bar
+from dfg.cli.command import (
+    Context,
+    emit_json,
+    json_option,
+    pass_context,
+    progress_bar,
+    sheet_options,
+    write_sheets,
+)
 
 
 @click.command("due")
@@ -15,15 +25,17 @@ from dfg.cli.command import Context, emit_json, json_option, pass_context, progr
     "--within", "within_days", type=click.IntRange(0, 3650), help="Look this many days ahead (default 14)."
 )
 @json_option
+@sheet_options
 @pass_context
 def due(context: Context, mine: bool, role: str | None, district: str | None, within_days: int | None,
-        as_json: bool) -> None:  # fmt: skip
+        as_json: bool, csv_file: Path | None, xlsx_file: Path | None) -> None:  # fmt: skip
     """What is overdue or coming due, most urgent first, with the action that clears it.
 
     \b
     Examples:
       dfg due --mine
       dfg due --role approver --within 30
+      dfg due --district CAN --within 30 --xlsx due.xlsx
     """
     from dfg.rules.clock import local_day, utcnow
     from dfg.services.worklist import due as due_items
@@ -31,6 +43,12 @@ def due(context: Context, mine: bool, role: str | None, district: str | None, wi
 
     items = due_items(context.database(), context.actor(), mine=mine, role=role,
                       district=district.upper() if district else None, within_days=within_days)  # fmt: skip
+    headers = ["case", "district", "priority", "clock", "kind", "due", "days left", "working days left",
+               "action", "role", "assigned to"]  # fmt: skip
+    sheet = [[i.reference, i.district, i.priority, i.label, i.kind, i.due, i.days_left, i.working_days_left,
+              i.action, i.role, i.assigned_to] for i in items]  # fmt: skip
+    if write_sheets("Due", headers, sheet, csv_file=csv_file, xlsx_file=xlsx_file):
+        return
     if as_json:
         emit_json([item.as_dict() for item in items])
     else:

@@ -125,76 +125,87 @@ class NewCase:
 EARLIEST_CONTACT = date(1990, 1, 1)
 
 
-def _validate_new_case(new: NewCase, today: date) -> None:
-    """Every mistake in the new case at once, in one message (and each by its input, for a form)."""
-    problems: list[str] = []
-    words: dict[str, str] = {}
-
-    def wrong(message: str, field: str, in_words: str) -> None:
-        problems.append(message)
-        words.setdefault(field, in_words)
-
+def new_case_problems(new: NewCase, today: date) -> list[tuple[str, str]]:
+    """Every mistake in the new case, each with the input it is about: a field of :class:`NewCase`, or
+    ``applicant.date_of_birth``, ``occupant.postal_address``... for a person's."""
+    problems: list[tuple[str, str]] = []
     if new.priority not in PRIORITIES:
-        wrong(
-            f"priority '{new.priority}' is not one of: {', '.join(PRIORITIES)}",
-            "priority",
-            "Choose the priority",
-        )
+        problems.append(("priority", f"priority '{new.priority}' is not one of: {', '.join(PRIORITIES)}"))
     if new.priority == "urgent" and not new.priority_reason:
-        wrong("an urgent case needs a --priority-reason", "priority_reason", "Say why the case is urgent")
+        problems.append(("priority_reason", "an urgent case needs a --priority-reason"))
     if new.tenure not in TENURES:
-        wrong(
-            f"tenure '{new.tenure}' is not one of: {', '.join(TENURES)}",
-            "tenure",
-            "Choose the applicant's tenure",
-        )
+        problems.append(("tenure", f"tenure '{new.tenure}' is not one of: {', '.join(TENURES)}"))
     if new.first_contact_date > today:
-        wrong(
-            f"first contact date {new.first_contact_date:%d/%m/%Y} is in the future",
-            "first_contact_date",
-            "The date of first contact must be today or in the past",
+        problems.append(
+            ("first_contact_date", f"first contact date {new.first_contact_date:%d/%m/%Y} is in the future")
         )
     elif new.first_contact_date < EARLIEST_CONTACT:
-        wrong(
-            f"first contact date {new.first_contact_date:%d/%m/%Y} is before {EARLIEST_CONTACT:%Y}: check the year",
+        problems.append((
             "first_contact_date",
-            f"The date of first contact must be after {EARLIEST_CONTACT:%Y}: check the year",
-        )
+            f"first contact date {new.first_contact_date:%d/%m/%Y} is before {EARLIEST_CONTACT:%Y}: check the year",
+        ))  # fmt: skip
     if sum(p.is_applicant for p in new.people) != 1:
-        wrong("a case needs exactly one applicant", "applicant", "A case needs exactly one applicant")
-    for n, person in enumerate(new.people):
+        problems.append(("people", "a case needs exactly one applicant"))
+    for person in new.people:
         born = person.date_of_birth and date_of_birth_problem(person.date_of_birth, today)
         if born:
-            wrong(
-                f"{person.given_name} {person.family_name}: {born}",
-                f"people.{n}.date_of_birth",
-                born[0].upper() + born[1:],
+            problems.append(
+                (f"{_part(person)}.date_of_birth", f"{person.given_name} {person.family_name}: {born}")
             )
-    for text, what in ((new.address_line_1, "address"), (new.town, "town"), (new.postcode, "postcode")):
+    for text, what, field in ((new.address_line_1, "address", "address_line_1"), (new.town, "town", "town"),
+                              (new.postcode, "postcode", "postcode")):  # fmt: skip
         if not text.strip():
-            field = "address_line_1" if what == "address" else what
-            wrong(
-                f"the {what} is required",
-                field,
-                f"Enter the {'first line of the address' if what == 'address' else what}",
-            )
-    if new.postcode.strip() and (problem := postcode_problem(new.postcode)):
-        wrong(problem, "postcode", problem[0].upper() + problem[1:])
-    if problems:
-        raise InvalidInput("; ".join(problems), fields=words)
+            problems.append((field, f"the {what} is required"))
+    if new.postcode.strip() and (wrong := postcode_problem(new.postcode)):
+        problems.append(("postcode", wrong))
     for person in new.people:
         if person.postal_address is not None:
-            person.postal_address.checked()
+            try:
+                person.postal_address.checked()
+            except InvalidInput as error:
+                problems.append((f"{_part(person)}.postal_address", error.message))
+    return problems
 
 
-def new_case_problems(new: NewCase, *, now: datetime | None = None) -> InvalidInput | None:
-    """Everything wrong with ``new`` that can be told without the database, without opening it (a form
-    shows these beside its own)."""
-    try:
-        _validate_new_case(new, local_day(now or utcnow()))
-    except InvalidInput as problems:
-        return problems
-    return None
+def _part(person: NewPerson) -> str:
+    return "applicant" if person.is_applicant else "occupant"
+
+
+def _validate_new_case(new: NewCase, today: date) -> None:
+    """Every mistake in the new case at once, in one message."""
+    if problems := new_case_problems(new, today):
+        raise InvalidInput("; ".join(p for _, p in problems), fields=dict(problems))
+
+
+def opening_problems(
+    db: Database, actor: Actor, new: NewCase, *, now: datetime | None = None
+) -> list[tuple[str, str]]:
+    """What would stop :func:`open_case` opening this case, found without writing anything: each mistake
+    in it, a district that is not the actor's or does not exist, and an open case of the district for the
+    same applicant or home (unless ``allow_duplicate``). Each with the input it is about, as
+    :func:`new_case_problems` names them. The actor must be a grant officer (:class:`PermissionDenied`)."""
+    require_role(actor, "grant_officer")
+    problems = new_case_problems(new, local_day(now or utcnow()))
+    if not actor.may_act_in(new.district):
+        return [*problems, ("district", _not_your_district(actor, new))]
+    with db.reading() as session:
+        if session.get(District, new.district) is None:
+            problems.append(("district", _no_district(new)))
+        elif not problems and not new.allow_duplicate and (open_already := _already_open(session, new)):
+            problems.append(("allow_duplicate", _open_already(open_already)))
+    return problems
+
+
+def _not_your_district(actor: Actor, new: NewCase) -> str:
+    return f"{actor.username} works for district {actor.district}, not {new.district}"
+
+
+def _no_district(new: NewCase) -> str:
+    return f"no district '{new.district}' (see 'dfg district list')"
+
+
+def _open_already(reference: str) -> str:
+    return f"{reference} is already open for this applicant or home: add to it, or give --duplicate to open another"
 
 
 def _already_open(session: Session, new: NewCase) -> str | None:
@@ -261,16 +272,13 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
     role = require_role(actor, "grant_officer")
     _validate_new_case(new, today)
     if not actor.may_act_in(new.district):
-        raise PermissionDenied(f"{actor.username} works for district {actor.district}, not {new.district}")
+        raise PermissionDenied(_not_your_district(actor, new))
     definition = current_definition()
     with db.writing() as session:
         if session.get(District, new.district) is None:
-            raise NotFound(f"no district '{new.district}' (see 'dfg district list')")
+            raise NotFound(_no_district(new))
         if not new.allow_duplicate and (open_already := _already_open(session, new)):
-            raise GuardFailed(
-                f"{open_already} is already open for this applicant or home: add to it, or give --duplicate to "
-                "open another"
-            )
+            raise GuardFailed(_open_already(open_already))
         reference = _next_reference(session, new.district, today.year)
         home = Property(
             address_line_1=new.address_line_1,

@@ -201,6 +201,7 @@ class CaseSummary:
     first_contact_date: date
     on_hold: bool
     assigned_to: str | None
+    approved_grant_pence: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -213,6 +214,7 @@ class CaseSummary:
             "first_contact_date": self.first_contact_date.isoformat(),
             "on_hold": self.on_hold,
             "assigned_to": self.assigned_to,
+            "approved_grant_pence": self.approved_grant_pence,
         }
 
 
@@ -249,6 +251,7 @@ def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummar
             _cases.c.hold_since,
             applicant.label("applicant"),
             users.c.username,
+            _cases.c.approved_grant_pence,
         )
         .outerjoin(users, users.c.id == _cases.c.assigned_to)
         .order_by(_cases.c.first_contact_date, _cases.c.reference)
@@ -285,6 +288,7 @@ def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummar
                 r.first_contact_date,
                 r.hold_since is not None,
                 r.username,
+                r.approved_grant_pence,
             )
             for r in connection.execute(query)
         ]

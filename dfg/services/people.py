@@ -9,6 +9,22 @@ from typing import Any
 POSTAL_COLUMNS = ("postal_address_line_1", "postal_address_line_2", "postal_town", "postal_postcode")
 
 
+#: Titles a name written whole may begin with ("Mrs Margaret Holt", as a list of cases shows an applicant).
+TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "rev", "prof", "sir", "lady", "lord", "dame"})
+
+
+def split_name(name: str, *, titled: bool = False) -> tuple[str | None, str, str] | None:
+    """A name written whole as its title, given names and family name (the last word); with ``titled``, a
+    first word that is a title (Mrs, Dr.) is the title. None unless a given and a family name are left."""
+    words = name.split()
+    title = None
+    if titled and len(words) > 2 and words[0].lower().rstrip(".") in TITLES:
+        title, words = words[0], words[1:]
+    if len(words) < 2:
+        return None
+    return title, " ".join(words[:-1]), words[-1]
+
+
 def full_name(person: Any) -> str:
     """A person's name as written on letters and shown, from a row (or record) with their name's columns."""
     return " ".join(p for p in (person.title, person.given_name, person.family_name) if p)

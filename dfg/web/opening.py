@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
-from dfg.services.case_opening import NewCase, NewPerson, new_case_problems, open_case
+from dfg.services.case_opening import NewCase, NewPerson, open_case, opening_problems
 from dfg.services.users import list_districts
 from dfg.web.dates import DateProblem, date_from_form
 from dfg.web.security import actor, database
@@ -21,17 +21,28 @@ TENURE_WORDS = (
     ("occupier", "Lives in a caravan or houseboat (an occupier)"),
     ("landlord", "The landlord, applying for a tenant"),
 )
+#: Where each of the service's problems is shown (its input's field on the form), and, for a problem
+#: whose words name a command-line option, the words the page uses instead.
 _FIELD_IDS = {
     "priority": "priority",
     "priority_reason": "priority_reason",
     "tenure": "tenure",
     "first_contact_date": "first_contact-day",
-    "applicant": "given_name",
-    "people.0.date_of_birth": "dob-day",
-    "people.1.date_of_birth": "occupant_dob-day",
+    "people": "given_name",
+    "applicant.date_of_birth": "dob-day",
+    "occupant.date_of_birth": "occupant_dob-day",
     "address_line_1": "address_line_1",
     "town": "town",
     "postcode": "postcode",
+    "district": "district",
+    "allow_duplicate": "duplicate",
+}
+_PAGE_WORDS = {
+    "priority": "Choose the priority",
+    "priority_reason": "Say why the case is urgent",
+    "tenure": "Choose the applicant's tenure",
+    "address_line_1": "Enter the first line of the address",
+    "town": "Enter the town",
 }
 
 
@@ -100,26 +111,27 @@ def open_form() -> str | WerkzeugResponse | tuple[str, int]:
             people=tuple(people),
             allow_duplicate=form.get("duplicate") == "yes",
         )
-        found = new_case_problems(new)
-        if found is not None:
-            errors += [
-                {"text": sentence(text), "href": f"#{_FIELD_IDS.get(name, 'main-form')}"}
-                for name, text in found.fields.items()
-                if not (name == "applicant" and any(e["href"] == "#given_name" for e in errors))
-            ]
+        for field, message in opening_problems(database(), me, new):
+            if field == "people" and any(e["href"] == "#given_name" for e in errors):
+                continue  # the missing name already says it
+            if field == "allow_duplicate":
+                duplicate_of = message.split(" ", 1)[0]
+                message = (
+                    f"{duplicate_of} is already open for this applicant or home. Add to that case, or say below "
+                    "that this is a separate need"
+                )
+            if field.endswith("date_of_birth"):
+                message = message.split(": ", 1)[-1]  # the person is the field's own
+            errors.append(
+                {
+                    "text": sentence(_PAGE_WORDS.get(field, message)),
+                    "href": f"#{_FIELD_IDS.get(field, 'main-form')}",
+                }
+            )
         if not errors:
             try:
                 reference = open_case(database(), me, new)
-            except GuardFailed as problem:  # an open case for the same applicant or home
-                duplicate_of = problem.message.split(" ", 1)[0]
-                errors.append(
-                    {
-                        "text": f"{duplicate_of} is already open for this applicant or home. Add to that case, "
-                        "or say below that this is a separate need",
-                        "href": "#duplicate",
-                    }
-                )
-            except (InvalidInput, PermissionDenied, NotFound) as problem:
+            except (InvalidInput, GuardFailed, PermissionDenied, NotFound) as problem:  # someone was quicker
                 errors.append({"text": sentence(problem.message), "href": "#main-form"})
             else:
                 flash(f"{reference} opened, and on your list.", "done")

@@ -61,5 +61,5 @@ def test_the_same_applicant_twice_is_asked_about(
 
 def test_only_grant_officers_open_cases(signed_in: SignedIn, db: Database, cast: dict[str, Actor]) -> None:
     response = post_form(signed_in("manager"), "/cases/new", {**GOOD, "district": "CAN"})
-    assert response.status_code == 422 and "needs the role grant_officer" in response.get_data(as_text=True)
+    assert response.status_code == 403 and "needs the role grant_officer" in response.get_data(as_text=True)
     assert list_cases(db, cast["manager"], CaseFilter()) == []

@@ -1,0 +1,343 @@
+"""Opening many cases at once from a spreadsheet (CSV or .xlsx), one row per case.
+
+Every row is checked first, through the checks opening one case makes (:func:`opening_problems`), and
+against the rows above it (the same applicant or home twice). If any row is wrong nothing is opened and
+every problem is reported, by the row number the spreadsheet shows and the column's name as the file
+writes it. Otherwise each case is opened in its own transaction, as ``dfg case new`` opens one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+
+from dfg.errors import DfgError, InvalidInput
+from dfg.presentation import unneutralised
+from dfg.rules.clock import local_day, utcnow
+from dfg.rules.dates import parse_date
+from dfg.rules.files import SheetValue, read_sheet
+from dfg.rules.nhs_number import parse_nhs_number
+from dfg.rules.plausible import postcode
+from dfg.services.case_opening import NewCase, NewPerson, PostalAddress, open_case, opening_problems
+from dfg.services.people import split_name
+from dfg.services.progress import Progress, unwatched
+from dfg.store.database import Database
+from dfg.workflow.actor import Actor
+from dfg.workflow.roles import require_role
+
+#: The columns read, by their name written in lower case with underscores ("First contact" is
+#: first_contact), each with the other names it may go by.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "district": (),
+    "priority": (),
+    "priority_reason": (),
+    "tenure": (),
+    "first_contact": ("first_contact_date",),
+    "address": ("address_line_1", "address_1"),
+    "address2": ("address_line_2", "address_2"),
+    "town": (),
+    "postcode": (),
+    "uprn": (),
+    "applicant": (),
+    "title": (),
+    "given_name": ("given_names", "first_name"),
+    "family_name": ("surname", "last_name"),
+    "date_of_birth": ("dob",),
+    "nhs_number": (),
+    "phone": ("telephone",),
+    "email": ("e_mail",),
+    "source": ("referral_source",),
+    "large_print": (),
+    "occupant": (),
+    "occupant_date_of_birth": ("occupant_dob",),
+    "relationship": (),
+    "postal_address": ("postal_address_line_1",),
+    "postal_address2": ("postal_address_line_2",),
+    "postal_town": (),
+    "postal_postcode": (),
+    "duplicate": (),
+}
+#: Columns 'dfg case list --csv' writes that say nothing about a case to be opened: passed over.
+PASSED_OVER = ("reference", "stage", "state", "on_hold", "assigned_to", "approved_grant")
+REQUIRED = ("district", "tenure", "address", "town", "postcode")
+
+_NAMES = {alias: name for name, aliases in COLUMNS.items() for alias in (name, *aliases)}
+#: Which column a problem :func:`opening_problems` finds is about, by the input it names.
+_INPUT_COLUMNS = {
+    "priority": "priority",
+    "priority_reason": "priority_reason",
+    "tenure": "tenure",
+    "first_contact_date": "first_contact",
+    "address_line_1": "address",
+    "town": "town",
+    "postcode": "postcode",
+    "district": "district",
+    "allow_duplicate": "duplicate",
+    "applicant.date_of_birth": "date_of_birth",
+    "occupant.date_of_birth": "occupant_date_of_birth",
+    "applicant.postal_address": "postal_address",
+}
+_YES = {"yes", "y", "true", "1", "x"}
+_NO = {"no", "n", "false", "0"}
+
+
+@dataclass
+class CaseImport:
+    """What an import found and did: the rows read, every problem, and the references opened."""
+
+    rows: int
+    problems: list[str] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)
+
+
+def column_key(header: str) -> str:
+    """A column's name as the import reads it: 'First contact' and 'first-contact' are first_contact."""
+    return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
+
+
+class _Row:
+    """One row's cells by column, and its problems, each said with the column's name as the file has it."""
+
+    def __init__(self, number: int, cells: dict[str, SheetValue], headers: dict[str, str]) -> None:
+        self.number, self.cells, self.headers = number, cells, headers
+        self.problems: list[str] = []
+        self.wrong: set[str | None] = set()
+
+    def problem(self, column: str | None, message: str) -> None:
+        if column is not None and column in self.wrong:
+            return  # one problem a column: a cell that could not be read is not also said to be missing
+        self.wrong.add(column)
+        where = f"row {self.number}" + (f", column {self.headers.get(column, column)}" if column else "")
+        self.problems.append(f"{where}: {message}")
+
+    def text(self, column: str) -> str | None:
+        value = self.cells.get(column)
+        if value is None:
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a number typed into a workbook (a UPRN, a phone) as it was typed
+        if isinstance(value, date):
+            value = value.isoformat()
+        text = unneutralised(str(value).strip())
+        return text or None
+
+    def day(self, column: str) -> date | None:
+        value = self.cells.get(column)
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        text = self.text(column)
+        if text is None:
+            return None
+        try:
+            return parse_date(text, field=column)
+        except InvalidInput:
+            self.problem(column, f"'{text}' is not a date (use 2026-03-31 or 31/03/2026)")
+            return None
+
+    def flag(self, column: str) -> bool:
+        text = (self.text(column) or "no").lower()
+        if text not in _YES | _NO:
+            self.problem(column, f"'{text}' is not yes or no")
+        return text in _YES
+
+
+def read_case_rows(path: Path) -> list[list[SheetValue]]:
+    """The spreadsheet's rows, its header first; a file with no row under its header is refused."""
+    rows = read_sheet(path)
+    if not rows or not any(_filled(v) for v in rows[0]):
+        raise InvalidInput(f"{path.name}: the first row must name the columns (district, tenure, ...)")
+    if not any(any(_filled(v) for v in row) for row in rows[1:]):
+        raise InvalidInput(f"{path.name}: no cases to open under the first row")
+    return rows
+
+
+def _filled(value: SheetValue) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+def _header_problems(headers: list[SheetValue]) -> tuple[dict[int, str], dict[str, str], list[str]]:
+    """Which column each position holds, each column's name as written, and what is wrong with the header."""
+    at: dict[int, str] = {}
+    written: dict[str, str] = {}
+    problems: list[str] = []
+    for position, header in enumerate(headers):
+        if not _filled(header):
+            continue
+        key = column_key(str(header))
+        name = _NAMES.get(key)
+        if name is None:
+            if key not in PASSED_OVER:
+                problems.append(
+                    f"row 1: column '{header}' is not one the import reads (see 'dfg import cases --help')"
+                )
+            continue
+        if name in written:
+            problems.append(f"row 1: columns '{written[name]}' and '{header}' are the same column")
+            continue
+        at[position], written[name] = name, str(header).strip()
+    missing = [c for c in REQUIRED if c not in written]
+    if "applicant" not in written and not {"given_name", "family_name"} <= written.keys():
+        missing.append("applicant (or given_name and family_name)")
+    if missing:
+        problems.append(f"row 1: no column {', '.join(missing)}")
+    return at, written, problems
+
+
+def _new_case(row: _Row, today: date, unassigned: bool) -> NewCase:
+    """The case a row describes, a cell that could not be read left blank (and said on the row)."""
+    title, given, family = row.text("title"), row.text("given_name"), row.text("family_name")
+    if not (given or family) and (whole := row.text("applicant")):
+        split = split_name(whole, titled=True)
+        if split is None:
+            row.problem("applicant", f"'{whole}': give a given name and a family name, e.g. 'Margaret Holt'")
+        else:
+            title = title or split[0]
+            given, family = split[1], split[2]
+    elif not (given and family):
+        for column, value in (("given_name", given), ("family_name", family)):
+            if not value:
+                row.problem(
+                    column if column in row.headers else "applicant", "the applicant's name is required"
+                )
+    nhs_number = row.text("nhs_number")
+    if nhs_number:
+        try:
+            nhs_number = parse_nhs_number(nhs_number, field="nhs_number")
+        except InvalidInput as error:
+            row.problem("nhs_number", error.message.removeprefix("nhs_number: "))
+    postal_parts = [
+        row.text(c) for c in ("postal_address", "postal_address2", "postal_town", "postal_postcode")
+    ]
+    postal = None
+    if any(postal_parts):
+        line_1, line_2, town, code = postal_parts
+        if line_1 and town and code:
+            postal = PostalAddress(line_1=line_1, line_2=line_2, town=town, postcode=code)
+        else:
+            row.problem("postal_address", "a postal address needs its first line, town and postcode")
+    occupant_name = row.text("occupant")
+    occupant = split_name(occupant_name) if occupant_name else None
+    if occupant_name and occupant is None:
+        row.problem("occupant", f"'{occupant_name}': give a given name and a family name")
+    applicant = NewPerson(
+        given_name=given or "",
+        family_name=family or "",
+        title=title,
+        date_of_birth=row.day("date_of_birth"),
+        is_applicant=True,
+        is_disabled_occupant=not occupant_name,
+        nhs_number=nhs_number,
+        phone=row.text("phone"),
+        email=row.text("email"),
+        communication_needs="large_print" if row.flag("large_print") else None,
+        postal_address=postal,
+    )
+    people = [applicant]
+    if occupant is not None:
+        people.append(
+            NewPerson(
+                given_name=occupant[1],
+                family_name=occupant[2],
+                date_of_birth=row.day("occupant_date_of_birth"),
+                is_disabled_occupant=True,
+                relationship_to_applicant=row.text("relationship"),
+            )
+        )
+    new = NewCase(
+        district=(row.text("district") or "").upper(),
+        priority=re.sub(r"[\s-]+", "_", (row.text("priority") or "non_urgent").lower()),
+        priority_reason=row.text("priority_reason"),
+        tenure=(row.text("tenure") or "").lower(),
+        first_contact_date=row.day("first_contact") or today,
+        address_line_1=row.text("address") or "",
+        address_line_2=row.text("address2"),
+        town=row.text("town") or "",
+        postcode=row.text("postcode") or "",
+        uprn=row.text("uprn"),
+        referral_source=row.text("source"),
+        people=tuple(people),
+        allow_duplicate=row.flag("duplicate"),
+        unassigned=unassigned,
+    )
+    if not new.district:
+        row.problem("district", "the district is required")
+    if not new.tenure:
+        row.problem("tenure", "the tenure is required (owner, tenant, occupier or landlord)")
+    return new
+
+
+def _same_as(new: NewCase) -> list[tuple[str, ...]]:
+    """What makes two rows the same case (as :func:`opening_problems` judges against open cases): the same
+    home, or the same applicant by name and date of birth, or by NHS number, in one district."""
+    applicant = next(p for p in new.people if p.is_applicant)
+    keys = [
+        ("home", new.district, postcode(new.postcode), new.address_line_1.strip().lower()),
+        ("applicant", new.district, applicant.given_name.strip().lower(), applicant.family_name.strip().lower(),
+         str(applicant.date_of_birth)),
+    ]  # fmt: skip
+    if applicant.nhs_number:
+        keys.append(("nhs", new.district, applicant.nhs_number))
+    return keys
+
+
+def import_cases(
+    db: Database,
+    actor: Actor,
+    rows: list[list[SheetValue]],
+    *,
+    dry_run: bool = False,
+    unassigned: bool = False,
+    progress: Progress = unwatched,
+    now: datetime | None = None,
+) -> CaseImport:
+    """Check every row of a spreadsheet of new cases (its header first), then, if none is wrong and this
+    is not a dry run, open them all, each in its own transaction, in the order of the rows."""
+    require_role(actor, "grant_officer")
+    today = local_day(now or utcnow())
+    at, written, problems = _header_problems(rows[0])
+    report = CaseImport(rows=sum(1 for r in rows[1:] if any(_filled(v) for v in r)), problems=problems)
+    if problems:
+        return report
+    checked: list[tuple[int, NewCase]] = []
+    seen: dict[tuple[str, ...], int] = {}
+    for number, cells in enumerate(rows[1:], start=2):  # numbered as the spreadsheet shows them
+        if not any(_filled(v) for v in cells):
+            continue
+        row = _Row(number, {name: cells[p] for p, name in at.items() if p < len(cells)}, written)
+        if len(cells) > len(rows[0]) and any(_filled(v) for v in cells[len(rows[0]) :]):
+            row.problem(None, "it has more values than the first row has columns")
+        new = _new_case(row, today, unassigned)
+        # a row already wrong is still checked for everything else; for an open case of the same applicant
+        # only once its cells are right (a blank name matches nothing worth saying)
+        unread = bool(row.problems)
+        for input_name, message in opening_problems(
+            db, actor, replace(new, allow_duplicate=new.allow_duplicate or unread), now=now
+        ):
+            row.problem(_INPUT_COLUMNS.get(input_name), message)
+        if not row.problems and not new.allow_duplicate:
+            for key in _same_as(new):
+                if key in seen:
+                    row.problem(
+                        None,
+                        f"the same {key[0]} as row {seen[key]}: put yes in its duplicate column if it is a separate need",
+                    )
+                    break
+            for key in _same_as(new):
+                seen.setdefault(key, number)
+        report.problems.extend(row.problems)
+        checked.append((number, new))
+    if report.problems or dry_run:
+        return report
+    progress(0, len(checked))
+    for number, new in checked:
+        try:
+            report.opened.append(open_case(db, actor, new, now=now))
+        except DfgError as error:  # changed since it was checked (another officer opened it meanwhile)
+            report.problems.append(f"row {number}: {error.message}")
+            break
+        progress(1, len(checked))
+    return report
