@@ -6,7 +6,8 @@ from flask import Blueprint
 
 from dfg.web.auth import auth
 from dfg.web.case import case
+from dfg.web.reports import reports
 from dfg.web.search import search
 from dfg.web.work import work
 
-BLUEPRINTS: tuple[Blueprint, ...] = (auth, work, search, case)
+BLUEPRINTS: tuple[Blueprint, ...] = (auth, work, search, case, reports)
