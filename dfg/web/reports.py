@@ -21,7 +21,7 @@ from dfg.reports.document import ReportDocument
 from dfg.reports.performance import performance
 from dfg.reports.pipeline import pipeline
 from dfg.reports.repayments import repayments
-from dfg.reports.scope import ReportScope, parse_financial_year, require_report_reader
+from dfg.reports.scope import REPORT_ROLES, ReportScope, parse_financial_year, require_report_reader
 from dfg.rules.budget import funding_lines_of
 from dfg.rules.clocks import PRIORITIES
 from dfg.services.audit import verify_audit
@@ -240,6 +240,7 @@ def _report(endpoint: str) -> Response | tuple[str, int]:
         priorities=PRIORITIES,
         funding_lines=_funding_lines(db, me) if "funding_line" in page.options else [],
         report=result.document() if result is not None else None,
+        listed=_may_list(me),
         pdf_url=f"{url_for(f'reports.{endpoint}')}?{urlencode({**kept, 'format': 'pdf'})}",
         csv_url=f"{url_for(f'reports.{endpoint}')}?{urlencode({**kept, 'format': 'csv'})}",
     ), 422 if errors else 200
@@ -289,6 +290,11 @@ def _refusal(message: str) -> dict[str, str]:
     message = _OPTION_NAME.sub("", message)
     href = next((field for words, field in _FIELD_OF if words in message), "#filters")
     return {"text": sentence(message), "href": href}
+
+
+def _may_list(me: Actor) -> bool:
+    """Whether the list of reports is open to the user (the pipeline alone is open to everyone)."""
+    return me.role_for(REPORT_ROLES) is not None
 
 
 def _districts(db: Database, me: Actor) -> list[tuple[str, str]]:
