@@ -43,6 +43,20 @@ class Section:
     #: Columns whose cells may wrap in print (long text); the others stay on one line.
     wrap: Sequence[int] = ()
 
+    def in_words(self, most: int = 6) -> str:
+        """The figures the chart draws, in words, for the chart's text alternative: the totals rows, or
+        without totals the first ``most`` rows, each as its label and every column's figure."""
+        rows = list(self.rows[-self.total_rows :] if self.total_rows else self.rows[:most])
+        if not rows:
+            return "No figures."
+        said = []
+        for first, *figures in rows:
+            pairs = [f"{h}: {v}" for h, v in zip(self.headers[1:], figures, strict=False) if h and v]
+            said.append(f"{first} – {'; '.join(pairs)}." if pairs else f"{first}.")
+        if not self.total_rows and len(self.rows) > most:
+            said.append(f"And {len(self.rows) - most} more rows.")
+        return " ".join(said)
+
 
 @dataclass(frozen=True)
 class ReportDocument:

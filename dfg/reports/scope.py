@@ -20,6 +20,14 @@ from dfg.store.models import CASES, PRIORITIES, District
 from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
 
+#: Who may run the managers' reports (the pipeline is open to anyone).
+REPORT_ROLES = ("manager", "admin")
+
+
+def require_report_reader(actor: Actor) -> str:
+    """The role the actor runs a manager's report in; :class:`PermissionDenied` for anyone else."""
+    return require_role(actor, *REPORT_ROLES)
+
 
 def district_names(connection: Connection) -> dict[str, str]:
     """Every district's name by its code, in the order of their names (the order reports list them)."""
@@ -141,7 +149,7 @@ def report_scope(
     name, from :func:`district_names`) names the district in the heading and refuses an unknown one.
     """
     if manager_only:
-        require_role(actor, "manager", "admin")
+        require_report_reader(actor)
     if actor.district and district and district != actor.district:
         raise PermissionDenied(f"{actor.username} works for district {actor.district}")
     district = district or actor.district

@@ -13,9 +13,10 @@ from dfg.web.money import money
 from dfg.web.opening import opening
 from dfg.web.payments import payments
 from dfg.web.records import records
+from dfg.web.reports import reports
 from dfg.web.search import search
 from dfg.web.work import work
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
-    auth, work, search, opening, case, records, assessment, means_test, money, payments, admin,
+    auth, work, search, opening, case, records, assessment, means_test, money, payments, reports, admin,
 )  # fmt: skip
