@@ -132,31 +132,40 @@ def assert_accessible(page: Page) -> None:
     assert not violations, f"{page.url}: {len(violations)} accessibility violations\n" + "\n".join(lines)
 
 
-def focus_ring(page: Page) -> dict[str, str]:
-    """What marks the focused element: its computed outline and box-shadow, and its tag and id."""
-    found: dict[str, str] = page.evaluate(
+def focus_ring(page: Page) -> dict[str, Any]:
+    """The focused element (tag, id, text) and how it is drawn focused and, for comparison, unfocused:
+    outline, box-shadow and background. It is blurred and focused again to read the second (which
+    leaves the focus where it was, so the Tab order carries on)."""
+    found: dict[str, Any] = page.evaluate(
         """() => {
-            const el = document.activeElement, style = getComputedStyle(el);
-            return {tag: el.tagName.toLowerCase(), id: el.id, name: el.getAttribute("name") || "",
-                    text: (el.innerText || "").trim().slice(0, 60),
-                    outlineStyle: style.outlineStyle, outlineWidth: style.outlineWidth,
-                    outlineColor: style.outlineColor, boxShadow: style.boxShadow,
-                    background: style.backgroundColor};
+            const el = document.activeElement;
+            // GOV.UK draws a radio's or checkbox's focus on its label's ::before (the input is invisible)
+            const drawn = el.type === "radio" || el.type === "checkbox";
+            const look = () => {
+                const style = drawn ? getComputedStyle(el.labels[0], "::before") : getComputedStyle(el);
+                return {outline: `${style.outlineStyle} ${style.outlineWidth} ${style.outlineColor}`,
+                        boxShadow: style.boxShadow, background: style.backgroundColor};
+            };
+            const focused = look();
+            el.blur();
+            const unfocused = look();
+            el.focus();
+            return {tag: el.tagName.toLowerCase(), id: el.id, text: (el.innerText || "").trim().slice(0, 60),
+                    focused, unfocused};
         }"""
     )
     return found
 
 
-def focus_is_visible(ring: dict[str, str]) -> bool:
-    """GOV.UK Frontend marks focus with a yellow outline or box-shadow (a transparent outline is only for
-    Windows high-contrast mode)."""
-    outline = (
-        ring["outlineStyle"] not in ("none", "")
-        and ring["outlineWidth"] not in ("0px", "")
-        and "rgba(0, 0, 0, 0)" not in ring["outlineColor"]
+def focus_is_visible(ring: dict[str, Any]) -> bool:
+    """Focus shows when the element looks different focused: GOV.UK Frontend draws a yellow outline, box
+    shadow or background (its transparent outline shows only in Windows' high-contrast mode)."""
+    focused, unfocused = ring["focused"], ring["unfocused"]
+    outline = not focused["outline"].startswith("none") and "rgba(0, 0, 0, 0)" not in focused["outline"]
+    return (outline and focused["outline"] != unfocused["outline"]) or any(
+        focused[part] != unfocused[part] for part in ("boxShadow", "background")
     )
-    return outline or ring["boxShadow"] not in ("none", "")
 
 
-def describe(ring: dict[str, str]) -> str:
+def describe(ring: dict[str, Any]) -> str:
     return json.dumps(ring)
