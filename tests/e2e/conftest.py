@@ -15,10 +15,10 @@ from typing import Any
 
 import pyotp
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page
 
 from dfg.services.sign_in import begin_second_factor, turn_on_second_factor
-from tests.e2e.site import PASSWORD, DemoSite, demo_site
+from tests.e2e.site import DemoSite, demo_site, sign_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parent.parent / "web" / "vendor" / "axe.min.js"
@@ -66,15 +66,6 @@ def base_url(site: DemoSite) -> str:
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "en-GB"}
-
-
-def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the page, as a person would, and wait for the page it lands on."""
-    page.goto("/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 @pytest.fixture(scope="session")
@@ -126,9 +117,7 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 def assert_accessible(page: Page) -> None:
     """Fails listing every violation: its rule, impact, what it asks and where."""
     violations = axe_violations(page)
-    lines = [
-        f"  {v['id']} ({v['impact']}): {v['help']} at {', '.join(v['targets'])}" for v in violations
-    ]
+    lines = [f"  {v['id']} ({v['impact']}): {v['help']} at {', '.join(v['targets'])}" for v in violations]
     assert not violations, f"{page.url}: {len(violations)} accessibility violations\n" + "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from playwright.sync_api import Page, expect
 from waitress.server import BaseWSGIServer, create_server
 
 from dfg.services.case_opening import open_case
@@ -39,10 +40,12 @@ class DemoSite:
 
     url: str
     database: Database
-    #: The Cannock case the demo walked through the workflow: history, clocks and letters to show
+    #: The open Cannock case the demo walked furthest: history, clocks and letters to show
     walked: str
     _postcodes: Iterator[str] = field(
-        default_factory=lambda: (f"WS12 {n}{a}{b}" for n in range(1, 10) for a, b in itertools.product("ABDEFGHJ", "QRSTUWXYZ"))
+        default_factory=lambda: (
+            f"WS12 {n}{a}{b}" for n in range(1, 10) for a, b in itertools.product("ABDEFGHJ", "QRSTUWXYZ")
+        )
     )
 
     def actor(self, username: str) -> Actor:
@@ -55,14 +58,24 @@ class DemoSite:
         return reference, postcode
 
 
+def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the page, as a person would, and wait for the page it lands on."""
+    page.goto("/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
 @contextmanager
-def demo_site(folder: Path, *, per_district: int = 1, seed: int = 2026) -> Iterator[DemoSite]:
+def demo_site(folder: Path, *, per_district: int = 2, seed: int = 2026) -> Iterator[DemoSite]:
     """A demonstration database in ``folder`` (``per_district`` walked cases in each district) served by
     waitress on 127.0.0.1 at a port the system chooses; stopped and closed on leaving."""
     path = folder / "dfg-e2e.sqlite"
     database = open_database(str(path), check=False)
     run_demo(database, per_district=per_district, seed=seed)
-    walked = list_cases(database, user_actor(database, "can.officer"), CaseFilter())[0].reference
+    cannock = list_cases(database, user_actor(database, "can.officer"), CaseFilter(closed=False))
+    walked = max(cannock, key=lambda case: case.stage or 0).reference
     settings = WebSettings(database=str(path), secret_key=secrets.token_urlsafe(48), secure_cookies=False)
     app = create_app(settings)
     server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="dfg-e2e")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PASSWORD, WITH_SECOND_FACTOR, AsUser, assert_accessible
-from tests.e2e.site import DemoSite
+from tests.e2e.conftest import WITH_SECOND_FACTOR, AsUser, assert_accessible
+from tests.e2e.site import PASSWORD, DemoSite
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -11,8 +11,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from dfg.rules.clock import local_day, utcnow
 from dfg.services.case_reading import show_case
-from tests.e2e.conftest import AsUser, describe, focus_is_visible, focus_ring, sign_in
-from tests.e2e.site import DemoSite
+from tests.e2e.conftest import AsUser, describe, focus_is_visible, focus_ring
+from tests.e2e.site import DemoSite, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -122,7 +122,9 @@ def test_the_error_summary_takes_focus_and_its_links_move_it_to_each_field(
     assert show_case(site.database, site.actor("can.officer"), reference) == before  # nothing written
 
 
-def test_everything_works_without_javascript(browser: Browser, browser_context_args: dict[str, Any], site: DemoSite) -> None:
+def test_everything_works_without_javascript(
+    browser: Browser, browser_context_args: dict[str, Any], site: DemoSite
+) -> None:
     reference, _ = site.fresh_case()
     context = browser.new_context(**browser_context_args, java_script_enabled=False)
     try:
