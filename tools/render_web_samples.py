@@ -4,7 +4,7 @@ Run from the repository root after changing a page, the layout or the stylesheet
 
     .venv/bin/python tools/render_web_samples.py
 
-The application is served exactly as the browser tests serve it (tests/e2e/site.py): a fresh
+The application is served exactly as the browser tests serve it (tests/e2e/demo_server.py): a fresh
 demonstration database in a temporary folder, waitress on a free loopback port, and Debian's Chromium
 (/usr/bin/chromium) driven by Playwright, signed in as the Cannock grant officer. A picture taller than
 the window is taken of the whole page, in 256 colours if its file would be too large, and of the
@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "samples" / "web"
@@ -31,7 +32,7 @@ if str(ROOT) not in sys.path:
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402  (after the path is set)
 
-from tests.e2e.site import DemoSite, demo_site, sign_in  # noqa: E402
+from tests.e2e.demo_server import DemoSite, demo_site, sign_in  # noqa: E402
 
 
 def _step_form_with_errors(page: Page, site: DemoSite) -> None:
@@ -94,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        settings = {"base_url": site.url, "viewport": {"width": WIDTH, "height": HEIGHT}, "locale": "en-GB"}
+        settings: dict[str, Any] = {
+            "base_url": site.url,
+            "viewport": {"width": WIDTH, "height": HEIGHT},
+            "locale": "en-GB",
+        }
         signed_out = browser.new_page(**settings)
         signed_in = browser.new_page(**settings)
         sign_in(signed_in, "can.officer")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from dfg.services.sign_in import begin_second_factor, turn_on_second_factor
-from tests.e2e.site import DemoSite, demo_site, sign_in
+from tests.e2e.demo_server import DemoSite, demo_site, sign_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parent.parent / "web" / "vendor" / "axe.min.js"
@@ -64,7 +65,17 @@ def base_url(site: DemoSite) -> str:
 
 
 @pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+def browser_context_args(
+    browser_context_args: dict[str, Any],
+    _pw_artifacts_folder: tempfile.TemporaryDirectory[str],
+    pytestconfig: pytest.Config,
+    request: pytest.FixtureRequest,
+) -> dict[str, Any]:
+    # pytest-playwright leaves its (empty) artifacts folder to the config's clean-up, which an xdist
+    # worker never runs: the interpreter then warns at exit, an error here. Unless something is recorded
+    # into it, remove it with the session.
+    if all(pytestconfig.getoption(name) == "off" for name in ("--video", "--screenshot", "--tracing")):
+        request.addfinalizer(_pw_artifacts_folder.cleanup)
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "en-GB"}
 
 

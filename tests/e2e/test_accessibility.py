@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import WITH_SECOND_FACTOR, AsUser, assert_accessible
-from tests.e2e.site import PASSWORD, DemoSite
+from tests.e2e.demo_server import PASSWORD, DemoSite
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from dfg.rules.clock import local_day, utcnow
 from dfg.services.case_reading import show_case
 from tests.e2e.conftest import AsUser, describe, focus_is_visible, focus_ring
-from tests.e2e.site import DemoSite, sign_in
+from tests.e2e.demo_server import DemoSite, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect
-from waitress.server import BaseWSGIServer, create_server
+from waitress.server import TcpWSGIServer, create_server
 
 from dfg.services.case_opening import open_case
 from dfg.services.case_reading import CaseFilter, list_cases
@@ -79,11 +80,12 @@ def demo_site(folder: Path, *, per_district: int = 2, seed: int = 2026) -> Itera
     settings = WebSettings(database=str(path), secret_key=secrets.token_urlsafe(48), secure_cookies=False)
     app = create_app(settings)
     server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="dfg-e2e")
-    assert isinstance(server, BaseWSGIServer)  # one address, so one server
+    assert isinstance(server, TcpWSGIServer)  # one address, so one server
+    port: int = server.effective_port  # type: ignore[attr-defined]  # the stubs omit it
     thread = threading.Thread(target=server.run, name="dfg-e2e-server", daemon=True)
     thread.start()
     try:
-        yield DemoSite(f"http://127.0.0.1:{server.effective_port}", database, walked)
+        yield DemoSite(f"http://127.0.0.1:{port}", database, walked)
     finally:
         _stop(server)
         thread.join(timeout=10)
@@ -91,11 +93,12 @@ def demo_site(folder: Path, *, per_district: int = 2, seed: int = 2026) -> Itera
         database.dispose()
 
 
-def _stop(server: BaseWSGIServer) -> None:
+def _stop(server: TcpWSGIServer) -> None:
     """Waitress has no stop for a server run in a thread: close every channel (its loop ends when none
     is left) and then the worker threads."""
     logging.getLogger("waitress").setLevel(logging.CRITICAL)  # closing its sockets is not news
-    while server._map:
-        for channel in list(server._map.values()):
+    channels: dict[int, Any] = server._map  # type: ignore[attr-defined]  # its socket map
+    while channels:
+        for channel in list(channels.values()):
             channel.handle_close()
     server.task_dispatcher.shutdown()
