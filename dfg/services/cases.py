@@ -587,6 +587,8 @@ class Action:
     asks_reply_by: bool = False
     records: str | None = None
     through: str | None = None
+    #: ``reasons`` without the names of the workflow's guards, for a page
+    plain_reasons: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -648,6 +650,9 @@ def available_actions(
                     asks_reply_by=trigger.reply_by,
                     records=trigger.records,
                     through=trigger.needs,
+                    plain_reasons=tuple(
+                        o.reason.split(": ", 1)[-1] if o.kind == "guard" else o.reason for o in found
+                    ),
                 )
             )
         return actions

@@ -44,9 +44,15 @@ def visit_time(instant: datetime) -> str:
     return f"{local:%A} {long_date(local.date())} at {local:%H:%M}"
 
 
+#: Codes whose words are not just the code spelt out.
+_WORDS = {"ot": "OT", "ot_report": "OT's report", "nhs_number": "NHS number", "large_print": "Large print"}
+
+
 def label(code: str | None) -> str:
     """``non_urgent`` as ``Non urgent``: a code shown where the engine has no words of its own for it."""
-    return "" if not code else code.replace("_", " ").capitalize()
+    if not code:
+        return ""
+    return _WORDS.get(code) or code.replace("_", " ").capitalize()
 
 
 def sentence(message: str) -> str:
