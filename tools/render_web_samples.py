@@ -18,6 +18,7 @@ import io
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +49,43 @@ def _search_results(page: Page, site: DemoSite) -> None:
     expect(page.get_by_role("table")).to_be_visible()
 
 
-#: (file name, signed in, how to reach the page)
-SAMPLES: tuple[tuple[str, bool, Callable[[Page, DemoSite], object]], ...] = (
-    ("sign-in", False, lambda page, site: page.goto("/sign-in")),
-    ("my-work", True, lambda page, site: page.goto("/work?mine=0&within=56")),
-    ("search-results", True, _search_results),
-    ("case", True, lambda page, site: page.goto(f"/cases/{site.walked}")),
-    ("step-form-with-errors", True, _step_form_with_errors),
+def _awaiting_assessment(site: DemoSite) -> str:
+    from dfg.services.cases import advance
+
+    reference, _ = site.fresh_case()
+    advance(site.database, site.actor("can.officer"), reference, "accept_referral")
+    return reference
+
+
+def _assessment_form_with_errors(page: Page, site: DemoSite) -> None:
+    page.goto(f"/cases/{_awaiting_assessment(site)}/assessment")
+    page.get_by_role("button", name="Record the assessment").click()
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+
+
+def _means_test_workings(page: Page, site: DemoSite) -> None:
+    from dfg.services.assessment import record_assessment
+    from tests.conftest import sample_assessment
+
+    reference = _awaiting_assessment(site)
+    record_assessment(site.database, site.actor("ot.county"), reference, sample_assessment(date.today()))
+    page.goto(f"/cases/{reference}/means-test")
+    page.locator("input[name='income-earnings_net']").fill("300.00")
+    page.locator("input[name='capital']").fill("0")
+    page.get_by_role("button", name="Check the workings").click()
+    expect(page.get_by_role("heading", name="The workings")).to_be_visible()
+
+
+#: (file name, the demo user signed in (None: signed out), how to reach the page)
+SAMPLES: tuple[tuple[str, str | None, Callable[[Page, DemoSite], object]], ...] = (
+    ("sign-in", None, lambda page, site: page.goto("/sign-in")),
+    ("my-work", "can.officer", lambda page, site: page.goto("/work?mine=0&within=56")),
+    ("search-results", "can.officer", _search_results),
+    ("case", "can.officer", lambda page, site: page.goto(f"/cases/{site.walked}")),
+    ("step-form-with-errors", "can.officer", _step_form_with_errors),
+    ("assessment-form-with-errors", "ot.county", _assessment_form_with_errors),
+    ("means-test-workings", "can.officer", _means_test_workings),
+    ("pipeline-report", "manager", lambda page, site: page.goto("/reports/pipeline")),
 )
 
 
@@ -100,11 +131,13 @@ def main(argv: list[str] | None = None) -> int:
             "viewport": {"width": WIDTH, "height": HEIGHT},
             "locale": "en-GB",
         }
-        signed_out = browser.new_page(**settings)
-        signed_in = browser.new_page(**settings)
-        sign_in(signed_in, "can.officer")
-        for name, as_officer, reach in SAMPLES:
-            page = signed_in if as_officer else signed_out
+        pages: dict[str | None, Page] = {}
+        for name, user, reach in SAMPLES:
+            if user not in pages:
+                pages[user] = browser.new_page(**settings)
+                if user is not None:
+                    sign_in(pages[user], user)
+            page = pages[user]
             reach(page, site)
             path = options.out / f"{name}.png"
             size = shoot(page, path)
