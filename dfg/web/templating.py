@@ -3,6 +3,7 @@ council in the header and the menu for the signed-in user."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -55,9 +56,14 @@ def label(code: str | None) -> str:
     return _WORDS.get(code) or code.replace("_", " ").capitalize()
 
 
+#: A command-line aside in an engine message: "(see 'dfg district list')", "(--second-approver)".
+_COMMAND_ASIDE = re.compile(r"\s*\((?:[^()]*'dfg [^()]*|\s*--[a-z][^()]*)\)")
+
+
 def sentence(message: str) -> str:
-    """An engine message (``no case CAN-2026-0001``) as a sentence on a page."""
-    message = message.strip()
+    """An engine message (``no case CAN-2026-0001``) as a sentence on a page, without the asides that
+    tell a command-line user which command or option to use."""
+    message = _COMMAND_ASIDE.sub("", message).strip()
     if not message:
         return message
     message = message[0].upper() + message[1:]
