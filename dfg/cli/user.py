@@ -92,7 +92,11 @@ def _principal(os_account: str | None, db_login: str | None, oidc: str | None) -
     from dfg.errors import InvalidInput
     from dfg.services.identity import principal_for
 
-    given = [(kind, name) for kind, name in (("os", os_account), ("db", db_login), ("oidc", oidc)) if name is not None]
+    given = [
+        (kind, name)
+        for kind, name in (("os", os_account), ("db", db_login), ("oidc", oidc))
+        if name is not None
+    ]
     if len(given) != 1:
         raise InvalidInput(
             "give one of --os-account NAME (a SQLite file), --db-login NAME (PostgreSQL) "

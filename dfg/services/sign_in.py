@@ -285,7 +285,12 @@ def check_sign_on(db: Database, issuer: str, subject: str, *, now: datetime | No
             select(USERS.c.id, USERS.c.username, USERS.c.active, WEB_CREDENTIALS.c.session_epoch)
             .join(IDENTITY_MAPPINGS, IDENTITY_MAPPINGS.c.user_id == USERS.c.id)
             .outerjoin(WEB_CREDENTIALS, WEB_CREDENTIALS.c.user_id == USERS.c.id)
-            .where(and_(IDENTITY_MAPPINGS.c.kind == principal.kind, IDENTITY_MAPPINGS.c.principal == principal.name))
+            .where(
+                and_(
+                    IDENTITY_MAPPINGS.c.kind == principal.kind,
+                    IDENTITY_MAPPINGS.c.principal == principal.name,
+                )
+            )
         ).all()
         if len(rows) != 1:  # none (several cannot be: map_identity maps a subject to one user only)
             raise NotMapped(f"{principal} is not mapped to a dfg user", how_to_map(principal))
@@ -297,7 +302,11 @@ def check_sign_on(db: Database, issuer: str, subject: str, *, now: datetime | No
             epoch = 1
             connection.execute(
                 insert(WEB_CREDENTIALS).values(
-                    user_id=user.id, password_hash=None, failed_attempts=0, session_epoch=epoch, updated_at=now
+                    user_id=user.id,
+                    password_hash=None,
+                    failed_attempts=0,
+                    session_epoch=epoch,
+                    updated_at=now,
                 )
             )
     return PasswordChecked(user.id, user.username, epoch, second_factor=False)

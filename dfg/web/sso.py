@@ -41,9 +41,9 @@ TIMEOUT_SECONDS = 10
 def _register(state: BlueprintSetupState) -> None:
     """The provider's client, made once with the application (its configuration and keys are fetched on
     the first sign-in and kept)."""
-    configured: WebSettings = state.app.extensions["dfg.settings"]
-    if configured.single_sign_on:
-        state.app.extensions[_CLIENT] = _client_for(state.app, configured)
+    app, configured = state.app, state.app.extensions["dfg.settings"]
+    if isinstance(app, Flask) and configured.single_sign_on:
+        app.extensions[_CLIENT] = _client_for(app, configured)
 
 
 def _client_for(app: Flask, configured: WebSettings) -> Any:
@@ -53,7 +53,11 @@ def _client_for(app: Flask, configured: WebSettings) -> Any:
         client_id=configured.oidc_client_id,
         client_secret=configured.oidc_client_secret,
         server_metadata_url=f"{issuer.rstrip('/')}/.well-known/openid-configuration",
-        client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256", "timeout": TIMEOUT_SECONDS},
+        client_kwargs={
+            "scope": "openid profile email",
+            "code_challenge_method": "S256",
+            "timeout": TIMEOUT_SECONDS,
+        },
     )
 
 
@@ -90,7 +94,10 @@ def callback() -> Page:
         token = client.authorize_access_token(
             claims_options={
                 "iss": {"essential": True, "value": configured.oidc_issuer},
-                "aud": {"essential": True, "value": configured.oidc_client_id},  # Authlib checks it only if told
+                "aud": {
+                    "essential": True,
+                    "value": configured.oidc_client_id,
+                },  # Authlib checks it only if told
                 "sub": {"essential": True},
                 "exp": {"essential": True},
             },

@@ -377,13 +377,17 @@ def test_without_an_issuer_there_is_no_single_sign_on(app: Flask) -> None:
     assert client.get("/sign-in/sso/callback?code=x&state=y").status_code == 404
 
 
-def test_single_sign_on_only_turns_passwords_off(db: Database, cast: dict[str, Actor], provider: Provider) -> None:
+def test_single_sign_on_only_turns_passwords_off(
+    db: Database, cast: dict[str, Actor], provider: Provider
+) -> None:
     app = make_web_app(db, oidc_issuer=provider.issuer, oidc_client_id=CLIENT_ID,
                        oidc_client_secret=CLIENT_SECRET, oidc_only=True)  # fmt: skip
     client = app.test_client()
     page = client.get("/sign-in").get_data(as_text=True)
     assert "Sign in with your council account" in page and 'name="password"' not in page
-    app.config["WTF_CSRF_ENABLED"] = False  # so that the post reaches the page (it has no form to take a token from)
+    app.config["WTF_CSRF_ENABLED"] = (
+        False  # so that the post reaches the page (it has no form to take a token from)
+    )
     give_password(db, cast["admin"], "officer")
     refused = client.post("/sign-in", data={"username": "officer", "password": PASSWORD})
     assert refused.status_code == 404 and signed_in_as(client) is None
@@ -416,16 +420,25 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Callable[..., WebSettings]:
 ENTRA = "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0"
 
 
-def test_the_settings_come_from_the_environment(environment: Callable[..., WebSettings], tmp_path: Any) -> None:
+def test_the_settings_come_from_the_environment(
+    environment: Callable[..., WebSettings], tmp_path: Any
+) -> None:
     assert not environment().single_sign_on
     secret = tmp_path / "secret"
     secret.write_text("from-a-file\n")
     found = environment(ISSUER=ENTRA, CLIENT_ID="abc", CLIENT_SECRET_FILE=str(secret), NAME="  Staffs\tID ")
-    assert (found.oidc_issuer, found.oidc_client_id, found.oidc_client_secret) == (ENTRA, "abc", "from-a-file")
+    assert (found.oidc_issuer, found.oidc_client_id, found.oidc_client_secret) == (
+        ENTRA,
+        "abc",
+        "from-a-file",
+    )
     assert found.oidc_name == "Staffs ID" and not found.oidc_only and "from-a-file" not in repr(found)
     assert environment(ISSUER=ENTRA, CLIENT_ID="abc", CLIENT_SECRET="s").oidc_name == "your council account"
     for bad, words in [
-        ({"ISSUER": ENTRA, "CLIENT_ID": "abc"}, "needs DFG_WEB_OIDC_CLIENT_ID and DFG_WEB_OIDC_CLIENT_SECRET"),
+        (
+            {"ISSUER": ENTRA, "CLIENT_ID": "abc"},
+            "needs DFG_WEB_OIDC_CLIENT_ID and DFG_WEB_OIDC_CLIENT_SECRET",
+        ),
         ({"ISSUER": "http://login.example/v2.0", "CLIENT_ID": "a", "CLIENT_SECRET": "s"}, "https://"),
         ({"ISSUER": "login.microsoftonline.com", "CLIENT_ID": "a", "CLIENT_SECRET": "s"}, "https://"),
         ({"ONLY": "1"}, "set DFG_WEB_OIDC_ISSUER too"),
@@ -442,7 +455,10 @@ def test_the_service_maps_issuer_and_subject_to_one_user(db: Database, cast: dic
     issuer = "https://login.example/tenant/v2.0"
     with pytest.raises(NotMapped) as unmapped:
         check_sign_on(db, issuer, "abc")
-    assert unmapped.value.how_to_map == f"an administrator maps it with 'dfg user map USER --oidc '{issuer}|abc''"
+    assert (
+        unmapped.value.how_to_map
+        == f"an administrator maps it with 'dfg user map USER --oidc '{issuer}|abc''"
+    )
     map_identity(db, cast["admin"], "officer", principal_for("oidc", f"{issuer}|abc"))
     with pytest.raises(InvalidInput, match="is already mapped to 'officer': unmap it there first"):
         map_identity(db, cast["admin"], "approver", principal_for("oidc", f"{issuer}|abc"))
@@ -450,6 +466,13 @@ def test_the_service_maps_issuer_and_subject_to_one_user(db: Database, cast: dic
     assert (checked.username, checked.session_epoch, checked.second_factor) == ("officer", 1, False)
     with pytest.raises(NotMapped):
         check_sign_on(db, "https://login.example/other/v2.0", "abc")  # the same subject of another issuer
-    for bad in ("no-bar", "|abc", "ftp://x|abc", f"{issuer}|", f"{issuer}|two words", f"{issuer}|{'a' * 300}"):
+    for bad in (
+        "no-bar",
+        "|abc",
+        "ftp://x|abc",
+        f"{issuer}|",
+        f"{issuer}|two words",
+        f"{issuer}|{'a' * 300}",
+    ):
         with pytest.raises(InvalidInput, match="is not a single sign-on subject"):
             principal_for("oidc", bad)
