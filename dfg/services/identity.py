@@ -43,8 +43,8 @@ from dfg.workflow.roles import require_role
 __all__ = [
     "Principal",
     "Proof",
-    "how_to_map",
     "identities",
+    "map_command",
     "is_demo",
     "map_identity",
     "mark_demo",
@@ -87,7 +87,7 @@ def prove_actor(db: Database, username: str | None) -> Proof:
         mapped = {row.username: row for row in rows if row.mapped}
         if not mapped:
             principal = current_principal(db, connection)
-            raise PermissionDenied(f"{principal} is not mapped to any dfg user: {how_to_map(principal)}")
+            raise PermissionDenied(f"{principal} is not mapped to any dfg user: {_how_to_map(principal)}")
         if username is None and len(mapped) > 1:
             raise PermissionDenied(
                 "say who you are: --as USER or the DFG_USER environment variable "
@@ -137,10 +137,14 @@ def user_actor(db: Database, username: str) -> Actor:
 _MAP_OPTIONS = {"os": "--os-account", "db": "--db-login", "oidc": "--oidc"}
 
 
-def how_to_map(principal: Principal) -> str:
-    """What an administrator types to map ``principal`` (quoted where a shell would split it)."""
+def map_command(principal: Principal) -> str:
+    """The command an administrator types to map ``principal`` (quoted where a shell would split it)."""
     name = f"'{principal.name}'" if principal.kind == "oidc" else principal.name
-    return f"an administrator maps it with 'dfg user map USER {_MAP_OPTIONS[principal.kind]} {name}'"
+    return f"dfg user map USER {_MAP_OPTIONS[principal.kind]} {name}"
+
+
+def _how_to_map(principal: Principal) -> str:
+    return f"an administrator maps it with '{map_command(principal)}'"
 
 
 def _os_principal(db: Database) -> dict[str, str]:

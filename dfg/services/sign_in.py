@@ -70,9 +70,9 @@ class Invitation:
 class NotMapped(PermissionDenied):
     """A single sign-on subject no administrator has mapped to a user: the page shows what to give them."""
 
-    def __init__(self, message: str, how_to_map: str) -> None:
+    def __init__(self, message: str, map_command: str) -> None:
         super().__init__(message)
-        self.how_to_map = how_to_map
+        self.map_command = map_command
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,7 @@ def check_sign_on(db: Database, issuer: str, subject: str, *, now: datetime | No
     token itself checked by the caller). The session then begins as after a password; the council's
     identity provider asks for any second factor, so none is asked here. A user who has never signed in
     gets a credential with no password."""
-    from dfg.services.identity import how_to_map, sign_on_principal
+    from dfg.services.identity import map_command, sign_on_principal
 
     now = now or utcnow()
     principal = sign_on_principal(issuer, subject)
@@ -293,7 +293,7 @@ def check_sign_on(db: Database, issuer: str, subject: str, *, now: datetime | No
             )
         ).all()
         if len(rows) != 1:  # none (several cannot be: map_identity maps a subject to one user only)
-            raise NotMapped(f"{principal} is not mapped to a dfg user", how_to_map(principal))
+            raise NotMapped(f"{principal} is not mapped to a dfg user", map_command(principal))
         user = rows[0]
         if not user.active:
             raise PermissionDenied("your account has been deactivated: ask your administrator")

@@ -121,7 +121,7 @@ def callback() -> Page:
             title="Your account is not set up yet",
             issuer=claims["iss"],
             subject=claims["sub"],
-            how_to_map=unmapped.how_to_map,
+            map_command=unmapped.map_command,
             known_as=claims.get("preferred_username") or claims.get("email"),
         ), 403
     except (PermissionDenied, InvalidInput) as refusal:

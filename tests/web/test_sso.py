@@ -245,7 +245,7 @@ def test_an_unmapped_subject_is_told_who_to_ask_and_what_to_give_them(
     assert refused.status_code == 403
     assert "Your account is not set up yet" in page and "Ask your administrator to link it" in page
     assert provider.issuer in page and SUBJECT in page and "jo.smith@council.example" in page
-    assert f"dfg user map USER --oidc &#39;{provider.issuer}|{SUBJECT}&#39;" in page
+    assert f"dfg user map USER --oidc &#39;{provider.issuer}|{SUBJECT}&#39;</code>" in page
     assert signed_in_as(client) is None
     # what the page showed is what the administrator maps: then the same person signs in
     map_identity(db, cast["admin"], "approver", principal_for("oidc", f"{provider.issuer}|{SUBJECT}"))
@@ -455,10 +455,7 @@ def test_the_service_maps_issuer_and_subject_to_one_user(db: Database, cast: dic
     issuer = "https://login.example/tenant/v2.0"
     with pytest.raises(NotMapped) as unmapped:
         check_sign_on(db, issuer, "abc")
-    assert (
-        unmapped.value.how_to_map
-        == f"an administrator maps it with 'dfg user map USER --oidc '{issuer}|abc''"
-    )
+    assert unmapped.value.map_command == f"dfg user map USER --oidc '{issuer}|abc'"
     map_identity(db, cast["admin"], "officer", principal_for("oidc", f"{issuer}|abc"))
     with pytest.raises(InvalidInput, match="is already mapped to 'officer': unmap it there first"):
         map_identity(db, cast["admin"], "approver", principal_for("oidc", f"{issuer}|abc"))
