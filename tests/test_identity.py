@@ -136,7 +136,8 @@ def test_mapping_and_unmapping_are_events_on_the_system_stream(
     _one_line(run("user", "map", "officer", "--db-login", "jsmith", user="officer"), 6,
               "officer needs the role admin to do this")  # fmt: skip
     _one_line(run("user", "map", "officer", user="admin"), 8,
-              "give one of --os-account NAME (a SQLite file) or --db-login NAME (PostgreSQL)")  # fmt: skip
+              "give one of --os-account NAME (a SQLite file), --db-login NAME (PostgreSQL) "
+              "or --oidc 'ISSUER|SUBJECT' (single sign-on)")  # fmt: skip
     users = {u["username"]: u for u in json.loads(run("user", "list", "--json").stdout)}
     assert "os:jsmith" in users["officer"]["identities"]
     assert run("user", "unmap", "officer", "--os-account", "jsmith", user="admin").exit_code == 0
@@ -173,6 +174,35 @@ def test_the_owner_makes_the_first_mapping_of_a_database_with_none(
     assert then.exit_code == 0, then.stderr
     with db.read_connection() as connection:
         assert connection.scalar(select(EVENTS.c.actor).order_by(EVENTS.c.id.desc()).limit(1)) == "admin"
+
+
+def test_a_single_sign_on_subject_is_mapped_to_one_user(
+    run: Callable[..., Result], db: Database, cast: dict[str, Actor]
+) -> None:
+    subject = "https://login.microsoftonline.com/tenant/v2.0|AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ"
+    mapped = run("user", "map", "officer", "--oidc", subject, user="admin")
+    assert (mapped.exit_code, mapped.stderr) == (
+        0,
+        f"single sign-on subject '{subject}' may act as officer\n",
+    )
+    _one_line(run("user", "map", "approver", "--oidc", subject, user="admin"), 8,
+              f"single sign-on subject '{subject}' is already mapped to 'officer': unmap it there first")  # fmt: skip
+    _one_line(run("user", "map", "officer", "--oidc", "jsmith@council.example", user="admin"), 8,
+              "'jsmith@council.example' is not a single sign-on subject: give the issuer and subject as "
+              "ISSUER|SUBJECT, as the refusal page showed them")  # fmt: skip
+    _one_line(run("user", "map", "officer", "--oidc", subject, "--os-account", "jsmith", user="admin"), 8,
+              "give one of --os-account NAME (a SQLite file), --db-login NAME (PostgreSQL) "
+              "or --oidc 'ISSUER|SUBJECT' (single sign-on)")  # fmt: skip
+    users = {u["username"]: u for u in json.loads(run("user", "list", "--json").stdout)}
+    assert f"oidc:{subject}" in users["officer"]["identities"]
+    assert run("user", "unmap", "officer", "--oidc", subject, user="admin").exit_code == 0
+    assert (
+        f"oidc:{subject}"
+        not in {u["username"]: u for u in json.loads(run("user", "list", "--json").stdout)}["officer"][
+            "identities"
+        ]
+    )
+    assert run("user", "map", "approver", "--oidc", subject, user="admin").exit_code == 0  # free again
 
 
 def test_principal_names_are_checked() -> None:

@@ -88,39 +88,57 @@ def user_list(context: Context, as_json: bool) -> None:
         )
 
 
-def _principal(os_account: str | None, db_login: str | None) -> Principal:
+def _principal(os_account: str | None, db_login: str | None, oidc: str | None) -> Principal:
     from dfg.errors import InvalidInput
     from dfg.services.identity import principal_for
 
-    if (os_account is None) == (db_login is None):
-        raise InvalidInput("give one of --os-account NAME (a SQLite file) or --db-login NAME (PostgreSQL)")
-    return principal_for("os", os_account) if os_account is not None else principal_for("db", str(db_login))
+    given = [
+        (kind, name)
+        for kind, name in (("os", os_account), ("db", db_login), ("oidc", oidc))
+        if name is not None
+    ]
+    if len(given) != 1:
+        raise InvalidInput(
+            "give one of --os-account NAME (a SQLite file), --db-login NAME (PostgreSQL) "
+            "or --oidc 'ISSUER|SUBJECT' (single sign-on)"
+        )
+    return principal_for(*given[0])
 
 
 _OS_ACCOUNT = click.option(
     "--os-account", metavar="NAME", help="An operating-system account (for a SQLite database file)."
 )
 _DB_LOGIN = click.option("--db-login", metavar="NAME", help="A PostgreSQL login (for a shared database).")
+_OIDC = click.option(
+    "--oidc",
+    metavar="'ISSUER|SUBJECT'",
+    help="A single sign-on subject: the issuer and subject the browser's refusal page showed (quote it).",
+)
 
 
 @user.command("map")
 @click.argument("username")
 @_OS_ACCOUNT
 @_DB_LOGIN
+@_OIDC
 @pass_context
-def user_map(context: Context, username: str, os_account: str | None, db_login: str | None) -> None:
-    """Let an operating-system account or a PostgreSQL login act as USER (administrators only). One
-    account may be mapped to several users; --as then chooses among them. On a database with no mappings
-    yet (one upgraded from before they existed), the first is made by the database's owner.
+def user_map(
+    context: Context, username: str, os_account: str | None, db_login: str | None, oidc: str | None
+) -> None:
+    """Let an operating-system account, a PostgreSQL login or a single sign-on subject act as USER
+    (administrators only). One account may be mapped to several users; --as then chooses among them. A
+    single sign-on subject is one person: it maps to one user. On a database with no mappings yet (one
+    upgraded from before they existed), the first is made by the database's owner.
 
     \b
     Examples:
       dfg --as admin user map jsmith --os-account jsmith
       dfg --as admin user map pkhan --db-login pkhan
+      dfg --as admin user map jsmith --oidc 'https://login.microsoftonline.com/TENANT/v2.0|SUBJECT'
     """
     from dfg.services.identity import map_identity, unmapped
 
-    database, principal = context.database(), _principal(os_account, db_login)
+    database, principal = context.database(), _principal(os_account, db_login, oidc)
     actor = None if unmapped(database) else context.actor()
     map_identity(database, actor, username, principal)
     click.echo(f"{principal} may act as {username}", err=True)
@@ -130,9 +148,13 @@ def user_map(context: Context, username: str, os_account: str | None, db_login: 
 @click.argument("username")
 @_OS_ACCOUNT
 @_DB_LOGIN
+@_OIDC
 @pass_context
-def user_unmap(context: Context, username: str, os_account: str | None, db_login: str | None) -> None:
-    """Stop an operating-system account or a PostgreSQL login acting as USER (administrators only).
+def user_unmap(
+    context: Context, username: str, os_account: str | None, db_login: str | None, oidc: str | None
+) -> None:
+    """Stop an operating-system account, a PostgreSQL login or a single sign-on subject acting as USER
+    (administrators only).
 
     \b
     Example:
@@ -140,7 +162,7 @@ def user_unmap(context: Context, username: str, os_account: str | None, db_login
     """
     from dfg.services.identity import unmap_identity
 
-    database, principal = context.database(), _principal(os_account, db_login)
+    database, principal = context.database(), _principal(os_account, db_login, oidc)
     unmap_identity(database, context.actor(), username, principal)
     click.echo(f"{principal} may no longer act as {username}", err=True)
 

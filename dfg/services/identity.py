@@ -45,12 +45,14 @@ __all__ = [
     "Proof",
     "identities",
     "is_demo",
+    "map_command",
     "map_identity",
     "mark_demo",
     "principal_for",
     "prove_actor",
     "resolve_actor",
     "running_principal",
+    "sign_on_principal",
     "unmap_identity",
     "unmapped",
     "user_actor",
@@ -132,9 +134,17 @@ def user_actor(db: Database, username: str) -> Actor:
     return _actor(rows)
 
 
+_MAP_OPTIONS = {"os": "--os-account", "db": "--db-login", "oidc": "--oidc"}
+
+
+def map_command(principal: Principal) -> str:
+    """The command an administrator types to map ``principal`` (quoted where a shell would split it)."""
+    name = f"'{principal.name}'" if principal.kind == "oidc" else principal.name
+    return f"dfg user map USER {_MAP_OPTIONS[principal.kind]} {name}"
+
+
 def _how_to_map(principal: Principal) -> str:
-    option = "--os-account" if principal.kind == "os" else "--db-login"
-    return f"an administrator maps it with 'dfg user map USER {option} {principal.name}'"
+    return f"an administrator maps it with '{map_command(principal)}'"
 
 
 def _os_principal(db: Database) -> dict[str, str]:
@@ -197,11 +207,36 @@ def _candidates(db: Database) -> Any:
 
 
 def principal_for(kind: str, name: str) -> Principal:
-    """A principal as an administrator names it (``--os-account NAME`` or ``--db-login NAME``)."""
+    """A principal as an administrator names it (``--os-account NAME``, ``--db-login NAME`` or
+    ``--oidc ISSUER|SUBJECT``)."""
     name = name.strip()
+    if kind == "oidc":
+        return _single_sign_on_subject(name)
     if not name or len(name) > 120 or any(c.isspace() or not c.isprintable() for c in name):
         raise InvalidInput(f"'{name}' is not an account or login name")
     return Principal(kind, name)
+
+
+def sign_on_principal(issuer: str, subject: str) -> Principal:
+    """The principal an ID token proves: its issuer and subject together (never its e-mail address, which
+    a directory may give to someone else)."""
+    return _single_sign_on_subject(f"{issuer}|{subject}")
+
+
+def _single_sign_on_subject(name: str) -> Principal:
+    issuer, bar, subject = name.partition("|")
+    if (
+        not bar
+        or not issuer.startswith(("https://", "http://"))
+        or not subject
+        or len(name) > 300
+        or any(c.isspace() or not c.isprintable() for c in name)
+    ):
+        raise InvalidInput(
+            f"'{name[:300]}' is not a single sign-on subject: give the issuer and subject as ISSUER|SUBJECT, "
+            "as the refusal page showed them"
+        )
+    return Principal("oidc", name)
 
 
 def running_principal(db: Database) -> Principal:
@@ -233,6 +268,8 @@ def map_identity(
         )
         if connection.scalar(select(exists().where(key))):
             raise InvalidInput(f"{principal} is already mapped to '{username}'")
+        if principal.kind == "oidc":
+            _refuse_a_second_person(connection, principal)
         acting = actor.username if actor else _owner_name(db, connection)
         write_mapping(session, principal, user_id, username, acting=acting, role=role, now=now)
 
@@ -273,7 +310,7 @@ def unmap_identity(
 
 
 def identities(db: Database) -> dict[str, list[str]]:
-    """Every user's mapped principals, as ``os:NAME`` / ``db:NAME``, by username."""
+    """Every user's mapped principals, as ``os:NAME`` / ``db:NAME`` / ``oidc:ISSUER|SUBJECT``, by username."""
     with db.read_connection() as connection:
         rows = connection.execute(
             select(USERS.c.username, IDENTITY_MAPPINGS.c.kind, IDENTITY_MAPPINGS.c.principal)
@@ -301,6 +338,17 @@ def _check_owner_bootstraps(db: Database, connection: Connection) -> None:
         raise PermissionDenied(
             f"this database has no identity mappings yet: the first is made by its owner, {owner}, not {running}"
         )
+
+
+def _refuse_a_second_person(connection: Connection, principal: Principal) -> None:
+    """A single sign-on subject is one person, and signing in chooses no user: it maps to one user only."""
+    other = connection.scalar(
+        select(USERS.c.username)
+        .join(IDENTITY_MAPPINGS, IDENTITY_MAPPINGS.c.user_id == USERS.c.id)
+        .where(_principal_is(principal.kind, literal(principal.name)))
+    )
+    if other is not None:
+        raise InvalidInput(f"{principal} is already mapped to '{other}': unmap it there first")
 
 
 def _owner_name(db: Database, connection: Connection) -> str:

@@ -26,7 +26,7 @@ from dfg.errors import InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import utcnow
 from dfg.store.audit import NewEvent, append_to_system
 from dfg.store.database import Database
-from dfg.store.tables import USER_ROLES, USERS, WEB_CREDENTIALS
+from dfg.store.tables import IDENTITY_MAPPINGS, USER_ROLES, USERS, WEB_CREDENTIALS
 from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
 
@@ -36,11 +36,13 @@ __all__ = [
     "LOCK_AFTER",
     "LOCK_FOR",
     "Invitation",
+    "NotMapped",
     "PasswordChecked",
     "accept_invitation",
     "begin_second_factor",
     "check_password",
     "check_second_factor",
+    "check_sign_on",
     "end_sessions",
     "end_sessions_in",
     "give_demo_passwords",
@@ -63,6 +65,14 @@ class Invitation:
     username: str
     code: str  # shown once, to be given to the user; only its digest is kept
     expires_at: datetime
+
+
+class NotMapped(PermissionDenied):
+    """A single sign-on subject no administrator has mapped to a user: the page shows what to give them."""
+
+    def __init__(self, message: str, map_command: str) -> None:
+        super().__init__(message)
+        self.map_command = map_command
 
 
 @dataclass(frozen=True)
@@ -259,6 +269,47 @@ def check_password(
     if not matched:
         raise PermissionDenied(_WRONG)
     return PasswordChecked(row.user_id, row.username, row.session_epoch, row.totp_secret is not None)
+
+
+def check_sign_on(db: Database, issuer: str, subject: str, *, now: datetime | None = None) -> PasswordChecked:
+    """Single sign-on: the user an administrator mapped the ID token's issuer and subject to (the
+    token itself checked by the caller). The session then begins as after a password; the council's
+    identity provider asks for any second factor, so none is asked here. A user who has never signed in
+    gets a credential with no password."""
+    from dfg.services.identity import map_command, sign_on_principal
+
+    now = now or utcnow()
+    principal = sign_on_principal(issuer, subject)
+    with db.write_connection() as connection:
+        rows = connection.execute(
+            select(USERS.c.id, USERS.c.username, USERS.c.active, WEB_CREDENTIALS.c.session_epoch)
+            .join(IDENTITY_MAPPINGS, IDENTITY_MAPPINGS.c.user_id == USERS.c.id)
+            .outerjoin(WEB_CREDENTIALS, WEB_CREDENTIALS.c.user_id == USERS.c.id)
+            .where(
+                and_(
+                    IDENTITY_MAPPINGS.c.kind == principal.kind,
+                    IDENTITY_MAPPINGS.c.principal == principal.name,
+                )
+            )
+        ).all()
+        if len(rows) != 1:  # none (several cannot be: map_identity maps a subject to one user only)
+            raise NotMapped(f"{principal} is not mapped to a dfg user", map_command(principal))
+        user = rows[0]
+        if not user.active:
+            raise PermissionDenied("your account has been deactivated: ask your administrator")
+        epoch = user.session_epoch
+        if epoch is None:
+            epoch = 1
+            connection.execute(
+                insert(WEB_CREDENTIALS).values(
+                    user_id=user.id,
+                    password_hash=None,
+                    failed_attempts=0,
+                    session_epoch=epoch,
+                    updated_at=now,
+                )
+            )
+    return PasswordChecked(user.id, user.username, epoch, second_factor=False)
 
 
 def _verified(password_hash: str, password: str) -> bool:

@@ -17,13 +17,17 @@ from dfg.store.database import Database
 
 
 class Principal(NamedTuple):
-    """A proven account: ``os`` (an operating-system account) or ``db`` (a PostgreSQL login)."""
+    """A proven account: ``os`` (an operating-system account), ``db`` (a PostgreSQL login) or ``oidc`` (a
+    single sign-on subject, ``<issuer>|<subject>``)."""
 
     kind: str
     name: str
 
     def __str__(self) -> str:
-        return f"{'operating-system account' if self.kind == 'os' else 'database login'} '{self.name}'"
+        return f"{_KIND_NAMES.get(self.kind, self.kind)} '{self.name}'"
+
+
+_KIND_NAMES = {"os": "operating-system account", "db": "database login", "oidc": "single sign-on subject"}
 
 
 def os_account(uid: int | None = None) -> str:

@@ -581,7 +581,8 @@ BUDGET_ENTRIES = Table(
 )
 
 
-PRINCIPAL_KINDS = ("os", "db")  # an operating-system account (a SQLite file), a PostgreSQL login
+# an operating-system account (a SQLite file), a PostgreSQL login, a single sign-on subject (``iss|sub``)
+PRINCIPAL_KINDS = ("os", "db", "oidc")
 
 # Who may act as whom: the proof behind --as. One principal may be mapped to several users (an officer's
 # own identity and a deputy approver's); each mapping and unmapping is an event on the system stream.
@@ -589,7 +590,7 @@ IDENTITY_MAPPINGS = Table(
     "identity_mappings",
     METADATA,
     Column("kind", String(4), primary_key=True),
-    Column("principal", String(120), primary_key=True),
+    Column("principal", String(300), primary_key=True),
     Column("user_id", ForeignKey("users.id"), primary_key=True),
     Column("mapped_by", String(60), nullable=False),
     Column("mapped_at", UTCDateTime, nullable=False),

@@ -15,8 +15,9 @@ from dfg.web.payments import payments
 from dfg.web.records import records
 from dfg.web.reports import reports
 from dfg.web.search import search
+from dfg.web.sso import sso
 from dfg.web.work import work
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
-    auth, work, search, opening, case, records, assessment, means_test, money, payments, reports, admin,
+    auth, sso, work, search, opening, case, records, assessment, means_test, money, payments, reports, admin,
 )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from werkzeug.wrappers import Response
@@ -24,7 +24,7 @@ from dfg.services.sign_in import (
     turn_on_second_factor,
 )
 from dfg.web.forms import error_list, refuse
-from dfg.web.security import actor, begin_session, database, safe_next
+from dfg.web.security import actor, begin_session, database, safe_next, settings
 
 auth = Blueprint("auth", __name__)
 
@@ -84,6 +84,8 @@ def sign_in() -> Page:
         return redirect(safe_next(request.args.get("next")))
     form = SignInForm()
     status = 200
+    if settings().oidc_only and request.method == "POST":
+        abort(404)  # passwords are off: only the identity provider signs people in
     if form.validate_on_submit():
         try:
             checked = check_password(database(), form.username.data or "", form.password.data or "")
@@ -100,11 +102,26 @@ def sign_in() -> Page:
             return redirect(safe_next(request.args.get("next")))
     elif form.is_submitted():
         status = 422
-    return render_template("sign_in.html", title="Sign in", form=form, errors=error_list(form)), status
+    configured = settings()
+    return render_template(
+        "sign_in.html",
+        title="Sign in",
+        form=form,
+        errors=error_list(form),
+        single_sign_on=configured.oidc_name if configured.single_sign_on else None,
+        passwords=not configured.oidc_only,
+        next_page=request.args.get("next"),
+    ), status
+
+
+def _passwords_on() -> None:
+    if settings().oidc_only:
+        abort(404)  # no password to set or to follow with a code
 
 
 @auth.route("/sign-in/code", methods=["GET", "POST"])
 def second_factor() -> Page:
+    _passwords_on()
     pending = session.get("pending")
     if not pending or time.time() - session.get("pending_at", 0) > SECOND_STEP_SECONDS:
         session.clear()
@@ -130,6 +147,7 @@ def second_factor() -> Page:
 
 @auth.route("/invitation", methods=["GET", "POST"])
 def invitation() -> Page:
+    _passwords_on()
     form = InvitationForm()
     status = 200
     if form.validate_on_submit():

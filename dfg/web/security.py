@@ -22,9 +22,19 @@ from dfg.services.sign_in import PasswordChecked, session_actor
 from dfg.web.settings import WebSettings
 from dfg.workflow.actor import Actor
 
-#: Pages anyone may reach: signing in, setting a password from an invitation, and the assets.
+#: Pages anyone may reach: signing in (by password or single sign-on), setting a password from an
+#: invitation, and the assets.
 PUBLIC = frozenset(
-    {"static", "font", "auth.sign_in", "auth.second_factor", "auth.invitation", "auth.signed_out"}
+    {
+        "static",
+        "font",
+        "auth.sign_in",
+        "auth.second_factor",
+        "auth.invitation",
+        "auth.signed_out",
+        "sso.start",
+        "sso.callback",
+    }
 )
 
 _CSP = (

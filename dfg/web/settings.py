@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from dfg.errors import ConfigurationError
 
@@ -29,6 +31,19 @@ class WebSettings:
     longest_session: timedelta = timedelta(hours=10)
     #: The council or county named in the header for users of every district, and before signing in.
     service_owner: str | None = None
+    #: Single sign-on (OpenID Connect): the identity provider's issuer; None turns single sign-on off.
+    oidc_issuer: str | None = None
+    #: The application's client id and secret, as registered with the identity provider.
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    #: The words on the button: "Sign in with <name>".
+    oidc_name: str = "your council account"
+    #: Passwords turned off: everyone signs in through the identity provider.
+    oidc_only: bool = False
+
+    @property
+    def single_sign_on(self) -> bool:
+        return self.oidc_issuer is not None
 
     @classmethod
     def from_environment(
@@ -36,7 +51,9 @@ class WebSettings:
     ) -> WebSettings:
         """``DFG_DB``, ``DFG_WEB_SECRET_KEY`` (or ``DFG_WEB_SECRET_FILE``, a file holding it),
         ``DFG_WEB_INSECURE_COOKIES=1`` (plain HTTP on loopback only), ``DFG_WEB_IDLE_MINUTES``,
-        ``DFG_WEB_SERVICE_OWNER``."""
+        ``DFG_WEB_SERVICE_OWNER``, and single sign-on's ``DFG_WEB_OIDC_ISSUER``, ``DFG_WEB_OIDC_CLIENT_ID``,
+        ``DFG_WEB_OIDC_CLIENT_SECRET`` (or ``DFG_WEB_OIDC_CLIENT_SECRET_FILE``), ``DFG_WEB_OIDC_NAME`` and
+        ``DFG_WEB_OIDC_ONLY=1``."""
         key = os.environ.get("DFG_WEB_SECRET_KEY") or _read_secret_file(os.environ.get("DFG_WEB_SECRET_FILE"))
         if not key:
             raise ConfigurationError(
@@ -58,16 +75,51 @@ class WebSettings:
             secure_cookies=secure_cookies,
             idle_timeout=timedelta(minutes=int(idle)),
             service_owner=os.environ.get("DFG_WEB_SERVICE_OWNER") or None,
+            **_single_sign_on(),
         )
 
 
-def _read_secret_file(path: str | None) -> str | None:
+def _single_sign_on() -> dict[str, Any]:
+    """The single sign-on settings, each checked: all three of issuer, client id and secret, or none."""
+    issuer = os.environ.get("DFG_WEB_OIDC_ISSUER", "").strip() or None  # exactly as the tokens name it
+    only = os.environ.get("DFG_WEB_OIDC_ONLY") == "1"
+    if issuer is None:
+        if only:
+            raise ConfigurationError("DFG_WEB_OIDC_ONLY=1 turns passwords off: set DFG_WEB_OIDC_ISSUER too")
+        return {}
+    parts = urlsplit(issuer)
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if not parts.netloc or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise ConfigurationError(
+            "DFG_WEB_OIDC_ISSUER must be the identity provider's https:// address, for example "
+            f"https://login.microsoftonline.com/<tenant>/v2.0, not {issuer!r}"
+        )
+    client_id = os.environ.get("DFG_WEB_OIDC_CLIENT_ID", "").strip()
+    secret = os.environ.get("DFG_WEB_OIDC_CLIENT_SECRET") or _read_secret_file(
+        os.environ.get("DFG_WEB_OIDC_CLIENT_SECRET_FILE"), "DFG_WEB_OIDC_CLIENT_SECRET_FILE"
+    )
+    if not client_id or not secret:
+        raise ConfigurationError(
+            "single sign-on needs DFG_WEB_OIDC_CLIENT_ID and DFG_WEB_OIDC_CLIENT_SECRET "
+            "(or DFG_WEB_OIDC_CLIENT_SECRET_FILE) as well as DFG_WEB_OIDC_ISSUER"
+        )
+    name = " ".join(os.environ.get("DFG_WEB_OIDC_NAME", "").split())[:60]
+    return {
+        "oidc_issuer": issuer,
+        "oidc_client_id": client_id,
+        "oidc_client_secret": secret,
+        "oidc_name": name or "your council account",
+        "oidc_only": only,
+    }
+
+
+def _read_secret_file(path: str | None, setting: str = "DFG_WEB_SECRET_FILE") -> str | None:
     if not path:
         return None
     try:
         return Path(path).read_text().strip()
     except OSError as error:
-        raise ConfigurationError(f"cannot read DFG_WEB_SECRET_FILE: {error.strerror}") from None
+        raise ConfigurationError(f"cannot read {setting}: {error.strerror}") from None
 
 
 def secret_beside(database_file: Path) -> str:
