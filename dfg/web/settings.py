@@ -22,7 +22,7 @@ class WebSettings:
     #: The database (a SQLite path or a PostgreSQL URL); None: ``DFG_DB`` or ./dfg.sqlite.
     database: str | None
     #: Signs the session cookies: the same on every worker, kept secret, at least 32 characters.
-    secret_key: str
+    secret_key: str = field(repr=False)
     #: Cookies only over HTTPS. Off only for ``dfg serve`` on this machine's loopback address.
     secure_cookies: bool = True
     #: A session with no request for this long ends (the user signs in again).
