@@ -181,7 +181,10 @@ def signed_out() -> str:
 
 @auth.route("/account", methods=["GET", "POST"])
 def account() -> Page:
-    """The signed-in user's own account: turning on the second factor."""
+    """The signed-in user's own account: turning on the second factor (with single sign-on only, the
+    council's identity provider asks for that instead)."""
+    if settings().oidc_only:
+        return render_template("account.html", title="Your account", sign_on_only=True)
     form = CodeForm()
     status = 200
     secret = session.get("new_secret") or begin_second_factor()

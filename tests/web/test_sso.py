@@ -473,3 +473,21 @@ def test_the_service_maps_issuer_and_subject_to_one_user(db: Database, cast: dic
     ):
         with pytest.raises(InvalidInput, match="is not a single sign-on subject"):
             principal_for("oidc", bad)
+
+
+def test_the_account_page_offers_no_second_factor_when_the_council_signs_users_in(
+    db: Database, cast: dict[str, Actor]
+) -> None:
+    from tests.web.conftest import give_password, make_web_app, sign_in
+
+    give_password(db, cast["admin"], "officer")
+    app = make_web_app(db)
+    client = app.test_client()
+    sign_in(client, "officer")
+    only = make_web_app(
+        db, oidc_issuer="https://login.example.test/tenant/v2.0", oidc_client_id="dfg", oidc_only=True
+    )
+    with only.test_client() as sso_client:
+        sso_client.set_cookie("dfg_session", client.get_cookie("dfg_session").value)  # type: ignore[union-attr]
+        page = sso_client.get("/account").get_data(as_text=True)
+    assert "You sign in with your council account" in page and "setup-key" not in page
