@@ -83,3 +83,18 @@ def test_the_command(db_url: str, cast: dict[str, Actor], cases: dict[str, str])
         InvalidInput.exit_code,
         "dfg: give at least two characters to search for\n",
     )
+
+
+def test_the_cases_a_search_shows_are_on_their_access_records(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    from dfg.services.access import access_record
+
+    shown = open_sample()
+    someone_else = NewPerson(
+        given_name="Someone", family_name="Else", is_applicant=True, is_disabled_occupant=True
+    )
+    open_sample(people=(someone_else,), address_line_1="1 Other Road")
+    assert [f.case.reference for f in find_cases(db, cast["officer"], "holt")] == [shown]
+    [entry] = access_record(db, cast["manager"], shown)
+    assert (entry.username, entry.view) == ("officer", "search")

@@ -45,6 +45,23 @@ def record_access(
         )
 
 
+def record_accesses(
+    db: Database, actor: Actor, references: list[str], view: str, *, now: datetime | None = None
+) -> None:
+    """Record one read through ``view`` of each case in ``references`` (the cases a search showed)."""
+    if not references:
+        return
+    read_at = now or utcnow()
+    with db.write_connection() as connection:
+        connection.execute(
+            _RECORD,
+            [
+                {"user_id": actor.user_id, "view": view, "read_at": read_at, "reference": r}
+                for r in references
+            ],
+        )
+
+
 @dataclass(frozen=True)
 class AccessEntry:
     read_at: datetime

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from dfg.errors import InvalidInput
+from dfg.services.access import record_accesses
 from dfg.services.case_reading import CaseFilter, CaseSummary, list_cases
 from dfg.store.database import Database
 from dfg.store.tables import CASES, PEOPLE, PROPERTIES
@@ -99,4 +100,7 @@ def find_cases(db: Database, actor: Actor, text: str, where: CaseFilter | None =
     ranked = sorted(
         found.items(), key=lambda item: (item[1], candidates[item[0]].first_contact_date, item[0])
     )
-    return [Found(candidates[reference], RANKS[rank]) for reference, rank in ranked[: where.limit]]
+    shown = [Found(candidates[reference], RANKS[rank]) for reference, rank in ranked[: where.limit]]
+    # each result names its applicant: the read is on that case's access record
+    record_accesses(db, actor, [f.case.reference for f in shown], "search")
+    return shown

@@ -607,7 +607,7 @@ INSTALLATION = Table(
 )
 
 
-ACCESS_VIEWS = ("case", "history", "letter", "notes", "document", "subject_access")
+ACCESS_VIEWS = ("case", "history", "letter", "notes", "document", "subject_access", "search")
 
 # Who read a case's personal data, when, and through which view. Append-only, but kept off the hash
 # chain: one row per read would make the chain grow with every look at a case.
