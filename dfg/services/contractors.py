@@ -178,6 +178,16 @@ def _tidied(values: dict[str, str | None], problems: dict[str, str]) -> dict[str
     return tidied
 
 
+def check_details(details: dict[str, str | None]) -> None:
+    """Refuse, with every problem at once by its detail, any typed detail of the register (``name``,
+    ``contact_name``, ``address``, ``phone``, ``email``, ``accreditation``) that could not be recorded:
+    a form checks them beside its own problems (a date it could not read) before anything is written."""
+    problems: dict[str, str] = {}
+    _tidied(details, problems)
+    if problems:
+        raise InvalidInput("; ".join(problems.values()), fields=problems)
+
+
 def _checked(new: NewContractor) -> dict[str, Any]:
     """The new contractor's details, tidied; every problem at once, each by the detail it is about."""
     problems: dict[str, str] = {}
