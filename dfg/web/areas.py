@@ -7,6 +7,7 @@ from flask import Blueprint
 from dfg.web.admin import admin
 from dfg.web.assessment import assessment
 from dfg.web.auth import auth
+from dfg.web.budgets import budgets
 from dfg.web.case import case
 from dfg.web.contractors import contractors
 from dfg.web.means_test import means_test
@@ -20,5 +21,5 @@ from dfg.web.work import work
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     auth, work, search, opening, case, records, assessment, means_test, money, payments, reports, admin,
-    contractors,
+    contractors, budgets,
 )  # fmt: skip

@@ -199,3 +199,90 @@ def test_a_form_without_its_csrf_token_is_refused(signed_in: SignedIn, db: Datab
 
 def test_no_such_contractor_is_not_found(signed_in: SignedIn) -> None:
     assert signed_in("officer").get("/contractors/99999").status_code == 404
+
+
+# ---------------------------------------------------------------------- budgets
+
+
+def _this_year() -> int:
+    return financial_year_of(local_day(utcnow()))
+
+
+def test_the_budgets_show_the_services_figures(signed_in: SignedIn, db: Database, cast: dict[str, Actor]) -> None:
+    year = _this_year()
+    allocate(db, cast["manager"], district="CAN", financial_year=year, funding_line="mandatory",
+             amount_pence=850_000_00, reason="grant letter")  # fmt: skip
+    allocate(db, cast["manager"], district="LIC", financial_year=year, funding_line="mandatory",
+             amount_pence=123_456_78, reason=None)  # fmt: skip
+    page = signed_in("manager").get("/budgets?district=CAN").get_data(as_text=True)
+    lines = budget_show(db, cast["manager"], district="CAN", financial_year=year, today=local_day(utcnow()))
+    assert [line.district for line in lines] == ["CAN"]
+    position = lines[0].position
+    assert "Cannock Chase (CAN)" in page and "Lichfield" not in page.split("<table")[1]
+    assert page.count("£850,000.00") >= 2 and f"£{position.remaining_pence // 100:,}.00" in page
+    assert '<th scope="col" class="govuk-table__header govuk-table__header--numeric">Forecast left</th>' in page
+    every = signed_in("admin").get("/budgets").get_data(as_text=True)
+    assert "£123,456.78" in every and "£973,456.78" in every  # the total row adds the lines up
+
+
+def test_a_bad_year_is_said_beside_its_field(signed_in: SignedIn) -> None:
+    response = signed_in("manager").get("/budgets?year=<script>")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'href="#year"' in page and "is not like 2026/27" in page
+    assert 'value="&lt;script&gt;"' in page  # kept, escaped
+
+
+def test_setting_an_allocation_records_it_with_its_event(
+    signed_in: SignedIn, db: Database, cast: dict[str, Actor]
+) -> None:
+    year = _this_year()
+    client = signed_in("manager")
+    form = client.get("/budgets/allocate").get_data(as_text=True)
+    assert 'for="amount"' in form and 'for="reason"' in form
+    response = post_form(client, "/budgets/allocate", {
+        "district": "CAN", "year": "", "funding_line": "mandatory", "amount": "£850,000.00",
+        "reason": "Better Care Fund grant letter",
+    }, follow_redirects=True)  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert "allocation set" in page and "£850,000.00" in page
+    line = budget_show(db, cast["manager"], district="CAN", financial_year=year, today=local_day(utcnow()))[0]
+    assert line.position.allocation_pence == 850_000_00
+    [event] = _events(db, "budget_allocated")
+    assert (event["actor"], event["reason"], event["allocation_pence"]) == (
+        "manager", "Better Care Fund grant letter", 850_000_00
+    )
+    [entry] = budget_entries(db, cast["manager"], district="CAN", financial_year=year)
+    assert entry.kind == "allocation" and entry.amount_pence == 850_000_00
+    ledger = client.get(f"/budgets/CAN/{year}/ledger?line=mandatory").get_data(as_text=True)
+    assert "Allocation" in ledger and "£850,000.00" in ledger and "manager" in ledger
+
+
+def test_every_mistake_in_an_allocation_at_once_and_nothing_written(signed_in: SignedIn, db: Database) -> None:
+    client = signed_in("admin")
+    response = post_form(client, "/budgets/allocate", {
+        "district": "", "year": "2026/99", "funding_line": "", "amount": "lots" + "9" * 10_000,
+    })  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for text, href in (("Choose the district", "#district"), ("does not follow", "#year"),
+                       ("Enter the funding line", "#funding_line"), ("Enter the allocation in pounds", "#amount")):  # fmt: skip
+        assert text in page and f'href="{href}"' in page, text
+    response = post_form(client, "/budgets/allocate", {
+        "district": "CAN", "year": "2026/27", "funding_line": "gold_taps", "amount": "1000",
+    })  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert "has no funding line" in page and 'href="#funding_line"' in page and 'value="gold_taps"' in page
+    assert _events(db, "budget_allocated") == []
+
+
+def test_budgets_refuse_the_roles_the_services_refuse(signed_in: SignedIn, db: Database) -> None:
+    assert signed_in("technical").get("/budgets").status_code == 403
+    officer = signed_in("officer")
+    assert officer.get("/budgets").status_code == 200  # a grant officer may read the budgets
+    assert "Set an allocation" not in officer.get("/budgets").get_data(as_text=True)
+    assert officer.get("/budgets/allocate").status_code == 403
+    token = hidden_fields(officer.get("/budgets").get_data(as_text=True))["csrf_token"]
+    refused = officer.post("/budgets/allocate", data={"csrf_token": token, "district": "CAN", "amount": "1"})
+    assert refused.status_code == 403
+    assert _events(db, "budget_allocated") == []
+    assert officer.get(f"/budgets/LIC/{_this_year()}/ledger").status_code in (403, 404)
