@@ -8,7 +8,7 @@ audit stream with what changed. The estimates contractors give on a case are in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -167,7 +167,7 @@ def _lock_register(session: Session) -> None:
     session.execute(select(AuditHead.seq).where(AuditHead.stream == SYSTEM_STREAM).with_for_update())
 
 
-def _tidied(values: dict[str, str | None], problems: dict[str, str]) -> dict[str, str | None]:
+def _tidied(values: Mapping[str, str | None], problems: dict[str, str]) -> dict[str, str | None]:
     """Each detail given tidied (blank is ``None``); what is wrong with one goes into ``problems``."""
     tidied: dict[str, str | None] = {}
     for field, value in values.items():
@@ -178,7 +178,7 @@ def _tidied(values: dict[str, str | None], problems: dict[str, str]) -> dict[str
     return tidied
 
 
-def check_details(details: dict[str, str | None]) -> None:
+def check_details(details: Mapping[str, str | None]) -> None:
     """Refuse, with every problem at once by its detail, any typed detail of the register (``name``,
     ``contact_name``, ``address``, ``phone``, ``email``, ``accreditation``) that could not be recorded:
     a form checks them beside its own problems (a date it could not read) before anything is written."""

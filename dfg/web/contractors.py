@@ -52,7 +52,9 @@ def _anchor(field: str) -> str:
     return f"{field}-day" if field == "accreditation_expires" else field
 
 
-def _form_checked(values: Mapping[str, str], details: dict[str, str | None]) -> tuple[date | None, list[dict[str, str]]]:
+def _form_checked(
+    values: Mapping[str, str], details: Mapping[str, str | None]
+) -> tuple[date | None, list[dict[str, str]]]:
     """The expiry date as entered, and every mistake in the form at once (nothing written yet)."""
     errors: list[dict[str, str]] = []
     try:
@@ -61,7 +63,9 @@ def _form_checked(values: Mapping[str, str], details: dict[str, str | None]) -> 
         errors += _problems(problem)
     expires = None
     try:
-        expires = date_from_form(values, "accreditation_expires", "the accreditation's expiry date", required=False)
+        expires = date_from_form(
+            values, "accreditation_expires", "the accreditation's expiry date", required=False
+        )
     except DateProblem as problem:
         errors.append({"text": str(problem), "href": "#accreditation_expires-day"})
     return expires, errors
@@ -94,7 +98,11 @@ def add() -> Page:
             errors.insert(0, {"text": "Enter the contractor's name", "href": "#name"})
         if not errors:
             try:
-                made = add_contractor(db, me, NewContractor(**details, accreditation_expires=expires))  # type: ignore[arg-type]
+                made = add_contractor(db, me, NewContractor(
+                    name=details["name"], contact_name=details["contact_name"], address=details["address"],
+                    phone=details["phone"], email=details["email"], accreditation=details["accreditation"],
+                    accreditation_expires=expires,
+                ))  # fmt: skip
             except _REFUSALS as problem:
                 errors = _problems(problem)
             else:
@@ -135,7 +143,8 @@ def change(contractor_id: int) -> Page:
         if not errors:
             try:
                 done = update_contractor(
-                    db, me, view.id, **details,
+                    db, me, view.id, contact_name=details["contact_name"], address=details["address"],
+                    phone=details["phone"], email=details["email"], accreditation=details["accreditation"],
                     # only a changed date is sent: clearing the accreditation then clears its expiry too
                     accreditation_expires=expires if expires != view.accreditation_expires else None,
                     status=status, reason=values.get("reason", ""),
@@ -145,7 +154,9 @@ def change(contractor_id: int) -> Page:
             else:
                 flash(f"{done.name} changed: {STATUS_WORDS[done.status].lower()}; accreditation "
                       f"{done.accreditation_text}.", "done")  # fmt: skip
-                return redirect(url_for("contractors.register", all="1" if done.status == "removed" else None))
+                return redirect(
+                    url_for("contractors.register", all="1" if done.status == "removed" else None)
+                )
     return render_template(
         "contractors/change.html",
         title=view.name,
@@ -155,4 +166,3 @@ def change(contractor_id: int) -> Page:
         errors=errors,
         values=values,
     ), 422 if errors else 200
-
