@@ -518,6 +518,9 @@ class Allocated:
         }
 
 
+#: Who may set an allocation.
+ALLOCATE_ROLES = ("manager", "admin")
+
 _SELECT_BUDGET = select(
     _budgets.c.allocation_pence, _budgets.c.committed_pence, _budgets.c.spent_pence
 ).where(
@@ -543,7 +546,7 @@ def allocate(
     who set it, from what, and why. An allocation below what is already committed and spent is allowed
     (budgets are cut in year) and comes back with a warning."""
     now = now or utcnow()
-    role = require_role(actor, "manager", "admin")
+    role = require_role(actor, *ALLOCATE_ROLES)
     code = acting_district(actor, district)
     check_financial_year(financial_year)
     if isinstance(amount_pence, bool) or not isinstance(amount_pence, int) or amount_pence < 0:

@@ -8,7 +8,7 @@ audit stream with what changed. The estimates contractors give on a case are in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -167,22 +167,41 @@ def _lock_register(session: Session) -> None:
     session.execute(select(AuditHead.seq).where(AuditHead.stream == SYSTEM_STREAM).with_for_update())
 
 
+def _tidied(values: Mapping[str, str | None], problems: dict[str, str]) -> dict[str, str | None]:
+    """Each detail given tidied (blank is ``None``); what is wrong with one goes into ``problems``."""
+    tidied: dict[str, str | None] = {}
+    for field, value in values.items():
+        try:
+            tidied[field] = _email(value) if field == "email" else typed_text(value, field, _LIMITS[field])
+        except InvalidInput as problem:
+            problems[field] = problem.message
+    return tidied
+
+
+def check_details(details: Mapping[str, str | None]) -> None:
+    """Refuse, with every problem at once by its detail, any typed detail of the register (``name``,
+    ``contact_name``, ``address``, ``phone``, ``email``, ``accreditation``) that could not be recorded:
+    a form checks them beside its own problems (a date it could not read) before anything is written."""
+    problems: dict[str, str] = {}
+    _tidied(details, problems)
+    if problems:
+        raise InvalidInput("; ".join(problems.values()), fields=problems)
+
+
 def _checked(new: NewContractor) -> dict[str, Any]:
-    name = typed_text(new.name, "name", _LIMITS["name"])
-    if name is None:
-        raise InvalidInput("the contractor's name is required")
-    accreditation = typed_text(new.accreditation, "accreditation", _LIMITS["accreditation"])
-    if new.accreditation_expires is not None and accreditation is None:
-        raise InvalidInput("an accreditation expiry date needs the accreditation it is for (e.g. TrustMark)")
-    return {
-        "name": name,
-        "contact_name": typed_text(new.contact_name, "contact_name", _LIMITS["contact_name"]),
-        "address": typed_text(new.address, "address", _LIMITS["address"]),
-        "phone": typed_text(new.phone, "phone", _LIMITS["phone"]),
-        "email": _email(new.email),
-        "accreditation": accreditation,
-        "accreditation_expires": new.accreditation_expires,
-    }
+    """The new contractor's details, tidied; every problem at once, each by the detail it is about."""
+    problems: dict[str, str] = {}
+    details = ("name", "contact_name", "address", "phone", "email", "accreditation")
+    fields: dict[str, Any] = _tidied({field: getattr(new, field) for field in details}, problems)
+    if fields.get("name") is None and "name" not in problems:
+        problems["name"] = "the contractor's name is required"
+    if new.accreditation_expires is not None and not (new.accreditation or "").strip():
+        problems["accreditation_expires"] = (
+            "an accreditation expiry date needs the accreditation it is for (e.g. TrustMark)"
+        )
+    if problems:
+        raise InvalidInput("; ".join(problems.values()), fields=problems)
+    return {**fields, "accreditation_expires": new.accreditation_expires}
 
 
 def add_contractor(
@@ -252,14 +271,12 @@ def update_contractor(
     role = require_role(actor, *REGISTER_ROLES)
     if status is not None and status not in CONTRACTOR_STATUSES:
         raise InvalidInput(f"status '{status}' is not one of: {', '.join(CONTRACTOR_STATUSES)}")
-    given: dict[str, Any] = {}
-    for field, value in (
-        ("contact_name", contact_name), ("address", address), ("phone", phone), ("accreditation", accreditation),
-    ):  # fmt: skip
-        if value is not None:
-            given[field] = typed_text(value, field, _LIMITS[field])
-    if email is not None:
-        given["email"] = _email(email)
+    problems: dict[str, str] = {}
+    details = {"contact_name": contact_name, "address": address, "phone": phone, "email": email,
+               "accreditation": accreditation}  # fmt: skip
+    given: dict[str, Any] = _tidied({f: v for f, v in details.items() if v is not None}, problems)
+    if problems:
+        raise InvalidInput("; ".join(problems.values()), fields=problems)
     if accreditation_expires is not None:
         given["accreditation_expires"] = accreditation_expires
     if status is not None:

@@ -7,7 +7,9 @@ from flask import Blueprint
 from dfg.web.admin import admin
 from dfg.web.assessment import assessment
 from dfg.web.auth import auth
+from dfg.web.budgets import budgets
 from dfg.web.case import case
+from dfg.web.contractors import contractors
 from dfg.web.means_test import means_test
 from dfg.web.money import money
 from dfg.web.opening import opening
@@ -20,4 +22,5 @@ from dfg.web.work import work
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     auth, sso, work, search, opening, case, records, assessment, means_test, money, payments, reports, admin,
+    contractors, budgets,
 )  # fmt: skip

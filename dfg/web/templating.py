@@ -22,6 +22,12 @@ MENU: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("search.find", "Search", None),
     ("opening.open_form", "Open a case", frozenset({"grant_officer"})),
     ("reports.index", "Reports", frozenset({"manager"})),
+    (
+        "contractors.register",
+        "Contractors",
+        frozenset({"grant_officer", "technical_officer", "manager", "admin"}),
+    ),
+    ("budgets.show", "Budgets", frozenset({"manager", "admin"})),
     ("admin.users", "Administration", frozenset({"admin"})),
 )
 
