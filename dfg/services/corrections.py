@@ -6,6 +6,7 @@ so the history shows the change and disposal erases both values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -49,6 +50,7 @@ FIELD_WORDS = {"title": "title", "given_name": "given name", "family_name": "fam
                "email": "e-mail address", "address_line_1": "first line of the address",
                "address_line_2": "second line of the address", "town": "town", "postcode": "postcode"}  # fmt: skip
 LONGEST_REASON = 2000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _checked(
@@ -71,7 +73,11 @@ def _checked(
                 words[name] = f"The {said} cannot be corrected here"
                 continue
             text = value.strip() if isinstance(value, str) else value
-            if text in ("", None):
+            if isinstance(text, str) and _CONTROL.search(text):
+                # PostgreSQL refuses a NUL; none of these belong in a name or an address anyway
+                problems.append(f"{name}: holds a control character")
+                words[name] = f"The {said} must not contain hidden characters such as tabs or line breaks"
+            elif text in ("", None):
                 if name in _REQUIRED:
                     problems.append(f"{name}: is required and cannot be cleared")
                     words[name] = f"Enter the {said}: it cannot be left empty"
@@ -117,6 +123,9 @@ def _checked(
     if not reason:
         problems.append("reason: say why (for example 'spelt wrongly on the referral')")
         words["reason"] = "Enter the reason for the correction"
+    elif "\x00" in reason:
+        problems.append("reason: holds a NUL character")
+        words["reason"] = "The reason must not contain hidden characters"
     elif len(reason) > LONGEST_REASON:
         problems.append(f"reason: at most {LONGEST_REASON:,} characters")
         words["reason"] = f"The reason must be {LONGEST_REASON:,} characters or fewer"

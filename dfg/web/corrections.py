@@ -57,19 +57,23 @@ def person(reference: str, number: int) -> Page:
     values: Mapping[str, Any] = request.form if request.method == "POST" else _person_values(recorded)
     errors: Errors = []
     if request.method == "POST":
-        changed: dict[str, str | date | None] = _changed_text(values, recorded, PERSON_INPUTS)
+        changed: dict[str, str | date | None] = {**_changed_text(values, recorded, PERSON_INPUTS)}
         date_problem = None
         try:
             born = date_from_form(values, DATE_OF_BIRTH, "the date of birth", required=False)
         except DateProblem as problem:
             date_problem = str(problem)
             # not a date: the engine says so too, so every other mistake is still said beside it
-            changed[DATE_OF_BIRTH] = " ".join(values.get(f"{DATE_OF_BIRTH}-{p}", "") for p in ("day", "month", "year"))
+            changed[DATE_OF_BIRTH] = " ".join(
+                values.get(f"{DATE_OF_BIRTH}-{p}", "") for p in ("day", "month", "year")
+            )
         else:
             if born != recorded["date_of_birth"]:
                 changed[DATE_OF_BIRTH] = born
         correction = Correction(reason=values.get("reason", ""), person=number, person_fields=changed)
-        done, errors = _correct(view, correction, values, {DATE_OF_BIRTH: date_problem} if date_problem else {})
+        done, errors = _correct(
+            view, correction, values, {DATE_OF_BIRTH: date_problem} if date_problem else {}
+        )
         if done is not None:
             flash(f"Details of {recorded['name']} corrected: {done}.", "done")
             return redirect(url_for("case.show", reference=view.reference))
@@ -92,7 +96,7 @@ def home(reference: str) -> Page:
     values: Mapping[str, Any] = request.form if request.method == "POST" else _home_values(view)
     errors: Errors = []
     if request.method == "POST":
-        changed: dict[str, str | None] = dict(_changed_text(values, view.home, HOME_INPUTS))
+        changed: dict[str, str | None] = {**_changed_text(values, view.home, HOME_INPUTS)}
         correction = Correction(reason=values.get("reason", ""), home_fields=changed)
         done, errors = _correct(view, correction, values, {})
         if done is not None:
@@ -127,9 +131,9 @@ def _home_values(view: CaseView) -> dict[str, str]:
 
 def _changed_text(
     values: Mapping[str, Any], recorded: Mapping[str, Any], inputs: tuple[tuple[str, ...], ...]
-) -> dict[str, str | date | None]:
+) -> dict[str, str]:
     """Only the fields changed from what is recorded (an empty box clears an optional one)."""
-    changed: dict[str, str | date | None] = {}
+    changed: dict[str, str] = {}
     for name, *_ in inputs:
         given = str(values.get(name, "")).strip()
         if given != (recorded.get(name) or ""):

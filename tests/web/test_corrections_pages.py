@@ -47,11 +47,17 @@ def test_the_form_starts_with_what_is_recorded_and_the_case_page_links_it(
     ))  # fmt: skip
     client = signed_in("officer")
     case_page = client.get(f"/cases/{reference}").get_data(as_text=True)
-    assert f'href="/cases/{reference}/people/1"' in case_page and f'href="/cases/{reference}/home"' in case_page
+    assert (
+        f'href="/cases/{reference}/people/1"' in case_page and f'href="/cases/{reference}/home"' in case_page
+    )
     assert "Correct the address" in case_page
     form = _person_form(client, f"/cases/{reference}/people/1")
     assert (form["title"], form["given_name"], form["family_name"]) == ("Mrs", "Margaret", "Holt")
-    assert (form["phone"], form["email"], form["nhs_number"]) == ("01543 123456", "m.holt@example.org", "9434765919")
+    assert (form["phone"], form["email"], form["nhs_number"]) == (
+        "01543 123456",
+        "m.holt@example.org",
+        "9434765919",
+    )
     assert [form[f"date_of_birth-{p}"] for p in ("day", "month", "year")] == ["1", "6", "1950"]
     assert form["version"] == str(show_case(db, cast["officer"], reference).version)
     home = client.get(f"/cases/{reference}/home").get_data(as_text=True)
@@ -70,7 +76,7 @@ def test_a_correction_is_written_and_the_history_says_only_what_changed(
              "reason": "married name; birth date misread"}  # fmt: skip
     page = client.post(url, data=form, follow_redirects=True).get_data(as_text=True)
     assert "Details of Mrs Margaret Holt corrected: family name, date of birth, phone number." in page
-    assert "Correct<span class=\"govuk-visually-hidden\"> the details of (Mrs Margaret Holt-Quimby)" in page
+    assert 'Correct<span class="govuk-visually-hidden"> the details of (Mrs Margaret Holt-Quimby)' in page
     person = show_case(db, cast["officer"], reference).people[0]
     assert (person["family_name"], person["date_of_birth"], person["phone"]) == (
         "Holt-Quimby", date(1950, 6, 2), "07700 900123",
@@ -165,6 +171,12 @@ def test_hostile_text_is_kept_as_text(
     assert "<img src=x" not in page
     person = show_case(db, cast["officer"], reference).people[0]
     assert (person["given_name"], person["family_name"]) == ("<script>alert(1)</script>", "Zoë Ødegård-☃")
+    # a NUL (which PostgreSQL refuses) or a line break is refused in words, and nothing is written
+    hidden = client.post(url, data=_person_form(client, url) | {"phone": "01543\x00 1", "reason": "a\x00"})
+    said = hidden.get_data(as_text=True)
+    assert hidden.status_code == 422 and "The phone number must not contain hidden characters" in said
+    assert "The reason must not contain hidden characters" in said
+    assert show_case(db, cast["officer"], reference).people[0]["phone"] is None
 
 
 def test_a_case_changed_meanwhile_is_a_conflict_and_the_input_is_kept(
@@ -174,7 +186,9 @@ def test_a_case_changed_meanwhile_is_a_conflict_and_the_input_is_kept(
     client = signed_in("officer")
     url = f"/cases/{reference}/home"
     fields = hidden_fields(client.get(url).get_data(as_text=True))
-    correct_details(db, cast["officer"], reference, Correction(reason="rang", home_fields={"town": "Hednesford"}))
+    correct_details(
+        db, cast["officer"], reference, Correction(reason="rang", home_fields={"town": "Hednesford"})
+    )
     response = client.post(url, data={**fields, "address_line_1": "14 Mill Lane", "town": "Cannock",
                                       "postcode": "WS11 1AA", "reason": "house number"})  # fmt: skip
     page = response.get_data(as_text=True)
