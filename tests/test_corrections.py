@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from cli import main
-from dfg.errors import InvalidInput, NotFound, PermissionDenied
+from dfg.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dfg.services.audit import verify_audit
 from dfg.services.case_history import history
 from dfg.services.case_reading import show_case
@@ -85,3 +85,32 @@ def test_the_command(db_url: str, cast: dict[str, Actor], open_sample: Callable[
     result = CliRunner().invoke(main, ["--db", db_url, "--as", "officer", "case", "correct", reference,
                                        "--person", "1", "--given-name", "Maggie", "--reason", "known as"])  # fmt: skip
     assert (result.exit_code, result.stdout) == (0, f"{reference}: corrected given name\n"), result.stderr
+
+
+def test_each_problem_by_its_field_in_words_and_the_version_checked(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample()
+    with pytest.raises(InvalidInput) as refused:
+        correct_details(db, cast["officer"], reference, Correction(
+            reason="", person=1, person_fields={"given_name": " ", "email": "nobody", "phone": "9" * 31},
+        ))  # fmt: skip
+    assert refused.value.fields == {
+        "given_name": "Enter the given name: it cannot be left empty",
+        "email": "Enter an e-mail address in the right form, like name@example.com",
+        "phone": "The phone number must be 30 characters or fewer",
+        "reason": "Enter the reason for the correction",
+    }
+    assert "given_name: is required" in refused.value.message  # the command line's words are unchanged
+    version = show_case(db, cast["officer"], reference).version
+    with pytest.raises(Conflict):
+        correct_details(db, cast["officer"], reference, Correction(reason="x", home_fields={"town": "Rugeley"}),
+                        expected_version=version - 1)  # fmt: skip
+    correct_details(db, cast["officer"], reference, Correction(reason="x", home_fields={"town": "Rugeley"}),
+                    expected_version=version)  # fmt: skip
+    view = show_case(db, cast["officer"], reference)
+    assert view.home == {"address_line_1": "12 Mill Lane", "address_line_2": None, "town": "Rugeley",
+                         "postcode": "WS11 1AA"}  # fmt: skip
+    person = view.people[0]
+    assert (person["title"], person["given_name"], person["family_name"]) == ("Mrs", "Margaret", "Holt")
+    assert (person["nhs_number"], person["phone"], person["email"]) == (None, None, None)

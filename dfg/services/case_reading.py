@@ -3,7 +3,7 @@ district, priority and hold (``dfg case list``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -49,6 +49,9 @@ class CaseView:
     #: The assessment visit booked while the case awaits its assessment (the latest booking: rebooking
     #: rearranges it): when, who and where. None when none is booked or the case has moved on.
     booked_visit: dict[str, Any] | None = None
+    #: The home's address line by line as recorded (``address`` leaves out the empty ones), for a form
+    #: that corrects it.
+    home: dict[str, str | None] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         def iso(value: Any) -> Any:
@@ -80,6 +83,7 @@ class CaseView:
             "booked_visit": None
             if self.booked_visit is None
             else {k: iso(v) for k, v in self.booked_visit.items()},
+            "home": dict(self.home),
         }
 
 
@@ -142,7 +146,14 @@ def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
     people = tuple(
         {
             "name": full_name(p),
+            # each part of the name and the contact details as recorded, for the form that corrects them
+            "title": p.title,
+            "given_name": p.given_name,
+            "family_name": p.family_name,
             "date_of_birth": p.date_of_birth,
+            "nhs_number": p.nhs_number,
+            "phone": p.phone,
+            "email": p.email,
             "roles": person_roles(p),
             "relationship_to_applicant": p.relationship_to_applicant,
             "communication_needs": p.communication_needs,
@@ -168,6 +179,12 @@ def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
         on_hold_since=case.hold_since,
         hold_review_date=case.hold_review_date,
         address=tuple(p for p in (case.address_line_1, case.address_line_2, case.town, case.postcode) if p),
+        home={
+            "address_line_1": case.address_line_1,
+            "address_line_2": case.address_line_2,
+            "town": case.town,
+            "postcode": case.postcode,
+        },
         booked_visit=None if visit is None else dict(visit._mapping),
         milestones={m: case._mapping[m] for m in MILESTONES},
         approved_grant_pence=case.approved_grant_pence,

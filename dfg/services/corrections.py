@@ -6,6 +6,7 @@ so the history shows the change and disposal erases both values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,7 +18,7 @@ from dfg.errors import InvalidInput, NotFound
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.nhs_number import parse_nhs_number
 from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
-from dfg.services.cases import Recorded, record_change
+from dfg.services.cases import Recorded, check_version, record_change
 from dfg.store.database import Database
 from dfg.store.tables import CASES, PEOPLE, PROPERTIES
 from dfg.workflow.actor import Actor
@@ -43,8 +44,22 @@ class Correction:
     home_fields: Mapping[str, str | None] | None = None
 
 
-def _checked(correction: Correction, today: date) -> tuple[dict[str, Any], dict[str, Any]]:
-    problems = []
+#: Each field in a person's words, for the problems a form shows beside it.
+FIELD_WORDS = {"title": "title", "given_name": "given name", "family_name": "family name",
+               "date_of_birth": "date of birth", "nhs_number": "NHS number", "phone": "phone number",
+               "email": "e-mail address", "address_line_1": "first line of the address",
+               "address_line_2": "second line of the address", "town": "town", "postcode": "postcode"}  # fmt: skip
+LONGEST_REASON = 2000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _checked(
+    correction: Correction, today: date
+) -> tuple[dict[str, Any], dict[str, Any], InvalidInput | None]:
+    """The new values as they will be kept, and every problem with them: one message for the command
+    line, and each by its field in a person's words for a form."""
+    problems: list[str] = []
+    words: dict[str, str] = {}
     person: dict[str, Any] = {}
     home: dict[str, Any] = {}
     for fields, allowed, into in (
@@ -52,53 +67,92 @@ def _checked(correction: Correction, today: date) -> tuple[dict[str, Any], dict[
         (correction.home_fields, HOME_FIELDS, home),
     ):
         for name, value in (fields or {}).items():
+            said = FIELD_WORDS.get(name, name)
             if name not in allowed:
                 problems.append(f"{name}: cannot be corrected here")
+                words[name] = f"The {said} cannot be corrected here"
                 continue
             text = value.strip() if isinstance(value, str) else value
-            if text in ("", None):
+            if isinstance(text, str) and _CONTROL.search(text):
+                # PostgreSQL refuses a NUL; none of these belong in a name or an address anyway
+                problems.append(f"{name}: holds a control character")
+                words[name] = f"The {said} must not contain hidden characters such as tabs or line breaks"
+            elif text in ("", None):
                 if name in _REQUIRED:
                     problems.append(f"{name}: is required and cannot be cleared")
+                    words[name] = f"Enter the {said}: it cannot be left empty"
                 into[name] = None
             elif name == "date_of_birth":
                 if not isinstance(text, date):
                     problems.append("date_of_birth: give a date")
+                    words[name] = "The date of birth must be a real date, for example 27 3 1950"
                 elif wrong := date_of_birth_problem(text, today):
                     problems.append(wrong)
+                    words[name] = (
+                        "The date of birth must be in the past"
+                        if text > today
+                        else "The date of birth is too long ago: check the year"
+                    )
                 into[name] = text
             elif name == "nhs_number":
                 try:
                     into[name] = parse_nhs_number(str(text), field="nhs_number")
                 except InvalidInput as error:
                     problems.append(error.message)
+                    words[name] = "Enter a real NHS number: 10 digits, like 943 476 5919"
             elif name == "postcode":
                 if wrong := postcode_problem(str(text)):
                     problems.append(wrong)
+                    words[name] = "Enter a real postcode, like WS11 1AA"
                 into[name] = postcode(str(text))
             elif name == "email" and ("@" not in str(text) or " " in str(text)):
                 problems.append(f"email: '{text}' is not an e-mail address")
+                words[name] = "Enter an e-mail address in the right form, like name@example.com"
             elif len(str(text)) > _LONGEST.get(name, 200):
                 problems.append(f"{name}: at most {_LONGEST[name]} characters")
+                words[name] = f"The {said} must be {_LONGEST[name]} characters or fewer"
             else:
                 into[name] = text
     if person and correction.person is None:
         problems.append("say whose details: --person N (1 = the first listed on the case)")
-    if not person and not home:
+        words["person"] = "Say whose details to correct"
+    if not person and not home and not problems:
         problems.append("nothing to correct: give at least one new value")
-    if not correction.reason.strip():
+        words["details"] = "Nothing has changed: change at least one detail before saving"
+    reason = correction.reason.strip()
+    if not reason:
         problems.append("reason: say why (for example 'spelt wrongly on the referral')")
-    if problems:
-        raise InvalidInput("; ".join(problems))
-    return person, home
+        words["reason"] = "Enter the reason for the correction"
+    elif "\x00" in reason:
+        problems.append("reason: holds a NUL character")
+        words["reason"] = "The reason must not contain hidden characters"
+    elif len(reason) > LONGEST_REASON:
+        problems.append(f"reason: at most {LONGEST_REASON:,} characters")
+        words["reason"] = f"The reason must be {LONGEST_REASON:,} characters or fewer"
+    return person, home, InvalidInput("; ".join(problems), fields=words) if problems else None
+
+
+def correction_problems(correction: Correction, *, now: datetime | None = None) -> InvalidInput | None:
+    """Everything wrong with a correction, without making it (a form shows these beside its own)."""
+    return _checked(correction, local_day(now or utcnow()))[2]
 
 
 def correct_details(
-    db: Database, actor: Actor, reference: str, correction: Correction, *, now: datetime | None = None
+    db: Database,
+    actor: Actor,
+    reference: str,
+    correction: Correction,
+    *,
+    expected_version: int | None = None,
+    now: datetime | None = None,
 ) -> Recorded:
-    """Correct a person's or the home's details, with the reason; every problem said at once."""
+    """Correct a person's or the home's details, with the reason; every problem said at once.
+    ``expected_version``: the case's version a form was read at (Conflict if it changed since)."""
     role = require_role(actor, "grant_officer")
     now = now or utcnow()
-    person, home = _checked(correction, local_day(now))
+    person, home, problems = _checked(correction, local_day(now))
+    if problems is not None:
+        raise problems
 
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
         changed: dict[str, Any] = {}
@@ -125,10 +179,14 @@ def correct_details(
                 connection.execute(update(PROPERTIES).where(PROPERTIES.c.id == row.id).values(moved))
                 changed.update({k: {"from": getattr(row, k), "to": v} for k, v in moved.items()})
         if not changed:
-            raise InvalidInput("nothing to correct: the details are already as given")
+            raise InvalidInput(
+                "nothing to correct: the details are already as given",
+                fields={"details": "Nothing has changed: the details are already as given"},
+            )
         return {"person": correction.person if person else None, "changed": changed}
 
     return record_change(
         db, actor, reference, role=role, kind=DETAILS_CORRECTED, write_details=write,
+        check=lambda case: check_version(case.reference, case.version, expected_version),
         reason=correction.reason.strip(), now=now,
     )  # fmt: skip

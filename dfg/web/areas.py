@@ -10,6 +10,7 @@ from dfg.web.auth import auth
 from dfg.web.budgets import budgets
 from dfg.web.case import case
 from dfg.web.contractors import contractors
+from dfg.web.corrections import corrections
 from dfg.web.means_test import means_test
 from dfg.web.money import money
 from dfg.web.opening import opening
@@ -22,5 +23,5 @@ from dfg.web.work import work
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     auth, sso, work, search, opening, case, records, assessment, means_test, money, payments, reports, admin,
-    contractors, budgets,
+    corrections, contractors, budgets,
 )  # fmt: skip

@@ -42,6 +42,7 @@ CASE_PAGES: tuple[tuple[str, str], ...] = (
     ("money.calculate", "Grant calculation"),
     ("payments.money", "Money: invoices and payments"),
     ("payments.land_charge", "Land charge"),
+    ("corrections.home", "Correct the address"),
 )
 
 REASON_LONGEST = 2000
