@@ -33,6 +33,7 @@ from dfg.services.assessment import (
 )
 from dfg.services.cases import Action, Advanced, available_actions
 from dfg.web.dates import DateProblem, date_from_form
+from dfg.web.forms import seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import day_in_words, label, sentence
 
@@ -52,11 +53,6 @@ def england_time(at: datetime) -> str:
     """An instant as the time on a clock in England, as GOV.UK writes it: ``10:30am``."""
     local = at.astimezone(ENGLAND)
     return f"{local:%-I:%M}{'am' if local.hour < 12 else 'pm'}"
-
-
-def _version(values: Mapping[str, str]) -> int | None:
-    text = values.get("version", "")
-    return int(text) if text.isdigit() else None
 
 
 def _text(values: Mapping[str, str], name: str) -> str:
@@ -183,7 +179,7 @@ def book_visit(reference: str) -> Page:
         if booking is not None:
             try:
                 done = book_appointment(
-                    db, me, records.case.reference, booking, now=now, expected_version=_version(values)
+                    db, me, records.case.reference, booking, now=now, expected_version=seen_version(values)
                 )
             except REFUSALS as refusal:
                 errors.append({"text": sentence(refusal.message), "href": "#main-form"})
@@ -344,7 +340,7 @@ def record(reference: str) -> Page:
         if given is not None:
             try:
                 done = record_assessment(
-                    db, me, records.case.reference, given, now=now, expected_version=_version(values)
+                    db, me, records.case.reference, given, now=now, expected_version=seen_version(values)
                 )
             except REFUSALS as refusal:
                 errors.append({"text": sentence(refusal.message), "href": "#main-form"})
@@ -400,7 +396,7 @@ def feasibility(reference: str) -> Page:
                 record_feasibility(
                     db, me, records.case.reference, decided_on=decided_on or local_day(now),
                     reasonable_and_practicable=finding == "practicable", reasons=reasons, now=now,
-                    expected_version=_version(values),
+                    expected_version=seen_version(values),
                 )  # fmt: skip
             except REFUSALS as refusal:
                 errors.append({"text": sentence(refusal.message), "href": "#main-form"})

@@ -16,6 +16,7 @@ from dfg.services.cases import Action, advance, available_actions
 from dfg.services.clocks import case_clock_sheet
 from dfg.services.letter_register import letter_pdf, letter_record, list_letters
 from dfg.web.dates import DateProblem, date_from_form
+from dfg.web.forms import seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
 from dfg.workflow.guards import TriggerInput
@@ -91,7 +92,7 @@ def act(reference: str, trigger: str) -> str | WerkzeugResponse | tuple[str, int
         given, errors = _trigger_input(action, values)
         if not errors:
             try:
-                done = advance(db, me, view.reference, trigger, given, expected_version=_version(values))
+                done = advance(db, me, view.reference, trigger, given, expected_version=seen_version(values))
             except (Conflict, GuardFailed, InvalidTransition, InvalidInput) as refusal:
                 errors.append({"text": sentence(refusal.message), "href": "#main-form"})
             else:
@@ -107,11 +108,6 @@ def act(reference: str, trigger: str) -> str | WerkzeugResponse | tuple[str, int
         errors=errors,
         values=values,
     ), status
-
-
-def _version(values: Mapping[str, str]) -> int | None:
-    text = values.get("version", "")
-    return int(text) if text.isdigit() else None
 
 
 def _trigger_input(action: Action, values: Mapping[str, str]) -> tuple[TriggerInput, list[dict[str, str]]]:

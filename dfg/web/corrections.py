@@ -15,6 +15,7 @@ from dfg.errors import Conflict, GuardFailed, InvalidInput, PermissionDenied
 from dfg.services.case_reading import CaseView, show_case
 from dfg.services.corrections import FIELD_WORDS, Correction, correct_details, correction_problems
 from dfg.web.dates import DateProblem, date_from_form
+from dfg.web.forms import seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
 
@@ -151,7 +152,7 @@ def _correct(
         return None, _errors_from(found, own)
     try:
         recorded = correct_details(
-            database(), actor(), view.reference, correction, expected_version=_version(values)
+            database(), actor(), view.reference, correction, expected_version=seen_version(values)
         )
     except InvalidInput as refusal:
         return None, _errors_from(refusal, {})
@@ -171,8 +172,3 @@ def _errors_from(problem: InvalidInput | None, own: dict[str, str]) -> Errors:
 
 def _place_on_page(name: str) -> int:
     return _PAGE_ORDER.index(name) if name in _PAGE_ORDER else 0
-
-
-def _version(values: Mapping[str, Any]) -> int | None:
-    text = str(values.get("version", ""))
-    return int(text) if text.isdigit() else None

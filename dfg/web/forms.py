@@ -3,6 +3,9 @@ more error beside the field it is about."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import Field
 
@@ -18,6 +21,13 @@ def error_list(form: FlaskForm, *general: str) -> list[dict[str, str]]:
             found.append({"text": str(field.errors[0]), "href": f"#{field.id}"})
     found += [{"text": sentence(message), "href": "#main-form"} for message in general]
     return found
+
+
+def seen_version(values: Mapping[str, Any]) -> int | None:
+    """The version of the case the form was read at (its hidden ``version``): the service refuses the
+    save as a conflict if someone has changed the case since."""
+    text = str(values.get("version", ""))
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def refuse(field: Field, message: str) -> None:

@@ -33,6 +33,7 @@ from dfg.rules.means_test import OUTCOME_WORDS, Determination
 from dfg.services.assessment import check_means_test, determinations, run_means_test
 from dfg.services.means_test import HouseholdSkeleton, household_skeleton
 from dfg.web.dates import DateProblem, date_from_form
+from dfg.web.forms import seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import pounds, sentence
 
@@ -88,7 +89,7 @@ def form(reference: str) -> str | WerkzeugResponse | tuple[str, int]:
                     db, me, skeleton.reference, entered.household, on=entered.on,
                     code=values.get("code") if redone else None,
                     reason=(values.get("reason") or "").strip() if redone else None,
-                    expected_version=_version(values),
+                    expected_version=seen_version(values),
                 )  # fmt: skip
                 flash(
                     f"Test of resources saved: {OUTCOME_WORDS[record.determination.outcome]}, "
@@ -345,8 +346,3 @@ def _whole(text: str) -> int | str:
 
 def _yes_no(text: str) -> bool | str:
     return {"yes": True, "no": False}.get(text, text)
-
-
-def _version(values: Mapping[str, str]) -> int | None:
-    text = values.get("version", "")
-    return int(text) if _WHOLE.fullmatch(text) else None

@@ -30,6 +30,7 @@ from dfg.services.estimates import (
 from dfg.services.grant import GrantOptions, calculate_case_grant, grant_options
 from dfg.services.sign_in import check_password, check_second_factor
 from dfg.web.dates import DateProblem, date_from_form
+from dfg.web.forms import seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
 
@@ -48,11 +49,6 @@ def _error(errors: Errors, text: str, field: str) -> None:
 
 def _refused(errors: Errors, refusal: DfgError, form: str) -> None:
     errors.append({"text": sentence(refusal.message), "href": f"#{form}"})
-
-
-def _version(values: Mapping[str, str]) -> int | None:
-    text = values.get("version", "")
-    return int(text) if text.isdigit() else None
 
 
 def _amount(values: Mapping[str, str], name: str, what: str, errors: Errors, *, required: bool) -> int | None:
@@ -135,7 +131,7 @@ def add_estimate(reference: str) -> Page:
             db, me, reference, contractor=contractor, price_pence=price,
             received_on=received or local_day(utcnow()), contractor_reference=_text(values, "contractor_ref"),
             notes=_text(values, "notes"), price_confirmed=values.get("confirm_price") == "yes",
-            expected_version=_version(values),
+            expected_version=seen_version(values),
         )  # fmt: skip
     except PriceToConfirm as unconfirmed:
         # asked only now the service has refused: most prices need no second look
@@ -163,7 +159,7 @@ def waive(reference: str) -> Page:
         _error(errors, "Enter why fewer than two estimates will do", "waive_reason")
         return _estimates_page(reference, errors, values)
     try:
-        waive_estimates(db, me, reference, reason=reason, expected_version=_version(values))
+        waive_estimates(db, me, reference, reason=reason, expected_version=seen_version(values))
     except REFUSALS as refusal:
         _refused(errors, refusal, "waive-form")
         return _estimates_page(reference, errors, values)
@@ -187,7 +183,7 @@ def select(reference: str) -> Page:
     try:
         selection = select_estimate(
             db, me, reference, int(chosen), reason=_text(values, "select_reason"), unacceptable=unacceptable,
-            on=on, expected_version=_version(values),
+            on=on, expected_version=seen_version(values),
         )  # fmt: skip
     except REFUSALS as refusal:
         _refused(errors, refusal, "select-form")
@@ -218,7 +214,7 @@ def calculate(reference: str) -> Page:
             try:
                 record = calculate_case_grant(
                     db, me, case.reference, works_pence=works, charges=charges, funding_lines=lines,
-                    reasons=reasons, on=on, expected_version=_version(values),
+                    reasons=reasons, on=on, expected_version=seen_version(values),
                 )  # fmt: skip
             except REFUSALS as refusal:
                 _refused(errors, refusal, "main-form")
@@ -289,7 +285,7 @@ def approve(reference: str) -> Page:
             try:
                 done = approve_grant(
                     db, me, case.reference, replace(terms, second_approver=second), on=on,
-                    expected_version=_version(values),
+                    expected_version=seen_version(values),
                 )  # fmt: skip
             except REFUSALS as refusal:
                 _refused(errors, refusal, "main-form")

@@ -34,8 +34,8 @@ from dfg.services.works import (
     extend_completion,
     record_completion_check,
 )
-from dfg.web.case import _version
 from dfg.web.dates import DateProblem, date_from_form
+from dfg.web.forms import seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import day_in_words, sentence
 
@@ -227,7 +227,7 @@ def completion(reference: str) -> Page:
             passed = result == "yes"
             done = _attempt(
                 form, record_completion_check, db, me, view.reference, check, passed=passed, notes=notes,
-                on=on, expected_version=_version(form.values),
+                on=on, expected_version=seen_version(form.values),
             )  # fmt: skip
             if done:
                 outcome = "passed" if passed else "not passed"
@@ -270,7 +270,7 @@ def invoice(reference: str) -> Page:
             done = _attempt(
                 form, record_invoice, db, me, view.reference, supplier=supplier, invoice_reference=number,
                 amount_pence=amount, received_on=received or local_day(utcnow()), labour=labour,
-                expected_version=_version(form.values),
+                expected_version=seen_version(form.values),
             )  # fmt: skip
             if done:
                 return _done(view, f"Invoice {number} from {supplier} for {format_pounds(amount)}: recorded.")
@@ -291,7 +291,7 @@ def pay(reference: str) -> Page:
         if amount is not None and work_done is not None and not form.errors:
             done = _attempt(
                 form, pay_interim, db, me, view.reference, amount_pence=amount, work_done_pence=work_done,
-                on=on, expected_version=_version(form.values),
+                on=on, expected_version=seen_version(form.values),
             )  # fmt: skip
             if done:
                 return _done(view, f"Interim payment of {format_pounds(amount)}: recorded.")
@@ -299,7 +299,7 @@ def pay(reference: str) -> Page:
         on = form.date("on", "the date paid", required=False)
         if not form.errors:
             done = _attempt(
-                form, pay_final, db, me, view.reference, on=on, expected_version=_version(form.values)
+                form, pay_final, db, me, view.reference, on=on, expected_version=seen_version(form.values)
             )
             if done:
                 return _done(view, f"Final payment of {format_pounds(due.final_pence)}: recorded.")
@@ -324,7 +324,7 @@ def land_charge(reference: str) -> Page:
         if registry is not None and not form.errors:
             done = _attempt(
                 form, register_land_charge, db, me, view.reference, registry_reference=registry,
-                registered_on=on or local_day(utcnow()), expected_version=_version(form.values),
+                registered_on=on or local_day(utcnow()), expected_version=seen_version(form.values),
             )  # fmt: skip
             if done:
                 return _done(view, f"Land charge registered, register reference {registry}.")
@@ -357,7 +357,7 @@ def repayment_decision(reference: str) -> Page:
             done = _attempt(
                 form, record_repayment_decision, db, me, view.reference, disposal_on=disposal,
                 decision=decision, amount_pence=amount, factors=factors, reason=reason, on=on,
-                expected_version=_version(form.values),
+                expected_version=seen_version(form.values),
             )  # fmt: skip
             if done:
                 return _done(view, f"Decision on the disposal recorded: {DECISION_WORDS[decision].lower()}.")
@@ -392,7 +392,7 @@ def extend(reference: str) -> Page:
         if reason is not None and not form.errors:
             done = _attempt(
                 form, extend_completion, db, me, view.reference, reason=reason, months=months,
-                new_date=new_date, expected_version=_version(form.values),
+                new_date=new_date, expected_version=seen_version(form.values),
             )  # fmt: skip
             if done:
                 return _done(view, "Completion period extended: the case's clocks show the new date.")
@@ -411,7 +411,7 @@ def vary(reference: str) -> Page:
         if change is not None and price is not None and not form.errors:
             done = _attempt(
                 form, vary_works, db, me, view.reference, change=change, price_change_pence=price, on=on,
-                expected_version=_version(form.values),
+                expected_version=seen_version(form.values),
             )  # fmt: skip
             if done:
                 return _done(view, f"Variation of {format_pounds(price)} approved: a new approval version.")
