@@ -42,6 +42,11 @@ QUEUE_EVENT_KINDS = ("transition", REMINDER_EVENT)
 PRODUCERS = ("grant_officer", "manager", "admin")
 
 
+def may_produce(actor: Actor) -> bool:
+    """Whether ``actor`` may produce letters: what a page asks before it offers to."""
+    return actor.role_for(PRODUCERS) is not None
+
+
 @dataclass(frozen=True)
 class Pending:
     """A letter a step of the workflow asked for that is not in the register.
@@ -56,15 +61,23 @@ class Pending:
     trigger: str
     step_date: date
     reason: str | None = None
+    #: Whom it is to, once its context is built (None while it waits for the case's data).
+    recipient_name: str | None = None
+
+    @property
+    def title(self) -> str:
+        return contract_for(self.kind).title
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "reference": self.reference,
             "event": self.event_id,
             "kind": self.kind,
+            "title": self.title,
             "trigger": self.trigger,
             "step_date": self.step_date.isoformat(),
             "reason": self.reason,
+            "recipient": self.recipient_name,
         }
 
 
