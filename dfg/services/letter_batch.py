@@ -255,10 +255,14 @@ def pending_letters(db: Database, actor: Actor, reference: str | None = None) ->
         require_role(actor, *PRODUCERS)
     queue = read_queue(db, actor, reference)
     built = build_letters(db, actor, queue, local_day(utcnow()))
-    found = [
-        replace(step.pending(kind), recipient_name=context.recipient.name)
-        for step, kind, context in built.ready
-    ] + built.waiting + built.failed
+    found = (
+        [
+            replace(step.pending(kind), recipient_name=context.recipient.name)
+            for step, kind, context in built.ready
+        ]
+        + built.waiting
+        + built.failed
+    )
     return sorted(found, key=lambda p: (p.event_id, p.kind))
 
 

@@ -31,6 +31,7 @@ from dfg.store.models import CASES, EVENTS, LETTERS, PEOPLE, USERS, Property
 from dfg.store.personal import personal_values
 from dfg.workflow.actor import Actor
 from dfg.workflow.reminders import REMINDER_EVENT
+from dfg.workflow.roles import require_role
 
 #: The event recorded in the case's audit chain for every letter in the register, with its SHA-256.
 LETTER_PRODUCED = "letter_produced"
@@ -45,6 +46,12 @@ PRODUCERS = ("grant_officer", "manager", "admin")
 def may_produce(actor: Actor) -> bool:
     """Whether ``actor`` may produce letters: what a page asks before it offers to."""
     return actor.role_for(PRODUCERS) is not None
+
+
+def require_producer(actor: Actor) -> str:
+    """The role ``actor`` produces letters in; PermissionDenied if they may not (a page's form for
+    producing letters is refused before it is filled in, as its service would refuse it after)."""
+    return require_role(actor, *PRODUCERS)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dfg.web.admin import admin
 from dfg.web.assessment import assessment
 from dfg.web.auth import auth
 from dfg.web.case import case
+from dfg.web.letters import letters
 from dfg.web.means_test import means_test
 from dfg.web.money import money
 from dfg.web.opening import opening
@@ -19,4 +20,5 @@ from dfg.web.work import work
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     auth, work, search, opening, case, records, assessment, means_test, money, payments, reports, admin,
+    letters,
 )  # fmt: skip
