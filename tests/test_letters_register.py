@@ -196,6 +196,31 @@ def test_letters_are_scoped_to_the_users_district(
         render_pending(db, cast["ot"], workers=1)
 
 
+def test_the_whole_queue_says_whom_each_letter_is_to_and_is_for_those_who_produce(
+    db: Database, cast: dict[str, Actor], case: str
+) -> None:
+    walk(db, cast, case, until="accept_referral")
+    [pending] = pending_letters(db, cast["officer"])
+    assert (pending.title, pending.recipient_name) == ("We have received your referral", "Mrs Margaret Holt")
+    # the OT may see a case's own pending letters, not the district's queue
+    assert [p.kind for p in pending_letters(db, cast["ot"], case)] == ["acknowledgement"]
+    with pytest.raises(PermissionDenied, match="needs the role"):
+        pending_letters(db, cast["ot"])
+
+
+def test_a_limited_run_renders_the_oldest_and_says_how_many_are_left(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    cases = [open_sample() for _ in range(3)]
+    for reference in cases:
+        advance(db, cast["officer"], reference, "accept_referral")
+    first = render_pending(db, cast["officer"], workers=1, now=NOW, limit=2)
+    assert ([x.reference for x in first.produced], first.left) == (cases[:2], 1)
+    assert [p.reference for p in pending_letters(db, cast["officer"])] == cases[2:]
+    last = render_pending(db, cast["officer"], workers=1, now=NOW, limit=2)
+    assert ([x.reference for x in last.produced], last.left) == (cases[2:], 0)
+
+
 def test_large_print_follows_the_persons_communication_needs(
     db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
 ) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -62,17 +62,20 @@ _SHARED_SOURCES = ("letter.css", "layout.toml")
 @dataclass(frozen=True)
 class RenderReport:
     """What a run of :func:`render_pending` did: the letters produced, those waiting for data the case
-    does not hold yet, and those that failed (an error while building or rendering them)."""
+    does not hold yet, those that failed (an error while building or rendering them), and how many
+    ready letters were left for a later run by its ``limit``."""
 
     produced: tuple[LetterRecord, ...]
     waiting: tuple[Pending, ...]
     failed: tuple[Pending, ...]
+    left: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "produced": [letter.as_dict() for letter in self.produced],
             "waiting": [p.as_dict() for p in self.waiting],
             "failed": [p.as_dict() for p in self.failed],
+            "left": self.left,
         }
 
     def raise_if_failed(self) -> None:
@@ -242,10 +245,24 @@ def record_letter(
 
 def pending_letters(db: Database, actor: Actor, reference: str | None = None) -> list[Pending]:
     """The letters the workflow asked for that are not in the register (of one case, or every case the
-    user may see), oldest step first, each with the reason it cannot be produced now if there is one."""
+    user may see), oldest step first, each with the reason it cannot be produced now if there is one,
+    or whom it is to if there is none.
+
+    The whole queue (no ``reference``) is for those who produce letters (grant officer, manager, admin);
+    anyone who may see a case may see its own pending letters.
+    """
+    if reference is None:
+        require_role(actor, *PRODUCERS)
     queue = read_queue(db, actor, reference)
     built = build_letters(db, actor, queue, local_day(utcnow()))
-    found = [step.pending(kind) for step, kind, _ in built.ready] + built.waiting + built.failed
+    found = (
+        [
+            replace(step.pending(kind), recipient_name=context.recipient.name)
+            for step, kind, context in built.ready
+        ]
+        + built.waiting
+        + built.failed
+    )
     return sorted(found, key=lambda p: (p.event_id, p.kind))
 
 
@@ -256,26 +273,30 @@ def render_pending(
     workers: int | None = None,
     progress: Progress = unwatched,
     now: datetime | None = None,
+    limit: int | None = None,
 ) -> RenderReport:
     """Produce every pending letter the user may see: build, render (``workers`` processes; by default
     every core, or this process for a handful of letters), and record each with its ``letter_produced``
     event (roles: grant officer, manager, admin).
 
     Letters that cannot be built or rendered stay pending and are reported; the others are produced.
+    With ``limit``, only the oldest ``limit`` ready letters are rendered (a page cannot wait for a
+    whole batch); the report says how many were left.
     """
     role = require_role(actor, *PRODUCERS)
     created_at = now or utcnow()
     built = build_letters(db, actor, read_queue(db, actor), local_day(created_at))
+    ready = built.ready if limit is None else built.ready[: max(limit, 0)]
     jobs = [
         LetterJob(kind, context, pdf_identity(step.event_id, kind), created_at)
-        for step, kind, context in built.ready
+        for step, kind, context in ready
     ]
     if workers is None and len(jobs) < _POOL_FROM:
         workers = 1
     progress(0, len(jobs))
     produced: list[LetterRecord] = []
     failed = list(built.failed)
-    for (step, kind, context), result in zip(built.ready, _rendered(jobs, workers), strict=True):
+    for (step, kind, context), result in zip(ready, _rendered(jobs, workers), strict=True):
         try:
             if isinstance(result, Exception):
                 raise result
@@ -285,4 +306,6 @@ def render_pending(
         except Exception as exc:
             failed.append(step.pending(kind, f"{type(exc).__name__}: {exc}"))
         progress(1, len(jobs))
-    return RenderReport(tuple(produced), tuple(built.waiting), tuple(failed))
+    return RenderReport(
+        tuple(produced), tuple(built.waiting), tuple(failed), left=len(built.ready) - len(ready)
+    )

@@ -31,6 +31,7 @@ from dfg.store.models import CASES, EVENTS, LETTERS, PEOPLE, USERS, Property
 from dfg.store.personal import personal_values
 from dfg.workflow.actor import Actor
 from dfg.workflow.reminders import REMINDER_EVENT
+from dfg.workflow.roles import require_role
 
 #: The event recorded in the case's audit chain for every letter in the register, with its SHA-256.
 LETTER_PRODUCED = "letter_produced"
@@ -40,6 +41,17 @@ QUEUE_EVENT_KINDS = ("transition", REMINDER_EVENT)
 
 #: Who may produce letters (render the queue, reprint, print the post-room batch).
 PRODUCERS = ("grant_officer", "manager", "admin")
+
+
+def may_produce(actor: Actor) -> bool:
+    """Whether ``actor`` may produce letters: what a page asks before it offers to."""
+    return actor.role_for(PRODUCERS) is not None
+
+
+def require_producer(actor: Actor) -> str:
+    """The role ``actor`` produces letters in; PermissionDenied if they may not (a page's form for
+    producing letters is refused before it is filled in, as its service would refuse it after)."""
+    return require_role(actor, *PRODUCERS)
 
 
 @dataclass(frozen=True)
@@ -56,15 +68,23 @@ class Pending:
     trigger: str
     step_date: date
     reason: str | None = None
+    #: Whom it is to, once its context is built (None while it waits for the case's data).
+    recipient_name: str | None = None
+
+    @property
+    def title(self) -> str:
+        return contract_for(self.kind).title
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "reference": self.reference,
             "event": self.event_id,
             "kind": self.kind,
+            "title": self.title,
             "trigger": self.trigger,
             "step_date": self.step_date.isoformat(),
             "reason": self.reason,
+            "recipient": self.recipient_name,
         }
 
 

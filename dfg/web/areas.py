@@ -11,6 +11,7 @@ from dfg.web.budgets import budgets
 from dfg.web.case import case
 from dfg.web.contractors import contractors
 from dfg.web.corrections import corrections
+from dfg.web.letters import letters
 from dfg.web.means_test import means_test
 from dfg.web.money import money
 from dfg.web.opening import opening
@@ -23,5 +24,5 @@ from dfg.web.work import work
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     auth, sso, work, search, opening, case, records, assessment, means_test, money, payments, reports, admin,
-    corrections, contractors, budgets,
+    corrections, letters, contractors, budgets,
 )  # fmt: skip

@@ -21,6 +21,7 @@ MENU: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("work.my_work", "My work", None),
     ("search.find", "Search", None),
     ("opening.open_form", "Open a case", frozenset({"grant_officer"})),
+    ("letters.queue", "Letters", frozenset({"grant_officer"})),
     ("reports.index", "Reports", frozenset({"manager"})),
     (
         "contractors.register",
