@@ -9,7 +9,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from dfg.errors import Conflict, DfgError, GuardFailed, InvalidInput, InvalidTransition
+from dfg.errors import Conflict, DfgError, GuardFailed, InvalidInput, InvalidTransition, OutsideDistrict
 from dfg.services.case_history import history
 from dfg.services.case_reading import show_case
 from dfg.services.cases import Action, advance, available_actions
@@ -147,7 +147,10 @@ def _trigger_input(action: Action, values: Mapping[str, str]) -> tuple[TriggerIn
 @case.route("/<reference>/letters/<int:letter_id>.pdf")
 def letter(reference: str, letter_id: int) -> Response:
     db, me = database(), actor()
-    record = letter_record(db, me, letter_id)
+    try:
+        record = letter_record(db, me, letter_id)
+    except OutsideDistrict:  # the id was typed: the page does not name another district's case
+        abort(404)
     if record.reference != show_case(db, me, reference).reference:
         abort(404)
     try:
