@@ -9,7 +9,7 @@ It runs ``npm pack`` for each package, checks the tarball against the registry's
 the files with their version and SHA-256 to ``VENDORED.toml`` beside them. GOV.UK Frontend is trimmed of
 the GOV.UK brand, which councils may not use: the GDS Transport font faces are removed and the type
 becomes the Atkinson Hyperlegible the letters ship; the crown, crest and GOV.UK icons are not copied.
-``tests/web/test_assets.py`` checks the files still match the record.
+``tests/web/test_sign_in.py`` checks the files still match the record and carry no GOV.UK typeface.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ FONT = "Atkinson Hyperlegible"
 
 _FONT_FACE = re.compile(r"@font-face\{font-family:GDS Transport;[^}]*\}")
 _CREST = re.compile(r"url\(/assets/images/govuk-crest\.svg\)")
+_FONT_NOTICE = re.compile(r"/\*! Copyright \(c\) 2011 by Margaret Calvert & Henrik Kubel\.[^*]*\*/")
+_SOURCE_MAP = re.compile(r"/\*# sourceMappingURL=[^*]*\*/|//# sourceMappingURL=\S*")
 
 
 def _pack(name: str, version: str, work: Path) -> tarfile.TarFile:
@@ -63,6 +65,8 @@ def unbranded(css: str) -> str:
     css = css.replace("font-family:GDS Transport,", f'font-family:"{FONT}",')
     css = css.replace("font-family:GDS Transport", f'font-family:"{FONT}"')
     css = _CREST.sub("none", css)
+    css = _FONT_NOTICE.sub("", css)  # the typeface's notice goes with the typeface
+    css = _SOURCE_MAP.sub("", css)  # the maps are not vendored
     if "GDS Transport" in css:
         raise SystemExit("GDS Transport is still named in the CSS: check the new version")
     return css
@@ -85,7 +89,7 @@ def main() -> int:
         name, version, out = GOVUK
         with _pack(name, version, work) as archive:
             css = unbranded(_member(archive, "dist/govuk/govuk-frontend.min.css").decode())
-            js = _member(archive, "dist/govuk/govuk-frontend.min.js")
+            js = _SOURCE_MAP.sub("", _member(archive, "dist/govuk/govuk-frontend.min.js").decode()).encode()
             licence = json.loads(_member(archive, "package.json"))["license"]
         if licence != "MIT":
             raise SystemExit(f"{name} {version} is licensed {licence}, not MIT: check before vendoring")

@@ -62,7 +62,9 @@ def test_the_menu_shows_contractors_and_budgets_to_the_roles_given() -> None:
     from dfg.web.templating import MENU
 
     roles = {endpoint: seen for endpoint, _, seen in MENU}
-    assert roles["contractors.register"] == frozenset({"grant_officer", "technical_officer", "manager", "admin"})
+    assert roles["contractors.register"] == frozenset(
+        {"grant_officer", "technical_officer", "manager", "admin"}
+    )
     assert roles["budgets.show"] == frozenset({"manager", "admin"})
 
 

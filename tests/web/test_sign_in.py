@@ -238,3 +238,18 @@ def test_assets_are_public_and_travel_gzipped(app: Flask) -> None:
         assert "GDS Transport" not in plain.get_data(as_text=True)  # the GOV.UK typeface is not the council's
     with client.get("/assets/fonts/AtkinsonHyperlegible-Regular.ttf") as font:
         assert font.status_code == 200
+
+
+def test_the_vendored_frontend_is_what_its_record_says_and_unbranded() -> None:
+    import hashlib
+    import tomllib
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "dfg" / "web" / "static" / "govuk"
+    record = tomllib.loads((folder / "VENDORED.toml").read_text())
+    assert record["package"] == "govuk-frontend" and record["version"].startswith("6.")
+    for name, digest in record["sha256"].items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    css = (folder / "govuk-frontend.min.css").read_text()
+    assert "GDS Transport" not in css and "govuk-crest" not in css and "Margaret Calvert" not in css
+    assert not list(folder.glob("*.woff*")) and not (folder / "assets").exists()
