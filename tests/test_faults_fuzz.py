@@ -258,6 +258,9 @@ class Generator:
                     self.malformed = self.malformed or param.required
                     continue
                 args += [param.opts[0], self.value(path, param)]
+        if path == ("serve",):  # a server runs until stopped: it is given only an address it refuses
+            args += ["--host", self.rng.choice(["1e-400", "256.0.0.1", "::g", "", self.hostile()])]
+            self.malformed = True
         if path == ("demo",):  # a demonstration database is built only for a number of cases it refuses
             args += ["--cases", self.rng.choice(["0", "1001", "1e309", str(2**64)])]
             self.malformed = True
@@ -318,7 +321,7 @@ def test_malformed_input_is_refused_in_one_line_and_changes_nothing(
                 problems.append(f"{where}: refused (exit {result.exit_code}) but the database changed")
             lines = result.stderr.splitlines()
             # an import and a lint list each problem on its own line before the one that sums them up
-            listed = path in (("assess", "import"), ("workflow", "lint"))
+            listed = path in (("assess", "import"), ("import", "cases"), ("workflow", "lint"))
             if not lines or (len(lines) > 1 and not listed) or not all(line.isprintable() for line in lines):
                 problems.append(f"{where}: exit {result.exit_code} with {result.stderr!r}")
     watcher.close()

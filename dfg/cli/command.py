@@ -307,12 +307,28 @@ def write_output(path: Path, content: bytes | str, *, private: bool = False) -> 
         raise InvalidInput(f"cannot write {path}: {error.strerror}") from None
 
 
+def writable_file(_ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """An output file whose folder exists and may be written to, checked before the command reads anything
+    (a list read is on the access record, which a file refused afterwards would leave behind)."""
+    if value is None:
+        return None
+    folder = value.parent if str(value.parent) else Path(".")
+    from dfg.errors import InvalidInput  # as every other refused output file: exit 8
+
+    option = param.opts[0] if param.opts else "FILE"
+    if len(os.fsencode(value.name)) > 255:
+        raise InvalidInput(f"{option} {value.name[:40]}...: the file name is too long")
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):  # never raises
+        raise InvalidInput(f"cannot write {value}: {folder} is not a folder you may write to")
+    return value
+
+
 def sheet_options(function: CommandT) -> CommandT:
     """--csv FILE and --xlsx FILE: the list written for a spreadsheet instead of printed."""
     path = click.Path(dir_okay=False, path_type=Path)
-    function = click.option("--xlsx", "xlsx_file", type=path, metavar="FILE",
+    function = click.option("--xlsx", "xlsx_file", type=path, metavar="FILE", callback=writable_file,
                             help="Write the list as an Excel workbook (readable by you only).")(function)  # fmt: skip
-    return click.option("--csv", "csv_file", type=path, metavar="FILE",
+    return click.option("--csv", "csv_file", type=path, metavar="FILE", callback=writable_file,
                         help="Write the list as CSV for a spreadsheet (readable by you only).")(function)  # fmt: skip
 
 

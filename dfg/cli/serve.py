@@ -9,6 +9,19 @@ from pathlib import Path
 import click
 
 from dfg.cli.command import Context, pass_context
+from dfg.errors import ConfigurationError
+
+
+def _address(host: str) -> str:
+    """``host`` if it is an address this machine could listen on: an IP address, or localhost."""
+    if host == "localhost":
+        return host
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        raise click.BadParameter(
+            f"'{host[:60]}' is not an IP address (for example 127.0.0.1 or 0.0.0.0)"
+        ) from None
 
 
 def _loopback(host: str) -> bool:
@@ -21,9 +34,9 @@ def _loopback(host: str) -> bool:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="The address to listen on. Anything but this machine's own needs a reverse proxy "
-                   "terminating TLS in front (the cookies are then sent over HTTPS only).")  # fmt: skip
+@click.option("--host", default="127.0.0.1", show_default=True, callback=lambda _c, _p, value: _address(value),
+              help="The IP address to listen on (or localhost). Anything but this machine's own needs a "
+                   "reverse proxy terminating TLS in front (the cookies are then sent over HTTPS only).")  # fmt: skip
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="The port.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Requests served at once.")  # fmt: skip
@@ -59,6 +72,9 @@ def serve(context: Context, host: str, port: int, threads: int) -> None:
     click.echo(f"dfg: serving {db.display_name} at http://{shown}:{port}/ (Ctrl+C stops)", err=True)
     if not local:
         click.echo("dfg: cookies are sent over HTTPS only: put a reverse proxy with TLS in front", err=True)
-    waitress_serve(
-        app, host=host, port=port, threads=threads, ident="dfg", clear_untrusted_proxy_headers=True
-    )
+    try:
+        waitress_serve(
+            app, host=host, port=port, threads=threads, ident="dfg", clear_untrusted_proxy_headers=True
+        )
+    except OSError as error:  # the port is taken, or not ours to use
+        raise ConfigurationError(f"cannot listen on {shown}:{port}: {error.strerror or error}") from None
