@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 
 from dfg.services.database import Database
@@ -13,6 +15,14 @@ from dfg.workflow.actor import Actor
 from tests.web.conftest import hidden_fields, post_form
 
 SignedIn = Callable[[str], FlaskClient]
+
+
+@pytest.fixture(autouse=True)
+def documents_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A shared (PostgreSQL) database keeps its documents where it is told; a SQLite file's go beside it."""
+    monkeypatch.setenv("DFG_DOCUMENTS", str(tmp_path / "documents"))
+
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
