@@ -29,7 +29,14 @@ from dfg.services.estimates import case_estimates, record_estimate, select_estim
 from dfg.services.grant import calculate_case_grant
 from dfg.services.identity import mark_demo, user_actor
 from dfg.services.land_charge import land_charge_view, register_land_charge
-from dfg.services.payments import money_view, pay_final, pay_interim, record_contribution, record_invoice
+from dfg.services.payments import (
+    money_view,
+    pay_final,
+    pay_interim,
+    payment_due,
+    record_contribution,
+    record_invoice,
+)
 from dfg.services.progress import Progress, unwatched
 from dfg.services.sign_in import give_demo_passwords
 from dfg.services.users import add_district, add_user
@@ -282,8 +289,11 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
         if trigger == "complete_works" and rng.random() < 0.5:
             approved = money_view(db, officer, reference).approved_pence
             work_done = approved * 3 // 4
-            pay_interim(db, officer, reference, amount_pence=work_done * 2 // 3, work_done_pence=work_done,
-                        on=on - timedelta(days=1))  # fmt: skip
+            # within what may be paid before the certified date (a grant of fees only has no room)
+            amount = min(work_done * 2 // 3, payment_due(db, officer, reference).interim_room_pence)
+            if amount > 0:
+                pay_interim(db, officer, reference, amount_pence=amount, work_done_pence=work_done,
+                            on=on - timedelta(days=1))  # fmt: skip
         if trigger == "certify":
             for check, by in (
                 ("inspection", actor),
