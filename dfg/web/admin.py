@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dfg.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.money import parse_pounds
@@ -18,12 +17,12 @@ from dfg.services.users import (
     reactivate_user,
     users_administered,
 )
+from dfg.web.forms import Page, refusal_errors
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
-Page = str | WerkzeugResponse | tuple[str, int]
 ROLE_WORDS = {
     "grant_officer": "Grant officer",
     "ot": "Occupational therapist",
@@ -33,13 +32,6 @@ ROLE_WORDS = {
     "admin": "Administrator",
 }
 _REFUSALS = (InvalidInput, PermissionDenied, NotFound, Conflict)
-
-
-def _problems(problem: Exception, default_href: str = "#main-form") -> list[dict[str, str]]:
-    fields = getattr(problem, "fields", None)
-    if fields:
-        return [{"text": sentence(text), "href": f"#{name}"} for name, text in fields.items()]
-    return [{"text": sentence(str(problem)), "href": default_href}]
 
 
 def _limit(text: str, errors: list[dict[str, str]]) -> int | None:
@@ -90,7 +82,7 @@ def new_user() -> Page:
                     approval_limit_pence=limit,
                 )
             except _REFUSALS as problem:
-                errors = _problems(problem)
+                errors = refusal_errors(problem)
             else:
                 flash(f"{made.username} added. Invite them so that they can set their password.", "done")
                 return redirect(url_for("admin.user", username=made.username))
@@ -131,7 +123,7 @@ def user(username: str) -> Page:
                     full_name=form.get("full_name", "").strip() or None,
                 )
             except _REFUSALS as problem:
-                errors = _problems(problem)
+                errors = refusal_errors(problem)
             else:
                 flash(f"{username}: {done.summary()}.", "done")
                 return redirect(url_for("admin.user", username=username))
@@ -164,7 +156,7 @@ def set_active(username: str) -> Page:
     try:
         view = change(db, me, username, reason=reason)
     except _REFUSALS as problem:
-        for error in _problems(problem, "#reason"):
+        for error in refusal_errors(problem, default="#reason"):
             flash(error["text"])
     else:
         flash(
@@ -184,7 +176,7 @@ def districts() -> Page:
                 db, actor(), form.get("code", "").strip().upper(), form.get("name", "").strip()
             )
         except _REFUSALS as problem:
-            errors = _problems(problem, "#code")
+            errors = refusal_errors(problem, default="#code")
         else:
             flash(f"{made.code}, {made.name}, added.", "done")
             return redirect(url_for("admin.districts"))

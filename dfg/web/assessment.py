@@ -33,7 +33,7 @@ from dfg.services.assessment import (
 )
 from dfg.services.cases import Action, Advanced, available_actions
 from dfg.web.dates import DateProblem, date_from_form
-from dfg.web.forms import seen_version
+from dfg.web.forms import Errors, Page, seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import day_in_words, label, sentence
 
@@ -42,8 +42,6 @@ assessment = Blueprint("assessment", __name__, url_prefix="/cases")
 #: The engine's refusals a form shows as an error and keeps its input for.
 REFUSALS = (Conflict, GuardFailed, InvalidInput, InvalidTransition, PermissionDenied)
 
-Errors = list[dict[str, str]]
-Page = str | WerkzeugResponse | tuple[str, int]
 
 _TIME = re.compile(r"(?P<hour>[0-9]{1,2})(?:[:.](?P<minute>[0-9]{2}))?\s*(?P<half>am|pm)?", re.IGNORECASE)
 

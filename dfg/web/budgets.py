@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dfg.errors import Conflict, InvalidInput, NotFound
 from dfg.reports.budget_lines import budget_entries, budget_show, budget_totals
@@ -16,13 +15,13 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import parse_pounds
 from dfg.services.budget import ALLOCATE_ROLES, allocate
 from dfg.services.users import list_districts
+from dfg.web.forms import Page
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
 from dfg.workflow.roles import require_role
 
 budgets = Blueprint("budgets", __name__, url_prefix="/budgets")
 
-Page = str | WerkzeugResponse | tuple[str, int]
 
 #: The engine names the command's options in its messages: on a page, the field they are.
 _OPTION_FIELDS = {"--line:": "funding_line", "--amount:": "amount"}

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dfg.errors import Conflict, InvalidInput
 from dfg.services.contractors import (
@@ -21,13 +20,12 @@ from dfg.services.contractors import (
     update_contractor,
 )
 from dfg.web.dates import DateProblem, date_from_form
+from dfg.web.forms import Page, refusal_errors
 from dfg.web.security import actor, database
-from dfg.web.templating import sentence
 from dfg.workflow.roles import require_role
 
 contractors = Blueprint("contractors", __name__, url_prefix="/contractors")
 
-Page = str | WerkzeugResponse | tuple[str, int]
 
 #: The register's typed details, in the order the forms ask for them.
 DETAILS = ("contact_name", "address", "phone", "email", "accreditation")
@@ -40,16 +38,8 @@ def _may_change() -> bool:
     return actor().role_for(REGISTER_ROLES) is not None
 
 
-def _problems(problem: InvalidInput | Conflict) -> list[dict[str, str]]:
-    """The engine's refusal beside the detail it is about (each one, when it names them)."""
-    fields = getattr(problem, "fields", None)
-    if fields:
-        return [{"text": sentence(text), "href": f"#{_anchor(name)}"} for name, text in fields.items()]
-    return [{"text": sentence(problem.message), "href": "#main-form"}]
-
-
-def _anchor(field: str) -> str:
-    return f"{field}-day" if field == "accreditation_expires" else field
+#: The form field each of the register's details is shown beside.
+_ANCHORS = {"accreditation_expires": "accreditation_expires-day"}
 
 
 def _form_checked(
@@ -60,7 +50,7 @@ def _form_checked(
     try:
         check_details(details)
     except InvalidInput as problem:
-        errors += _problems(problem)
+        errors += refusal_errors(problem, _ANCHORS)
     expires = None
     try:
         expires = date_from_form(
@@ -104,7 +94,7 @@ def add() -> Page:
                     accreditation_expires=expires,
                 ))  # fmt: skip
             except _REFUSALS as problem:
-                errors = _problems(problem)
+                errors = refusal_errors(problem, _ANCHORS)
             else:
                 flash(f"{made.name} is on the register (accreditation: {made.accreditation_text}).", "done")
                 return redirect(url_for("contractors.register"))
@@ -150,7 +140,7 @@ def change(contractor_id: int) -> Page:
                     status=status, reason=values.get("reason", ""),
                 )  # fmt: skip
             except _REFUSALS as problem:
-                errors = _problems(problem)
+                errors = refusal_errors(problem, _ANCHORS)
             else:
                 flash(f"{done.name} changed: {STATUS_WORDS[done.status].lower()}; accreditation "
                       f"{done.accreditation_text}.", "done")  # fmt: skip

@@ -9,20 +9,17 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dfg.errors import Conflict, GuardFailed, InvalidInput, PermissionDenied
 from dfg.services.case_reading import CaseView, show_case
 from dfg.services.corrections import FIELD_WORDS, Correction, correct_details, correction_problems
 from dfg.web.dates import DateProblem, date_from_form
-from dfg.web.forms import seen_version
+from dfg.web.forms import Errors, Page, seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
 
 corrections = Blueprint("corrections", __name__, url_prefix="/cases")
 
-Page = str | WerkzeugResponse | tuple[str, int]
-Errors = list[dict[str, str]]
 
 #: A person's text fields in the form's order: name, label, hint, autocomplete, width.
 PERSON_INPUTS: tuple[tuple[str, str, str, str, str], ...] = (

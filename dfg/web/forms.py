@@ -7,9 +7,28 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import Field
 
+from dfg.errors import DfgError
 from dfg.web.templating import sentence
+
+#: The GOV.UK error summary's entries: each a message and the link to its field.
+Errors = list[dict[str, str]]
+#: What a view answers: a page, a redirect, or a page with its status.
+Page = str | WerkzeugResponse | tuple[str, int]
+
+
+def refusal_errors(
+    problem: DfgError, ids: Mapping[str, str] | None = None, *, default: str = "#main-form"
+) -> Errors:
+    """The engine's refusal for the summary: each problem beside the input it names (``InvalidInput``'s
+    ``fields``, whose names ``ids`` maps to the form's field ids), or the whole message at ``default``."""
+    fields = getattr(problem, "fields", None)
+    if not fields:
+        return [{"text": sentence(problem.message), "href": default}]
+    ids = ids or {}
+    return [{"text": sentence(text), "href": f"#{ids.get(name, name)}"} for name, text in fields.items()]
 
 
 def error_list(form: FlaskForm, *general: str) -> list[dict[str, str]]:

@@ -10,7 +10,6 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dfg.errors import Conflict, DfgError, GuardFailed, InvalidInput, InvalidTransition, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
@@ -30,7 +29,7 @@ from dfg.services.estimates import (
 from dfg.services.grant import GrantOptions, calculate_case_grant, grant_options
 from dfg.services.sign_in import check_password, check_second_factor
 from dfg.web.dates import DateProblem, date_from_form
-from dfg.web.forms import seen_version
+from dfg.web.forms import Errors, Page, seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
 
@@ -38,9 +37,6 @@ money = Blueprint("money", __name__, url_prefix="/cases")
 
 #: What the engine may refuse on these forms: shown as an error, with the input kept.
 REFUSALS = (Conflict, GuardFailed, InvalidTransition, InvalidInput, PermissionDenied)
-
-Errors = list[dict[str, str]]
-Page = str | WerkzeugResponse | tuple[str, int]
 
 
 def _error(errors: Errors, text: str, field: str) -> None:

@@ -35,7 +35,7 @@ from dfg.services.works import (
     record_completion_check,
 )
 from dfg.web.dates import DateProblem, date_from_form
-from dfg.web.forms import seen_version
+from dfg.web.forms import Errors, Page, seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import day_in_words, sentence
 
@@ -43,8 +43,6 @@ payments = Blueprint("payments", __name__, url_prefix="/cases")
 
 P = ParamSpec("P")
 
-Errors = list[dict[str, str]]
-Page = str | WerkzeugResponse | tuple[str, int]
 
 #: The engine's refusals a form shows in its error summary (anything else goes to the error pages).
 REFUSALS = (Conflict, GuardFailed, InvalidInput, InvalidTransition, PermissionDenied)

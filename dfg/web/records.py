@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dfg.errors import Conflict, InvalidInput
 from dfg.rules.documents import DOCUMENT_KINDS
@@ -11,6 +10,7 @@ from dfg.services.case_reading import show_case
 from dfg.services.documents import add_document, document_content, documents_of, size_limit
 from dfg.services.notes import CONTACTS, PARTIES, add_note, note_problems, notes_of
 from dfg.web.dates import DateProblem, date_from_form
+from dfg.web.forms import Page, refusal_errors
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
 
@@ -50,17 +50,6 @@ _FIELD_IDS = {
     "file": "file",
 }
 
-Page = str | WerkzeugResponse | tuple[str, int]
-
-
-def _errors_from(problem: InvalidInput) -> list[dict[str, str]]:
-    if not problem.fields:
-        return [{"text": sentence(problem.message), "href": "#main-form"}]
-    return [
-        {"text": sentence(text), "href": f"#{_FIELD_IDS.get(name, name)}"}
-        for name, text in problem.fields.items()
-    ]
-
 
 @records.route("/<reference>/notes", methods=["GET", "POST"])
 def notes(reference: str) -> Page:
@@ -77,7 +66,7 @@ def notes(reference: str) -> Page:
             on = None
         found = note_problems(contact=contact, party=party, summary=summary, on=on)
         if found is not None:
-            errors = _errors_from(found) + errors
+            errors = refusal_errors(found, _FIELD_IDS) + errors
         if not errors:
             try:
                 add_note(db, me, view.reference, contact=contact, party=party, summary=summary, on=on)
@@ -120,7 +109,7 @@ def documents(reference: str) -> Page:
         except InvalidInput as problem:
             if upload is None or not upload.filename:
                 problem.fields["file"] = "Choose a file to attach"
-            errors = _errors_from(problem)
+            errors = refusal_errors(problem, _FIELD_IDS)
         except Conflict as problem:
             errors.append({"text": sentence(problem.message), "href": "#main-form"})
         else:
