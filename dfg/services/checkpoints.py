@@ -83,10 +83,17 @@ class SignedCheckpoint:
 
 
 def take_checkpoint(db: Database, actor: Actor, key_file: Path) -> SignedCheckpoint:
-    """A signed checkpoint of every event, read in one snapshot, after checking every chain in that same
-    snapshot: a checkpoint over a broken trail would vouch for the tampering. Managers and admins."""
+    """A signed checkpoint of every event with the private key in ``key_file`` (see :func:`sign_checkpoint`)."""
     require_role(actor, "manager", "admin")
-    key = read_signing_key(_read(key_file, "the private key"))
+    return sign_checkpoint(db, actor, _read(key_file, "the private key"))
+
+
+def sign_checkpoint(db: Database, actor: Actor, private_key: str) -> SignedCheckpoint:
+    """A signed checkpoint of every event, read in one snapshot, after checking every chain in that same
+    snapshot: a checkpoint over a broken trail would vouch for the tampering. ``private_key`` is the key
+    file's text (a page's upload is used and forgotten, never kept). Managers and admins."""
+    require_role(actor, "manager", "admin")
+    key = read_signing_key(private_key)
     with db.snapshot() as session:
         streams, events, problems = verify(session)
         problems.extend(table_problems(session))
@@ -111,10 +118,10 @@ def write_checkpoint(path: Path, note: str) -> None:
 
 
 def verify_against_checkpoint(db: Database, actor: Actor, note_file: Path, key_file: Path) -> AuditReport:
-    """Every chain, and today's events against a checkpoint signed by the key in ``key_file``: a stream
-    the checkpoint holds that is missing, shorter, or whose events differ. Managers and admins."""
+    """Every chain, and today's events against the checkpoint in ``note_file`` signed by the key in
+    ``key_file`` (see :func:`verify_against_note`). Managers and admins."""
     require_role(actor, "manager", "admin")
-    key = read_verifier_key(_read(key_file, "the public key"))
+    key = _read(key_file, "the public key")
     try:
         note = note_file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -123,7 +130,16 @@ def verify_against_checkpoint(db: Database, actor: Actor, note_file: Path, key_f
         ) from None
     except OSError as error:
         raise InvalidInput(f"the checkpoint {note_file} cannot be read: {error.strerror}") from None
-    checkpoint = open_note(note, key)
+    return verify_against_note(db, actor, note, key)
+
+
+def verify_against_note(db: Database, actor: Actor, note: str, public_key: str) -> AuditReport:
+    """Every chain, and today's events against a checkpoint (the signed note's text) signed by
+    ``public_key`` (the key file's text): a stream the checkpoint holds that is missing, shorter, or whose
+    events differ. An altered note, or one signed by another key, is refused (AuditFailure) before
+    anything else is checked. Managers and admins."""
+    require_role(actor, "manager", "admin")
+    checkpoint = open_note(note, read_verifier_key(public_key))
     with db.snapshot() as session:
         streams, events, problems = verify(session)
         problems.extend(table_problems(session))

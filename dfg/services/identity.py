@@ -44,6 +44,7 @@ __all__ = [
     "Principal",
     "Proof",
     "identities",
+    "identities_of",
     "is_demo",
     "map_command",
     "map_identity",
@@ -321,6 +322,19 @@ def identities(db: Database) -> dict[str, list[str]]:
     for row in rows:
         found.setdefault(row.username, []).append(f"{row.kind}:{row.principal}")
     return found
+
+
+def identities_of(db: Database, actor: Actor, username: str) -> list[Principal]:
+    """The principals mapped to ``username``, for the administrator who maps them. Administrators only."""
+    require_role(actor, "admin")
+    with db.read_connection() as connection:
+        user_id = _user_id(connection, username)
+        rows = connection.execute(
+            select(IDENTITY_MAPPINGS.c.kind, IDENTITY_MAPPINGS.c.principal)
+            .where(IDENTITY_MAPPINGS.c.user_id == user_id)
+            .order_by(IDENTITY_MAPPINGS.c.kind, IDENTITY_MAPPINGS.c.principal)
+        ).all()
+    return [Principal(row.kind, row.principal) for row in rows]
 
 
 def mark_demo(db: Database) -> None:

@@ -130,11 +130,14 @@ def dispose(db: Database, actor: Actor, *, now: datetime | None = None) -> list[
         candidates = [
             f for f in _standing(connection, actor, today) if f.authorised_by and f.standing.due_on <= today
         ]
+    # refused before any is disposed of: a refusal part way through would leave some done
+    own = [f.reference for f in candidates if f.authorised_by == actor.username]
+    if own:
+        raise PermissionDenied(
+            f"{', '.join(own)} {'was' if len(own) == 1 else 'were'} authorised by {actor.username}: "
+            f"another person must dispose of {'it' if len(own) == 1 else 'them'}"
+        )
     for found in candidates:
-        if found.authorised_by == actor.username:
-            raise PermissionDenied(
-                f"{found.reference} was authorised by {actor.username}: another person must dispose of it"
-            )
         if not found.due:
             continue  # a land charge registered since it was authorised holds it
         with db.writing() as session:

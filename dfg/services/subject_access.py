@@ -10,7 +10,9 @@ as every subject access response is reviewed.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -151,6 +153,18 @@ class SubjectAccess:
     def as_pdf(self) -> bytes:
         """The summary, then each letter as it was sent."""
         return merge_pdfs([self.as_document().as_pdf(), *(pdf for _, pdf in self.letters)])
+
+    def as_archive(self, stem: str) -> bytes:
+        """One ZIP file to download: ``stem.json``, ``stem.pdf`` and a copy of each document, as the command
+        writes them into a folder."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"{stem}.json", json.dumps(self.as_dict(), indent=2, ensure_ascii=False))
+            archive.writestr(f"{stem}.pdf", self.as_pdf())
+            for name, content in self.documents:
+                # a file name as uploaded: never a path out of the folder it is unpacked into
+                archive.writestr(name.replace("/", "_").replace("\\", "_"), content)
+        return buffer.getvalue()
 
 
 def _when(entry: dict[str, Any]) -> str:

@@ -1,11 +1,13 @@
-"""Administration: users (add, invite, change roles, district and limit, deactivate) and districts."""
+"""Administration: users (add, invite, change roles, district and limit, deactivate), the sign-on
+mapped to each (``dfg user map``) and districts."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from dfg.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.money import parse_pounds
+from dfg.services.identity import identities_of, map_identity, principal_for, unmap_identity
 from dfg.services.sign_in import invite
 from dfg.services.users import (
     USER_ROLES,
@@ -17,7 +19,7 @@ from dfg.services.users import (
     reactivate_user,
     users_administered,
 )
-from dfg.web.forms import Page, refusal_errors
+from dfg.web.forms import Errors, Page, refusal_errors
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
 
@@ -183,3 +185,61 @@ def districts() -> Page:
     return render_template(
         "admin/districts.html", title="Districts", districts=list_districts(db), errors=errors, values=form
     ), 422 if errors else 200
+
+
+#: The kinds of principal a mapping names, as an administrator reads them, with the hint for each name.
+IDENTITY_KINDS = (
+    ("os", "An operating-system account", "For the command line on a SQLite database file, like jsmith"),
+    ("db", "A PostgreSQL login", "For the command line on a shared database, like pkhan"),
+    ("oidc", "A single sign-on subject",
+     "The issuer and subject the refusal page showed, as ISSUER|SUBJECT"),
+)  # fmt: skip
+
+
+@admin.route("/users/<username>/identities", methods=["GET", "POST"])
+def identities(username: str) -> Page:
+    """The accounts, logins and single sign-on subjects that may act as the user; add one."""
+    db, me = database(), actor()
+    found = next((u for u in users_administered(db, me) if u.username == username), None)
+    if found is None:
+        abort(404)
+    errors: Errors = []
+    form = request.form
+    if request.method == "POST":
+        kind, name = form.get("kind", ""), form.get("principal", "").strip()
+        if kind not in {k for k, *_ in IDENTITY_KINDS}:
+            errors.append({"text": "Choose what kind of sign-on it is", "href": "#kind"})
+        if not name:
+            errors.append({"text": "Enter the account, login or subject", "href": "#principal"})
+        if not errors:
+            try:
+                map_identity(db, me, username, principal_for(kind, name))
+            except _REFUSALS as problem:
+                errors = refusal_errors(problem, default="#principal")
+            else:
+                flash(f"{name} may now act as {username}.", "done")
+                return redirect(url_for("admin.identities", username=username))
+    return render_template(
+        "admin/identities.html",
+        title=f"Sign-on for {username}",
+        user=found,
+        mapped=identities_of(db, me, username),
+        kinds=IDENTITY_KINDS,
+        errors=errors,
+        values=form,
+    ), 422 if errors else 200
+
+
+@admin.route("/users/<username>/identities/remove", methods=["POST"])
+def remove_identity(username: str) -> Page:
+    db, me = database(), actor()
+    if not any(u.username == username for u in users_administered(db, me)):
+        abort(404)
+    kind, name = request.form.get("kind", ""), request.form.get("principal", "")
+    try:
+        unmap_identity(db, me, username, principal_for(kind, name))
+    except _REFUSALS as problem:
+        flash(sentence(problem.message))
+    else:
+        flash(f"{name} may no longer act as {username}.", "done")
+    return redirect(url_for("admin.identities", username=username))

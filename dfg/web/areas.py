@@ -9,8 +9,10 @@ from dfg.web.assessment import assessment
 from dfg.web.auth import auth
 from dfg.web.budgets import budgets
 from dfg.web.case import case
+from dfg.web.checkpoints import checkpoints
 from dfg.web.contractors import contractors
 from dfg.web.corrections import corrections
+from dfg.web.data_protection import data_protection
 from dfg.web.letters import letters
 from dfg.web.means_test import means_test
 from dfg.web.money import money
@@ -24,5 +26,5 @@ from dfg.web.work import work
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     auth, sso, work, search, opening, case, records, assessment, means_test, money, payments, reports, admin,
-    corrections, letters, contractors, budgets,
+    data_protection, checkpoints, corrections, letters, contractors, budgets,
 )  # fmt: skip

@@ -30,6 +30,7 @@ MENU: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ),
     ("budgets.show", "Budgets", frozenset({"manager", "admin"})),
     ("admin.users", "Administration", frozenset({"admin"})),
+    ("data_protection.index", "Data protection", frozenset({"grant_officer", "manager", "admin"})),
 )
 
 
