@@ -192,7 +192,7 @@ IDENTITY_KINDS = (
     ("os", "An operating-system account", "For the command line on a SQLite database file, like jsmith"),
     ("db", "A PostgreSQL login", "For the command line on a shared database, like pkhan"),
     ("oidc", "A single sign-on subject",
-     "The issuer and subject the refusal page showed, as ISSUER|SUBJECT"),
+     "The issuer and subject shown to them when single sign-on did not let them in, as ISSUER|SUBJECT"),
 )  # fmt: skip
 
 

@@ -70,6 +70,16 @@ SCREENS: tuple[Screen, ...] = (
     Screen("step form", "/cases/{case}/act/accept_referral", ("can.officer",)),
     Screen("step form, errors", "/cases/{case}/act/hold", OFFICER_AND_OT, submit="Put the case on hold"),
     Screen("not found (404)", "/cases/CAN-2000-9999"),
+    Screen("data protection", "/admin/data-protection", ("can.officer", "manager")),
+    Screen("files due for disposal", "/admin/retention", ("manager", "admin")),
+    Screen("disposal", "/admin/retention/dispose", ("admin",)),
+    Screen("subject access", "/admin/subject-access?reference={walked}", ("can.officer",)),
+    Screen("subject access, errors", "/admin/subject-access?reference=CAN-2000-9999", ("can.officer",)),
+    Screen("access record", "/admin/access-record?reference={walked}", ("manager",)),
+    Screen(
+        "audit checkpoints, errors", "/admin/checkpoints", ("manager",), submit="Check against the checkpoint"
+    ),
+    Screen("sign-on, errors", "/admin/users/can.officer/identities", ("admin",), submit="Add the sign-on"),
 )
 
 
