@@ -4,11 +4,14 @@ case (``dfg audit access``). Each page calls one service, whose role and distric
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from dfg.errors import GuardFailed, InvalidInput, NotFound, OutsideDistrict, PermissionDenied
 from dfg.services.access import access_record
-from dfg.services.case_reading import CaseView, show_case
+from dfg.services.case_reading import CaseView, show_case, view_case
+from dfg.services.database import Database
 from dfg.services.retention import FileDue, authorise_disposal, dispose, files_due
 from dfg.services.subject_access import ANSWERERS, export_person
 from dfg.web.forms import Errors, Page, refusal_errors
@@ -27,7 +30,7 @@ DATA_PROTECTION_ROLES = RETENTION_ROLES | ACCESS_RECORD_ROLES | frozenset(ANSWER
 
 #: How each view recorded on the access record reads to a person.
 VIEW_WORDS = {
-    "case": "The case page",
+    "case": "The case's details (its page)",
     "history": "The case's history",
     "notes": "The notes and contact log",
     "document": "A document kept on the case",
@@ -133,8 +136,11 @@ def dispose_files() -> Page:
 # ---------------------------------------------------------------------- subject access
 
 
-def _case_asked_for(me: Actor, errors: Errors) -> tuple[str, CaseView | None, int]:
-    """The case named by the page's ``reference`` (query or form), or its mistake in ``errors`` and the
+def _case_asked_for(
+    me: Actor, errors: Errors, read: Callable[[Database, Actor, str], CaseView] = show_case
+) -> tuple[str, CaseView | None, int]:
+    """The case named by the page's ``reference`` (query or form), read with ``read`` (``view_case`` where
+    the page shows its people, so the read is on its access record), or its mistake in ``errors`` and the
     page's status: 404 for a case not there or in another district (told apart by nothing), else 422."""
     values = request.form if request.method == "POST" else request.args
     typed = values.get("reference", "").strip()
@@ -143,7 +149,7 @@ def _case_asked_for(me: Actor, errors: Errors) -> tuple[str, CaseView | None, in
             errors.append({"text": "Enter a case reference, like CAN-2026-0001", "href": "#reference"})
         return typed, None, 422
     try:
-        return typed, show_case(database(), me, typed), 200
+        return typed, read(database(), me, typed), 200
     except OutsideDistrict as unseen:
         errors.append({"text": sentence(unseen.unseen), "href": "#reference"})
         return typed, None, 404
@@ -161,7 +167,8 @@ def subject_access() -> Page | Response:
     me = actor()
     require_role(me, *ANSWERERS)  # the service's own check, before a case's people are shown
     errors: Errors = []
-    typed, case, status = _case_asked_for(me, errors)
+    # the page shows the case's people: a read of the case, as its own page is (the export records itself)
+    typed, case, status = _case_asked_for(me, errors, view_case if request.method == "GET" else show_case)
     if request.method == "POST" and case is not None:
         place = request.form.get("person", "")
         if not place.isascii() or not place.isdigit() or not 1 <= int(place) <= len(case.people):
