@@ -233,3 +233,15 @@ def test_the_data_protection_page_lists_what_each_role_may_use(signed_in: Signed
         "Files due for disposal" in admin and "Who has read a case" in admin and "Subject access" not in admin
     )
     assert signed_in("ot").get("/admin/data-protection").status_code == 403
+
+
+def test_the_case_page_links_its_data_protection_pages_for_those_who_may_use_them(
+    signed_in: SignedIn, open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample()
+    officer = signed_in("officer").get(f"/cases/{reference}").get_data(as_text=True)
+    assert (
+        f"/admin/subject-access?reference={reference}" in officer and "Who has read this case" not in officer
+    )
+    manager = signed_in("manager").get(f"/cases/{reference}").get_data(as_text=True)
+    assert f"/admin/access-record?reference={reference}" in manager and "Subject access export" in manager
