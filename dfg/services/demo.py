@@ -8,11 +8,9 @@ the past with the triggers' ``--date``; the events themselves are stamped with t
 from __future__ import annotations
 
 import random
-import tomllib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from dfg.paths import workflows_dir
 from dfg.reports.pipeline import Pipeline, pipeline
 from dfg.rules.budget import financial_year_of
 from dfg.rules.clock import ENGLAND, local_day, utcnow
@@ -39,7 +37,7 @@ from dfg.services.payments import (
 )
 from dfg.services.progress import Progress, unwatched
 from dfg.services.sign_in import give_demo_passwords
-from dfg.services.users import add_district, add_user
+from dfg.services.users import add_district, add_user, listed_districts
 from dfg.services.works import record_completion_check
 from dfg.store.database import Database
 from dfg.store.migrate import upgrade
@@ -97,11 +95,6 @@ class DemoSummary:
 
     def as_text(self) -> str:
         return f"{self.pipeline.as_text()}\n\n{self.cases} cases in 8 districts."
-
-
-def _district_names() -> dict[str, str]:
-    with (workflows_dir() / "districts.toml").open("rb") as handle:
-        return dict(tomllib.load(handle)["districts"])
 
 
 def _seed_people(db: Database, districts: dict[str, str]) -> None:
@@ -347,7 +340,7 @@ def run_demo(
     """Create the schema, the districts and users, and ``per_district`` cases in each district."""
     upgrade(db)
     mark_demo(db)  # before any user: on a demonstration --as chooses freely
-    districts = _district_names()
+    districts = listed_districts()
     _seed_people(db, districts)
     give_demo_passwords(db)  # so that the browser application can be tried at once
     usernames = ["admin", "ot.county", "approver", "manager"]

@@ -16,10 +16,10 @@ from dfg.errors import InvalidInput, NotFound
 from dfg.rules.catalogue import catalogue
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.grant import ChargeRequest, GrantCalculation, calculate_grant, explain_grant, grant_to_dict
+from dfg.rules.jurisdiction import maximum_grant_in
 from dfg.rules.means_test import format_rate
 from dfg.rules.money import format_pounds, parse_pounds
 from dfg.rules.policy import ChargeRule, load_charges_policy, load_funding_lines
-from dfg.rules.rates import maximum_grant_for
 from dfg.services.case_reading import show_case
 from dfg.services.cases import check_version, normalise_reference, record_change
 from dfg.services.estimates import selection_in_force
@@ -135,7 +135,7 @@ def work_out_calculation(
     calculation: GrantCalculation = calculate_grant(
         works_pence=works_pence,
         contribution_pence=contribution_pence,
-        maximum=maximum_grant_for(maximum_on),
+        maximum=maximum_grant_in(district, maximum_on),
         policy=load_charges_policy(district),
         charges=request.charges,
         funding_lines=[funding.line(code) for code in request.funding_lines],
