@@ -27,6 +27,7 @@ from dfg.services.estimates import case_estimates, record_estimate, select_estim
 from dfg.services.grant import calculate_case_grant
 from dfg.services.identity import mark_demo, user_actor
 from dfg.services.land_charge import land_charge_view, register_land_charge
+from dfg.services.landlord_grant import decide_landlord_grant
 from dfg.services.payments import (
     money_view,
     pay_final,
@@ -269,6 +270,10 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
         if trigger == "approve":
             lowest = min(case_estimates(db, officer, reference).estimates, key=lambda e: e.price_pence)
             select_estimate(db, officer, reference, lowest.id, on=on)
+            if new.tenure == "landlord":  # the council decides a landlord's grant (s.31): here, most of it
+                decide_landlord_grant(db, users["approver"], reference, amount_pence=min(lowest.price_pence * 3 // 4, 30_000_00),
+                                      factors=["rent", "policy"], on=on,
+                                      reason="The adapted home may be let at a higher rent; the rest is the landlord's")  # fmt: skip
             record = calculate_case_grant(db, officer, reference, charges=_charges(rng), on=on)
             if record.total_assistance_pence == 0:  # a nil grant: the household pays for the works itself
                 advance(db, officer, reference, "withdraw",

@@ -102,7 +102,7 @@ def charge_due(connection: Connection, case_id: int) -> ChargeDue:
             case.district_code, case.tenure, case.certified_date, grant, approved_on, None, 0, why
         )
     lines = _charged_lines_pence(connection, approval)
-    repayable = land_charge_due_pence(case.district_code, case.tenure, grant, approved_on, lines)
+    repayable = land_charge_due_pence(case.tenure, grant, approved_on, lines, district=case.district_code)
     why_not = None
     if case.tenure not in terms.tenures:
         charged = " or ".join(_article(t) for t in sorted(terms.tenures))

@@ -234,7 +234,7 @@ def _land_charge(
     except InvalidInput:
         return None, None
     due = land_charge_due_pence(
-        district, tenure, approval.grant_pence, approval.decided_on, charged_lines_pence
+        tenure, approval.grant_pence, approval.decided_on, charged_lines_pence, district=district
     )
     return (due or None), terms
 

@@ -102,6 +102,11 @@ def grant_calculation_current(ctx: GuardContext) -> str | None:
         return "no grant is calculated: run 'dfg grant calculate'"
     if calculation["determination_id"] != ctx.case.records.get("latest_determination"):
         return "the test of resources changed after the grant was calculated: calculate the grant again"
+    if calculation.get("landlord_decision") != ctx.case.records.get("landlord_decision"):
+        return (
+            "the council's decision on the landlord's grant changed after the grant was calculated: "
+            "calculate the grant again"
+        )
     from dfg.rules.jurisdiction import maximum_grant_in  # the rate tables load on first use only
 
     in_force = maximum_grant_in(ctx.case.district, ctx.effective_date)
@@ -290,7 +295,12 @@ def contribution_collected(ctx: GuardContext) -> str | None:
 
 
 def land_charge_due_pence(
-    district: str, tenure: str, grant_pence: int, approved_on: date, charged_lines_pence: int = 0
+    tenure: str,
+    grant_pence: int,
+    approved_on: date,
+    charged_lines_pence: int = 0,
+    *,
+    district: str | None = None,
 ) -> int:
     """The repayable amount a land charge must secure for this case (0 when none applies), for owners'
     applications: the part of the mandatory grant above the floor of the district's terms in force on the
@@ -313,8 +323,8 @@ def land_charge_registered(ctx: GuardContext) -> str | None:
     if approval is None or ctx.case.records.get("land_charges", 0):
         return None
     due = land_charge_due_pence(
-        ctx.case.district, ctx.case.records["tenure"], int(approval["grant_pence"]), approval["decided_on"],
-        int(approval.get("charged_lines_pence", 0)),
+        ctx.case.records["tenure"], int(approval["grant_pence"]), approval["decided_on"],
+        int(approval.get("charged_lines_pence", 0)), district=ctx.case.district,
     )  # fmt: skip
     if due == 0:
         return None
