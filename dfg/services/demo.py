@@ -24,7 +24,7 @@ from dfg.services.case_reading import count_cases
 from dfg.services.cases import advance
 from dfg.services.contractors import NewContractor, add_contractor
 from dfg.services.estimates import case_estimates, record_estimate, select_estimate
-from dfg.services.grant import calculate_case_grant
+from dfg.services.grant import calculate_case_grant, grant_calculation
 from dfg.services.identity import mark_demo, user_actor
 from dfg.services.land_charge import land_charge_view, register_land_charge
 from dfg.services.landlord_grant import decide_landlord_grant
@@ -301,9 +301,12 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
                 record_completion_check(db, by, reference, check, passed=True, on=on)
         if trigger == "pay_final":
             money = money_view(db, officer, reference)
+            invoiced = money.approved_pence + money.contribution_pence
+            if new.tenure == "landlord":  # the landlord pays the contractor what the decided grant does not
+                invoiced = grant_calculation(db, officer, reference).calculation["works_pence"]
             record_invoice(db, officer, reference, supplier=approved_contractor(db, officer, reference),
                            invoice_reference=f"INV-{rng.randint(1000, 9999)}", received_on=on,
-                           amount_pence=money.approved_pence + money.contribution_pence)  # fmt: skip
+                           amount_pence=invoiced)  # fmt: skip
             state = pay_final(db, actor, reference, on=on).to_state
             continue
         if trigger == "close":
