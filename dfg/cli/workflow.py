@@ -56,7 +56,8 @@ def workflow_lint(context: Context, path: Path | None) -> None:
         failed += len(problems)
         click.echo(f"policy: {len(problems) or 'no'} problem(s); districts from {read_from}", err=True)
     if failed:
-        raise ConfigurationError(f"{failed} problem(s) in the workflow definition")
+        what = "the workflow definition" + ("" if path else " or its policy files")
+        raise ConfigurationError(f"{failed} problem(s) in {what}")
 
 
 @workflow.command("diagram")
