@@ -8,11 +8,13 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from pypdf import PdfReader
+from sqlalchemy import select, text
 
 from cli import main
 from dfg.errors import ConfigurationError, GuardFailed, InvalidInput, PermissionDenied
@@ -23,11 +25,15 @@ from dfg.rules.jurisdiction import land_charge_in, maximum_grant_in, means_test_
 from dfg.rules.policy import read_authority_policy
 from dfg.services.approval import ApprovalTerms, approval_versions, approve_grant
 from dfg.services.assessment import run_means_test
+from dfg.services.case_opening import PostalAddress, set_postal_address
 from dfg.services.case_reading import show_case
 from dfg.services.estimates import record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.services.landlord_grant import decide_landlord_grant, landlord_decisions
+from dfg.services.letter_batch import render_pending
+from dfg.services.letter_register import list_letters
 from dfg.store.database import Database
+from dfg.store.models import LETTERS
 from dfg.workflow.actor import Actor
 from dfg.workflow.policy_lint import policy_problems
 from tests.conftest import HOUSEHOLD, prepare_works, walk_to
@@ -277,6 +283,16 @@ def test_a_new_decision_means_the_grant_is_calculated_again_before_approval(
     calculate_case_grant(db, cast["officer"], reference)
     assert approve_grant(db, cast["approver"], reference, ApprovalTerms()).to_state == "approved"
     assert approval_versions(db, cast["officer"], reference)[-1].grant_pence == 6_000_00
+    # The approval notice says how the amount was decided (s.34: how each amount was calculated).
+    set_postal_address(
+        db, cast["officer"], reference, PostalAddress("4 Market Street", "Lichfield", "WS13 6LQ")
+    )
+    render_pending(db, cast["officer"], workers=1)
+    [letter] = [x for x in list_letters(db, cast["officer"], reference) if x.kind == "approval_notice"]
+    with db.read_connection() as connection:
+        pdf = connection.scalar(select(LETTERS.c.pdf).where(LETTERS.c.id == letter.id))
+    words = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages)
+    assert "under s.31 HGCRA 1996" in words and "£6,000.00" in words
 
 
 @pytest.mark.parametrize(
