@@ -353,3 +353,20 @@ def test_dfg_grant_landlord_decision(
     assert "landlord's grant decided at £7,500.00" in listed.stdout
     refused = run(main, [*args[:8], "--amount", "nonsense", *args[10:]])
     assert refused.exit_code != 0 and refused.stderr.startswith("dfg: ") and refused.stderr.count("\n") == 1
+
+
+def test_the_quick_calculator_uses_a_districts_settings(district_workflows: Path, tmp_path: Path) -> None:
+    household = tmp_path / "household.json"
+    people = [
+        {"age": 45, "benefits": ["universal_credit"], "premiums": []},
+        {"age": 44, "benefits": [], "premiums": []},
+    ]
+    household.write_text(json.dumps({**HOUSEHOLD, "relevant_persons": people}), encoding="utf-8")
+    outcomes = {}
+    for district in ("TAM", "LIC"):
+        result = CliRunner().invoke(
+            main, ["means-test", "quick", "--household", str(household), "--district", district, "--json"]
+        )
+        assert result.exit_code == 0, result.stderr
+        outcomes[district] = json.loads(result.stdout)["outcome"]
+    assert outcomes == {"TAM": "passported", "LIC": "assessed"}  # Lichfield: UC is not a passport
