@@ -92,6 +92,7 @@ def test_every_decision_table_is_append_only(
     """Alembic's comparison cannot see triggers, so check that the database itself refuses changes to a
     row of every table listed as append-only."""
     from dfg.services.documents import add_document
+    from dfg.services.landlord_grant import decide_landlord_grant
 
     reference = open_sample()
     monkeypatch.setenv("DFG_DOCUMENTS", str(tmp_path / "documents"))
@@ -101,6 +102,8 @@ def test_every_decision_table_is_append_only(
                        reasonable_and_practicable=True, reasons="Sound")  # fmt: skip
     record_repayment_decision(db, cast["approver"], reference, disposal_on=local_day(utcnow()), decision="waive",
                               amount_pence=None, factors=["health"], reason="Moved for treatment")  # fmt: skip
+    decide_landlord_grant(db, cast["approver"], open_sample(tenure="landlord"), amount_pence=5000_00,
+                          factors=["rent"], reason="The rent may rise by £10 a week")  # fmt: skip
     booked = open_sample()
     advance(db, cast["officer"], booked, "accept_referral")
     book_appointment(db, cast["ot"], booked, Appointment(at=utcnow() + timedelta(days=9), assessor_name="Ruth Ashley",

@@ -91,6 +91,56 @@ def grant_show(context: Context, reference: str, number: int | None, as_json: bo
         click.echo(record.explanation)
 
 
+@grant.command("landlord-decision")
+@click.argument("reference")
+@click.option("--amount", required=True, help="The amount of the grant the council decided, in pounds.")
+@click.option("--factor", "factors", multiple=True, required=True,
+              help="What the council had regard to: rent (required), landlord_position, policy, other (repeat).")  # fmt: skip
+@click.option("--reason", required=True, help="The reasons for the amount, as the decision states them.")
+@click.option("--on", "on", help="The date of the decision (default: today).")
+@json_option
+@pass_context
+def grant_landlord_decision(
+    context: Context, reference: str, amount: str, factors: tuple[str, ...], reason: str, on: str | None,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Record the council's decision on the amount of a landlord's grant (s.31 HGCRA 1996; role:
+    approver), with what it weighed and its reasons. The grant is then calculated with that amount.
+
+    \b
+    Example:
+      dfg grant landlord-decision LIC-2026-0004 --amount 9000 --factor rent --factor policy \\
+          --reason "The works let the landlord raise the rent by £15 a week; policy 4.3 caps the grant"
+    """
+    from dfg.services.landlord_grant import decide_landlord_grant
+
+    record = decide_landlord_grant(
+        context.database(), context.actor(), reference, amount_pence=parse_pounds(amount, field="--amount"),
+        factors=factors, reason=reason, on=optional_date(on, "--on"),
+    )  # fmt: skip
+    if as_json:
+        emit_json(record.as_dict())
+    else:
+        click.echo(record.as_text())
+
+
+@grant.command("landlord-decisions")
+@click.argument("reference")
+@json_option
+@pass_context
+def grant_landlord_decisions(context: Context, reference: str, as_json: bool) -> None:
+    """List the decisions on the amount of a landlord's grant, oldest first (the last is in force)."""
+    from dfg.services.landlord_grant import landlord_decisions
+
+    records = landlord_decisions(context.database(), context.actor(), reference)
+    if as_json:
+        emit_json([r.as_dict() for r in records])
+    elif not records:
+        click.echo(f"{reference.upper()}: no decision on the amount of a landlord's grant is recorded")
+    else:
+        click.echo("\n\n".join(r.as_text() for r in records))
+
+
 @grant.command("approve")
 @click.argument("reference")
 @click.option("--date", "on", help="The date of the approval (default: today).")

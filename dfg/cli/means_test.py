@@ -78,8 +78,14 @@ def means_test_explain(context: Context, reference: str, number: int | None, as_
     help="Use this rate table file instead of the one in force on --on.",
 )
 @click.option("--on", "on", help="Use the rates in force on this date (default: today).")
+@click.option(
+    "--district",
+    help="Use this district's jurisdiction and means-test settings (default: the installation's).",
+)
 @json_option
-def means_test_quick(household_file: Path, rates_file: Path | None, on: str | None, as_json: bool) -> None:
+def means_test_quick(
+    household_file: Path, rates_file: Path | None, on: str | None, district: str | None, as_json: bool
+) -> None:
     """Work out a contribution without a case, as a public calculator would, and show the workings.
 
     \b
@@ -89,12 +95,13 @@ def means_test_quick(household_file: Path, rates_file: Path | None, on: str | No
     """
     from dfg.rules.clock import local_day, utcnow
     from dfg.rules.household import load_household
+    from dfg.rules.jurisdiction import means_test_rates_in
     from dfg.rules.means_test import assess, determination_to_dict, explain
-    from dfg.rules.rates import load_rate_table, rates_for
+    from dfg.rules.rates import load_rate_table
 
     day = optional_date(on, "--on") or local_day(utcnow())
     household = load_household(household_file)
-    rates = load_rate_table(rates_file) if rates_file else rates_for(day)
+    rates = load_rate_table(rates_file) if rates_file else means_test_rates_in(district, day)
     determination = assess(household, rates, on=day)
     if as_json:
         emit_json(determination_to_dict(determination))

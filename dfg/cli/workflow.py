@@ -18,9 +18,12 @@ def workflow() -> None:
 @click.option(
     "--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Lint this file."
 )
-def workflow_lint(path: Path | None) -> None:
+@pass_context
+def workflow_lint(context: Context, path: Path | None) -> None:
     """Check workflow definitions: unknown states, guards, roles, clocks, reason codes and letters;
-    unreachable states; open states with no way out; and the reminder policy's clocks and letters.
+    unreachable states; open states with no way out; the reminder policy's clocks and letters; and the
+    local policy files, each district's own naming a district of the installation (the database's, or
+    workflows/districts.toml without one) and changing only what is the council's to set.
     Exits 11 if there are problems."""
     from dfg.errors import ConfigurationError
     from dfg.workflow.definition import all_definitions, load_definition
@@ -42,8 +45,19 @@ def workflow_lint(path: Path | None) -> None:
             click.echo(f"reminders: {problem}")
         failed += len(problems)
         click.echo(f"reminders: {len(problems) or 'no'} problem(s)", err=True)
+        from dfg.paths import workflows_dir
+        from dfg.services.users import installation_districts
+        from dfg.workflow.policy_lint import policy_problems
+
+        districts, read_from = installation_districts(context.db_option)
+        problems = policy_problems(workflows_dir(), districts)
+        for problem in problems:
+            click.echo(f"policy: {problem}")
+        failed += len(problems)
+        click.echo(f"policy: {len(problems) or 'no'} problem(s); districts from {read_from}", err=True)
     if failed:
-        raise ConfigurationError(f"{failed} problem(s) in the workflow definition")
+        what = "the workflow definition" + ("" if path else " or its policy files")
+        raise ConfigurationError(f"{failed} problem(s) in {what}")
 
 
 @workflow.command("diagram")

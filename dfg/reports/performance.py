@@ -27,7 +27,7 @@ from dfg.reports.durations import Summary, figure
 from dfg.reports.scope import ReportScope, district_names, report_scope
 from dfg.rules.calendar import district_calendar
 from dfg.rules.clock import local_day, utcnow
-from dfg.rules.clocks import PRIORITIES, ClockPolicy, ServiceTargets, decision_due, default_clock_policy
+from dfg.rules.clocks import PRIORITIES, ClockPolicy, ServiceTargets, clock_policy_for, decision_due
 from dfg.store.database import Database
 from dfg.store.models import CASES
 from dfg.workflow.actor import Actor
@@ -374,7 +374,6 @@ def performance(
     ``today``. Managers and administrators only; a district user sees their district only.
     """
     today = today or local_day(utcnow())
-    policy = default_clock_policy()
     with db.read_connection() as connection:
         names = district_names(connection)
         scope = report_scope(
@@ -398,8 +397,12 @@ def performance(
         completions = _monthly(connection, COMPLETION, scope)
     days: dict[tuple[str, str], list[int]] = {}
     within: dict[tuple[str, str], int] = {}
+    policies: dict[str, ClockPolicy] = {}  # each case is measured against its own district's targets
     for row in rows:
         calendar = district_calendar(row.district_code)
+        if row.district_code not in policies:
+            policies[row.district_code] = clock_policy_for(row.district_code)
+        policy = policies[row.district_code]
         for interval in INTERVALS:
             first, last = getattr(row, interval.start), getattr(row, interval.end)
             if first is None or last is None or last < first or not scope.covers(last):
@@ -409,7 +412,8 @@ def performance(
             for key in ((interval.name, row.priority), (interval.name, "all")):
                 days.setdefault(key, []).append(working)
                 within[key] = within.get(key, 0) + met
-    in_force = {str(priority): t for priority, t in policy.service_targets(today).by_priority.items()}
+    shown = clock_policy_for(scope.district)  # the targets shown: the district's own, or the default
+    in_force = {str(priority): t for priority, t in shown.service_targets(today).by_priority.items()}
     figures = tuple(
         IntervalFigures(
             interval,

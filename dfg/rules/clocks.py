@@ -15,7 +15,9 @@ kinds of clock:
     (:mod:`dfg.rules.calendar`), and a hold stops them: its working days push the due date back.
 
 The lengths of every clock come from ``workflows/policy/targets.toml`` (:func:`load_clock_policy`), each
-with the date it took effect and its source, so a council can see and change them.
+with the date it took effect and its source, so a council can see and change them; a district with its
+own service targets or review window replaces the file whole with ``targets-<CODE>.toml``
+(:func:`clock_policy_for`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Literal, TypeVar
 from dfg.errors import InvalidInput
 from dfg.paths import workflows_dir
 from dfg.rules.calendar import WorkingCalendar, add_calendar_months, default_calendar_policy
+from dfg.rules.policy import district_file
 from dfg.rules.rates import TomlSection, read_toml
 
 ClockKind = Literal["statutory", "condition", "service"]
@@ -667,3 +670,27 @@ def load_clock_policy(path: Path | None = None) -> ClockPolicy:
 def default_clock_policy() -> ClockPolicy:
     """The periods and targets from ``workflows/policy/targets.toml``, loaded once per process."""
     return load_clock_policy()
+
+
+#: The periods the law sets: a district's own targets file may not change them.
+STATUTORY_PERIODS: tuple[str, ...] = ("decision_due", "deferred_payment_limit")
+
+
+@cache
+def _clock_policy_at(path: Path) -> ClockPolicy:
+    return load_clock_policy(path)
+
+
+def clock_policy_file(district: str | None) -> Path:
+    """The targets file a district's clocks use: its ``targets-<CODE>.toml``, else ``targets.toml``."""
+    return district_file(clock_policy_path().parent, "targets", district)
+
+
+def clock_policy_for(district: str | None) -> ClockPolicy:
+    """The periods and targets for ``district`` (its own file if it has one), loaded once per process.
+
+    ``clock_policy_for(None)`` is the installation's default, as :func:`default_clock_policy`."""
+    path = clock_policy_file(district)
+    if path == clock_policy_path():
+        return default_clock_policy()
+    return _clock_policy_at(path)

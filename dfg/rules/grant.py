@@ -5,6 +5,9 @@
 - **Mandatory grant** = the maximum grant applied to (estimated expense − contribution), never below
   nil. The order of cap and deduction is a policy setting: ``deduct_then_cap`` (default),
   ``min(maximum, expense − contribution)``, or ``cap_then_deduct``, ``min(maximum, expense) − contribution``.
+- **Landlord's application** (s.31 HGCRA 1996): the authority decides the amount, having regard to the
+  rent the landlord can charge because of the works and other matters it thinks relevant; the mandatory
+  grant is the amount decided, never more than the calculation above allows.
 - **Nil grant** (``is_nil``): nothing is payable on the route taken (e.g. the contribution is at least
   the expense). It is a decision to record, not an error.
 - **Funding lines** (discretionary): a ``top_up`` pays cost above the maximum, up to its cap (reduced
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +41,25 @@ class ChargeRequest:
     kind: str
     amount_pence: Pence | None = None
     description: str = ""
+
+
+#: What the authority has regard to in deciding a landlord's grant (s.31 HGCRA 1996), by code. The rent
+#: is the one the Act names; an officer records each weighed.
+LANDLORD_FACTORS: Mapping[str, str] = {
+    "rent": "The extent to which the landlord can charge a higher rent because of the works",
+    "landlord_position": "The landlord's own position and resources",
+    "policy": "The council's published housing assistance policy",
+    "other": "Other matters the council considers relevant",
+}
+
+
+@dataclass(frozen=True)
+class LandlordDecision:
+    """The authority's decision on the amount of a landlord's grant (s.31), as the calculation uses it."""
+
+    amount_pence: Pence
+    decided_on: date
+    factors: tuple[str, ...]  # codes of LANDLORD_FACTORS
 
 
 @dataclass(frozen=True)
@@ -156,6 +179,21 @@ def _mandatory(expense: Pence, contribution: Pence, maximum: Pence, order: CapOr
     return grant, how
 
 
+def _decided(calculated: Pence, how: str, decision: LandlordDecision) -> tuple[Pence, str]:
+    """The mandatory grant on a landlord's application: the amount the authority decided (s.31)."""
+    weighed = "; ".join(LANDLORD_FACTORS[code].lower() for code in decision.factors)
+    said = (
+        f"landlord's application: decided by the council on {long_date(decision.decided_on)} under s.31 "
+        f"HGCRA 1996, having regard to {weighed}: {format_pounds(decision.amount_pence)}"
+    )
+    if decision.amount_pence <= calculated:
+        return (
+            decision.amount_pence,
+            f"{said} (the calculation allows at most {format_pounds(calculated)}: {how})",
+        )
+    return calculated, f"{said}, more than the calculation allows ({how}), so {format_pounds(calculated)}"
+
+
 def _alternative(
     line: FundingLine,
     expense: Pence,
@@ -200,6 +238,7 @@ def calculate_grant(
     works_types: Collection[str] = (),
     reasons: Collection[str] = (),
     cap_order: CapOrder | None = None,
+    landlord_decision: LandlordDecision | None = None,
 ) -> GrantCalculation:
     """Calculate the estimated expense, the grant and any discretionary funding. Pure.
 
@@ -208,7 +247,8 @@ def calculate_grant(
     ``funding_lines`` are the lines the officer applies to the case, in order: the first
     alternative-route line that applies replaces the mandatory grant; top-ups are added after.
     ``works_types`` (e.g. ``stairlift``) and ``reasons`` (e.g. ``hospital_discharge``) decide whether a
-    line applies.
+    line applies. ``landlord_decision``: on a landlord's application, the amount the authority decided
+    (s.31), which the mandatory grant becomes, within what the calculation allows.
     """
     if works_pence < 0:
         raise InvalidInput("works: must not be negative")
@@ -279,6 +319,8 @@ def calculate_grant(
 
     if route == "mandatory":
         grant, how = _mandatory(expense, contribution_pence, cap, order)
+        if landlord_decision is not None:
+            grant, how = _decided(grant, how, landlord_decision)
         primary = grant
         workings.append(Working("Mandatory grant", grant, how))
     else:

@@ -7,10 +7,14 @@ Read from ``workflows/policy/``:
 - ``funding-lines.toml``: discretionary funding lines under the council's Housing Assistance Policy
   (Regulatory Reform Order 2002), each with its own cap, means-test switch and repayment terms;
 - ``works.toml``: contractors' accreditation, the approval's standard conditions, the cap on interim
-  payments, what completion needs.
+  payments, what completion needs;
+- ``authority.toml``: the housing authority's jurisdiction (England or Wales: which maximum grant,
+  means-test table and land-charge terms apply) and its means-test settings (the Universal Credit
+  passport, the tax-credit income ceiling) where it departs from the rate table.
 
-A district may replace either file with its own, named with its code: ``charges-CAN.toml``,
-``funding-lines-CAN.toml``. A district's file replaces the default whole (a published policy is read as
+A district may replace any of these files with its own, named with its code: ``charges-CAN.toml``,
+``funding-lines-CAN.toml``, ``authority-CAN.toml`` (and so ``targets-CAN.toml`` for the clocks and
+``land-charge-CAN.toml`` among the rate tables, through :func:`district_file`). A district's file replaces the default whole (a published policy is read as
 one document; nothing is merged). Files are validated at load: a bad one raises
 :class:`ConfigurationError` naming the file and the key.
 """
@@ -27,7 +31,7 @@ from typing import Literal
 from dfg.errors import ConfigurationError, InvalidInput
 from dfg.paths import workflows_dir
 from dfg.rules.money import Pence
-from dfg.rules.rates import TomlSection, read_toml
+from dfg.rules.rates import JURISDICTIONS, TomlSection, read_toml
 
 CapOrder = Literal["deduct_then_cap", "cap_then_deduct"]
 CAP_ORDERS: tuple[CapOrder, ...] = ("deduct_then_cap", "cap_then_deduct")
@@ -43,7 +47,8 @@ FundingKind = Literal["top_up", "fast_track", "named_works", "relocation"]
 FUNDING_KINDS: tuple[FundingKind, ...] = ("top_up", "fast_track", "named_works", "relocation")
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-_DISTRICT = re.compile(r"^[A-Z]{2,8}$")
+#: A district code as a file name carries it: ``charges-CAN.toml``.
+DISTRICT_CODE = re.compile(r"^[A-Z]{2,8}$")
 
 
 @dataclass(frozen=True)
@@ -123,9 +128,10 @@ class FundingPolicy:
 
 
 def district_file(folder: Path, stem: str, district: str | None) -> Path:
+    """``<stem>-<CODE>.toml`` in ``folder`` if the district has its own file, else ``<stem>.toml``."""
     if district is not None:
         code = district.strip().upper()
-        if not _DISTRICT.match(code):
+        if not DISTRICT_CODE.match(code):
             raise InvalidInput(f"district: {district!r} is not a district code (2 to 8 letters, e.g. CAN)")
         own = folder / f"{stem}-{code}.toml"
         if own.is_file():
@@ -317,3 +323,66 @@ def load_works_policy(district: str | None = None, *, directory: Path | None = N
     """The works policy for ``district`` (its ``works-<CODE>.toml`` if it has one, else the default)."""
     folder = directory if directory is not None else workflows_dir() / "policy"
     return read_works_policy(district_file(folder, "works", district))
+
+
+@dataclass(frozen=True)
+class AuthorityPolicy:
+    """Where the housing authority is and how it runs the test of resources where councils differ."""
+
+    source_file: str
+    jurisdiction: str  # one of JURISDICTIONS: selects the maximum grant, means-test table, land charge
+    universal_credit_passport: bool | None  # None: the rate table's setting
+    universal_credit_basis: str  # why, when the council sets it
+    tax_credit_income_ceiling_pence: Pence | None  # None: the rate table's figure
+    tax_credit_income_ceiling_basis: str
+
+
+def read_authority_policy(path: Path) -> AuthorityPolicy:
+    """Read and validate one authority policy file."""
+    top = TomlSection(read_toml(path), path.name)
+    top.only(("jurisdiction", "means_test"))
+    jurisdiction = top.text("jurisdiction")
+    if jurisdiction not in JURISDICTIONS:
+        known = ", ".join(sorted(JURISDICTIONS))
+        raise top.error("jurisdiction", f"unknown jurisdiction {jurisdiction!r} (known: {known})")
+    means = (
+        TomlSection({}, path.name, "means_test")
+        if "means_test" not in top.data
+        else top.section("means_test")
+    )
+    means.only(
+        (
+            "universal_credit_passport",
+            "universal_credit_basis",
+            "tax_credit_income_ceiling",
+            "tax_credit_income_ceiling_basis",
+        )
+    )
+    passport = (
+        means.boolean("universal_credit_passport") if "universal_credit_passport" in means.data else None
+    )
+    ceiling = means.pence("tax_credit_income_ceiling", optional=True)
+    if ceiling is not None and ceiling <= 0:
+        raise means.error("tax_credit_income_ceiling", "must be more than 0")
+    # A setting that departs from the rate table must say why: it is quoted in every determination.
+    for key, value in (("universal_credit_passport", passport), ("tax_credit_income_ceiling", ceiling)):
+        basis = key.removesuffix("_passport") + "_basis"
+        if value is not None and basis not in means.data:
+            raise means.error(basis, f"missing (say on what basis the council sets {key})")
+        if value is None and basis in means.data:
+            raise means.error(basis, f"given without {key}")
+    return AuthorityPolicy(
+        source_file=path.name,
+        jurisdiction=jurisdiction,
+        universal_credit_passport=passport,
+        universal_credit_basis=means.text("universal_credit_basis", default=""),
+        tax_credit_income_ceiling_pence=ceiling,
+        tax_credit_income_ceiling_basis=means.text("tax_credit_income_ceiling_basis", default=""),
+    )
+
+
+def load_authority_policy(district: str | None = None, *, directory: Path | None = None) -> AuthorityPolicy:
+    """The authority policy for ``district`` (its ``authority-<CODE>.toml`` if it has one, else the
+    default)."""
+    folder = directory if directory is not None else workflows_dir() / "policy"
+    return read_authority_policy(district_file(folder, "authority", district))

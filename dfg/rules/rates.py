@@ -628,9 +628,11 @@ class LandChargeTerms:
 
 
 def load_land_charge_terms(path: Path | None = None) -> tuple[LandChargeTerms, ...]:
-    """Load and validate ``land-charge.toml``."""
+    """Load and validate ``land-charge.toml`` (or a district's ``land-charge-<CODE>.toml``, whose
+    versions carry its code, ``CAN:england-2008-05-22``, so a registered charge names the terms it used)."""
     file_path = path if path is not None else workflows_dir() / "rates" / "land-charge.toml"
     top = TomlSection(read_toml(file_path), file_path.name)
+    own = file_path.stem.removeprefix("land-charge-") if file_path.stem != "land-charge" else ""
     top.only(("terms",))
     rows: list[LandChargeTerms] = []
     spans: list[_Span] = []
@@ -652,7 +654,9 @@ def load_land_charge_terms(path: Path | None = None) -> tuple[LandChargeTerms, .
         assert start is not None
         jurisdiction = _jurisdiction(row)
         item = LandChargeTerms(
-            version=f"{jurisdiction}-{start.isoformat()}",
+            version=f"{own}:{jurisdiction}-{start.isoformat()}"
+            if own
+            else f"{jurisdiction}-{start.isoformat()}",
             jurisdiction=jurisdiction,
             effective_from=start,
             effective_to=end,

@@ -24,6 +24,7 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.rules.dates import parse_date
 from dfg.rules.files import read_json, read_text
 from dfg.rules.household import Household, household_to_dict, parse_household
+from dfg.rules.jurisdiction import means_test_rates_in
 from dfg.rules.means_test import (
     Determination,
     assess,
@@ -32,7 +33,6 @@ from dfg.rules.means_test import (
     explain,
 )
 from dfg.rules.nhs_number import parse_nhs_number
-from dfg.rules.rates import rates_for
 from dfg.services.appointments import BookedVisit, booked_visits
 from dfg.services.case_reading import CaseView, show_case
 from dfg.services.cases import (
@@ -567,9 +567,10 @@ def _determine(
     parsed = parse_household(household)
     # The rules are those in force when the grant falls to be approved: once it is approved, a
     # redetermination uses the approval date's table, never the table of the day it is run.
-    approved_on: date | None = show_case(db, actor, reference).milestones.get("approval_date")
+    view = show_case(db, actor, reference)
+    approved_on: date | None = view.milestones.get("approval_date")
     basis_day = approved_on or day
-    return role, day, parsed, assess(parsed, rates_for(basis_day), on=basis_day)
+    return role, day, parsed, assess(parsed, means_test_rates_in(view.district, basis_day), on=basis_day)
 
 
 def determinations(db: Database, actor: Actor, reference: str) -> list[DeterminationRecord]:

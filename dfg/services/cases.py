@@ -45,6 +45,7 @@ from dfg.store.tables import (
     GRANT_CALCULATIONS,
     INVOICES,
     LAND_CHARGES,
+    LANDLORD_DECISIONS,
     PAYMENTS,
     PEOPLE,
     REPAYMENT_DECISIONS,
@@ -152,6 +153,13 @@ _LATEST_DETERMINATION = (
     .limit(1)
 )
 
+_LATEST_LANDLORD_DECISION = (
+    select(LANDLORD_DECISIONS.c.id)
+    .where(LANDLORD_DECISIONS.c.case_id == bindparam("case_id"))
+    .order_by(LANDLORD_DECISIONS.c.id.desc())
+    .limit(1)
+)
+
 
 _ESTIMATE_CONTRACTORS = select(ESTIMATES.c.contractor_id).where(ESTIMATES.c.case_id == bindparam("case_id"))
 _ESTIMATE_DECISIONS = (
@@ -192,6 +200,7 @@ _PREPARED_RECORDS = {
         ("counts", _COUNT_RECORDS),
         ("determination", _LATEST_DETERMINATION),
         ("calculation", _LATEST_CALCULATION),
+        ("landlord_decision", _LATEST_LANDLORD_DECISION),
         ("contractors", _ESTIMATE_CONTRACTORS),
         ("decisions", _ESTIMATE_DECISIONS),
         ("approval", _LATEST_APPROVAL),
@@ -216,8 +225,11 @@ def _records_loader(connection: DriverConnection, case_id: int, tenure: str) -> 
         determination = rows("determination")
         found["latest_determination"] = determination[0].id if determination else None
         found["determination_rates_version"] = determination[0].rates_version if determination else None
+        landlord = rows("landlord_decision")
+        found["landlord_decision"] = landlord[0].id if landlord else None
         calculations = rows("calculation")
         row = calculations[0] if calculations else None
+        figures = json.loads(row.result) if row is not None else {}
         found["calculation"] = (
             None
             if row is None
@@ -227,7 +239,8 @@ def _records_loader(connection: DriverConnection, case_id: int, tenure: str) -> 
                 "grant_pence": row.grant_pence,
                 "total_assistance_pence": row.total_assistance_pence,
                 "works_pence": row.works_pence,
-                "maximum_grant_version": json.loads(row.result)["maximum_grant_version"],
+                "maximum_grant_version": figures["maximum_grant_version"],
+                "landlord_decision": figures.get("landlord_decision"),
             }
         )
         found["estimate_contractors"] = [r.contractor_id for r in rows("contractors")]

@@ -21,6 +21,7 @@ from dfg.rules.clocks import (
     Clock,
     Hold,
     case_clocks,
+    clock_policy_for,
     pause_ledger,
 )
 from dfg.services.cases import check_district, normalise_reference
@@ -183,7 +184,11 @@ def case_clock_sheet(db: Database, actor: Actor, reference: str, today: date | N
         reference=reference,
         district=case["district_code"],
         today=today,
-        clocks=tuple(case_clocks(history.timeline, today, calendar=calendar)),
+        clocks=tuple(
+            case_clocks(
+                history.timeline, today, calendar=calendar, policy=clock_policy_for(case["district_code"])
+            )
+        ),
         pauses=tuple(pauses(history.spells, calendar, today)),
     )
 

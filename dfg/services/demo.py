@@ -8,11 +8,9 @@ the past with the triggers' ``--date``; the events themselves are stamped with t
 from __future__ import annotations
 
 import random
-import tomllib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from dfg.paths import workflows_dir
 from dfg.reports.pipeline import Pipeline, pipeline
 from dfg.rules.budget import financial_year_of
 from dfg.rules.clock import ENGLAND, local_day, utcnow
@@ -26,9 +24,10 @@ from dfg.services.case_reading import count_cases
 from dfg.services.cases import advance
 from dfg.services.contractors import NewContractor, add_contractor
 from dfg.services.estimates import case_estimates, record_estimate, select_estimate
-from dfg.services.grant import calculate_case_grant
+from dfg.services.grant import calculate_case_grant, grant_calculation
 from dfg.services.identity import mark_demo, user_actor
 from dfg.services.land_charge import land_charge_view, register_land_charge
+from dfg.services.landlord_grant import decide_landlord_grant
 from dfg.services.payments import (
     money_view,
     pay_final,
@@ -39,7 +38,7 @@ from dfg.services.payments import (
 )
 from dfg.services.progress import Progress, unwatched
 from dfg.services.sign_in import give_demo_passwords
-from dfg.services.users import add_district, add_user
+from dfg.services.users import add_district, add_user, listed_districts
 from dfg.services.works import record_completion_check
 from dfg.store.database import Database
 from dfg.store.migrate import upgrade
@@ -97,11 +96,6 @@ class DemoSummary:
 
     def as_text(self) -> str:
         return f"{self.pipeline.as_text()}\n\n{self.cases} cases in 8 districts."
-
-
-def _district_names() -> dict[str, str]:
-    with (workflows_dir() / "districts.toml").open("rb") as handle:
-        return dict(tomllib.load(handle)["districts"])
 
 
 def _seed_people(db: Database, districts: dict[str, str]) -> None:
@@ -276,6 +270,10 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
         if trigger == "approve":
             lowest = min(case_estimates(db, officer, reference).estimates, key=lambda e: e.price_pence)
             select_estimate(db, officer, reference, lowest.id, on=on)
+            if new.tenure == "landlord":  # the council decides a landlord's grant (s.31): here, most of it
+                decide_landlord_grant(db, users["approver"], reference, amount_pence=min(lowest.price_pence * 3 // 4, 30_000_00),
+                                      factors=["rent", "policy"], on=on,
+                                      reason="The adapted home may be let at a higher rent; the rest is the landlord's")  # fmt: skip
             record = calculate_case_grant(db, officer, reference, charges=_charges(rng), on=on)
             if record.total_assistance_pence == 0:  # a nil grant: the household pays for the works itself
                 advance(db, officer, reference, "withdraw",
@@ -303,9 +301,12 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
                 record_completion_check(db, by, reference, check, passed=True, on=on)
         if trigger == "pay_final":
             money = money_view(db, officer, reference)
+            invoiced = money.approved_pence + money.contribution_pence
+            if new.tenure == "landlord":  # the landlord pays the contractor what the decided grant does not
+                invoiced = grant_calculation(db, officer, reference).calculation["works_pence"]
             record_invoice(db, officer, reference, supplier=approved_contractor(db, officer, reference),
                            invoice_reference=f"INV-{rng.randint(1000, 9999)}", received_on=on,
-                           amount_pence=money.approved_pence + money.contribution_pence)  # fmt: skip
+                           amount_pence=invoiced)  # fmt: skip
             state = pay_final(db, actor, reference, on=on).to_state
             continue
         if trigger == "close":
@@ -347,7 +348,7 @@ def run_demo(
     """Create the schema, the districts and users, and ``per_district`` cases in each district."""
     upgrade(db)
     mark_demo(db)  # before any user: on a demonstration --as chooses freely
-    districts = _district_names()
+    districts = listed_districts()
     _seed_people(db, districts)
     give_demo_passwords(db)  # so that the browser application can be tried at once
     usernames = ["admin", "ot.county", "approver", "manager"]

@@ -15,17 +15,31 @@ from sqlalchemy import Connection, insert, select
 from dfg.errors import InvalidInput, NotFound
 from dfg.rules.catalogue import catalogue
 from dfg.rules.clock import local_day, utcnow
-from dfg.rules.grant import ChargeRequest, GrantCalculation, calculate_grant, explain_grant, grant_to_dict
+from dfg.rules.grant import (
+    ChargeRequest,
+    GrantCalculation,
+    LandlordDecision,
+    calculate_grant,
+    explain_grant,
+    grant_to_dict,
+)
+from dfg.rules.jurisdiction import maximum_grant_in
 from dfg.rules.means_test import format_rate
 from dfg.rules.money import format_pounds, parse_pounds
 from dfg.rules.policy import ChargeRule, load_charges_policy, load_funding_lines
-from dfg.rules.rates import maximum_grant_for
 from dfg.services.case_reading import show_case
 from dfg.services.cases import check_version, normalise_reference, record_change
 from dfg.services.estimates import selection_in_force
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
-from dfg.store.models import ASSESSMENTS, CASES, DETERMINATIONS, GRANT_CALCULATIONS, RECOMMENDED_WORKS
+from dfg.store.models import (
+    ASSESSMENTS,
+    CASES,
+    DETERMINATIONS,
+    GRANT_CALCULATIONS,
+    LANDLORD_DECISIONS,
+    RECOMMENDED_WORKS,
+)
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import definition_for
 from dfg.workflow.facts import CaseFacts
@@ -93,6 +107,34 @@ def _work_kinds(connection: Connection, case_id: int) -> set[str]:
     return {works[code].kind if code in works else code for code in codes}
 
 
+def landlord_decision_in_force(connection: Connection, case_id: int) -> tuple[int, LandlordDecision] | None:
+    """The latest decision on the amount of a landlord's grant (s.31), with its id; None if none."""
+    row = connection.execute(
+        select(LANDLORD_DECISIONS)
+        .where(LANDLORD_DECISIONS.c.case_id == case_id)
+        .order_by(LANDLORD_DECISIONS.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return row.id, LandlordDecision(row.amount_pence, row.decided_on, tuple(row.factors.split(",")))
+
+
+def _landlords_decision(connection: Connection, case_id: int) -> tuple[int, LandlordDecision] | None:
+    """On a landlord's application, the decision its grant must use (InvalidInput while there is none);
+    None on any other application."""
+    case = connection.execute(select(CASES.c.reference, CASES.c.tenure).where(CASES.c.id == case_id)).one()
+    if case.tenure != "landlord":
+        return None
+    decided = landlord_decision_in_force(connection, case_id)
+    if decided is None:
+        raise InvalidInput(
+            f"{case.reference} is a landlord's application: the council decides the amount of the grant "
+            "(s.31 HGCRA 1996); record it first with 'dfg grant landlord-decision'"
+        )
+    return decided
+
+
 @dataclass(frozen=True)
 class GrantRequest:
     """What a grant calculation is asked to include besides the works: the preliminary and ancillary
@@ -132,20 +174,23 @@ def work_out_calculation(
     """The grant on ``works_pence`` (pure rules, the district's policy, the maximum in force on
     ``maximum_on``) as stored figures: ``grant_to_dict`` with its explanation and its request."""
     funding = load_funding_lines(district)
+    decided = _landlords_decision(connection, case_id)
     calculation: GrantCalculation = calculate_grant(
         works_pence=works_pence,
         contribution_pence=contribution_pence,
-        maximum=maximum_grant_for(maximum_on),
+        maximum=maximum_grant_in(district, maximum_on),
         policy=load_charges_policy(district),
         charges=request.charges,
         funding_lines=[funding.line(code) for code in request.funding_lines],
         works_types=_work_kinds(connection, case_id),
         reasons=request.reasons,
+        landlord_decision=decided[1] if decided else None,
     )
     return {
         **grant_to_dict(calculation),
         "explanation": explain_grant(calculation),
         "request": request.as_dict(),
+        "landlord_decision": decided[0] if decided else None,
     }
 
 
@@ -181,9 +226,7 @@ def store_calculation(
     )
 
 
-def _not_calculable(
-    reference: str, workflow_version: str, state: str, approved_on: date | None
-) -> str | None:
+def not_calculable(reference: str, workflow_version: str, state: str, approved_on: date | None) -> str | None:
     """Why a case's grant can no longer be calculated (None: it can): it is closed, or approved."""
     if definition_for(workflow_version).states[state].terminal or approved_on is not None:
         return f"{reference} is {state.replace('_', ' ')}: its grant can no longer be calculated"
@@ -225,7 +268,7 @@ def calculate_case_grant(
 
     def check(case: CaseFacts) -> None:
         check_version(case.reference, case.version, expected_version)
-        why = _not_calculable(
+        why = not_calculable(
             case.reference, case.workflow_version, case.state, case.milestones.get("approval_date")
         )
         if why is not None:
@@ -360,7 +403,7 @@ def grant_options(db: Database, actor: Actor, reference: str) -> GrantOptions:
         ),
         reasons=tuple(sorted({reason for line in lines for reason in line.reasons})),
         latest=latest,
-        not_calculable=_not_calculable(
+        not_calculable=not_calculable(
             view.reference, view.workflow_version, view.state, view.milestones.get("approval_date")
         ),
     )

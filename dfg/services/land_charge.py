@@ -30,10 +30,11 @@ from sqlalchemy import Connection, Row, insert, select
 
 from dfg.errors import ConfigurationError, InvalidInput
 from dfg.rules.clock import local_day, utcnow
-from dfg.rules.clocks import default_clock_policy
+from dfg.rules.clocks import clock_policy_for
 from dfg.rules.grant import land_charged_lines_pence
+from dfg.rules.jurisdiction import land_charge_in
 from dfg.rules.money import format_pounds
-from dfg.rules.rates import REPAYMENT_FACTORS, LandChargeTerms, add_years, charge_expiry, land_charge_for
+from dfg.rules.rates import REPAYMENT_FACTORS, LandChargeTerms, add_years, charge_expiry
 from dfg.services.approval import latest_approval
 from dfg.services.case_reading import show_case
 from dfg.services.cases import Advanced, advance, case_id_of, normalise_reference
@@ -63,6 +64,7 @@ def _article(tenure: str) -> str:
 class ChargeDue:
     """Whether a land charge applies to a case, and for how much, from its approval in force."""
 
+    district: str  # whose terms apply
     tenure: str
     certified_date: date | None
     grant_pence: int | None  # the mandatory grant of the approval in force; None before approval
@@ -80,23 +82,27 @@ class ChargeDue:
 def charge_due(connection: Connection, case_id: int) -> ChargeDue:
     """What a land charge on the case would secure, by the rules in force on the approval date."""
     case = connection.execute(
-        select(CASES.c.reference, CASES.c.tenure, CASES.c.certified_date).where(CASES.c.id == case_id)
+        select(CASES.c.reference, CASES.c.district_code, CASES.c.tenure, CASES.c.certified_date).where(
+            CASES.c.id == case_id
+        )
     ).one()
     approval = latest_approval(connection, case_id)
     if approval is None:
         why = f"{case.reference} has no approved grant, so no land charge applies yet"
-        return ChargeDue(case.tenure, case.certified_date, None, None, None, 0, why)
+        return ChargeDue(case.district_code, case.tenure, case.certified_date, None, None, None, 0, why)
     grant, approved_on = int(approval.grant_pence), approval.decided_on
     try:
-        terms = land_charge_for(approved_on)
+        terms = land_charge_in(case.district_code, approved_on)
     except InvalidInput:  # approved before the 2008 consent: no land charge under it
         why = (
             f"no land charge applies to {case.reference}: it was approved on {_day(approved_on)}, before any "
             "land-charge terms were in force"
         )
-        return ChargeDue(case.tenure, case.certified_date, grant, approved_on, None, 0, why)
+        return ChargeDue(
+            case.district_code, case.tenure, case.certified_date, grant, approved_on, None, 0, why
+        )
     lines = _charged_lines_pence(connection, approval)
-    repayable = land_charge_due_pence(case.tenure, grant, approved_on, lines)
+    repayable = land_charge_due_pence(case.tenure, grant, approved_on, lines, district=case.district_code)
     why_not = None
     if case.tenure not in terms.tenures:
         charged = " or ".join(_article(t) for t in sorted(terms.tenures))
@@ -109,7 +115,17 @@ def charge_due(connection: Connection, case_id: int) -> ChargeDue:
             f"no land charge applies to {case.reference}: its mandatory grant of {format_pounds(grant)} is "
             f"not more than {format_pounds(terms.floor_pence)}"
         )
-    return ChargeDue(case.tenure, case.certified_date, grant, approved_on, terms, repayable, why_not, lines)
+    return ChargeDue(
+        case.district_code,
+        case.tenure,
+        case.certified_date,
+        grant,
+        approved_on,
+        terms,
+        repayable,
+        why_not,
+        lines,
+    )
 
 
 def _charged_lines_pence(connection: Connection, approval: Row[Any]) -> int:
@@ -120,9 +136,9 @@ def _charged_lines_pence(connection: Connection, approval: Row[Any]) -> int:
     return land_charged_lines_pence(json.loads(result))
 
 
-def _condition_end(certified_on: date) -> date:
+def _condition_end(district: str, certified_on: date) -> date:
     """The end of the grant condition period, as the clocks count it (certified date + 5 years)."""
-    period = default_clock_policy().period("grant_condition_period", certified_on)
+    period = clock_policy_for(district).period("grant_condition_period", certified_on)
     if period.unit != "years":
         raise ConfigurationError(f"the grant condition period must be in years, not {period}")
     return add_years(certified_on, period.amount)
@@ -191,7 +207,10 @@ def register_land_charge(
             raise InvalidInput(
                 f"the registration date {_day(registered_on)} is before the certified date ({_day(certified)})"
             )
-        condition_end, expires_on = _condition_end(certified), charge_expiry(certified, due.terms)
+        condition_end, expires_on = (
+            _condition_end(due.district, certified),
+            charge_expiry(certified, due.terms),
+        )
         charge_id = connection.execute(
             insert(LAND_CHARGES).returning(LAND_CHARGES.c.id),
             {

@@ -26,9 +26,10 @@ from dfg.letters.render import longdate, pounds
 from dfg.rules.calendar import default_calendar_policy
 from dfg.rules.catalogue import catalogue
 from dfg.rules.clock import ENGLAND
-from dfg.rules.clocks import Priority, decision_due, default_clock_policy
+from dfg.rules.clocks import Priority, clock_policy_for, decision_due
 from dfg.rules.estimates import explain_selection
 from dfg.rules.grant import land_charged_lines_pence
+from dfg.rules.jurisdiction import land_charge_file, land_charge_in, means_test_rates_in
 from dfg.rules.means_test import TraceLine, format_factor
 from dfg.rules.payments import WORKS, entitlement_from
 from dfg.rules.policy import load_works_policy
@@ -37,10 +38,8 @@ from dfg.rules.rates import (
     LandChargeTerms,
     add_years,
     charge_expiry,
-    land_charge_for,
     load_land_charge_terms,
     long_date,
-    rates_for,
 )
 from dfg.services.assessment import assessments_of, determination, determinations
 from dfg.services.grant import grant_calculation
@@ -77,7 +76,7 @@ def _acknowledgement(src: LetterSource) -> c.LetterContext:
     # Without a recorded source the letter says only that a referral came (it names nobody).
     referred_by = None if not source else "you" if source.lower() in ("self", "self-referral") else source
     # We promise contact within the stage 1 target (contact to assessment) that started with this step.
-    targets = default_clock_policy().service_targets(case.first_contact_date)
+    targets = clock_policy_for(case.district).service_targets(case.first_contact_date)
     days = targets.by_priority[cast(Priority, case.priority)].stages.get(1)
     if days is None:
         raise NotOnRecord(
@@ -128,7 +127,7 @@ def _test_of_resources_result(src: LetterSource) -> c.LetterContext:
     record = found[-1]
     result = record.determination
     outcome, summary = _OUTCOME_SUMMARY[result.outcome]
-    table = rates_for(result.assessed_on)
+    table = means_test_rates_in(src.case.district, result.assessed_on)
     rates = (
         f"the {table.jurisdiction.capitalize()} rates in force from {long_date(table.effective_from)}"
         if table.version == result.rates_version
@@ -185,8 +184,8 @@ def _works_description(src: LetterSource, on: date) -> str:
     return f"The eligible works: {'; '.join(labels)}"
 
 
-def _grant_condition_years(on: date) -> int:
-    period = default_clock_policy().period("grant_condition_period", on)
+def _grant_condition_years(district: str, on: date) -> int:
+    period = clock_policy_for(district).period("grant_condition_period", on)
     if period.unit != "years":
         raise ConfigurationError(f"the grant condition period must be in years, not {period}")
     return period.amount
@@ -224,17 +223,19 @@ def _calculation(src: LetterSource, approval: Row[Any], works_how: str | None) -
 
 
 def _land_charge(
-    tenure: str, approval: Row[Any], charged_lines_pence: int = 0
+    district: str, tenure: str, approval: Row[Any], charged_lines_pence: int = 0
 ) -> tuple[int | None, LandChargeTerms | None]:
     """The amount a land charge would secure for this approval, by the terms in force on its date (the
     charge secures the mandatory grant, 2008 general consent, and the funding lines whose own terms
     carry a charge), and the terms; (None, terms) when no charge applies, (None, None) before any terms
     were in force."""
     try:
-        terms = land_charge_for(approval.decided_on)
+        terms = land_charge_in(district, approval.decided_on)
     except InvalidInput:
         return None, None
-    due = land_charge_due_pence(tenure, approval.grant_pence, approval.decided_on, charged_lines_pence)
+    due = land_charge_due_pence(
+        tenure, approval.grant_pence, approval.decided_on, charged_lines_pence, district=district
+    )
     return (due or None), terms
 
 
@@ -278,7 +279,9 @@ def _approval_notice(src: LetterSource) -> c.LetterContext:
     figures = grant_calculation(
         src.db, src.actor, src.case.reference, approval.grant_calculation_id
     ).calculation
-    charge, terms = _land_charge(src.case.tenure, approval, land_charged_lines_pence(figures))
+    charge, terms = _land_charge(
+        src.case.district, src.case.tenure, approval, land_charged_lines_pence(figures)
+    )
     common, occupant = src.common(), src.disabled_occupant()
     if approval.contractor_name is None:
         raise NotOnRecord("the approval records no contractor: no estimate was selected (contractor_name)")
@@ -293,7 +296,7 @@ def _approval_notice(src: LetterSource) -> c.LetterContext:
         deferred_payment_date=approval.deferred_payment_date,
         completion_due=src.completion_due(approval),
         conditions=tuple(json.loads(approval.conditions)["conditions"]),
-        grant_condition_years=_grant_condition_years(approval.decided_on),
+        grant_condition_years=_grant_condition_years(src.case.district, approval.decided_on),
         land_charge_amount=charge,
         # Before any terms were in force no charge applies, and the notice says nothing of one.
         land_charge_years=terms.years if terms else 0,
@@ -662,7 +665,9 @@ def _completion_certified(src: LetterSource) -> c.LetterContext:
     figures = grant_calculation(
         src.db, src.actor, src.case.reference, approval.grant_calculation_id
     ).calculation
-    charge, terms = _land_charge(src.case.tenure, approval, land_charged_lines_pence(figures))
+    charge, terms = _land_charge(
+        src.case.district, src.case.tenure, approval, land_charged_lines_pence(figures)
+    )
     direct = approval.pay_contractor_directly and approval.contractor_name is not None
     return c.CompletionCertified(
         **src.common(),
@@ -670,7 +675,7 @@ def _completion_certified(src: LetterSource) -> c.LetterContext:
         grant_paid=_payable(src, approval),
         # As the payments go: to the contractor when the approval says so, otherwise to the applicant.
         paid_to=approval.contractor_name if direct else "you",
-        grant_condition_end=add_years(certified_on, _grant_condition_years(certified_on)),
+        grant_condition_end=add_years(certified_on, _grant_condition_years(src.case.district, certified_on)),
         disabled_occupant_name=src.disabled_occupant().plain_name,
         land_charge_amount=charge,
         land_charge_expiry=charge_expiry(certified_on, terms) if charge and terms else None,
@@ -735,7 +740,14 @@ def _repayment_demand(src: LetterSource) -> c.LetterContext:
     assert certified_on is not None
     grant = int(registered.payload["grant_pence"])
     repayable, demanded = int(charge.repayable_pence), int(decision.demanded_pence)
-    terms = next((t for t in load_land_charge_terms() if t.version == charge.terms_version), None)
+    terms = next(
+        (
+            t
+            for t in load_land_charge_terms(land_charge_file(src.case.district))
+            if t.version == charge.terms_version
+        ),
+        None,
+    )
     secures = (
         f"the grant of {pounds(grant)} less {pounds(terms.floor_pence)}, at most {pounds(terms.cap_pence)}"
         if terms

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import Row, select
 
 from dfg.letters import context as c
-from dfg.rules.clocks import CompletionExtension, completion_due, default_clock_policy
+from dfg.rules.clocks import CompletionExtension, clock_policy_for, completion_due
 from dfg.services.letter_queue import LetterCase, LetterPerson, LetterStep
 from dfg.store.database import Database
 from dfg.store.models import APPROVALS, CONTRACTORS, ESTIMATE_DECISIONS, ESTIMATES, EVENTS, USERS
@@ -159,7 +159,8 @@ class LetterSource:
 
     def review_by(self) -> date:
         """The last day to ask for a review: the review window runs from the date of the letter."""
-        return default_clock_policy().period("review_window", self.letter_date).after(self.letter_date)
+        policy = clock_policy_for(self.case.district)
+        return policy.period("review_window", self.letter_date).after(self.letter_date)
 
     def reason(self, lead: str = "") -> str:
         """Why, in sentences: ``lead``, the label of the step's reason code, and the reason as recorded."""

@@ -3,6 +3,7 @@ and reactivating users, with the last administrator of the whole installation ke
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,8 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from dfg.errors import InvalidInput, NotFound, PermissionDenied
+from dfg.errors import DatabaseProblem, InvalidInput, NotFound, PermissionDenied
+from dfg.paths import workflows_dir
 from dfg.rules.clock import utcnow
 from dfg.rules.money import format_pounds
 from dfg.services.identity import write_mapping
@@ -426,3 +428,22 @@ def list_districts(db: Database) -> list[DistrictView]:
         return [
             DistrictView(d.code, d.name) for d in session.scalars(select(District).order_by(District.code))
         ]
+
+
+def listed_districts() -> dict[str, str]:
+    """The districts listed in ``workflows/districts.toml`` (the demonstration's), code to name."""
+    with (workflows_dir() / "districts.toml").open("rb") as handle:
+        return dict(tomllib.load(handle)["districts"])
+
+
+def installation_districts(db: str | None) -> tuple[frozenset[str], str]:
+    """The codes of the installation's districts, and where they were read: the database's (``db``, or the
+    default) if it can be opened, else the list in ``workflows/districts.toml``."""
+    try:
+        database = Database.open(db)
+    except DatabaseProblem as problem:
+        return frozenset(listed_districts()), f"workflows/districts.toml ({problem.message})"
+    try:
+        return frozenset(d.code for d in list_districts(database)), "the database"
+    finally:
+        database.dispose()

@@ -31,7 +31,7 @@ from dfg.errors import Conflict, InvalidInput, PermissionDenied
 from dfg.presentation import day, text_table
 from dfg.rules.calendar import district_calendar
 from dfg.rules.clock import local_day, utcnow
-from dfg.rules.clocks import Clock, case_clocks
+from dfg.rules.clocks import Clock, case_clocks, clock_policy_for
 from dfg.services.progress import Progress, unwatched
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
@@ -308,7 +308,10 @@ def due(
             histories = histories_for(connection, batch)
             for case in batch:
                 timeline = histories[case["id"]].timeline
-                clocks = case_clocks(timeline, today, calendar=district_calendar(case["district_code"]))
+                district = case["district_code"]
+                clocks = case_clocks(
+                    timeline, today, calendar=district_calendar(district), policy=clock_policy_for(district)
+                )
                 items.extend(
                     i
                     for i in _items(case, clocks, today)
@@ -611,8 +614,12 @@ def tick(
             sent = _sent(connection, ids)
         found: list[tuple[Mapping[Any, Any], list[Breach], list[Reminder]]] = []
         for case in fresh:
+            district = case["district_code"]
             clocks = case_clocks(
-                histories[case["id"]].timeline, today, calendar=district_calendar(case["district_code"])
+                histories[case["id"]].timeline,
+                today,
+                calendar=district_calendar(district),
+                policy=clock_policy_for(district),
             )
             breaches = _breaches(case, clocks)
             new = [b for b in breaches if (case["id"], b.clock) not in done]

@@ -220,6 +220,7 @@ _ERASED: dict[str, dict[str, Any]] = {
     "approvals": {"works_begun_reason": None, "variation": None},
     "assessment_appointments": {"location": DISPOSED},
     "repayment_decisions": {"reason": DISPOSED},
+    "landlord_decisions": {"reason": DISPOSED},
     "budget_entries": {"override_reason": None},
     "letters": {"recipient_name": DISPOSED, "pdf": b""},
     "documents": {"file_name": DISPOSED},  # and their files, once the disposal is committed

@@ -550,6 +550,22 @@ REPAYMENT_DECISIONS = Table(
 )
 
 
+# The authority's decision on the amount of a landlord's grant (s.31 HGCRA 1996), with what it weighed.
+LANDLORD_DECISIONS = Table(
+    "landlord_decisions",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), index=True, nullable=False),
+    Column("amount_pence", BigInteger, nullable=False),
+    Column("factors", String(200), nullable=False),  # codes, comma separated: "rent,policy"
+    Column("reason", Text, nullable=False),
+    Column("decided_on", Date, nullable=False),
+    Column("recorded_by", String(60), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    CheckConstraint("amount_pence > 0", name="amount_positive"),
+)
+
+
 BUDGETS = Table(
     "budgets",
     METADATA,
@@ -647,4 +663,5 @@ APPEND_ONLY = (
     "events", "assessments", "recommended_works", "feasibility_findings", "determinations", "grant_calculations",
     "letters", "estimates", "estimate_decisions", "approvals", "payments", "invoices", "land_charges",
     "repayment_decisions", "budget_entries", "assessment_appointments", "documents", "access_records",
+    "landlord_decisions",
 )  # fmt: skip

@@ -102,9 +102,14 @@ def grant_calculation_current(ctx: GuardContext) -> str | None:
         return "no grant is calculated: run 'dfg grant calculate'"
     if calculation["determination_id"] != ctx.case.records.get("latest_determination"):
         return "the test of resources changed after the grant was calculated: calculate the grant again"
-    from dfg.rules.rates import maximum_grant_for  # the rate tables load on first use only
+    if calculation.get("landlord_decision") != ctx.case.records.get("landlord_decision"):
+        return (
+            "the council's decision on the landlord's grant changed after the grant was calculated: "
+            "calculate the grant again"
+        )
+    from dfg.rules.jurisdiction import maximum_grant_in  # the rate tables load on first use only
 
-    in_force = maximum_grant_for(ctx.effective_date)
+    in_force = maximum_grant_in(ctx.case.district, ctx.effective_date)
     if in_force.version != calculation["maximum_grant_version"]:
         return (
             f"the grant was calculated with the maximum {calculation['maximum_grant_version']}, but on "
@@ -121,9 +126,9 @@ def determination_rates_current(ctx: GuardContext) -> str | None:
     used = ctx.case.records.get("determination_rates_version")
     if used is None:
         return None  # has_determination / grant_calculation_current say what is missing
-    from dfg.rules.rates import rates_for  # the rate tables load on first use only
+    from dfg.rules.jurisdiction import means_test_rates_in  # the rate tables load on first use only
 
-    in_force = rates_for(ctx.effective_date)
+    in_force = means_test_rates_in(ctx.case.district, ctx.effective_date)
     if in_force.version == used:
         return None
     return (
@@ -178,11 +183,9 @@ def _review_window_end(ctx: GuardContext) -> date | None:
     refused = ctx.case.milestones.get("refusal_date")
     if refused is None:
         return None
-    from dfg.rules.clocks import (
-        default_clock_policy,
-    )  # the clock rules cost ~50 ms to import: only when asked
+    from dfg.rules.clocks import clock_policy_for  # the clock rules cost ~50 ms to import: only when asked
 
-    return default_clock_policy().period("review_window", refused).after(refused)
+    return clock_policy_for(ctx.case.district).period("review_window", refused).after(refused)
 
 
 @guard
@@ -292,14 +295,21 @@ def contribution_collected(ctx: GuardContext) -> str | None:
 
 
 def land_charge_due_pence(
-    tenure: str, grant_pence: int, approved_on: date, charged_lines_pence: int = 0
+    tenure: str,
+    grant_pence: int,
+    approved_on: date,
+    charged_lines_pence: int = 0,
+    *,
+    district: str | None = None,
 ) -> int:
     """The repayable amount a land charge must secure for this case (0 when none applies), for owners'
-    applications: the part of the mandatory grant above the floor of the terms in force on the approval
-    date, and the discretionary assistance whose terms carry a land charge (``charged_lines_pence``)."""
-    from dfg.rules.rates import land_charge_for, repayable_on_disposal
+    applications: the part of the mandatory grant above the floor of the district's terms in force on the
+    approval date, and the discretionary assistance whose terms carry a land charge
+    (``charged_lines_pence``)."""
+    from dfg.rules.jurisdiction import land_charge_in
+    from dfg.rules.rates import repayable_on_disposal
 
-    terms = land_charge_for(approved_on)
+    terms = land_charge_in(district, approved_on)
     if tenure not in terms.tenures:
         return 0
     return repayable_on_disposal(grant_pence, approved_on, terms=terms) + charged_lines_pence
@@ -314,7 +324,7 @@ def land_charge_registered(ctx: GuardContext) -> str | None:
         return None
     due = land_charge_due_pence(
         ctx.case.records["tenure"], int(approval["grant_pence"]), approval["decided_on"],
-        int(approval.get("charged_lines_pence", 0)),
+        int(approval.get("charged_lines_pence", 0)), district=ctx.case.district,
     )  # fmt: skip
     if due == 0:
         return None

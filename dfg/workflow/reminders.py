@@ -26,14 +26,14 @@ its reminders again.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from dfg.errors import ConfigurationError, InvalidInput
+from dfg.errors import ConfigurationError
 from dfg.letters.contracts import CONTRACTS, LETTER_KINDS
 from dfg.paths import workflows_dir
+from dfg.rules.policy import district_file
 from dfg.rules.rates import TomlSection, read_toml
 from dfg.workflow.definition import Definition, current_definition
 
@@ -46,7 +46,6 @@ STEM = "reminders"
 #: Ceiling for ``days_before``: catches a slip of the keyboard (ten years covers the longest clock).
 _LONGEST = 3660
 
-_DISTRICT = re.compile(r"^[A-Z]{2,8}$")
 _KEYS = ("clock", "days_before", "letter", "states", "from", "note", "confirm")
 
 
@@ -161,22 +160,11 @@ def read_reminders(
     return ReminderPolicy(source_file=path.name, district=district, reminders=reminders)
 
 
-def _district_file(folder: Path, district: str | None) -> Path:
-    if district is not None:
-        code = district.strip().upper()
-        if not _DISTRICT.match(code):
-            raise InvalidInput(f"district: {district!r} is not a district code (2 to 8 letters, e.g. CAN)")
-        own = folder / f"{STEM}-{code}.toml"
-        if own.is_file():
-            return own
-    return folder / f"{STEM}.toml"
-
-
 def load_reminders(
     district: str | None = None, *, directory: Path | None = None, definition: Definition | None = None
 ) -> ReminderPolicy:
     """The reminders for ``district``: its ``reminders-<CODE>.toml`` if it has one, else the default."""
     folder = directory if directory is not None else reminders_dir()
-    path = _district_file(folder, district)
+    path = district_file(folder, STEM, district)
     own = path.stem != STEM
     return read_reminders(path, district.strip().upper() if own and district else None, definition=definition)

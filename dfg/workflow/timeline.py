@@ -35,7 +35,8 @@ from sqlalchemy import Connection, bindparam, select
 from dfg.errors import InvalidInput
 from dfg.rules.clock import local_day
 from dfg.rules.clocks import CaseTimeline, CompletionExtension, Decision, Hold, Priority
-from dfg.rules.rates import land_charge_for, repayable_on_disposal
+from dfg.rules.jurisdiction import land_charge_in
+from dfg.rules.rates import repayable_on_disposal
 from dfg.store.models import CASES, EVENTS
 from dfg.store.personal import reason_digest, values_of
 from dfg.workflow.definition import Definition, definition_for
@@ -161,7 +162,7 @@ def _land_charge_applies(case: Mapping[Any, Any]) -> bool:
     if approved_on is None or grant is None:
         return True  # not known yet: the clock only starts at the certified date anyway
     try:
-        terms = land_charge_for(approved_on)
+        terms = land_charge_in(case["district_code"], approved_on)
     except InvalidInput:
         return False  # approved before the 2008 consent: no land charge under it
     return case["tenure"] in terms.tenures and repayable_on_disposal(grant, approved_on, terms=terms) > 0

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from dfg.errors import InvalidInput, PermissionDenied
+from dfg.paths import workflows_dir
 from dfg.reports.closures import closures
 from dfg.reports.data_return import data_return
 from dfg.reports.performance import performance
@@ -170,3 +173,45 @@ def test_bad_periods_are_refused(population: Population, arguments: dict[str, st
     with pytest.raises(InvalidInput) as caught:
         closures(population.db, population.manager, **arguments)  # type: ignore[arg-type]
     assert caught.value.message.startswith(message)
+
+
+def test_performance_measures_each_case_against_its_districts_targets(
+    population: Population, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    district = population.plans[0].district
+    folder = tmp_path / "workflows"
+    shutil.copytree(workflows_dir(), folder)
+    targets = (folder / "policy" / "targets.toml").read_text(encoding="utf-8")
+    strict = targets.replace("end_to_end = 55", "end_to_end = 1").replace(
+        "end_to_end = 150", "end_to_end = 1"
+    )
+    (folder / "policy" / f"targets-{district}.toml").write_text(strict, encoding="utf-8")
+    monkeypatch.setenv("DFG_WORKFLOWS", str(folder))
+    workflows_dir.cache_clear()
+    try:
+        own = performance(population.db, population.manager, district=district, financial_year="2025-26",
+                          today=population.today)  # fmt: skip
+        every = performance(
+            population.db, population.manager, financial_year="2025-26", today=population.today
+        )
+    finally:
+        monkeypatch.undo()
+        workflows_dir.cache_clear()
+    figures = own.figures("end_to_end", "non_urgent")
+    assert figures.target == 1  # the district's own target is shown
+    done = [
+        p for p in population.plans if p.district == district and in_year(completion(p), FY_START, FY_END)
+    ]
+    calendar = default_calendar_policy().for_district(district)
+    assert own.figures("end_to_end", "all").within_target == sum(
+        calendar.working_days_between(p.first_contact, completion(p)) <= 1  # type: ignore[arg-type]
+        for p in done
+    )
+    assert every.figures("end_to_end", "non_urgent").target == 150  # all districts: the default's
+    # The district's cases met the default targets more often than its own: the own ones were used.
+    default = default_clock_policy()
+    assert own.figures("end_to_end", "all").within_target < sum(
+        calendar.working_days_between(p.first_contact, completion(p))  # type: ignore[arg-type]
+        <= default.service_targets(p.first_contact).by_priority[p.priority].end_to_end
+        for p in done
+    )
