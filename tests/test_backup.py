@@ -129,6 +129,30 @@ def test_a_damaged_file_is_neither_a_backup_nor_restored(
     assert result.stderr.startswith(f"dfg: {junk} ")
 
 
+def test_a_restore_is_refused_before_its_question_is_asked(
+    run: Callable[..., Result], live: Path, open_sample: Callable[..., str], tmp_path: Path
+) -> None:
+    open_sample()
+    tampered = tmp_path / "tampered.sqlite"
+    assert run("db", "backup", str(tampered)).exit_code == 0
+    with closing(sqlite3.connect(tampered)) as connection:
+        connection.execute("DROP TRIGGER events_no_update")
+        connection.execute("UPDATE events SET actor = 'someone else' WHERE seq = 1 AND stream <> 'system'")
+        connection.commit()
+    before = live.read_bytes()
+    for source, code in (
+        (tmp_path / "missing.sqlite", InvalidInput.exit_code),
+        (tmp_path / ("x" * 300), InvalidInput.exit_code),
+        (tampered, AuditFailure.exit_code),
+    ):
+        result = CliRunner().invoke(
+            main, ["--db", f"sqlite:///{live}", "--as", "admin", "db", "restore", str(source)], input="y\n"
+        )
+        assert result.exit_code == code, result.stderr
+        assert "Replace" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert live.read_bytes() == before
+
+
 def test_upgrading_a_sqlite_database_backs_it_up_first(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     old = Database(f"sqlite:///{path}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dfg.cli.command import Context, emit_json, json_option, pass_context
+from dfg.cli.command import Context, emit_json, json_option, one_line, pass_context
 
 
 @click.group()
@@ -76,11 +76,12 @@ def db_restore(context: Context, path: Path, yes: bool) -> None:
     Example:
       dfg --as admin db restore /srv/dfg/backups/dfg-2026-12-03.sqlite
     """
-    from dfg.services.backup import restore
+    from dfg.services.backup import restorable, restore
 
     database, actor = context.database(check=False), context.actor()
     if not yes:
-        click.confirm(f"Replace {database.display_name} with {path}?", abort=True, err=True)
+        restorable(database, actor, path)  # refused before the question, not after it
+        click.confirm(f"Replace {database.display_name} with {one_line(str(path))}?", abort=True, err=True)
     restored, kept = restore(database, actor, path)
     click.echo(f"kept the database as it was in {kept}", err=True)
     click.echo(

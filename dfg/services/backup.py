@@ -98,18 +98,30 @@ def back_up_before_upgrade(db: Database, schema: str | None, *, now: datetime | 
     return _copy(db, safety_copy_name(db.sqlite_path, schema, now or utcnow()))
 
 
+def restorable(db: Database, actor: Actor, source: Path) -> Backup:
+    """The backup ``source`` once it has passed the checks a restore needs, so that a refusal comes before
+    anyone is asked to confirm (role: administrator)."""
+    require_role(actor, "admin")
+    _sqlite_file(db)
+    try:
+        there = source.is_file()
+    except OSError as error:  # a name the file system cannot hold, say
+        raise InvalidInput(f"no backup at {source}: {error.strerror}") from None
+    if not there:
+        raise InvalidInput(f"no backup at {source}")
+    restored = _checked(source)
+    if restored.schema not in KNOWN_REVISIONS:
+        raise DatabaseProblem(f"{source} was made by a newer version of dfg (schema {restored.schema})")
+    return restored
+
+
 def restore(db: Database, actor: Actor, source: Path, *, now: datetime | None = None) -> tuple[Backup, Path]:
     """Put the backup ``source`` back in place of the database, once it has passed its checks; the
     database as it was is kept first, beside it, even if it is damaged (that may be why it is being
     restored), so nothing recorded since the backup is lost for good (role: administrator). Returns the
     backup restored and where the database as it was is kept."""
-    require_role(actor, "admin")
+    restored = restorable(db, actor, source)
     live = _sqlite_file(db)
-    if not source.is_file():
-        raise InvalidInput(f"no backup at {source}")
-    restored = _checked(source)
-    if restored.schema not in KNOWN_REVISIONS:
-        raise DatabaseProblem(f"{source} was made by a newer version of dfg (schema {restored.schema})")
     try:
         schema = db.schema_revision()
     except DatabaseProblem:
