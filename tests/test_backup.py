@@ -102,16 +102,22 @@ def test_restoring_puts_the_backup_back_and_keeps_what_it_replaces(
     assert run("audit", "verify", user="manager").exit_code == 0
 
 
-def test_a_backup_whose_audit_trail_was_edited_is_not_restored(
-    run: Callable[..., Result], live: Path, open_sample: Callable[..., str], tmp_path: Path
-) -> None:
-    open_sample()
+def _tampered_backup(run: Callable[..., Result], tmp_path: Path) -> Path:
+    """A backup whose audit trail was edited after it was taken."""
     backup = tmp_path / "tampered.sqlite"
     assert run("db", "backup", str(backup)).exit_code == 0
     with closing(sqlite3.connect(backup)) as connection:
         connection.execute("DROP TRIGGER events_no_update")
         connection.execute("UPDATE events SET actor = 'someone else' WHERE seq = 1 AND stream <> 'system'")
         connection.commit()
+    return backup
+
+
+def test_a_backup_whose_audit_trail_was_edited_is_not_restored(
+    run: Callable[..., Result], live: Path, open_sample: Callable[..., str], tmp_path: Path
+) -> None:
+    open_sample()
+    backup = _tampered_backup(run, tmp_path)
     before = live.read_bytes()
     result = run("db", "restore", str(backup), "--yes")
     assert result.exit_code == AuditFailure.exit_code
@@ -133,12 +139,7 @@ def test_a_restore_is_refused_before_its_question_is_asked(
     run: Callable[..., Result], live: Path, open_sample: Callable[..., str], tmp_path: Path
 ) -> None:
     open_sample()
-    tampered = tmp_path / "tampered.sqlite"
-    assert run("db", "backup", str(tampered)).exit_code == 0
-    with closing(sqlite3.connect(tampered)) as connection:
-        connection.execute("DROP TRIGGER events_no_update")
-        connection.execute("UPDATE events SET actor = 'someone else' WHERE seq = 1 AND stream <> 'system'")
-        connection.commit()
+    tampered = _tampered_backup(run, tmp_path)
     before = live.read_bytes()
     for source, code in (
         (tmp_path / "missing.sqlite", InvalidInput.exit_code),
