@@ -48,6 +48,7 @@ from dfg.store.tables import (
     PAYMENTS,
     PEOPLE,
     REPAYMENT_DECISIONS,
+    VISIT_CANCELLATIONS,
 )
 from dfg.workflow import engine
 from dfg.workflow.actor import Actor
@@ -119,6 +120,7 @@ _COUNT_RECORDS = select(
         .label(name)
         for name, table in (
             ("appointments", APPOINTMENTS),
+            ("visit_cancellations", VISIT_CANCELLATIONS),
             ("assessments", ASSESSMENTS),
             ("feasibility_findings", FEASIBILITY_FINDINGS),
             ("determinations", DETERMINATIONS),
