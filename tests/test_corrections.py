@@ -67,7 +67,10 @@ def test_every_problem_at_once_and_nothing_changed(
         assert part in said, part
     with pytest.raises(NotFound):
         correct_details(
-            db, cast["officer"], reference, Correction(reason="x", person=5, person_fields={"phone": "1"})
+            db,
+            cast["officer"],
+            reference,
+            Correction(reason="x", person=5, person_fields={"phone": "01543 462621"}),
         )
     with pytest.raises(InvalidInput, match="already as given"):
         correct_details(

@@ -10,7 +10,13 @@ from datetime import date
 import pytest
 
 from dfg.errors import GuardFailed, InvalidInput
-from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
+from dfg.rules.plausible import (
+    date_of_birth_problem,
+    email_problem,
+    phone_problem,
+    postcode,
+    postcode_problem,
+)
 from dfg.services.case_opening import NewPerson, open_case
 from dfg.services.case_reading import CaseFilter, list_cases, show_case
 from dfg.services.estimates import record_estimate
@@ -104,3 +110,49 @@ def test_estimates_of_nothing_or_of_a_fortune_are_refused(
     confirmed = record_estimate(db, cast["officer"], reference, contractor="Able Lifts Ltd", price_pence=150_000_00,
                                 received_on=date(2026, 1, 10), price_confirmed=True)  # fmt: skip
     assert confirmed.price_pence == 150_000_00
+
+
+@pytest.mark.parametrize("good", ["a@b.com", "margaret.holt@example.co.uk", " ruth+dfg@council.gov.uk "])
+def test_email_addresses_in_their_form_pass(good: str) -> None:
+    assert email_problem(good) is None
+
+
+@pytest.mark.parametrize("bad", ["holt", "a@b", "a b@c.com", "@c.com", "a@@c.com", "a@.com"])
+def test_what_is_not_an_email_address_is_refused(bad: str) -> None:
+    assert email_problem(bad) is not None
+
+
+@pytest.mark.parametrize(
+    "good", ["01543 462621", "07700 900123", "(01543) 462621", "+44 1543 462621", "+44 (0)1543 462621",
+             "0800 123 456", "+1 212 555 0100"],
+)  # fmt: skip
+def test_phone_numbers_as_people_write_them_pass(good: str) -> None:
+    assert phone_problem(good) is None
+
+
+@pytest.mark.parametrize("bad", ["1", "123456", "01543 46262a", "phone me", "+0 123 456 789"])
+def test_what_is_not_a_phone_number_is_refused(bad: str) -> None:
+    assert phone_problem(bad) is not None
+
+
+def test_a_person_without_a_name_or_with_details_the_store_cannot_keep_is_refused_by_the_service(
+    db: Database, cast: dict[str, Actor]
+) -> None:
+    applicant = NewPerson(given_name="  ", family_name="Holt", is_applicant=True, is_disabled_occupant=True,
+                          phone="12", email="holt-at-home", title="T" * 21)  # fmt: skip
+    occupant = NewPerson(given_name="Ann", family_name="", is_disabled_occupant=True)
+    with pytest.raises(InvalidInput) as refused:
+        open_case(db, cast["officer"], sample_case(people=(applicant, occupant), address_line_1="1" * 121,
+                                                   referral_source="county OT " * 10))  # fmt: skip
+    assert refused.value.fields == {
+        "applicant.title": "the applicant's title: at most 20 characters",
+        "applicant.given_name": "the applicant's first name is required",
+        "applicant.phone": "the applicant's phone number: '12' is not a phone number (for example 01543 462621 "
+        "or +44 1543 462621)",
+        "applicant.email": "the applicant's e-mail address: 'holt-at-home' is not an e-mail address (for "
+        "example name@example.com)",
+        "occupant.family_name": "the disabled person's last name is required",
+        "address_line_1": "the address: at most 120 characters",
+        "referral_source": "the referral source: at most 60 characters",
+    }
+    assert list_cases(db, cast["officer"], CaseFilter()) == []

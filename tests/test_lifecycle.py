@@ -337,3 +337,41 @@ def test_a_request_for_information_needs_a_reply_by_date_and_its_letter_shows_it
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages)
     assert "Proof of ownership." in text and "The landlord's consent form." in text
     assert f"{reply_by.day} {reply_by:%B %Y}" in text
+
+
+def test_a_request_for_information_repeated_word_for_word_queues_no_second_letter(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample()
+    for trigger, who, given, _ in MAIN_PATH[:4]:
+        take_step(db, cast, reference, trigger, who, given)
+    reply_by = local_day(utcnow()) + timedelta(days=14)
+    asked = TriggerInput(reason="Proof of ownership; the landlord's consent form", reply_by=reply_by)
+    again = TriggerInput(reason="  proof of ownership;  the landlord's consent form ", reply_by=reply_by)
+
+    def requests_sent() -> int:
+        render_pending(db, cast["officer"], workers=1)
+        return [x.kind for x in list_letters(db, cast["officer"], reference)].count("request_for_information")
+
+    advance(db, cast["officer"], reference, "request_information", asked)
+    events = len(history(db, cast["officer"], reference))
+    with pytest.raises(GuardFailed, match=r"the same request, to reply by .* its letter is queued or sent"):
+        advance(db, cast["officer"], reference, "request_information", again)  # while its letter is queued
+    assert len(history(db, cast["officer"], reference)) == events
+    assert requests_sent() == 1
+    with pytest.raises(GuardFailed, match="the same request"):  # and once it is sent
+        advance(db, cast["officer"], reference, "request_information", again)
+    assert requests_sent() == 1
+    # a chaser with a new date, or another request, is a new letter
+    later = reply_by + timedelta(days=7)
+    advance(
+        db,
+        cast["officer"],
+        reference,
+        "request_information",
+        TriggerInput(reason=asked.reason, reply_by=later),
+    )
+    advance(
+        db, cast["officer"], reference, "request_information", TriggerInput(reason="A quote", reply_by=later)
+    )
+    assert requests_sent() == 3

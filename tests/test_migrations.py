@@ -15,7 +15,7 @@ from sqlalchemy.exc import DatabaseError
 
 from dfg.errors import DatabaseProblem
 from dfg.rules.clock import local_day, utcnow
-from dfg.services.appointments import Appointment, book_appointment
+from dfg.services.appointments import Appointment, book_appointment, cancel_visit
 from dfg.services.assessment import record_feasibility
 from dfg.services.case_reading import view_case
 from dfg.services.cases import advance
@@ -108,6 +108,7 @@ def test_every_decision_table_is_append_only(
     advance(db, cast["officer"], booked, "accept_referral")
     book_appointment(db, cast["ot"], booked, Appointment(at=utcnow() + timedelta(days=9), assessor_name="Ruth Ashley",
                                                          assessor_organisation="Staffordshire County Council"))  # fmt: skip
+    cancel_visit(db, cast["ot"], booked, "Applicant in hospital")  # the booking stays; its cancellation too
     render_pending(db, cast["officer"], workers=1)
     view_case(db, cast["officer"], reference)  # the access record
     for table in APPEND_ONLY:

@@ -1,4 +1,5 @@
-"""dfg assess: the OT's assessment, the appointment, the feasibility finding and batch import."""
+"""dfg assess: the OT's assessment, the appointment (booked, rearranged, cancelled), the feasibility finding
+and batch import."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ def assess() -> None:
 @click.option(
     "--nhs-number", help="The disabled occupant's NHS number, if known (checked by its check digit)."
 )
+@click.option("--before-visit", "before_visit_confirmed", is_flag=True,
+              help="Confirm the date although it is before the visit still booked (assessed another way).")  # fmt: skip
 @json_option
 @pass_context
 def assess_record(
@@ -56,7 +59,8 @@ def assess_record(
     """Record the OT's assessment of a case awaiting assessment (role: OT or trusted assessor).
 
     Works that are necessary and appropriate move the case to the test of resources; otherwise the case
-    is closed as not eligible with the reasons.
+    is closed as not eligible with the reasons. A date before the visit still booked is refused: cancel
+    the visit ('dfg assess cancel-visit'), or confirm the date with --before-visit.
 
     \b
     Example:
@@ -77,6 +81,7 @@ def assess_record(
             "priority_reason": fields["priority_reason"], "reasons": fields["reasons"],
             "necessary_and_appropriate": None if fields["finding"] is None else fields["finding"] == "necessary",
             "nhs_number": fields["nhs_number"],
+            "before_visit_confirmed": fields["before_visit_confirmed"],
         }  # fmt: skip
     result = record_assessment(context.database(), context.actor(), reference, parse_assessment(data))
     report_step(result, as_json)
@@ -124,6 +129,27 @@ def assess_appoint(
         **{name: value for name, value in given.items() if value is not None},
     )
     report_step(book_appointment(context.database(), context.actor(), reference, booking), as_json)
+
+
+@assess.command("cancel-visit")
+@click.argument("reference")
+@click.option("--reason", required=True, help="Why the visit is cancelled (kept on the case's record).")
+@json_option
+@pass_context
+def assess_cancel_visit(context: Context, /, reference: str, reason: str, as_json: bool) -> None:
+    """Cancel the booked assessment visit, and queue the letter telling the applicant.
+
+    The booking stays on the case's record, marked cancelled; the case still awaits its assessment.
+    To move the visit to another time instead, book again ('dfg assess appoint').
+    Role: OT or trusted assessor, or grant officer.
+
+    \b
+    Example:
+      dfg --as ot.county assess cancel-visit CAN-2026-0001 --reason "Applicant admitted to hospital"
+    """
+    from dfg.services.appointments import cancel_visit
+
+    report_step(cancel_visit(context.database(), context.actor(), reference, reason), as_json)
 
 
 @assess.command("diary")

@@ -325,6 +325,17 @@ class AssessmentAppointment(LetterContext):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AssessmentCancellation(LetterContext):
+    """The booked assessment visit is called off: which visit, and whom to call to arrange another."""
+
+    #: When the cancelled visit was to be (the time on the applicant's clock).
+    appointment_at: datetime
+    assessor_name: str
+    #: The number to call to arrange another visit.
+    rearrange_phone: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class TestOfResourcesResult(LetterContext):
     """The result of the means test, with every figure and its rule."""
 

@@ -92,6 +92,13 @@ _CONTRACTS: tuple[LetterContract, ...] = (
         ("appointment_at", "assessor_name", "assessor_role", "location", "rearrange_phone"),
     ),
     LetterContract(
+        "assessment_cancellation",
+        "Your home assessment visit is cancelled",
+        "applicant",
+        c.AssessmentCancellation,
+        ("appointment_at", "assessor_name", "rearrange_phone"),
+    ),
+    LetterContract(
         "test_of_resources_result",
         "The result of your test of resources",
         "applicant",

@@ -33,7 +33,7 @@ from dfg.rules.means_test import (
     explain,
 )
 from dfg.rules.nhs_number import parse_nhs_number
-from dfg.services.appointments import BookedVisit, booked_visits
+from dfg.services.appointments import BookedVisit, booked_visits, in_force, visit_in_force
 from dfg.services.case_reading import CaseView, show_case
 from dfg.services.cases import (
     Advanced,
@@ -81,6 +81,8 @@ class AssessmentInput:
     reasons: str
     priority_reason: str | None = None
     nhs_number: str | None = None
+    #: The assessor confirms the date although it is before the visit booked (assessed another way).
+    before_visit_confirmed: bool = False
 
 
 #: The longest an assessor's name or organisation may be (the store's columns), the reasons for a finding
@@ -91,7 +93,7 @@ WORK_NOTES_LONGEST = 500
 
 _FIELDS = (
     "assessed_on", "assessor", "organisation", "purposes", "works", "priority", "priority_reason",
-    "necessary_and_appropriate", "reasons", "nhs_number",
+    "necessary_and_appropriate", "reasons", "nhs_number", "before_visit_confirmed",
 )  # fmt: skip
 
 
@@ -159,6 +161,8 @@ def parse_assessment(data: Mapping[str, Any], *, where: str = "") -> AssessmentI
         ),
         reasons=str(data["reasons"]).strip(),
         nhs_number=parse_nhs_number(str(nhs), field=f"{at}nhs_number") if nhs else None,
+        before_visit_confirmed=data.get("before_visit_confirmed") not in (None, "")
+        and _finding(data["before_visit_confirmed"], f"{at}before_visit_confirmed"),
     )
     check_assessment(parsed, where=where)
     return parsed
@@ -208,8 +212,26 @@ def check_assessment(assessment: AssessmentInput, *, where: str = "") -> None:
         raise InvalidInput("; ".join(problems))
 
 
+def check_against_visit(connection: Connection, case_id: int, assessment: AssessmentInput) -> None:
+    """Refuse an assessment dated before the visit still booked, unless the assessor confirms the date
+    (the visit was then not needed): cancel the visit, or confirm the date."""
+    visit = visit_in_force(connection, case_id)
+    if visit is None or assessment.before_visit_confirmed or assessment.assessed_on >= local_day(visit.at):
+        return
+    booked = local_day(visit.at)
+    raise InvalidInput(
+        f"assessed_on: {assessment.assessed_on:%d/%m/%Y} is before the visit booked for {booked:%d/%m/%Y}: "
+        "cancel the visit, or confirm the date (--before-visit; before_visit_confirmed in a file)",
+        fields={
+            "before_visit_confirmed": f"The date of the assessment is before the visit booked for "
+            f"{booked.day} {booked:%B %Y}: cancel the visit, or confirm the date"
+        },
+    )
+
+
 def _assessment_writer(assessment: AssessmentInput, actor: Actor, now: datetime) -> Any:
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        check_against_visit(connection, case_id, assessment)
         assessment_id = connection.execute(
             insert(ASSESSMENTS).returning(ASSESSMENTS.c.id),
             {
@@ -257,6 +279,7 @@ def _assessment_writer(assessment: AssessmentInput, actor: Actor, now: datetime)
                 "priority": assessment.priority,
                 "necessary_and_appropriate": assessment.necessary_and_appropriate,
                 "nhs_number_recorded": bool(assessment.nhs_number),
+                **({"before_visit_confirmed": True} if assessment.before_visit_confirmed else {}),
             }
         }
 
@@ -358,6 +381,8 @@ def import_assessments(
             reasons = check_step(db, actor, reference, trigger, _assessment_step(assessment), now=now)
             if reasons:
                 raise InvalidInput(f"{reference}: {reasons[0]}")
+            with db.read_connection() as connection:
+                check_against_visit(connection, case_id_of(connection, reference), assessment)
             checked.append((reference, assessment))
         except DfgError as error:
             message = error.message if error.message.startswith("row ") else f"row {number}: {error.message}"
@@ -674,6 +699,11 @@ class AssessmentRecords:
     findings: tuple[FeasibilityFinding, ...]
     defaults: AssessmentDefaults
 
+    @property
+    def visit(self) -> BookedVisit | None:
+        """The visit in force: the latest booking, unless it was cancelled."""
+        return in_force(self.visits)
+
 
 def assessment_records(
     db: Database, actor: Actor, reference: str, *, now: datetime | None = None
@@ -730,7 +760,7 @@ def assessment_records(
             )
         )
         own_name = connection.scalar(select(USERS.c.full_name).where(USERS.c.id == actor.user_id))
-    visit = visits[-1] if visits else None
+    visit = in_force(visits)
     visit_day = local_day(visit.at) if visit else None
     defaults = AssessmentDefaults(
         assessed_on=visit_day if visit_day is not None and visit_day <= today else None,

@@ -78,6 +78,17 @@ _INPUT_COLUMNS = {
     "applicant.date_of_birth": "date_of_birth",
     "occupant.date_of_birth": "occupant_date_of_birth",
     "applicant.postal_address": "postal_address",
+    "address_line_2": "address2",
+    "uprn": "uprn",
+    "referral_source": "source",
+    "applicant.title": "title",
+    "applicant.given_name": "applicant",  # the name whole, or its parts: one problem for both
+    "applicant.family_name": "applicant",
+    "applicant.phone": "phone",
+    "applicant.email": "email",
+    "occupant.given_name": "occupant",
+    "occupant.family_name": "occupant",
+    "occupant.relationship_to_applicant": "relationship",
 }
 _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0"}

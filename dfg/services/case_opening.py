@@ -16,7 +16,7 @@ from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
 from dfg.services.cases import Recorded, record_change
-from dfg.services.people import POSTAL_COLUMNS, person_roles, postal_lines
+from dfg.services.people import POSTAL_COLUMNS, detail_problem, person_roles, postal_lines
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import (
@@ -147,6 +147,7 @@ def new_case_problems(new: NewCase, today: date) -> list[tuple[str, str]]:
     if sum(p.is_applicant for p in new.people) != 1:
         problems.append(("people", "a case needs exactly one applicant"))
     for person in new.people:
+        problems += _person_problems(person)
         born = person.date_of_birth and date_of_birth_problem(person.date_of_birth, today)
         if born:
             problems.append(
@@ -158,6 +159,10 @@ def new_case_problems(new: NewCase, today: date) -> list[tuple[str, str]]:
             problems.append((field, f"the {what} is required"))
     if new.postcode.strip() and (wrong := postcode_problem(new.postcode)):
         problems.append(("postcode", wrong))
+    for name, said in _HOME_DETAILS.items():
+        text = (getattr(new, name) or "").strip()
+        if text and (unfit := detail_problem(name, text, said)):
+            problems.append((name, f"the {said}: {unfit[0]}"))
     for person in new.people:
         if person.postal_address is not None:
             try:
@@ -169,6 +174,35 @@ def new_case_problems(new: NewCase, today: date) -> list[tuple[str, str]]:
 
 def _part(person: NewPerson) -> str:
     return "applicant" if person.is_applicant else "occupant"
+
+
+#: The home's details and the case's checked as they are given, in the words a problem names them by.
+_HOME_DETAILS = {
+    "address_line_1": "address", "address_line_2": "second line of the address", "town": "town",
+    "uprn": "UPRN", "referral_source": "referral source",
+}  # fmt: skip
+#: A person's details checked as they are given, in the words a problem names them by.
+_PERSON_DETAILS = {
+    "title": "title", "given_name": "first name", "family_name": "last name",
+    "relationship_to_applicant": "relationship to the applicant", "phone": "phone number",
+    "email": "e-mail address", "communication_needs": "communication needs",
+}  # fmt: skip
+
+
+def _person_problems(person: NewPerson) -> list[tuple[str, str]]:
+    """A person's names (both required), and each detail no longer than the store keeps, an e-mail
+    address and phone number in a form they can have; each by ``applicant.email``, ``occupant.given_name``."""
+    part, problems = _part(person), []
+    whose = "the applicant's" if person.is_applicant else "the disabled person's"
+    for name, said in _PERSON_DETAILS.items():
+        text = (getattr(person, name) or "").strip()
+        if not text:
+            if name in ("given_name", "family_name"):
+                problems.append((f"{part}.{name}", f"{whose} {said} is required"))
+            continue
+        if wrong := detail_problem(name, text, said):
+            problems.append((f"{part}.{name}", f"{whose} {said}: {wrong[0]}"))
+    return problems
 
 
 def _validate_new_case(new: NewCase, today: date) -> None:

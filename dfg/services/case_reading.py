@@ -7,14 +7,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, exists, func, select
 
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
 from dfg.services.access import record_access
 from dfg.services.cases import check_district, normalise_reference
 from dfg.services.people import full_name, person_roles, postal_lines
 from dfg.store.database import Database
-from dfg.store.tables import APPOINTMENTS, CASES, DISTRICTS, PEOPLE, PRIORITIES, PROPERTIES, USERS
+from dfg.store.tables import (
+    APPOINTMENTS,
+    CASES,
+    DISTRICTS,
+    PEOPLE,
+    PRIORITIES,
+    PROPERTIES,
+    USERS,
+    VISIT_CANCELLATIONS,
+)
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import MILESTONES, current_definition, definition_for
 
@@ -105,6 +114,7 @@ _CASE_VIEW = (
 )
 _PEOPLE_VIEW = select(_people).where(_people.c.case_id == bindparam("case_id")).order_by(_people.c.id)
 AWAITING_VISIT = "awaiting_assessment"  # the state a visit is booked (and rearranged) in
+_bookings = APPOINTMENTS.alias("bookings")
 _BOOKED_VISIT = (
     select(
         APPOINTMENTS.c.appointment_at.label("at"),
@@ -113,9 +123,14 @@ _BOOKED_VISIT = (
         APPOINTMENTS.c.assessor_organisation,
         APPOINTMENTS.c.location,
     )
-    .where(APPOINTMENTS.c.case_id == bindparam("case_id"))
-    .order_by(APPOINTMENTS.c.id.desc())
-    .limit(1)
+    # the latest booking is the visit in force, unless it was cancelled (then no visit is booked)
+    .where(
+        APPOINTMENTS.c.id
+        == select(func.max(_bookings.c.id))
+        .where(_bookings.c.case_id == bindparam("case_id"))
+        .scalar_subquery()
+    )
+    .where(~exists().where(VISIT_CANCELLATIONS.c.appointment_id == APPOINTMENTS.c.id))
 )
 
 

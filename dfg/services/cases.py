@@ -31,6 +31,7 @@ from dfg.rules.payments import CEASED_EVENT_KINDS, entitlement_from
 from dfg.services.people import full_name
 from dfg.store.audit import NewEvent, append_to_case, claim_case
 from dfg.store.database import Database
+from dfg.store.personal import reason_digest, values_of
 from dfg.store.prepared import DriverConnection, Prepared
 from dfg.store.tables import (
     APPOINTMENTS,
@@ -49,6 +50,7 @@ from dfg.store.tables import (
     PAYMENTS,
     PEOPLE,
     REPAYMENT_DECISIONS,
+    VISIT_CANCELLATIONS,
 )
 from dfg.workflow import engine
 from dfg.workflow.actor import Actor
@@ -120,6 +122,7 @@ _COUNT_RECORDS = select(
         .label(name)
         for name, table in (
             ("appointments", APPOINTMENTS),
+            ("visit_cancellations", VISIT_CANCELLATIONS),
             ("assessments", ASSESSMENTS),
             ("feasibility_findings", FEASIBILITY_FINDINGS),
             ("determinations", DETERMINATIONS),
@@ -385,6 +388,40 @@ def _state_before_closure(connection: DriverConnection, reference: str, state: s
     return found[0].from_state if found else None
 
 
+_LAST_STEP = (
+    select(EVENTS.c.trigger, EVENTS.c.reason, EVENTS.c.code, EVENTS.c.payload, EVENTS.c.occurred_at)
+    .where(EVENTS.c.case_id == bindparam("case_id"), EVENTS.c.kind == "transition")
+    .order_by(EVENTS.c.seq.desc())
+    .limit(1)
+)
+
+
+def _same_words(a: str | None, b: str | None) -> bool:
+    return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
+
+
+def _refuse_repeated_request(
+    connection: Connection, case_id: int, trigger: Trigger, given: TriggerInput
+) -> None:
+    """A request to the applicant (a trigger with ``reply_by``) made again, word for word and to reply by
+    the same day, straight after itself is refused: its letter is queued or sent already, and a second
+    would only confuse (a double-click, a command run twice). A chaser with a new date is a new request."""
+    last = connection.execute(_LAST_STEP, {"case_id": case_id}).first()
+    if last is None or last.trigger != trigger.name or given.reply_by is None:
+        return
+    if json.loads(last.payload).get("reply_by") != given.reply_by.isoformat() or last.code != given.code:
+        return
+    said = values_of(connection, [d for d in (reason_digest(last.reason),) if d is not None]).reason(
+        last.reason
+    )
+    if _same_words(said, given.reason):
+        raise GuardFailed(
+            f"cannot {trigger.name}: the same request, to reply by {given.reply_by:%d/%m/%Y}, was made on "
+            f"{local_day(last.occurred_at):%d/%m/%Y} and its letter is queued or sent already "
+            "('dfg letters list' shows it; 'dfg letters reprint' makes a copy)"
+        )
+
+
 DetailsWriter = Callable[[Connection, int], Mapping[str, Any]]
 """Writes the records that go with a step (an assessment, a determination) inside the step's own
 transaction, given the connection and the case id; returns what the event should say about them."""
@@ -451,13 +488,16 @@ def advance(
         payload["clocks"] = {"start": list(trigger.clocks_start), "stop": list(trigger.clocks_stop)}
     closing = definition.states[outcome.dest].terminal and not definition.states[outcome.source].terminal
     reopening = definition.states[outcome.source].terminal and not definition.states[outcome.dest].terminal
-    # a plain step (most of them) writes on the driver's connection; details, the budget and the check of
-    # what was recorded with the step need SQLAlchemy
-    plain = write_details is None and not (closing or reopening or trigger.needs)
+    # a plain step (most of them) writes on the driver's connection; details, the budget, the check of
+    # what was recorded with the step and of a request repeated need SQLAlchemy
+    plain = write_details is None and not (closing or reopening or trigger.needs or trigger.reply_by)
     with db.driver_transaction(write=True) if plain else db.write_connection() as connection:
         if not plain:  # the records the step writes first must not race another officer's
             assert isinstance(connection, Connection)
             claim_case(connection, case_id=facts.case_id, reference=reference, version=facts.version)
+        if trigger.reply_by:  # checked on the claimed case: two identical requests at once record one
+            assert isinstance(connection, Connection)
+            _refuse_repeated_request(connection, facts.case_id, trigger, given)
         if write_details is not None:
             assert isinstance(connection, Connection)
             payload.update(write_details(connection, facts.case_id))

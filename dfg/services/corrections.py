@@ -19,6 +19,7 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.rules.nhs_number import parse_nhs_number
 from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
 from dfg.services.cases import Recorded, check_version, record_change
+from dfg.services.people import detail_problem
 from dfg.store.database import Database
 from dfg.store.tables import CASES, PEOPLE, PROPERTIES
 from dfg.workflow.actor import Actor
@@ -29,8 +30,6 @@ DETAILS_CORRECTED = "details_corrected"
 PERSON_FIELDS = ("title", "given_name", "family_name", "date_of_birth", "nhs_number", "phone", "email")
 HOME_FIELDS = ("address_line_1", "address_line_2", "town", "postcode")
 _REQUIRED = {"given_name", "family_name", "address_line_1", "town", "postcode"}
-_LONGEST = {"title": 20, "given_name": 80, "family_name": 80, "phone": 30, "email": 120,
-            "address_line_1": 120, "address_line_2": 120, "town": 60}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -105,12 +104,9 @@ def _checked(
                     problems.append(wrong)
                     words[name] = "Enter a real postcode, like WS11 1AA"
                 into[name] = postcode(str(text))
-            elif name == "email" and ("@" not in str(text) or " " in str(text)):
-                problems.append(f"email: '{text}' is not an e-mail address")
-                words[name] = "Enter an e-mail address in the right form, like name@example.com"
-            elif len(str(text)) > _LONGEST.get(name, 200):
-                problems.append(f"{name}: at most {_LONGEST[name]} characters")
-                words[name] = f"The {said} must be {_LONGEST[name]} characters or fewer"
+            elif unfit := detail_problem(name, str(text), said):
+                problems.append(f"{name}: {unfit[0]}")
+                words[name] = unfit[1]
             else:
                 into[name] = text
     if person and correction.person is None:

@@ -1,7 +1,7 @@
 """The visits diary: the assessment visits booked for the days ahead, per assessor and day.
 
 A visit is a case's latest booking while it awaits its assessment (booking again rearranges it; the
-assessment, or the case leaving that state, ends it). The diary names the case, the town and the
+assessment, a cancellation, or the case leaving that state, ends it). The diary names the case, the town and the
 postcode, not the people: the case page, whose read is on the access record, has the rest.
 """
 
@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from dfg.errors import InvalidInput
 from dfg.rules.clock import ENGLAND, local_day, utcnow
 from dfg.services.case_reading import AWAITING_VISIT
 from dfg.store.database import Database
-from dfg.store.tables import APPOINTMENTS, CASES, PROPERTIES
+from dfg.store.tables import APPOINTMENTS, CASES, PROPERTIES, VISIT_CANCELLATIONS
 from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
 
@@ -81,6 +81,7 @@ def diary(
         .join(CASES, CASES.c.id == APPOINTMENTS.c.case_id)
         .join(PROPERTIES, PROPERTIES.c.id == CASES.c.property_id)
         .where(CASES.c.state == AWAITING_VISIT)
+        .where(~exists().where(VISIT_CANCELLATIONS.c.appointment_id == APPOINTMENTS.c.id))
         .where(APPOINTMENTS.c.appointment_at >= begins, APPOINTMENTS.c.appointment_at < ends)
         .order_by(APPOINTMENTS.c.appointment_at, CASES.c.reference)
     )

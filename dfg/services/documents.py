@@ -5,6 +5,11 @@ made from its SHA-256 in the documents folder (``dfg.store.documents``), registe
 and recorded on the case's chain with its SHA-256 (``document_added``), so ``audit verify`` can tell
 a replaced file. The file name as given is personal text, sealed like the rest. At disposal the files
 go with the file.
+
+A document added in error (the wrong case, the wrong person's report) is *withdrawn*, with a reason: an
+event on the chain (``document_withdrawn``, the reason sealed) and nothing else, so the register row, the
+file and the history stay. A withdrawn document is left out of the list and cannot be fetched unless
+asked for by name (``dfg document list --all``, ``dfg document get --withdrawn``).
 """
 
 from __future__ import annotations
@@ -20,20 +25,24 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
-from dfg.errors import InvalidInput, NotFound
+from dfg.errors import GuardFailed, InvalidInput, NotFound
 from dfg.rules.clock import utcnow
 from dfg.rules.documents import DEFAULT_LIMIT_MB, DOCUMENT_KINDS, MEDIA_TYPES, document_type, safe_file_name
 from dfg.services.access import record_access
 from dfg.services.case_reading import show_case
-from dfg.services.cases import normalise_reference, record_change
+from dfg.services.cases import case_id_of, normalise_reference, record_change
 from dfg.store import documents as files
 from dfg.store.audit import AuditProblem, disposed_cases
 from dfg.store.database import Database
+from dfg.store.personal import reason_digest, values_of
 from dfg.store.tables import CASES, DOCUMENTS, EVENTS
 from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
 
 DOCUMENT_ADDED = "document_added"
+DOCUMENT_WITHDRAWN = "document_withdrawn"
+#: The longest reason for a withdrawal (kept, sealed, on its event).
+REASON_LONGEST = 2000
 #: Who may attach and read documents: everyone who works on cases.
 DOCUMENT_ROLES = ("grant_officer", "ot", "technical_officer", "approver", "manager")
 
@@ -49,6 +58,18 @@ def size_limit() -> int:
 
 
 @dataclass(frozen=True)
+class Withdrawal:
+    """Who withdrew a document, when, and why."""
+
+    by: str
+    at: datetime
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"by": self.by, "at": self.at.isoformat(), "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class DocumentRecord:
     id: int
     reference: str
@@ -59,12 +80,14 @@ class DocumentRecord:
     sha256: str
     added_by: str
     added_at: datetime
+    withdrawal: Withdrawal | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "reference": self.reference, "kind": self.kind, "file_name": self.file_name,
             "media_type": self.media_type, "size_bytes": self.size_bytes, "sha256": self.sha256,
             "added_by": self.added_by, "added_at": self.added_at.isoformat(),
+            "withdrawn": self.withdrawal.as_dict() if self.withdrawal else None,
         }  # fmt: skip
 
 
@@ -134,32 +157,95 @@ def add_document(
     )
 
 
-def documents_of(db: Database, actor: Actor, reference: str) -> list[DocumentRecord]:
-    """The case's documents, oldest first."""
+def _withdrawals(connection: Connection, case_id: int) -> dict[int, Withdrawal]:
+    """The case's withdrawn documents by id, from their events (the reasons unsealed)."""
+    rows = connection.execute(
+        select(EVENTS.c.payload, EVENTS.c.reason, EVENTS.c.actor, EVENTS.c.occurred_at)
+        .where(EVENTS.c.case_id == case_id, EVENTS.c.kind == DOCUMENT_WITHDRAWN)
+        .order_by(EVENTS.c.seq)
+    ).all()
+    kept = values_of(connection, [d for r in rows if (d := reason_digest(r.reason)) is not None])
+    return {
+        int(json.loads(r.payload)["document"]): Withdrawal(
+            r.actor, r.occurred_at, kept.reason(r.reason) or ""
+        )
+        for r in rows
+    }
+
+
+def documents_of(
+    db: Database, actor: Actor, reference: str, *, withdrawn: bool = False
+) -> list[DocumentRecord]:
+    """The case's documents, oldest first; those withdrawn too if ``withdrawn``."""
     reference = normalise_reference(reference)
     require_role(actor, *DOCUMENT_ROLES)
     show_case(db, actor, reference)  # NotFound, and the district check
     with db.read_connection() as connection:
+        case_id = case_id_of(connection, reference)
         rows = connection.execute(
-            select(DOCUMENTS).join(CASES, CASES.c.id == DOCUMENTS.c.case_id)
-            .where(CASES.c.reference == reference).order_by(DOCUMENTS.c.id)
-        ).all()  # fmt: skip
-    return [
+            select(DOCUMENTS).where(DOCUMENTS.c.case_id == case_id).order_by(DOCUMENTS.c.id)
+        ).all()
+        gone = _withdrawals(connection, case_id)
+    found = [
         DocumentRecord(
-            r.id, reference, r.kind, r.file_name, r.media_type, r.size_bytes, r.sha256, r.added_by, r.added_at
+            r.id, reference, r.kind, r.file_name, r.media_type, r.size_bytes, r.sha256, r.added_by, r.added_at,
+            gone.get(r.id),
         )
         for r in rows
-    ]
+    ]  # fmt: skip
+    return found if withdrawn else [d for d in found if d.withdrawal is None]
 
 
-def document_content(
-    db: Database, actor: Actor, reference: str, document_id: int
-) -> tuple[DocumentRecord, bytes]:
-    """A document and its bytes, checked against the SHA-256 it was registered with."""
-    record = next((d for d in documents_of(db, actor, reference) if d.id == document_id), None)
+def _document(db: Database, actor: Actor, reference: str, document_id: int) -> DocumentRecord:
+    record = next(
+        (d for d in documents_of(db, actor, reference, withdrawn=True) if d.id == document_id), None
+    )
     if record is None:
         raise NotFound(
             f"{normalise_reference(reference)} has no document {document_id} (see 'dfg document list')"
+        )
+    return record
+
+
+def withdraw_document(
+    db: Database, actor: Actor, reference: str, document_id: int, reason: str, *, now: datetime | None = None
+) -> DocumentRecord:
+    """Withdraw a document added in error, with the reason: it stays in the register and the history, and
+    is left out of the list from now on."""
+    role = require_role(actor, *DOCUMENT_ROLES)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("--reason: say why the document is withdrawn",
+                           fields={"reason": "Enter why the document is withdrawn"})  # fmt: skip
+    if len(reason) > REASON_LONGEST:
+        words = f"The reason must be {REASON_LONGEST:,} characters or fewer"
+        raise InvalidInput(
+            f"--reason must be {REASON_LONGEST:,} characters or fewer", fields={"reason": words}
+        )
+    now = now or utcnow()
+    record = _document(db, actor, reference, document_id)
+
+    def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
+        # read again once the case is claimed: two officers withdrawing at once record it once
+        if document_id in _withdrawals(connection, case_id):
+            raise GuardFailed(f"document {document_id} is already withdrawn")
+        return {"document": document_id}
+
+    record_change(db, actor, record.reference, role=role, kind=DOCUMENT_WITHDRAWN, write_details=write,
+                  reason=reason, now=now)  # fmt: skip
+    return _document(db, actor, record.reference, document_id)
+
+
+def document_content(
+    db: Database, actor: Actor, reference: str, document_id: int, *, withdrawn: bool = False
+) -> tuple[DocumentRecord, bytes]:
+    """A document and its bytes, checked against the SHA-256 it was registered with. A withdrawn one
+    only if ``withdrawn`` (asked for as such)."""
+    record = _document(db, actor, reference, document_id)
+    if record.withdrawal is not None and not withdrawn:
+        raise NotFound(
+            f"document {document_id} was withdrawn on {record.withdrawal.at:%d/%m/%Y}: "
+            "'dfg document get --withdrawn' fetches it"
         )
     with db.read_connection() as connection:
         stored_as = connection.scalar(select(DOCUMENTS.c.stored_as).where(DOCUMENTS.c.id == document_id))

@@ -53,11 +53,16 @@ from dfg.workflow.guards import land_charge_due_pence
 from dfg.workflow.reminders import REMINDER_EVENT
 
 
-def _assessment_appointment(src: LetterSource) -> c.LetterContext:
-    booked = src.row(
+def _booked_visit(src: LetterSource) -> Any:
+    """The booking the step names (the one made, or the one cancelled)."""
+    return src.row(
         select(APPOINTMENTS).where(APPOINTMENTS.c.id == src.record("appointment")),
         f"appointment {src.step.payload.get('appointment')} is not recorded",
     )
+
+
+def _assessment_appointment(src: LetterSource) -> c.LetterContext:
+    booked = _booked_visit(src)
     common = src.common()
     return c.AssessmentAppointment(
         **common,
@@ -66,6 +71,17 @@ def _assessment_appointment(src: LetterSource) -> c.LetterContext:
         assessor_role=booked.assessor_role,
         assessor_organisation=booked.assessor_organisation,
         location=booked.location,
+        rearrange_phone=common["branding"].phone,
+    )
+
+
+def _assessment_cancellation(src: LetterSource) -> c.LetterContext:
+    booked = _booked_visit(src)
+    common = src.common()
+    return c.AssessmentCancellation(
+        **common,
+        appointment_at=booked.appointment_at.astimezone(ENGLAND),
+        assessor_name=booked.assessor_name,
         rearrange_phone=common["branding"].phone,
     )
 
@@ -789,6 +805,7 @@ def _repayment_demand(src: LetterSource) -> c.LetterContext:
 _BUILDERS: Mapping[str, Callable[[LetterSource], c.LetterContext]] = {
     "acknowledgement": _acknowledgement,
     "assessment_appointment": _assessment_appointment,
+    "assessment_cancellation": _assessment_cancellation,
     "test_of_resources_result": _test_of_resources_result,
     "request_for_information": _request_for_information,
     "valid_application_received": _valid_application_received,

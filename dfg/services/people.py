@@ -1,12 +1,37 @@
 """How the people on a case read: their name as written on letters, the parts they play in the case,
-and where letters to them go. Read by showing a case, by its letters and by opening it."""
+and where letters to them go; and what their details (and the home's) may be, however they are given.
+Read by showing a case, by its letters, by opening it and by correcting it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from dfg.rules.plausible import email_problem, phone_problem
+
 #: The ``people`` columns of a postal address, in the order it is printed (postcode last).
 POSTAL_COLUMNS = ("postal_address_line_1", "postal_address_line_2", "postal_town", "postal_postcode")
+
+
+#: The longest each detail of a person or of the home may be (the store's columns).
+DETAIL_LONGEST = {
+    "title": 20, "given_name": 80, "family_name": 80, "relationship_to_applicant": 40, "phone": 30,
+    "email": 120, "communication_needs": 200, "address_line_1": 120, "address_line_2": 120, "town": 60,
+    "uprn": 12, "referral_source": 60,
+}  # fmt: skip
+
+
+def detail_problem(name: str, text: str, said: str) -> tuple[str, str] | None:
+    """What is wrong with one detail as given (trimmed, not empty): longer than the store keeps, or an
+    e-mail address or phone number that cannot be one. The problem (to follow the detail's name), and in
+    a person's words for a form (``said`` is the detail in words: "phone number"); None if it is fine."""
+    longest = DETAIL_LONGEST.get(name)
+    if longest is not None and len(text) > longest:
+        return f"at most {longest} characters", f"The {said} must be {longest} characters or fewer"
+    if name == "email" and (wrong := email_problem(text)):
+        return wrong, "Enter an e-mail address in the right form, like name@example.com"
+    if name == "phone" and (wrong := phone_problem(text)):
+        return wrong, "Enter a phone number, like 01543 462621"
+    return None
 
 
 #: Titles a name written whole may begin with ("Mrs Margaret Holt", as a list of cases shows an applicant).

@@ -515,6 +515,18 @@ APPOINTMENTS = Table(
 )
 
 
+# A booked visit called off (the reason is on the step's event, sealed): the booking itself is never changed.
+VISIT_CANCELLATIONS = Table(
+    "visit_cancellations",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), index=True, nullable=False),
+    Column("appointment_id", ForeignKey("assessment_appointments.id"), unique=True, nullable=False),
+    Column("cancelled_by", String(60), nullable=False),
+    Column("cancelled_at", UTCDateTime, nullable=False),
+)
+
+
 LAND_CHARGES = Table(
     "land_charges",
     METADATA,
@@ -664,4 +676,5 @@ APPEND_ONLY = (
     "letters", "estimates", "estimate_decisions", "approvals", "payments", "invoices", "land_charges",
     "repayment_decisions", "budget_entries", "assessment_appointments", "documents", "access_records",
     "landlord_decisions",
+    "visit_cancellations",
 )  # fmt: skip

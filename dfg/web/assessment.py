@@ -1,4 +1,4 @@
-"""The OT's pages: booking the assessment visit, the assessment form, the technical officer's
+"""The OT's pages: booking the assessment visit (and rearranging or cancelling it), the assessment form, the technical officer's
 feasibility finding, and the assessments recorded on a case.
 
 Each form is parsed here into the service's own input, with every mistake at once in the words of the
@@ -20,7 +20,15 @@ from dfg.errors import Conflict, GuardFailed, InvalidInput, InvalidTransition, P
 from dfg.rules.catalogue import catalogue
 from dfg.rules.clock import ENGLAND, local_day, utcnow
 from dfg.rules.nhs_number import parse_nhs_number
-from dfg.services.appointments import AT_HOME, DEFAULT_ROLE, LONGEST, Appointment, book_appointment
+from dfg.services.appointments import (
+    AT_HOME,
+    DEFAULT_ROLE,
+    LONGEST,
+    REASON_LONGEST,
+    Appointment,
+    book_appointment,
+    cancel_visit,
+)
 from dfg.services.assessment import (
     NAME_LONGEST,
     REASONS_LONGEST,
@@ -33,7 +41,7 @@ from dfg.services.assessment import (
 )
 from dfg.services.cases import Action, Advanced, available_actions
 from dfg.web.dates import DateProblem, date_from_form
-from dfg.web.forms import Errors, Page, seen_version
+from dfg.web.forms import Errors, Page, refusal_errors, seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import day_in_words, label, sentence
 
@@ -90,6 +98,15 @@ def _open_action(records: AssessmentRecords, trigger: str) -> Action | None:
     """The step as the signed-in user may take it now, or None if the case's state has no such step."""
     found = available_actions(database(), actor(), records.case.reference)
     return next((a for a in found if a.trigger == trigger), None)
+
+
+def _refused(records: AssessmentRecords, trigger: str, heading: str) -> tuple[str, int] | None:
+    """The page saying why the step is not open to the signed-in user now, or None if it is (a 404 if the
+    case's state has no such step)."""
+    action = _open_action(records, trigger)
+    if action is None:
+        abort(404)
+    return None if action.allowed else _not_open(records, heading, action.reasons)
 
 
 def _not_open(records: AssessmentRecords, heading: str, reasons: tuple[str, ...]) -> tuple[str, int]:
@@ -164,11 +181,9 @@ def _booking(values: Mapping[str, str], now: datetime) -> tuple[Appointment | No
 def book_visit(reference: str) -> Page:
     db, me = database(), actor()
     records = assessment_records(db, me, reference)
-    action = _open_action(records, "book_assessment")
-    if action is None:
-        abort(404)
-    if not action.allowed:
-        return _not_open(records, "Book the assessment visit", action.reasons)
+    refused = _refused(records, "book_assessment", "Book the assessment visit")
+    if refused is not None:
+        return refused
     errors: Errors = []
     values: Mapping[str, str] = request.form
     if request.method == "POST":
@@ -199,7 +214,7 @@ def book_visit(reference: str) -> Page:
 def _visit_defaults(records: AssessmentRecords) -> Mapping[str, str]:
     """A new booking starts from the one in force (rearranging keeps who and where), else from the
     signed-in user."""
-    visit = records.visits[-1] if records.visits else None
+    visit = records.visit
     return MultiDict(
         {
             "version": str(records.case.version),
@@ -209,6 +224,43 @@ def _visit_defaults(records: AssessmentRecords) -> Mapping[str, str]:
             "location": visit.location if visit and visit.location != AT_HOME else "",
         }
     )
+
+
+@assessment.route("/<reference>/visit/cancel", methods=["GET", "POST"])
+def cancel_booked_visit(reference: str) -> Page:
+    db, me = database(), actor()
+    records = assessment_records(db, me, reference)
+    refused = _refused(records, "cancel_assessment_visit", "Cancel the assessment visit")
+    if refused is not None:
+        return refused
+    visit = records.visit
+    if visit is None:  # has_booked_visit refuses first; this covers a cancellation read in between
+        return _not_open(records, "Cancel the assessment visit", ("no visit is booked",))
+    errors: Errors = []
+    values: Mapping[str, str] = request.form
+    if request.method == "POST":
+        try:
+            done = cancel_visit(
+                db,
+                me,
+                records.case.reference,
+                values.get("reason", ""),
+                expected_version=seen_version(values),
+            )
+        except REFUSALS as refusal:
+            errors = refusal_errors(refusal)
+        else:
+            when = visit.at.astimezone(ENGLAND)
+            return _done(done, f"Visit of {day_in_words(when)} at {england_time(when)} cancelled")
+    return render_template(
+        "assessment/cancel_visit.html",
+        title=f"Cancel the assessment visit – {records.case.reference}",
+        case=records.case,
+        visit=visit,
+        reason_longest=REASON_LONGEST,
+        errors=errors,
+        values=values,
+    ), 422 if errors else 200
 
 
 # ---------------------------------------------------------------------- the OT's assessment
@@ -302,6 +354,7 @@ def _assessment(values: MultiDict[str, str], today: date) -> tuple[AssessmentInp
         necessary_and_appropriate=finding == "yes",
         reasons=reasons,
         nhs_number=nhs_number,
+        before_visit_confirmed=values.get("before_visit") == "yes",
     ), errors
 
 
@@ -325,11 +378,9 @@ def _assessment_defaults(records: AssessmentRecords) -> MultiDict[str, str]:
 def record(reference: str) -> Page:
     db, me = database(), actor()
     records = assessment_records(db, me, reference)
-    action = _open_action(records, "record_assessment")
-    if action is None:
-        abort(404)
-    if not action.allowed:
-        return _not_open(records, "Record the OT assessment", action.reasons)
+    refused = _refused(records, "record_assessment", "Record the OT assessment")
+    if refused is not None:
+        return refused
     errors: Errors = []
     values: MultiDict[str, str] = request.form
     if request.method == "POST":
@@ -341,7 +392,7 @@ def record(reference: str) -> Page:
                     db, me, records.case.reference, given, now=now, expected_version=seen_version(values)
                 )
             except REFUSALS as refusal:
-                errors.append({"text": sentence(refusal.message), "href": "#main-form"})
+                errors += refusal_errors(refusal, {"before_visit_confirmed": "before_visit"})
             else:
                 return _done(done, f"Assessment of {day_in_words(given.assessed_on)} recorded")
     else:
@@ -430,6 +481,8 @@ def show(reference: str) -> str:
         case=records.case,
         records=records,
         may_book=actions.get("book_assessment") is not None and actions["book_assessment"].allowed,
+        may_cancel=actions.get("cancel_assessment_visit") is not None
+        and actions["cancel_assessment_visit"].allowed,
         may_record=actions.get("record_assessment") is not None and actions["record_assessment"].allowed,
         may_find=FEASIBILITY_ROLE in me.roles and records.case.owner_role is not None,
     )

@@ -26,6 +26,7 @@ case = Blueprint("case", __name__, url_prefix="/cases")
 #: The pages that write a step's own record (a trigger with ``needs``), by the record's name.
 RECORD_PAGES: dict[str, str] = {
     "appointment": "assessment.book_visit",
+    "visit_cancellation": "assessment.cancel_booked_visit",
     "assessment": "assessment.record",
     "approval": "money.approve",
     "payment": "payments.pay",

@@ -22,7 +22,7 @@ TENURE_WORDS = (
     ("landlord", "The landlord, applying for a tenant"),
 )
 #: Where each of the service's problems is shown (its input's field on the form), and, for a problem
-#: whose words name a command-line option, the words the page uses instead.
+#: whose words name a command-line option or a field's internal name, the words the page uses instead.
 _FIELD_IDS = {
     "priority": "priority",
     "priority_reason": "priority_reason",
@@ -31,7 +31,17 @@ _FIELD_IDS = {
     "people": "given_name",
     "applicant.date_of_birth": "dob-day",
     "occupant.date_of_birth": "occupant_dob-day",
+    "applicant.title": "title",
+    "applicant.given_name": "given_name",
+    "applicant.family_name": "family_name",
+    "applicant.phone": "phone",
+    "applicant.email": "email",
+    "occupant.given_name": "occupant_given_name",
+    "occupant.family_name": "occupant_family_name",
+    "occupant.relationship_to_applicant": "relationship",
     "address_line_1": "address_line_1",
+    "address_line_2": "address_line_2",
+    "referral_source": "referral_source",
     "town": "town",
     "postcode": "postcode",
     "district": "district",
@@ -43,7 +53,23 @@ _PAGE_WORDS = {
     "tenure": "Choose the applicant's tenure",
     "address_line_1": "Enter the first line of the address",
     "town": "Enter the town",
+    "applicant.given_name": "Enter the applicant's first name",
+    "applicant.family_name": "Enter the applicant's last name",
+    "occupant.given_name": "Enter the disabled person's first name",
+    "occupant.family_name": "Enter the disabled person's last name",
+    "applicant.email": "Enter an e-mail address in the right form, like name@example.com",
+    "applicant.phone": "Enter a phone number, like 01543 462621",
 }
+
+
+def _page_words(field: str, message: str) -> str:
+    """The page's own words for a choice not made, a field left empty or a form not followed; the
+    service's for the rest (a name too long says so, not 'Enter the name')."""
+    words = _PAGE_WORDS.get(field)
+    asked = (
+        field in ("priority", "priority_reason", "tenure") or "required" in message or "is not a" in message
+    )
+    return words if words and asked else message
 
 
 def _text(name: str) -> str | None:
@@ -65,15 +91,7 @@ def open_form() -> str | WerkzeugResponse | tuple[str, int]:
             except DateProblem as problem:
                 errors.append({"text": str(problem), "href": f"#{name}-day"})
                 dates[name] = None
-        for name, words in (("given_name", "Enter the applicant's first name"),
-                            ("family_name", "Enter the applicant's last name")):  # fmt: skip
-            if not _text(name):
-                errors.append({"text": words, "href": f"#{name}"})
         someone_else = form.get("occupant_is_applicant") == "no"
-        if someone_else and not (_text("occupant_given_name") and _text("occupant_family_name")):
-            errors.append(
-                {"text": "Enter the disabled person's first and last names", "href": "#occupant_given_name"}
-            )
         people = [
             NewPerson(
                 given_name=_text("given_name") or "",
@@ -112,8 +130,6 @@ def open_form() -> str | WerkzeugResponse | tuple[str, int]:
             allow_duplicate=form.get("duplicate") == "yes",
         )
         for field, message in opening_problems(database(), me, new):
-            if field == "people" and any(e["href"] == "#given_name" for e in errors):
-                continue  # the missing name already says it
             if field == "allow_duplicate":
                 duplicate_of = message.split(" ", 1)[0]
                 message = (
@@ -124,7 +140,7 @@ def open_form() -> str | WerkzeugResponse | tuple[str, int]:
                 message = message.split(": ", 1)[-1]  # the person is the field's own
             errors.append(
                 {
-                    "text": sentence(_PAGE_WORDS.get(field, message)),
+                    "text": sentence(_page_words(field, message)),
                     "href": f"#{_FIELD_IDS.get(field, 'main-form')}",
                 }
             )

@@ -1,13 +1,21 @@
-"""The records officers keep on a case every day: the notes and contact log, and its documents."""
+"""The records officers keep on a case every day: the notes and contact log, and its documents (attached,
+fetched, withdrawn)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from dfg.errors import Conflict, InvalidInput
+from dfg.errors import Conflict, GuardFailed, InvalidInput
 from dfg.rules.documents import DOCUMENT_KINDS
 from dfg.services.case_reading import show_case
-from dfg.services.documents import add_document, document_content, documents_of, size_limit
+from dfg.services.documents import (
+    REASON_LONGEST,
+    add_document,
+    document_content,
+    documents_of,
+    size_limit,
+    withdraw_document,
+)
 from dfg.services.notes import CONTACTS, PARTIES, add_note, note_problems, notes_of
 from dfg.web.dates import DateProblem, date_from_form
 from dfg.web.forms import Page, refusal_errors
@@ -115,11 +123,13 @@ def documents(reference: str) -> Page:
         else:
             flash(f"{added.file_name} attached.", "done")
             return redirect(url_for("records.documents", reference=view.reference))
+    every = documents_of(db, me, view.reference, withdrawn=True)
     return render_template(
         "records/documents.html",
         title=f"Documents – {view.reference}",
         case=view,
-        documents=documents_of(db, me, view.reference),
+        documents=[d for d in every if d.withdrawal is None],
+        withdrawn=[d for d in every if d.withdrawal is not None],
         kinds=[(k, KIND_WORDS.get(k, k)) for k in DOCUMENT_KINDS],
         kind_words=KIND_WORDS,
         limit_mb=size_limit() // 1024 // 1024,
@@ -134,3 +144,31 @@ def document(reference: str, document_id: int) -> Response:
     response = Response(content, mimetype=record.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{record.file_name}"'
     return response
+
+
+@records.route("/<reference>/documents/<int:document_id>/withdraw", methods=["GET", "POST"])
+def withdraw(reference: str, document_id: int) -> Page:
+    db, me = database(), actor()
+    view = show_case(db, me, reference)
+    found = next((d for d in documents_of(db, me, view.reference) if d.id == document_id), None)
+    if found is None:  # no such document, or withdrawn already: nothing to withdraw
+        abort(404)
+    errors: list[dict[str, str]] = []
+    if request.method == "POST":
+        try:
+            withdraw_document(db, me, view.reference, document_id, request.form.get("reason", ""))
+        except (InvalidInput, GuardFailed, Conflict) as problem:
+            errors = refusal_errors(problem)
+        else:
+            flash(f"{found.file_name} withdrawn.", "done")
+            return redirect(url_for("records.documents", reference=view.reference))
+    return render_template(
+        "records/withdraw.html",
+        title=f"Withdraw a document – {view.reference}",
+        case=view,
+        document=found,
+        kind_words=KIND_WORDS,
+        reason_longest=REASON_LONGEST,
+        errors=errors,
+        values=request.form,
+    ), 422 if errors else 200

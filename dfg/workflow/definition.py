@@ -44,6 +44,7 @@ AMOUNTS: tuple[str, ...] = ("approved_grant",)
 
 NEEDS: dict[str, str] = {
     "appointment": "dfg assess appoint",
+    "visit_cancellation": "dfg assess cancel-visit",
     "assessment": "dfg assess record",
     "approval": "dfg grant approve; for a variation, dfg works vary",
     "payment": "dfg pay interim; after the certified date, dfg pay final",

@@ -88,6 +88,16 @@ def applicant_is_adult(ctx: GuardContext) -> str | None:
     )
 
 
+@guard
+def has_booked_visit(ctx: GuardContext) -> str | None:
+    """A visit is booked and not cancelled (each cancellation calls off the booking in force, so one is
+    in force while there are more bookings than cancellations)."""
+    records = ctx.case.records
+    if records.get("appointments", 0) > records.get("visit_cancellations", 0):
+        return None
+    return "no visit is booked (or it is already cancelled)"
+
+
 def _calculation(ctx: GuardContext) -> dict[str, Any] | None:
     calculation: dict[str, Any] | None = ctx.case.records.get("calculation")
     return calculation

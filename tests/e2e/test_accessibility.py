@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from dfg.rules.clock import utcnow
+from dfg.services.appointments import Appointment, book_appointment
+from dfg.services.cases import advance
+from dfg.services.documents import add_document
 from tests.e2e.conftest import WITH_SECOND_FACTOR, AsUser, assert_accessible
 from tests.e2e.demo_server import PASSWORD, DemoSite
 
@@ -37,8 +42,9 @@ def _without_csrf_token(page: Page) -> None:
 
 @dataclass(frozen=True)
 class Screen:
-    """A page as someone sees it. ``path`` may name ``{case}``, a new case at referral, or ``{walked}``, the
-    demo's Cannock case with its history and letters."""
+    """A page as someone sees it. ``path`` may name ``{case}``, a new case at referral, ``{walked}``, the
+    demo's Cannock case with its history and letters, or ``{booked}``, a case awaiting its assessment with
+    a visit booked and a document attached (``{document}``)."""
 
     name: str
     path: str
@@ -80,6 +86,19 @@ SCREENS: tuple[Screen, ...] = (
         "audit checkpoints, errors", "/admin/checkpoints", ("manager",), submit="Check against the checkpoint"
     ),
     Screen("sign-on, errors", "/admin/users/can.officer/identities", ("admin",), submit="Add the sign-on"),
+    Screen("visits and assessments", "/cases/{booked}/assessments", OFFICER_AND_OT),
+    Screen("cancel the visit", "/cases/{booked}/visit/cancel", OFFICER_AND_OT),
+    Screen(
+        "cancel the visit, errors", "/cases/{booked}/visit/cancel", ("ot.county",), submit="Cancel the visit"
+    ),
+    Screen("documents", "/cases/{booked}/documents", ("can.officer",)),
+    Screen("withdraw a document", "/cases/{booked}/documents/{document}/withdraw", ("can.officer",)),
+    Screen(
+        "withdraw a document, errors",
+        "/cases/{booked}/documents/{document}/withdraw",
+        ("can.officer",),
+        submit="Withdraw the document",
+    ),
 )
 
 
@@ -97,12 +116,28 @@ def case_at_referral(site: DemoSite) -> str:
     return reference
 
 
+@pytest.fixture(scope="module")
+def case_booked(site: DemoSite) -> tuple[str, int]:
+    """A case awaiting its assessment, its visit booked a week ahead and a document attached."""
+    reference, _ = site.fresh_case()
+    officer = site.actor("can.officer")
+    advance(site.database, officer, reference, "accept_referral")
+    book_appointment(site.database, site.actor("ot.county"), reference, Appointment(
+        at=utcnow() + timedelta(days=7), assessor_name="Ruth Ashley", assessor_organisation="County OT"))  # fmt: skip
+    added = add_document(site.database, officer, reference, name="report.pdf", content=b"%PDF-1.7\n%%EOF\n",
+                         kind="ot_report")  # fmt: skip
+    return reference, added.id
+
+
 @pytest.mark.parametrize(("screen", "user"), _cases())
 def test_page_is_accessible(
-    screen: Screen, user: str | None, page: Page, as_user: AsUser, site: DemoSite, case_at_referral: str
-) -> None:
+    screen: Screen, user: str | None, page: Page, as_user: AsUser, site: DemoSite, case_at_referral: str,
+    case_booked: tuple[str, int],
+) -> None:  # fmt: skip
     seen = page if user is None else as_user(user)
-    response = seen.goto(screen.path.format(case=case_at_referral, walked=site.walked))
+    booked, document = case_booked
+    path = screen.path.format(case=case_at_referral, walked=site.walked, booked=booked, document=document)
+    response = seen.goto(path)
     assert response is not None
     if screen.submit is not None:
         seen.get_by_role("button", name=screen.submit).click()

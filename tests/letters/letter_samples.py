@@ -117,6 +117,12 @@ def sample_contexts() -> dict[str, c.LetterContext]:
             location="At your home",
             rearrange_phone="01632 960210",
         ),
+        "assessment_cancellation": c.AssessmentCancellation(
+            **_common(letter_date=date(2027, 2, 1)),  # type: ignore[arg-type]
+            appointment_at=datetime(2027, 2, 9, 10, 30),
+            assessor_name="Priya Shah",
+            rearrange_phone="01632 960210",
+        ),
         "test_of_resources_result": c.TestOfResourcesResult(
             **_common(letter_date=date(2027, 3, 9)),  # type: ignore[arg-type]
             outcome="assessed",

@@ -40,7 +40,7 @@ def test_there_is_a_template_for_each_kind_and_a_kind_for_each_template() -> Non
 
 def test_the_kinds_of_section_6() -> None:
     assert set(LETTER_KINDS) == {
-        "acknowledgement", "assessment_appointment", "test_of_resources_result", "request_for_information",
+        "acknowledgement", "assessment_appointment", "assessment_cancellation", "test_of_resources_result", "request_for_information",
         "valid_application_received", "approval_notice", "refusal_notice", "reapproval_variation",
         "works_order", "variation_order", "interim_payment", "completion_reminder", "completion_certified",
         "land_charge_notice", "hold_notice", "withdrawal_notice", "closure_notice", "repayment_demand",

@@ -291,3 +291,72 @@ def test_the_finding_is_not_offered_to_the_ot(
     before = _records(db, cast, awaiting)
     response = client.post(f"/cases/{awaiting}/feasibility", data={"finding": "practicable", "reasons": "x"})
     assert response.status_code in (400, 403) and _records(db, cast, awaiting) == before
+
+
+# ---------------------------------------------------------------------- cancelling the visit
+
+
+def _book_ahead(db: Database, cast: dict[str, Actor], reference: str, days: int = 7) -> Appointment:
+    visit = Appointment(
+        at=utcnow() + timedelta(days=days), assessor_name="Ruth Ashley", assessor_organisation="County OT"
+    )
+    book_appointment(db, cast["ot"], reference, visit)
+    return visit
+
+
+def test_cancelling_the_visit_from_the_case_page(
+    signed_in: SignedIn, db: Database, cast: dict[str, Actor], awaiting: str
+) -> None:
+    _book_ahead(db, cast, awaiting)
+    client = signed_in("ot")
+    case_page = client.get(f"/cases/{awaiting}").get_data(as_text=True)
+    assert "Visit booked" in case_page and f"/cases/{awaiting}/visit/cancel" in case_page
+    form = client.get(f"/cases/{awaiting}/visit/cancel").get_data(as_text=True)
+    assert "Cancel the assessment visit" in form and "Ruth Ashley" in form
+    response = post_form(client, f"/cases/{awaiting}/visit/cancel", {"reason": "Applicant in hospital"},
+                         follow_redirects=True)  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "cancelled." in page and "Assessment cancellation" in page
+    assert show_case(db, cast["officer"], awaiting).booked_visit is None
+    [visit] = assessment_records(db, cast["officer"], awaiting).visits
+    assert visit.cancelled and visit.cancelled_by == "ot"
+    shown = client.get(f"/cases/{awaiting}/assessments").get_data(as_text=True)
+    assert (
+        "Visit cancelled" in shown
+        and "Book the assessment visit" in shown
+        and "Cancel the visit" not in shown
+    )
+    # nothing left to cancel: the page says so rather than offering the form
+    again = client.get(f"/cases/{awaiting}/visit/cancel")
+    assert again.status_code == 403 and "no visit is booked" in again.get_data(as_text=True)
+
+
+def test_a_cancellation_without_a_reason_is_refused_in_plain_words(
+    signed_in: SignedIn, db: Database, cast: dict[str, Actor], awaiting: str
+) -> None:
+    _book_ahead(db, cast, awaiting)
+    before = _records(db, cast, awaiting)
+    response = post_form(signed_in("ot"), f"/cases/{awaiting}/visit/cancel", {"reason": "  "})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and page.count("Enter why the visit is cancelled") == 2
+    assert "--reason" not in page
+    long = post_form(signed_in("ot"), f"/cases/{awaiting}/visit/cancel", {"reason": "x" * 2001})
+    assert "The reason must be 2,000 characters or fewer" in long.get_data(as_text=True)
+    assert _records(db, cast, awaiting) == before
+
+
+def test_an_assessment_before_the_booked_visit_needs_the_date_confirmed(
+    signed_in: SignedIn, db: Database, cast: dict[str, Actor], awaiting: str
+) -> None:
+    _book_ahead(db, cast, awaiting)
+    client = signed_in("ot")
+    before = _records(db, cast, awaiting)
+    response = post_form(client, f"/cases/{awaiting}/assessment", _assessment(reasons="Kept words"))  # type: ignore[arg-type]
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Kept words" in page
+    assert page.count("is before the visit booked for") == 2 and "--before-visit" not in page
+    assert 'href="#before_visit"' in page
+    assert _records(db, cast, awaiting) == before
+    confirmed = post_form(client, f"/cases/{awaiting}/assessment", _assessment(before_visit="yes"),  # type: ignore[arg-type]
+                          follow_redirects=True)  # fmt: skip
+    assert "The case is now: Test of resources." in confirmed.get_data(as_text=True)

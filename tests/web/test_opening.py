@@ -39,7 +39,7 @@ def test_every_mistake_at_once_and_nothing_opened(
     assert response.status_code == 422
     for words in ("is not a UK postcode", "Enter the applicant&#39;s first name", "Choose the applicant&#39;s tenure",
                   "Say why the case is urgent", "would make them over", "must be a real date",
-                  "Enter the disabled person&#39;s first and last names"):  # fmt: skip
+                  "Enter the disabled person&#39;s first name", "Enter the disabled person&#39;s last name"):  # fmt: skip
         assert words in page, words
     assert "--priority-reason" not in page and "NOTAPOSTCODE" in page  # the input survives
     assert list_cases(db, cast["officer"], CaseFilter()) == []

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from dfg.services.database import Database
-from dfg.services.documents import documents_of
+from dfg.services.documents import add_document, documents_of
 from dfg.services.notes import notes_of
 from dfg.workflow.actor import Actor
 from tests.web.conftest import hidden_fields, post_form
@@ -118,3 +118,27 @@ def test_another_districts_notes_are_not_found(signed_in: SignedIn, open_sample:
     client = signed_in("officer")
     assert client.get(f"/cases/{reference}/notes").status_code == 404
     assert client.get(f"/cases/{reference}/documents").status_code == 404
+
+
+def test_withdrawing_a_document_keeps_it_on_the_page_out_of_reach(
+    signed_in: SignedIn, open_sample: Callable[..., str], db: Database, cast: dict[str, Actor]
+) -> None:
+    reference = open_sample()
+    added = add_document(db, cast["ot"], reference, name="Another report.png", content=PNG, kind="photo")
+    client = signed_in("officer")
+    page = client.get(f"/cases/{reference}/documents").get_data(as_text=True)
+    url = f"/cases/{reference}/documents/{added.id}/withdraw"
+    assert url in page
+    empty = post_form(client, url, {"reason": " "})
+    assert (
+        empty.status_code == 422
+        and empty.get_data(as_text=True).count("Enter why the document is withdrawn") == 2
+    )
+    assert "--reason" not in empty.get_data(as_text=True)
+    done = post_form(client, url, {"reason": "For another case"}, follow_redirects=True)
+    shown = done.get_data(as_text=True)
+    assert "Another report.png withdrawn." in shown and "Withdrawn" in shown and "For another case" in shown
+    assert f'/cases/{reference}/documents/{added.id}"' not in shown  # no longer offered to download
+    assert client.get(f"/cases/{reference}/documents/{added.id}").status_code == 404
+    assert client.get(url).status_code == 404  # nothing left to withdraw
+    assert documents_of(db, cast["officer"], reference) == []
