@@ -14,7 +14,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from fractions import Fraction
 from typing import Any, Literal, cast
 
 from sqlalchemy import Row, func, or_, select
@@ -29,7 +28,6 @@ from dfg.rules.clock import ENGLAND
 from dfg.rules.clocks import Priority, decision_due, default_clock_policy
 from dfg.rules.estimates import explain_selection
 from dfg.rules.grant import land_charged_lines_pence
-from dfg.rules.means_test import TraceLine, format_factor
 from dfg.rules.payments import WORKS, entitlement_from
 from dfg.rules.policy import load_works_policy
 from dfg.rules.rates import (
@@ -46,6 +44,7 @@ from dfg.services.assessment import assessments_of, determination, determination
 from dfg.services.grant import grant_calculation
 from dfg.services.letter_queue import LetterQueue, LetterStep, Pending
 from dfg.services.letter_sources import LetterSource, NotOnRecord, sentence
+from dfg.services.letter_wording import assistance_how, charge_how, grant_how, working_line
 from dfg.services.payments import invoiced_for_works, shares_of
 from dfg.store.database import Database
 from dfg.store.models import APPOINTMENTS, APPROVALS, INVOICES, LAND_CHARGES, PAYMENTS, REPAYMENT_DECISIONS
@@ -139,26 +138,12 @@ def _test_of_resources_result(src: LetterSource) -> c.LetterContext:
         outcome=outcome,
         outcome_summary=summary,
         contribution=result.contribution_pence,
-        workings=tuple(_working_line(t, result.loan_factor) for t in result.trace),
+        workings=tuple(working_line(t, result.loan_factor) for t in result.trace),
         rates_version=rates,
         assessment_date=result.assessed_on,
         provisional=record.provisional,
         query_by=src.review_by(),
     )
-
-
-def _working_line(line: TraceLine, loan_factor: Fraction | None) -> c.WorkingLine:
-    """One line of the workings: the figure in the amount column, its working and rule beneath the label.
-
-    A line without money is the loan factor (its figure) or a finding, such as a premium not applied,
-    whose amount column shows a dash: the working beneath says what was found.
-    """
-    basis = f"{line.working} ({line.rule})"
-    if line.pence is not None:
-        return c.WorkingLine(label=line.step, amount=line.pence, basis=basis)
-    if (line.rate_key or "").startswith("loan_factor.") and loan_factor is not None:
-        return c.WorkingLine(label=line.step, figure=format_factor(loan_factor), basis=basis)
-    return c.WorkingLine(label=line.step, figure="–", basis=basis)
 
 
 def _valid_application_received(src: LetterSource) -> c.LetterContext:
@@ -197,21 +182,20 @@ def _calculation(src: LetterSource, approval: Row[Any], works_how: str | None) -
     the version approved (``works_how`` explains the works; by default the calculation's own working)."""
     record = grant_calculation(src.db, src.actor, src.case.reference, approval.grant_calculation_id)
     figures = record.calculation
-    how = {w["item"]: w["how_calculated"] for w in figures["workings"]}
     tested_on = determination(src.db, src.actor, src.case.reference, record.determination_id).determined_on
-    funded = [f"{f['label']}: {f['how_calculated']}" for f in figures["funding"] if f["applies"]]
-    grant_basis = "; ".join([how["Mandatory grant"], *funded])
     return c.GrantCalculation(
         works=(
             c.PricedItem(
                 description=_works_description(src, src.first_approval(approval).decided_on),
                 amount=figures["works_pence"],
-                how_calculated=sentence(works_how or how["Eligible works"]),
+                how_calculated=sentence(works_how or "The cost of the eligible works as approved"),
             ),
         ),
         charges=tuple(
             c.PricedItem(
-                description=ch["label"], amount=ch["amount_pence"], how_calculated=ch["how_calculated"]
+                description=ch["label"],
+                amount=ch["amount_pence"],
+                how_calculated=charge_how(ch, figures["works_pence"]),
             )
             for ch in figures["charges"]
         ),
@@ -219,7 +203,7 @@ def _calculation(src: LetterSource, approval: Row[Any], works_how: str | None) -
         contribution_basis=f"From your test of resources of {longdate(tested_on)}.",
         # The amount the version approved, as recorded with it (the calculation's, never typed in).
         grant=approval.grant_pence,
-        grant_basis=sentence(grant_basis[:1].upper() + grant_basis[1:]),
+        grant_basis=grant_how(figures),
     )
 
 
@@ -244,7 +228,7 @@ def _assistance(figures: Mapping[str, Any]) -> tuple[c.AssistanceLine, ...]:
         c.AssistanceLine(
             label=line["label"],
             amount=int(line["amount_pence"]),
-            how_calculated=sentence(line["how_calculated"]),
+            how_calculated=sentence(assistance_how(line, figures)),
             conditions=(
                 f"Up to {pounds(int(line['cap_pence']))}. "
                 + (
@@ -297,6 +281,7 @@ def _approval_notice(src: LetterSource) -> c.LetterContext:
         land_charge_amount=charge,
         # Before any terms were in force no charge applies, and the notice says nothing of one.
         land_charge_years=terms.years if terms else 0,
+        land_charge_threshold=terms.floor_pence if terms else None,
         review_by=src.review_by(),
         assistance=_assistance(figures),
     )
@@ -688,11 +673,14 @@ def _land_charge_notice(src: LetterSource) -> c.LetterContext:
         raise NotOnRecord(
             "the registration does not record the grant and the certified date (grant, certified_date)"
         )
+    terms = next((t for t in load_land_charge_terms() if t.version == charge.terms_version), None)
     return c.LandChargeNotice(
         **src.common(),
         property_address=src.home,
         grant=grant,
         land_charge_amount=charge.repayable_pence,
+        # The charge's own terms say above what grant it applies (those in force then, if not recorded).
+        land_charge_threshold=(terms or land_charge_for(certified_on)).floor_pence,
         certified_date=certified_on,
         registered_on=charge.registered_on,
         expiry=charge.expires_on,

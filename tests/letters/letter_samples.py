@@ -187,6 +187,7 @@ def sample_contexts() -> dict[str, c.LetterContext]:
                 "must be approved before it is done.",
             ),
             land_charge_amount=852019,
+            land_charge_threshold=500000,
             review_by=date(2027, 6, 29),
         ),
         "refusal_notice": c.RefusalNotice(
@@ -324,6 +325,7 @@ def sample_contexts() -> dict[str, c.LetterContext]:
             property_address=SITE,
             grant=1495379,
             land_charge_amount=995379,
+            land_charge_threshold=500000,
             certified_date=date(2027, 10, 4),
             registered_on=date(2027, 10, 20),
             expiry=date(2037, 10, 4),

@@ -175,7 +175,7 @@ def test_every_letter_of_the_works_shows_its_own_step(
         "The price of the change, approved on 5 May 2026",
         "The works as approved before this change, £18,649.45, and the change, £1,200.00: £19,849.45.",
         "Cost of the works £19,849.45",
-        "£19,849.45 − £10,199.45 = £9,650.00",
+        "The total cost, £19,849.45, less your contribution, £10,199.45, is £9,650.00.",
         "The work must still be finished by 1 July 2027.",  # 12 months, and the 3-month extension
         "18 December 2026",  # review by: 28 days from the letter
     )
@@ -255,7 +255,9 @@ def test_the_approval_notice_names_the_contractor_and_the_recorded_terms(
         "Eligible works £18,649.45: the lowest acceptable estimate, from Castle Adaptations.",
         "£10,199.45",  # the contribution
         "From your test of resources of 2 March 2026",
-        "£18,649.45 − £10,199.45 = £8,450.00",  # how the grant was worked out
+        # how the grant was worked out, in the reader's words
+        "The total cost, £18,649.45, less your contribution, £10,199.45, is £8,450.00.",
+        "more than £5,000.00, we will register a local land charge",  # the threshold, from the terms
         "We will not pay the grant directly to your contractor, Castle Adaptations. We will pay it to you",
         "We will not pay the grant before 1 September 2026.",
         "by 1 April 2027",  # completion due: approval + 12 months
