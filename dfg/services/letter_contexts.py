@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from sqlalchemy import Row, func, or_, select
 
@@ -44,7 +44,7 @@ from dfg.services.assessment import assessments_of, determination, determination
 from dfg.services.grant import grant_calculation
 from dfg.services.letter_queue import LetterQueue, LetterStep, Pending
 from dfg.services.letter_sources import LetterSource, NotOnRecord, sentence
-from dfg.services.letter_wording import assistance_how, charge_how, grant_how, working_line
+from dfg.services.letter_wording import OUTCOME_SUMMARY, assistance_how, charge_how, grant_how, working_line
 from dfg.services.payments import invoiced_for_works, shares_of
 from dfg.store.database import Database
 from dfg.store.models import APPOINTMENTS, APPROVALS, INVOICES, LAND_CHARGES, PAYMENTS, REPAYMENT_DECISIONS
@@ -93,28 +93,6 @@ def _acknowledgement(src: LetterSource) -> c.LetterContext:
     )
 
 
-_OUTCOME_SUMMARY: Mapping[str, tuple[Literal["passported", "child", "landlord", "assessed"], str]] = {
-    "passported": (
-        "passported",
-        "You, or your partner, get a benefit that means you do not need to pay anything towards the work.",
-    ),
-    "child_exempt": (
-        "child",
-        "The grant is for a disabled child or young person, so there is no test of your income and savings "
-        "and you do not need to pay anything towards the work.",
-    ),
-    "landlord": ("landlord", "A landlord's application is not means-tested."),
-    "nil": (
-        "assessed",
-        "We assessed your income and savings. You do not need to pay anything towards the work.",
-    ),
-    "assessed": (
-        "assessed",
-        "We assessed your income and savings. You need to pay part of the cost of the work.",
-    ),
-}
-
-
 def _test_of_resources_result(src: LetterSource) -> c.LetterContext:
     # The determination in force when the step was taken (a later one would change a reprint).
     found = [
@@ -126,7 +104,7 @@ def _test_of_resources_result(src: LetterSource) -> c.LetterContext:
         raise NotOnRecord("no test of resources is recorded on the case")
     record = found[-1]
     result = record.determination
-    outcome, summary = _OUTCOME_SUMMARY[result.outcome]
+    outcome, summary = OUTCOME_SUMMARY[result.outcome]
     table = rates_for(result.assessed_on)
     rates = (
         f"the {table.jurisdiction.capitalize()} rates in force from {long_date(table.effective_from)}"

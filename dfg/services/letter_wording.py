@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 from dfg.letters import context as c
 from dfg.rules.means_test import TraceLine, format_factor
@@ -33,11 +33,7 @@ def charge_how(charge: Mapping[str, Any], works_pence: int) -> str:
         how = _POLICY_FILE.sub("", str(charge["how_calculated"]))
         return sentence(how[:1].upper() + how[1:])
     percent, capped = charge["percent_of_works"], charge["capped_at_pence"]
-    how = (
-        f"{percent} of the cost of the works, {pounds(works_pence)}"
-        if percent
-        else "The fee as estimated"
-    )
+    how = f"{percent} of the cost of the works, {pounds(works_pence)}" if percent else "The fee as estimated"
     if capped is not None:
         how += f", limited to {pounds(capped)}, the most our policy allows"
     return sentence(how)
@@ -72,7 +68,7 @@ def _mandatory_how(figures: Mapping[str, Any]) -> str:
     said = f"The total cost, {pounds(expense)}, less your contribution, {pounds(contribution)}"
     if net <= 0:
         return f"Your contribution, {pounds(contribution)}, is at least the total cost, so no grant is due"
-    if net > maximum and figures["cap_order"] != "cap_then_deduct":
+    if net > maximum:
         return f"{said}, is {pounds(net)}: more than the maximum grant, so your grant is {cap}"
     return f"{said}, is {pounds(grant)}. The maximum grant is {cap}"
 
@@ -94,9 +90,34 @@ def assistance_how(line: Mapping[str, Any], figures: Mapping[str, Any]) -> str:
 
 # ------------------------------------------------------------------------------ the test of resources
 
+#: How each outcome of a test of resources reads, and the kind of outcome the letter names.
+OUTCOME_SUMMARY: Mapping[str, tuple[Literal["passported", "child", "landlord", "assessed"], str]] = {
+    "passported": (
+        "passported",
+        "You, or your partner, get a benefit that means you do not need to pay anything towards the work.",
+    ),
+    "child_exempt": (
+        "child",
+        "The grant is for a disabled child or young person, so there is no test of your income and savings "
+        "and you do not need to pay anything towards the work.",
+    ),
+    "landlord": ("landlord", "A landlord's application is not means-tested."),
+    "nil": (
+        "assessed",
+        "We assessed your income and savings. You do not need to pay anything towards the work.",
+    ),
+    "assessed": (
+        "assessed",
+        "We assessed your income and savings. You need to pay part of the cost of the work.",
+    ),
+}
+
+
 #: The relevant persons of a test of resources, as the reader is: the applicant, and their partner.
 _PERSON = re.compile(r"relevant person ([12])( receives)?")
 _WHO = {"1": ("you", " receive"), "2": ("your partner", " receives")}
+#: Whose an income is, at the end of its label: "State pension, relevant person 2".
+_WHOSE = re.compile(r", relevant person ([12])$")
 #: A rule the reader can look up is cited (a regulation or schedule); a council's own note is not.
 _CITED = ("reg. ", "Sch. ")
 
@@ -116,7 +137,7 @@ def working_line(line: TraceLine, loan_factor: Fraction | None) -> c.WorkingLine
     The working is the officer's, with the relevant persons named as the reader is ("you", "your
     partner") and the rule cited only when it is one of the regulations.
     """
-    label = _as_reader(line.step).replace(", you", " (you)").replace(", your partner", " (your partner)")
+    label = _WHOSE.sub(lambda found: f" ({_WHO[found[1]][0]})", line.step)
     if line.rate_key == "passport.universal_credit":
         # The officer's working quotes the council's setting and its provenance: say what it means.
         passported = line.step == "Passported"
@@ -137,4 +158,3 @@ def working_line(line: TraceLine, loan_factor: Fraction | None) -> c.WorkingLine
     if (line.rate_key or "").startswith("loan_factor.") and loan_factor is not None:
         return c.WorkingLine(label=label, figure=format_factor(loan_factor), basis=basis)
     return c.WorkingLine(label=label, basis=basis)
-

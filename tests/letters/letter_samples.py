@@ -381,3 +381,15 @@ def sample_contexts() -> dict[str, c.LetterContext]:
 def large_print(context: c.LetterContext) -> c.LetterContext:
     """The same letter for a reader who asked for large print."""
     return replace(context, recipient=replace(context.recipient, large_print=True))
+
+
+#: A name and an address far longer than any envelope holds: 350 and 600 characters.
+LONG_NAME = ("Ms " + "Annabel-Rosalind Featherstonehaugh-Cholmondeley " * 8)[:350].strip()
+LONG_ADDRESS = tuple(
+    ("Flat 12, The Old Rectory Buildings, Upper St Mary's Road, " * 3)[:120] for _ in range(5)
+)
+
+
+def long_named(context: c.LetterContext) -> c.LetterContext:
+    """The same letter to a reader with a very long name and address."""
+    return replace(context, recipient=replace(context.recipient, name=LONG_NAME, address_lines=LONG_ADDRESS))

@@ -13,22 +13,14 @@ from dataclasses import dataclass, replace
 
 import pytest
 from letter_pdfs import MM, Run, flat_text, reader, text_runs
-from letter_samples import CREATED_AT, large_print
+from letter_samples import CREATED_AT, LONG_NAME, large_print, long_named
 from weasyprint.formatting_structure import boxes
 
 from dfg.letters import context as c
 from dfg.letters.render import lay_out, load_envelope_window, render_pdf
 
-#: A name and an address far longer than any envelope holds: 350 and 600 characters.
-LONG_NAME = ("Ms " + "Annabel-Rosalind Featherstonehaugh-Cholmondeley " * 8)[:350].strip()
-LONG_ADDRESS = tuple(("Flat 12, The Old Rectory Buildings, Upper St Mary's Road, " * 3)[:120] for _ in range(5))
 PX = 96 / 25.4  # WeasyPrint's CSS pixels per millimetre
 TOLERANCE = 0.5  # px: rounding in the layout
-
-
-def long_named(context: c.LetterContext) -> c.LetterContext:
-    recipient = replace(context.recipient, name=LONG_NAME, address_lines=LONG_ADDRESS)
-    return replace(context, recipient=recipient)
 
 
 @dataclass(frozen=True)
@@ -190,7 +182,9 @@ def test_large_print_sets_the_address_as_large_as_the_window_holds(
     assert {run.text for run in found} == wanted
     for run in found:
         assert abs(run.size - size) < 0.01, f"{run.text!r} is {run.size}pt, not {size}pt"
-        assert bottom <= run.y - 0.25 * run.size and run.y + 0.75 * run.size <= top, f"{run.text!r} leaves the window"
+        assert bottom <= run.y - 0.25 * run.size and run.y + 0.75 * run.size <= top, (
+            f"{run.text!r} leaves the window"
+        )
 
 
 def test_the_workings_column_of_amounts_holds_only_money(contexts: dict[str, c.LetterContext]) -> None:

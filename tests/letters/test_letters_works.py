@@ -26,7 +26,7 @@ from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
 from tests.conftest import approve, extend_completion, take_step
-from tests.letters.letter_pdfs import flat_text, text_runs
+from tests.letters.letter_pdfs import INTERNAL, flat_text, text_runs
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # when the letters are produced: 20 November 2026
 
@@ -71,6 +71,8 @@ def text_of(db: Database, cast: dict[str, Actor], letter: LetterRecord) -> str:
 def assert_shows(text: str, *facts: str) -> None:
     missing = [fact for fact in facts if fact not in text]
     assert not missing, f"not in the letter: {missing}\n{text}"
+    # And nothing the reader has no use for: a policy file, a key, the officer's shorthand.
+    assert not INTERNAL.findall(text), f"internal text in the letter: {INTERNAL.findall(text)}"
 
 
 @pytest.fixture
