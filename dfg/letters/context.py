@@ -391,6 +391,8 @@ class ValidApplicationReceived(LetterContext):
     valid_application_date: date
     #: Valid application date + 6 calendar months (s.34 of the 1996 Act).
     decision_due: date
+    #: That period as the letter says it, from the clock policy in force: "6 months".
+    decision_period: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -433,6 +435,8 @@ class ApprovalNotice(LetterContext):
     deferred_payment_date: date | None = None
     #: Approval date + 12 months: the works must be complete by then (extendable with a reason).
     completion_due: date
+    #: That period as the letter says it, from the clock policy in force: "12 months".
+    completion_period: str
     #: The conditions the approval states, as recorded with it (the district's standard conditions and any
     #: added for the case); the 12-month completion and the land charge are stated from their own fields.
     conditions: tuple[str, ...] = ()

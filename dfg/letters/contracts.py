@@ -120,7 +120,7 @@ _CONTRACTS: tuple[LetterContract, ...] = (
         "We have your complete application",
         "applicant",
         c.ValidApplicationReceived,
-        ("valid_application_date", "decision_due"),
+        ("valid_application_date", "decision_due", "decision_period"),
     ),
     LetterContract(
         "approval_notice",
@@ -146,6 +146,7 @@ _CONTRACTS: tuple[LetterContract, ...] = (
             "contractor_name",
             "direct_payment",
             "completion_due",
+            "completion_period",
             "conditions[]",
             "disabled_occupant_name",
             "grant_condition_years",
@@ -162,7 +163,7 @@ _CONTRACTS: tuple[LetterContract, ...] = (
             "applicant_pays",
             *_REVIEW,
         ),
-        ("12 months", *_OMBUDSMAN),
+        _OMBUDSMAN,  # the completion period is a field (completion_period), from the clock policy
     ),
     LetterContract(
         "refusal_notice",

@@ -127,7 +127,10 @@ def _test_of_resources_result(src: LetterSource) -> c.LetterContext:
 def _valid_application_received(src: LetterSource) -> c.LetterContext:
     valid_on = src.step.day("valid_application_date") or src.step.effective_date
     return c.ValidApplicationReceived(
-        **src.common(), valid_application_date=valid_on, decision_due=decision_due(valid_on)
+        **src.common(),
+        valid_application_date=valid_on,
+        decision_due=decision_due(valid_on),
+        decision_period=str(default_clock_policy().period("decision_due", valid_on)),
     )
 
 
@@ -254,6 +257,7 @@ def _approval_notice(src: LetterSource) -> c.LetterContext:
         direct_payment="will" if approval.pay_contractor_directly else "will not",
         deferred_payment_date=approval.deferred_payment_date,
         completion_due=src.completion_due(approval),
+        completion_period=str(default_clock_policy().period("completion_due", approval.decided_on)),
         conditions=tuple(json.loads(approval.conditions)["conditions"]),
         grant_condition_years=_grant_condition_years(approval.decided_on),
         land_charge_amount=charge,

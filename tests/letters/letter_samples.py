@@ -170,6 +170,7 @@ def sample_contexts() -> dict[str, c.LetterContext]:
             **_common(letter_date=date(2027, 4, 20)),  # type: ignore[arg-type]
             valid_application_date=date(2027, 4, 15),
             decision_due=date(2027, 10, 15),
+            decision_period="6 months",
         ),
         "approval_notice": c.ApprovalNotice(
             **_common(letter_date=date(2027, 6, 1)),  # type: ignore[arg-type]
@@ -180,6 +181,7 @@ def sample_contexts() -> dict[str, c.LetterContext]:
             direct_payment="will",
             deferred_payment_date=date(2027, 9, 1),
             completion_due=date(2028, 6, 1),
+            completion_period="12 months",
             conditions=(
                 "The grant is paid only when the works are completed to the council's satisfaction and an "
                 "acceptable invoice or receipt is received.",

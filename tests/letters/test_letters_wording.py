@@ -148,6 +148,10 @@ def test_no_template_prints_a_file_name_a_key_or_a_fixed_amount() -> None:
         assert not INTERNAL.search(source), f"{template.name}: {INTERNAL.search(source)}"
         # Every amount comes from the case or the rate tables; every council is named by its branding.
         assert not re.search(r"£\s?\d", source), f"{template.name} prints a fixed amount"
+        period = re.search(
+            r"\b(\d+|one|two|three|four|five|six|ten|twelve)\s+(days?|weeks?|months?|years?)\b", source
+        )
+        assert not period, f"{template.name} prints a fixed period: {period}"
         assert "County Council" not in source and "Staffordshire" not in source, template.name
 
 

@@ -262,7 +262,7 @@ def test_the_approval_notice_names_the_contractor_and_the_recorded_terms(
         "more than £5,000.00, we will register a local land charge",  # the threshold, from the terms
         "We will not pay the grant directly to your contractor, Castle Adaptations. We will pay it to you",
         "We will not pay the grant before 1 September 2026.",
-        "by 1 April 2027",  # completion due: approval + 12 months
+        "finished within 12 months of the date of this approval, that is by 1 April 2027",  # from the policy
         # the district's standard conditions and the case's own, as recorded with the approval
         "acceptable invoice or receipt is received",
         "The ramp must be fitted before the shower is used.",
