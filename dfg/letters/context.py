@@ -109,6 +109,10 @@ class Branding:
     web: str
     #: Where to complain (the corporate complaints route), as printed.
     complaints_web: str
+    #: Who provides equipment and care where the district is (the social services authority), as a
+    #: letter names it: "Staffordshire County Council's adult social care service". None: the letters
+    #: speak of "your local social care service".
+    social_care: str | None = None
     #: Logo file name under ``letter_templates/branding/``, or None for none.
     logo: str | None = None
     #: Accent colour for rules and headings, "#rrggbb".
@@ -127,6 +131,8 @@ class Branding:
         )
         if not self.address_lines:
             raise InvalidInput(f"branding {self.district}: address_lines must not be empty")
+        if self.social_care is not None:
+            _require_text(f"branding {self.district}", social_care=self.social_care)
         # Both end up inside HTML attributes and CSS: accept only their plain shapes.
         if not _COLOUR.match(self.accent):
             raise InvalidInput(
@@ -234,17 +240,28 @@ class WorkingLine:
     label: str
     #: A money figure in pence (weekly or total as the label says), or None when the line is not money.
     amount: Pence | None = None
-    #: A figure that is not money: "387.33", "2 people", "Yes".
+    #: A figure that is not money: "387⅓" (the loan factor), "2 people". The letter prints it beside its
+    #: label, never in the column of amounts.
     figure: str | None = None
-    #: The rule and rate: "Personal allowance, single person aged 25 or over (2008 rates)".
+    #: The rule and rate: "Personal allowance, single person aged 25 or over (2008 rates)". A line with
+    #: neither amount nor figure is a finding (a premium not applied): its basis says what was found.
     basis: str = ""
 
     def __post_init__(self) -> None:
         _require_text("working line", label=self.label)
-        if (self.amount is None) == (self.figure is None):
-            raise InvalidInput(f"working line {self.label!r}: give exactly one of amount or figure")
+        if self.amount is not None and self.figure is not None:
+            raise InvalidInput(f"working line {self.label!r}: give an amount or a figure, not both")
+        if self.amount is None and self.figure is None and not self.basis.strip():
+            raise InvalidInput(f"working line {self.label!r}: a line with no figure needs its basis")
+        if self.figure is not None:
+            _require_text(f"working line {self.label!r}", figure=self.figure)
         if self.amount is not None:
             _require_pence(f"working line {self.label!r}", allow_negative=True, amount=self.amount)
+
+    @property
+    def is_money(self) -> bool:
+        """Whether the line's figure is an amount of money (for the column of amounts)."""
+        return self.amount is not None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -385,6 +402,8 @@ class ValidApplicationReceived(LetterContext):
     valid_application_date: date
     #: Valid application date + 6 calendar months (s.34 of the 1996 Act).
     decision_due: date
+    #: That period as the letter says it, from the clock policy in force: "6 months".
+    decision_period: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -427,6 +446,8 @@ class ApprovalNotice(LetterContext):
     deferred_payment_date: date | None = None
     #: Approval date + 12 months: the works must be complete by then (extendable with a reason).
     completion_due: date
+    #: That period as the letter says it, from the clock policy in force: "12 months".
+    completion_period: str
     #: The conditions the approval states, as recorded with it (the district's standard conditions and any
     #: added for the case); the 12-month completion and the land charge are stated from their own fields.
     conditions: tuple[str, ...] = ()
@@ -437,6 +458,9 @@ class ApprovalNotice(LetterContext):
     land_charge_amount: Pence | None = None
     #: Years after the certified date that the land charge lasts.
     land_charge_years: int = 10
+    #: The grant above which the land charge applies (£5,000 by the terms in force on the approval date);
+    #: given whenever :attr:`land_charge_amount` is.
+    land_charge_threshold: Pence | None = None
     #: Last day to ask for a review of this decision.
     review_by: date
     #: Discretionary assistance approved beside the mandatory grant, line by line (none: the grant alone).
@@ -446,6 +470,9 @@ class ApprovalNotice(LetterContext):
         super().__post_init__()
         if self.land_charge_amount is not None:
             _require_pence("approval notice", land_charge_amount=self.land_charge_amount)
+            if self.land_charge_threshold is None:
+                raise InvalidInput("approval notice: a land charge needs its land_charge_threshold")
+            _require_pence("approval notice", land_charge_threshold=self.land_charge_threshold)
         if self.total_assistance > self.calculation.estimated_expense:
             raise InvalidInput("approval notice: the assistance is more than the estimated expense")
 
@@ -726,6 +753,8 @@ class LandChargeNotice(LetterContext):
     grant: Pence
     #: min(£10,000, grant − £5,000), repayable if the home is disposed of before :attr:`expiry`.
     land_charge_amount: Pence
+    #: The grant above which the charge applies: the floor of the charge's terms (£5,000).
+    land_charge_threshold: Pence
     certified_date: date
     registered_on: date
     #: Certified date + 10 years.
@@ -733,7 +762,12 @@ class LandChargeNotice(LetterContext):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _require_pence("land charge", grant=self.grant, land_charge_amount=self.land_charge_amount)
+        _require_pence(
+            "land charge",
+            grant=self.grant,
+            land_charge_amount=self.land_charge_amount,
+            land_charge_threshold=self.land_charge_threshold,
+        )
         if not self.property_address:
             raise InvalidInput("land charge: property_address must not be empty")
 

@@ -52,6 +52,15 @@ _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 _SHEET_WIDTH_MM = 210
 _TOP_PANEL_MM = 99
 _LETTERHEAD_COLUMN_MM = 120
+# Where page 1's letterhead starts and the page's left margin (letter.css), and the least room the
+# letterhead needs above the window.
+_FIRST_PAGE_TOP_MM = 14
+_PAGE_LEFT_MM = 20
+_LETTERHEAD_MM = 30
+# Page 1's top panel: the window's column, a gap, and the column of contact details and references
+# filling the rest of the 170 mm of text.
+_TEXT_WIDTH_MM = 170
+_COLUMN_GAP_MM = 7
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -116,10 +125,16 @@ class EnvelopeWindow:
     height: float
 
     def css(self) -> str:
-        """The stylesheet rule that places the address block in this window."""
+        """The stylesheet rules that place the address block in this window: the letterhead above it
+        fills page 1 from its top margin down to the window, and the block starts at the window's left
+        edge (the page's left margin is 20 mm)."""
+        left_column = self.left + self.width - _PAGE_LEFT_MM
         return (
-            f".address-window {{ left: {self.left}mm; top: {self.top}mm; "
-            f"width: {self.width}mm; height: {self.height}mm; }}"
+            f".top-left {{ width: {left_column}mm; }}\n"
+            f".top-right {{ width: {_TEXT_WIDTH_MM - _COLUMN_GAP_MM - left_column}mm; }}\n"
+            f".letterhead {{ height: {self.top - _FIRST_PAGE_TOP_MM}mm; }}\n"
+            f".address-window {{ margin-left: {self.left - _PAGE_LEFT_MM}mm; "
+            f"width: {self.width}mm; min-height: {self.height}mm; }}"
         )
 
 
@@ -149,6 +164,13 @@ def _load_window(templates_dir: Path) -> EnvelopeWindow:
     window = EnvelopeWindow(name=name, **sizes)
     if window.top + window.height > _TOP_PANEL_MM:
         raise ConfigurationError(f"{path} [envelopes.{name}]: the window runs below the first fold at 99 mm")
+    if window.top < _FIRST_PAGE_TOP_MM + _LETTERHEAD_MM:
+        raise ConfigurationError(
+            f"{path} [envelopes.{name}]: the window must start at least "
+            f"{_FIRST_PAGE_TOP_MM + _LETTERHEAD_MM} mm from the top, below the letterhead"
+        )
+    if window.left < _PAGE_LEFT_MM / 2:
+        raise ConfigurationError(f"{path} [envelopes.{name}]: the window starts within 10 mm of the edge")
     if window.left + window.width > _LETTERHEAD_COLUMN_MM:
         raise ConfigurationError(
             f"{path} [envelopes.{name}]: the window runs into the letterhead column (from 120 mm)"
@@ -293,6 +315,24 @@ def render_pdf(
     """
     if not letter_id:
         raise InvalidInput("letter_id must not be empty")
+    document = lay_out(kind, context, created_at=created_at, copy=copy, templates_dir=templates_dir)
+    # The first element of /ID names the document; WeasyPrint derives the second from the content.
+    identifier = sha256(letter_id.encode()).hexdigest()[:32].encode()
+    with _font_timestamps_from(created_at):
+        pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
+    return pdf
+
+
+def lay_out(
+    kind: str,
+    context: LetterContext,
+    *,
+    created_at: datetime,
+    copy: bool = False,
+    templates_dir: Path | None = None,
+) -> Any:
+    """The letter laid out in pages: WeasyPrint's document, whose boxes say where every line of text is
+    (the tests use them to check that nothing runs out of its box). :func:`render_pdf` writes it."""
     root = templates_dir or letter_templates_dir()
     html = render_html(kind, context, copy=copy, created_at=created_at, templates_dir=root)
 
@@ -301,16 +341,11 @@ def render_pdf(
 
     try:
         state = _weasy_state(root)  # parsing the stylesheet fetches the fonts
-        document = weasyprint.HTML(string=html, base_url=state.base_url, url_fetcher=state.fetcher).render(
+        return weasyprint.HTML(string=html, base_url=state.base_url, url_fetcher=state.fetcher).render(
             font_config=state.font_config, stylesheets=state.stylesheets, pdf_variant="pdf/ua-1"
         )
     except FatalURLFetchingError as exc:
         raise ConfigurationError(f"{kind} letter template: {exc.__cause__ or exc}") from None
-    # The first element of /ID names the document; WeasyPrint derives the second from the content.
-    identifier = sha256(letter_id.encode()).hexdigest()[:32].encode()
-    with _font_timestamps_from(created_at):
-        pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier)
-    return pdf
 
 
 @contextmanager

@@ -70,6 +70,10 @@ class ChargeLine:
     label: str
     amount_pence: Pence
     how_calculated: str
+    #: For a fee worked out as a share of the works, that share as printed ("15%"); None for a fixed fee.
+    percent_of_works: str | None = None
+    #: The policy's limit when it cut the fee down to it; None when the fee was within it.
+    capped_at_pence: Pence | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ def _charge_lines(
         field = f"charges[{index}]"
         rule = policy.rule(request.kind, field=f"{field}.kind")
         label = rule.label + (f" ({request.description})" if request.description else "")
+        percent = None
         if rule.basis == "percent_of_works":
             if request.amount_pence is not None:
                 raise InvalidInput(
@@ -133,6 +138,7 @@ def _charge_lines(
                     f"{format_rate(rule.rate or Decimal(0))} of the eligible works; give no amount"
                 )
             rate = rule.rate or Decimal(0)
+            percent = format_rate(rate)
             raw = round_half_up(Decimal(works) * rate)
             how = f"{format_rate(rate)} of the eligible works {format_pounds(works)} = {format_pounds(raw)}"
         else:
@@ -142,11 +148,13 @@ def _charge_lines(
                 raise InvalidInput(f"{field}.amount: must not be negative")
             raw = request.amount_pence
             how = f"fee of {format_pounds(raw)} as estimated"
-        amount = raw
+        amount, capped = raw, None
         if rule.cap_pence is not None and raw > rule.cap_pence:
-            amount = rule.cap_pence
+            amount = capped = rule.cap_pence
             how += f", capped at the policy limit of {format_pounds(rule.cap_pence)}"
-        lines.append(ChargeLine(request.kind, label, amount, how + f", per {policy.source_file}"))
+        lines.append(
+            ChargeLine(request.kind, label, amount, how + f", per {policy.source_file}", percent, capped)
+        )
     return tuple(lines)
 
 
@@ -445,6 +453,8 @@ def grant_to_dict(g: GrantCalculation) -> dict[str, Any]:
                 "label": c.label,
                 "amount_pence": c.amount_pence,
                 "how_calculated": c.how_calculated,
+                "percent_of_works": c.percent_of_works,
+                "capped_at_pence": c.capped_at_pence,
             }
             for c in g.charges
         ],

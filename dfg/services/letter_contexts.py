@@ -14,8 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from fractions import Fraction
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from sqlalchemy import Row, func, or_, select
 
@@ -30,7 +29,6 @@ from dfg.rules.clocks import Priority, clock_policy_for, decision_due
 from dfg.rules.estimates import explain_selection
 from dfg.rules.grant import land_charged_lines_pence
 from dfg.rules.jurisdiction import land_charge_file, land_charge_in, means_test_rates_in
-from dfg.rules.means_test import TraceLine, format_factor
 from dfg.rules.payments import WORKS, entitlement_from
 from dfg.rules.policy import load_works_policy
 from dfg.rules.rates import (
@@ -45,6 +43,7 @@ from dfg.services.assessment import assessments_of, determination, determination
 from dfg.services.grant import grant_calculation
 from dfg.services.letter_queue import LetterQueue, LetterStep, Pending
 from dfg.services.letter_sources import LetterSource, NotOnRecord, sentence
+from dfg.services.letter_wording import OUTCOME_SUMMARY, assistance_how, charge_how, grant_how, working_line
 from dfg.services.payments import invoiced_for_works, shares_of
 from dfg.store.database import Database
 from dfg.store.models import APPOINTMENTS, APPROVALS, INVOICES, LAND_CHARGES, PAYMENTS, REPAYMENT_DECISIONS
@@ -109,28 +108,6 @@ def _acknowledgement(src: LetterSource) -> c.LetterContext:
     )
 
 
-_OUTCOME_SUMMARY: Mapping[str, tuple[Literal["passported", "child", "landlord", "assessed"], str]] = {
-    "passported": (
-        "passported",
-        "You, or your partner, get a benefit that means you do not need to pay anything towards the work.",
-    ),
-    "child_exempt": (
-        "child",
-        "The grant is for a disabled child or young person, so there is no test of your income and savings "
-        "and you do not need to pay anything towards the work.",
-    ),
-    "landlord": ("landlord", "A landlord's application is not means-tested."),
-    "nil": (
-        "assessed",
-        "We assessed your income and savings. You do not need to pay anything towards the work.",
-    ),
-    "assessed": (
-        "assessed",
-        "We assessed your income and savings. You need to pay part of the cost of the work.",
-    ),
-}
-
-
 def _test_of_resources_result(src: LetterSource) -> c.LetterContext:
     # The determination in force when the step was taken (a later one would change a reprint).
     found = [
@@ -142,7 +119,7 @@ def _test_of_resources_result(src: LetterSource) -> c.LetterContext:
         raise NotOnRecord("no test of resources is recorded on the case")
     record = found[-1]
     result = record.determination
-    outcome, summary = _OUTCOME_SUMMARY[result.outcome]
+    outcome, summary = OUTCOME_SUMMARY[result.outcome]
     table = means_test_rates_in(src.case.district, result.assessed_on)
     rates = (
         f"the {table.jurisdiction.capitalize()} rates in force from {long_date(table.effective_from)}"
@@ -154,7 +131,7 @@ def _test_of_resources_result(src: LetterSource) -> c.LetterContext:
         outcome=outcome,
         outcome_summary=summary,
         contribution=result.contribution_pence,
-        workings=tuple(_working_line(t, result.loan_factor) for t in result.trace),
+        workings=tuple(working_line(t, result.loan_factor) for t in result.trace),
         rates_version=rates,
         assessment_date=result.assessed_on,
         provisional=record.provisional,
@@ -162,24 +139,13 @@ def _test_of_resources_result(src: LetterSource) -> c.LetterContext:
     )
 
 
-def _working_line(line: TraceLine, loan_factor: Fraction | None) -> c.WorkingLine:
-    """One line of the workings: the figure in the amount column, its working and rule beneath the label.
-
-    A line without money is the loan factor (its figure) or a finding, such as a premium not applied,
-    whose amount column shows a dash: the working beneath says what was found.
-    """
-    basis = f"{line.working} ({line.rule})"
-    if line.pence is not None:
-        return c.WorkingLine(label=line.step, amount=line.pence, basis=basis)
-    if (line.rate_key or "").startswith("loan_factor.") and loan_factor is not None:
-        return c.WorkingLine(label=line.step, figure=format_factor(loan_factor), basis=basis)
-    return c.WorkingLine(label=line.step, figure="–", basis=basis)
-
-
 def _valid_application_received(src: LetterSource) -> c.LetterContext:
     valid_on = src.step.day("valid_application_date") or src.step.effective_date
     return c.ValidApplicationReceived(
-        **src.common(), valid_application_date=valid_on, decision_due=decision_due(valid_on)
+        **src.common(),
+        valid_application_date=valid_on,
+        decision_due=decision_due(valid_on),
+        decision_period=str(clock_policy_for(src.case.district).period("decision_due", valid_on)),
     )
 
 
@@ -212,21 +178,20 @@ def _calculation(src: LetterSource, approval: Row[Any], works_how: str | None) -
     the version approved (``works_how`` explains the works; by default the calculation's own working)."""
     record = grant_calculation(src.db, src.actor, src.case.reference, approval.grant_calculation_id)
     figures = record.calculation
-    how = {w["item"]: w["how_calculated"] for w in figures["workings"]}
     tested_on = determination(src.db, src.actor, src.case.reference, record.determination_id).determined_on
-    funded = [f"{f['label']}: {f['how_calculated']}" for f in figures["funding"] if f["applies"]]
-    grant_basis = "; ".join([how["Mandatory grant"], *funded])
     return c.GrantCalculation(
         works=(
             c.PricedItem(
                 description=_works_description(src, src.first_approval(approval).decided_on),
                 amount=figures["works_pence"],
-                how_calculated=sentence(works_how or how["Eligible works"]),
+                how_calculated=sentence(works_how or "The cost of the eligible works as approved"),
             ),
         ),
         charges=tuple(
             c.PricedItem(
-                description=ch["label"], amount=ch["amount_pence"], how_calculated=ch["how_calculated"]
+                description=ch["label"],
+                amount=ch["amount_pence"],
+                how_calculated=charge_how(ch, figures["works_pence"]),
             )
             for ch in figures["charges"]
         ),
@@ -234,7 +199,7 @@ def _calculation(src: LetterSource, approval: Row[Any], works_how: str | None) -
         contribution_basis=f"From your test of resources of {longdate(tested_on)}.",
         # The amount the version approved, as recorded with it (the calculation's, never typed in).
         grant=approval.grant_pence,
-        grant_basis=sentence(grant_basis[:1].upper() + grant_basis[1:]),
+        grant_basis=grant_how(figures),
     )
 
 
@@ -261,7 +226,7 @@ def _assistance(figures: Mapping[str, Any]) -> tuple[c.AssistanceLine, ...]:
         c.AssistanceLine(
             label=line["label"],
             amount=int(line["amount_pence"]),
-            how_calculated=sentence(line["how_calculated"]),
+            how_calculated=sentence(assistance_how(line, figures)),
             conditions=(
                 f"Up to {pounds(int(line['cap_pence']))}. "
                 + (
@@ -311,11 +276,15 @@ def _approval_notice(src: LetterSource) -> c.LetterContext:
         direct_payment="will" if approval.pay_contractor_directly else "will not",
         deferred_payment_date=approval.deferred_payment_date,
         completion_due=src.completion_due(approval),
+        completion_period=str(
+            clock_policy_for(src.case.district).period("completion_due", approval.decided_on)
+        ),
         conditions=tuple(json.loads(approval.conditions)["conditions"]),
         grant_condition_years=_grant_condition_years(src.case.district, approval.decided_on),
         land_charge_amount=charge,
         # Before any terms were in force no charge applies, and the notice says nothing of one.
         land_charge_years=terms.years if terms else 0,
+        land_charge_threshold=terms.floor_pence if terms else None,
         review_by=src.review_by(),
         assistance=_assistance(figures),
     )
@@ -698,6 +667,13 @@ def _completion_certified(src: LetterSource) -> c.LetterContext:
     )
 
 
+def _charge_terms(src: LetterSource, version: str) -> LandChargeTerms | None:
+    """The land-charge terms a registered charge names (its district's file), if they are still shipped."""
+    return next(
+        (t for t in load_land_charge_terms(land_charge_file(src.case.district)) if t.version == version), None
+    )
+
+
 def _land_charge_notice(src: LetterSource) -> c.LetterContext:
     charge = src.row(
         select(LAND_CHARGES).where(LAND_CHARGES.c.id == src.record("land_charge")),
@@ -709,11 +685,14 @@ def _land_charge_notice(src: LetterSource) -> c.LetterContext:
         raise NotOnRecord(
             "the registration does not record the grant and the certified date (grant, certified_date)"
         )
+    terms = _charge_terms(src, charge.terms_version)
     return c.LandChargeNotice(
         **src.common(),
         property_address=src.home,
         grant=grant,
         land_charge_amount=charge.repayable_pence,
+        # The charge's own terms say above what grant it applies (those in force then, if not recorded).
+        land_charge_threshold=(terms or land_charge_in(src.case.district, certified_on)).floor_pence,
         certified_date=certified_on,
         registered_on=charge.registered_on,
         expiry=charge.expires_on,
@@ -756,14 +735,7 @@ def _repayment_demand(src: LetterSource) -> c.LetterContext:
     assert certified_on is not None
     grant = int(registered.payload["grant_pence"])
     repayable, demanded = int(charge.repayable_pence), int(decision.demanded_pence)
-    terms = next(
-        (
-            t
-            for t in load_land_charge_terms(land_charge_file(src.case.district))
-            if t.version == charge.terms_version
-        ),
-        None,
-    )
+    terms = _charge_terms(src, charge.terms_version)
     secures = (
         f"the grant of {pounds(grant)} less {pounds(terms.floor_pence)}, at most {pounds(terms.cap_pence)}"
         if terms

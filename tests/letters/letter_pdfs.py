@@ -17,6 +17,13 @@ from dfg.letters.render import longdate, longdatetime, pounds
 
 MM = 72 / 25.4  # PDF points per millimetre
 
+#: What a letter's reader must never see: policy files, snake_case keys, the officer's shorthand.
+INTERNAL = re.compile(
+    r"\.toml\b|\b[a-z]+_[a-z_]+\b|then cap|then deduct|relevant person|council setting|council practice"
+    r"|contribution nil|\bper charges\b",
+    re.IGNORECASE,
+)
+
 
 def reader(pdf: bytes) -> PdfReader:
     """A pypdf reader over PDF bytes."""

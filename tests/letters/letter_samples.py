@@ -176,6 +176,7 @@ def sample_contexts() -> dict[str, c.LetterContext]:
             **_common(letter_date=date(2027, 4, 20)),  # type: ignore[arg-type]
             valid_application_date=date(2027, 4, 15),
             decision_due=date(2027, 10, 15),
+            decision_period="6 months",
         ),
         "approval_notice": c.ApprovalNotice(
             **_common(letter_date=date(2027, 6, 1)),  # type: ignore[arg-type]
@@ -186,6 +187,7 @@ def sample_contexts() -> dict[str, c.LetterContext]:
             direct_payment="will",
             deferred_payment_date=date(2027, 9, 1),
             completion_due=date(2028, 6, 1),
+            completion_period="12 months",
             conditions=(
                 "The grant is paid only when the works are completed to the council's satisfaction and an "
                 "acceptable invoice or receipt is received.",
@@ -193,6 +195,7 @@ def sample_contexts() -> dict[str, c.LetterContext]:
                 "must be approved before it is done.",
             ),
             land_charge_amount=852019,
+            land_charge_threshold=500000,
             review_by=date(2027, 6, 29),
         ),
         "refusal_notice": c.RefusalNotice(
@@ -330,6 +333,7 @@ def sample_contexts() -> dict[str, c.LetterContext]:
             property_address=SITE,
             grant=1495379,
             land_charge_amount=995379,
+            land_charge_threshold=500000,
             certified_date=date(2027, 10, 4),
             registered_on=date(2027, 10, 20),
             expiry=date(2037, 10, 4),
@@ -385,3 +389,15 @@ def sample_contexts() -> dict[str, c.LetterContext]:
 def large_print(context: c.LetterContext) -> c.LetterContext:
     """The same letter for a reader who asked for large print."""
     return replace(context, recipient=replace(context.recipient, large_print=True))
+
+
+#: A name and an address far longer than any envelope holds: 350 and 600 characters.
+LONG_NAME = ("Ms " + "Annabel-Rosalind Featherstonehaugh-Cholmondeley " * 8)[:350].strip()
+LONG_ADDRESS = tuple(
+    ("Flat 12, The Old Rectory Buildings, Upper St Mary's Road, " * 3)[:120] for _ in range(5)
+)
+
+
+def long_named(context: c.LetterContext) -> c.LetterContext:
+    """The same letter to a reader with a very long name and address."""
+    return replace(context, recipient=replace(context.recipient, name=LONG_NAME, address_lines=LONG_ADDRESS))

@@ -69,6 +69,8 @@ def test_envelope_window_from_layout() -> None:
         ("top = 50", "below the first fold"),
         ("width = 90", "letterhead column"),
         ("height = 35", "height must be a positive number"),
+        ("top = 50\n", "below the letterhead"),
+        ("left = 20\n", "within 10 mm of the edge"),
     ],
 )
 def test_unusable_envelope_windows_are_refused(tmp_path: Path, change: str, message: str) -> None:
@@ -77,6 +79,8 @@ def test_unusable_envelope_windows_are_refused(tmp_path: Path, change: str, mess
         "top = 50": "top = 70",
         "width = 90": "width = 120",
         "height = 35": "height = -1",
+        "top = 50\n": "top = 40\n",  # the letterhead needs 30 mm from page 1's top margin at 14 mm
+        "left = 20\n": "left = 5\n",
     }[change]
     shutil.copytree(letter_templates_dir(), tmp_path / "t")
     path = tmp_path / "t" / "layout.toml"

@@ -117,7 +117,7 @@ def test_a_block_overridden_by_the_child_does_not_count(templates: Path) -> None
         "{% block references %}{{ case_reference }}{% endblock %}",
     )
     edit(templates / "base.html", "<dt>Our reference:</dt> <dd>{{ case_reference }}</dd>", "")
-    edit(templates / "base.html", "Our reference {{ case_reference }}</footer>", "</footer>")
+    edit(templates / "base.html", "Our reference {{ case_reference }}</span></footer>", "</span></footer>")
     edit(templates / "base.html", "Please quote our reference {{ case_reference }}.", "")
     assert check_template("variation_order", templates_dir=templates) == [
         "variation_order: template does not show required field 'case_reference'"

@@ -26,7 +26,7 @@ from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
 from tests.conftest import approve, extend_completion, take_step
-from tests.letters.letter_pdfs import flat_text, text_runs
+from tests.letters.letter_pdfs import INTERNAL, flat_text, text_runs
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # when the letters are produced: 20 November 2026
 
@@ -71,6 +71,8 @@ def text_of(db: Database, cast: dict[str, Actor], letter: LetterRecord) -> str:
 def assert_shows(text: str, *facts: str) -> None:
     missing = [fact for fact in facts if fact not in text]
     assert not missing, f"not in the letter: {missing}\n{text}"
+    # And nothing the reader has no use for: a policy file, a key, the officer's shorthand.
+    assert not INTERNAL.findall(text), f"internal text in the letter: {INTERNAL.findall(text)}"
 
 
 @pytest.fixture
@@ -175,7 +177,7 @@ def test_every_letter_of_the_works_shows_its_own_step(
         "The price of the change, approved on 5 May 2026",
         "The works as approved before this change, £18,649.45, and the change, £1,200.00: £19,849.45.",
         "Cost of the works £19,849.45",
-        "£19,849.45 − £10,199.45 = £9,650.00",
+        "The total cost, £19,849.45, less your contribution, £10,199.45, is £9,650.00.",
         "The work must still be finished by 1 July 2027.",  # 12 months, and the 3-month extension
         "18 December 2026",  # review by: 28 days from the letter
     )
@@ -255,10 +257,12 @@ def test_the_approval_notice_names_the_contractor_and_the_recorded_terms(
         "Eligible works £18,649.45: the lowest acceptable estimate, from Castle Adaptations.",
         "£10,199.45",  # the contribution
         "From your test of resources of 2 March 2026",
-        "£18,649.45 − £10,199.45 = £8,450.00",  # how the grant was worked out
+        # how the grant was worked out, in the reader's words
+        "The total cost, £18,649.45, less your contribution, £10,199.45, is £8,450.00.",
+        "more than £5,000.00, we will register a local land charge",  # the threshold, from the terms
         "We will not pay the grant directly to your contractor, Castle Adaptations. We will pay it to you",
         "We will not pay the grant before 1 September 2026.",
-        "by 1 April 2027",  # completion due: approval + 12 months
+        "finished within 12 months of the date of this approval, that is by 1 April 2027",  # from the policy
         # the district's standard conditions and the case's own, as recorded with the approval
         "acceptable invoice or receipt is received",
         "The ramp must be fitted before the shower is used.",
