@@ -2,7 +2,9 @@
 
 Every case is opened and advanced through the real services as the user whose role the workflow asks
 for, so the demo exercises the same checks, events and audit chain as live use. Milestones are dated in
-the past with the triggers' ``--date``; the events themselves are stamped with the real time.
+the past with the triggers' ``--date``; the events themselves are stamped with the real time. The
+district's officer produces each step's letters on the step's day, as an office would: so each decision's
+notice goes out in time for the s.34 clock, and the register shows when each letter was produced.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dfg.services.estimates import case_estimates, record_estimate, select_estim
 from dfg.services.grant import calculate_case_grant
 from dfg.services.identity import mark_demo, user_actor
 from dfg.services.land_charge import land_charge_view, register_land_charge
+from dfg.services.letter_batch import render_pending
 from dfg.services.payments import (
     money_view,
     pay_final,
@@ -237,6 +240,13 @@ def approved_contractor(db: Database, actor: Actor, reference: str) -> str:
     return contractor
 
 
+def _post(db: Database, officer: Actor, on: date) -> None:
+    """Produce the district's pending letters as on the afternoon of ``on`` (the letters wait for
+    nothing the demo leaves out; one that did would stay in the queue, as in live use)."""
+    at = min(datetime.combine(on, time(16), tzinfo=ENGLAND), utcnow())  # never later than now
+    render_pending(db, officer, workers=1, now=at)
+
+
 def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], today: date) -> None:
     first_contact = today - timedelta(days=rng.randint(10, 420))
     officer = users[f"{code}.officer"]
@@ -250,6 +260,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
     roll = rng.random()
     stop_at = rng.randint(0, len(_PATH))  # how far this case has got, before time runs out
     for number, (trigger, who, slow, fast) in enumerate(_PATH, start=1):
+        _post(db, officer, on)  # the letters of the step before, on its day
         step = max(1, int(rng.gauss(fast if urgent else slow, (fast if urgent else slow) / 3)))
         if on + timedelta(days=step) > today or number > stop_at:
             break
@@ -259,6 +270,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
             advance(db, users["approver"], reference, "refuse",
                     TriggerInput(on=on, code="not_reasonable_practicable",
                                  reason="The structure of the stair cannot take a lift; alternatives offered"))  # fmt: skip
+            _post(db, officer, on)
             return
         if trigger == "record_assessment":
             state = record_assessment(db, actor, reference, _assessment(rng, on, urgent)).to_state
@@ -280,6 +292,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
             if record.total_assistance_pence == 0:  # a nil grant: the household pays for the works itself
                 advance(db, officer, reference, "withdraw",
                         TriggerInput(reason="Nil grant: the contribution covers the cost; the family will fund it"))  # fmt: skip
+                _post(db, officer, today)
                 return
             state = approve_grant(db, actor, reference, on=on).to_state
             continue
@@ -317,6 +330,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
                 register_land_charge(db, officer, reference, registered_on=on,
                                      registry_reference=f"LLC/{reference}")  # fmt: skip
         state = advance(db, actor, reference, trigger, TriggerInput(on=on)).to_state
+    _post(db, officer, on)
     if state == "closed":
         return
     if state == "awaiting_assessment" and roll < 0.6:  # the visit is booked, a few days to weeks ahead
@@ -339,6 +353,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
     elif roll > 0.84:
         advance(db, officer, reference, "hold",
                 TriggerInput(code="hospital", reason="Admitted to Royal Stoke", review_date=today + timedelta(days=21)))  # fmt: skip
+    _post(db, officer, today)
 
 
 def run_demo(

@@ -178,11 +178,9 @@ def _review_window_end(ctx: GuardContext) -> date | None:
     refused = ctx.case.milestones.get("refusal_date")
     if refused is None:
         return None
-    from dfg.rules.clocks import (
-        default_clock_policy,
-    )  # the clock rules cost ~50 ms to import: only when asked
+    from dfg.rules.clocks import review_window_end  # the clock rules cost ~50 ms to import: only when asked
 
-    return default_clock_policy().period("review_window", refused).after(refused)
+    return review_window_end(refused)
 
 
 @guard

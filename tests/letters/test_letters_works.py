@@ -177,7 +177,7 @@ def test_every_letter_of_the_works_shows_its_own_step(
         "Cost of the works £19,849.45",
         "£19,849.45 − £10,199.45 = £9,650.00",
         "The work must still be finished by 1 July 2027.",  # 12 months, and the 3-month extension
-        "18 December 2026",  # review by: 28 days from the letter
+        "by 2 June 2026",  # review by: 28 days from the decision of 5 May, the date the letter carries
     )
 
     interim_text = text_of(db, cast, interim)
@@ -226,7 +226,7 @@ def test_every_letter_of_the_works_shows_its_own_step(
         "Mrs Holt sold to pay for residential care.",
         "We have therefore decided to ask you to repay £2,000.00 of the £4,650.00.",
         "Amount to repay: £2,000.00",
-        f"Please pay by 18 December 2026, quoting payment reference {case}-LC.",
+        f"Please pay by 17 November 2026, quoting payment reference {case}-LC.",  # 28 days from 20 October
     )
 
     # A reprint is made again from the same step: it still shows what the letter said then.
@@ -264,7 +264,8 @@ def test_the_approval_notice_names_the_contractor_and_the_recorded_terms(
         "The ramp must be fitted before the shower is used.",
         "for 5 years after",
         "£3,450.00",  # the land charge: an owner, grant over £5,000: £8,450.00 − £5,000.00
-        "18 December 2026",  # review by
+        "Date: 1 April 2026",  # the approval's date, not the day it was produced
+        "by 29 April 2026",  # review by: 28 days from the approval
     )
 
 
