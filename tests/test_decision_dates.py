@@ -24,6 +24,7 @@ from dfg.services.letter_batch import RenderReport, render_pending
 from dfg.services.letter_contexts import build_letters
 from dfg.services.letter_queue import read_queue
 from dfg.services.letter_register import letter_pdf, reprint
+from dfg.services.worklist import due
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
@@ -101,7 +102,10 @@ def test_a_refusal_rendered_late_is_dated_its_decision_and_gives_the_window_the_
     with pytest.raises(GuardFailed, match="the review window closed on 14/12/2026"):
         advance(db, cast["officer"], refused, "request_review",
                 TriggerInput(on=date(2026, 12, 15), reason=WHY, code="applicant_disagrees"), now=at(date(2026, 12, 15)))  # fmt: skip
-    # ...and one on the last day the letter gives is taken
+    # ...the case cannot be closed while it is open...
+    with pytest.raises(GuardFailed, match="the review window is open until 14/12/2026"):
+        advance(db, cast["officer"], refused, "close_refused", TriggerInput(on=REVIEW_BY), now=at(REVIEW_BY))
+    # ...and a request on the last day the letter gives is taken
     request = advance(db, cast["officer"], refused, "request_review",
                       TriggerInput(on=REVIEW_BY, reason=WHY, code="applicant_disagrees"), now=at(REVIEW_BY))  # fmt: skip
     assert request.to_state == "under_review"
@@ -117,6 +121,11 @@ def test_the_decision_clock_stops_when_the_notice_is_produced_not_when_the_decis
     )  # fmt: skip
     overdue = clock(db, cast["officer"], refused, "decision_due", date(2026, 11, 30))
     assert (overdue.stopped, overdue.status, overdue.days_overdue) == (None, "breached", 5)
+    # dfg due lists it, with what clears it
+    listed = [i for i in due(db, cast["officer"], today=date(2026, 11, 30)) if i.reference == refused]
+    assert [(i.clock, i.due, i.action) for i in listed if i.clock == "decision_due"] == [
+        ("decision_due", DECISION_DUE, "produce the decision's notice (dfg letters render)")
+    ]
     # The notice goes out on 3 December: eight days after the s.34 deadline, and the clock says so.
     render(db, cast, RENDERED)
     after = clock(db, cast["officer"], refused, "decision_due", date(2026, 12, 10))
