@@ -8,13 +8,16 @@ each payment shows that payment.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
 
+from dfg.letters.render import longdate
 from dfg.services.approval import ApprovalTerms, vary_works
+from dfg.services.case_history import history
 from dfg.services.contractors import update_contractor
 from dfg.services.land_charge import record_repayment_decision
 from dfg.services.letter_batch import RenderReport, pending_letters, render_pending
@@ -128,6 +131,14 @@ def test_every_letter_of_the_works_shows_its_own_step(
     ]  # fmt: skip
     by_kind = {x.kind: x for x in letters}
     interim, final = [x for x in letters if x.kind == "interim_payment"]
+    # Rendered on 20 November, each is dated its own step's date.
+    said = {e.seq: json.loads(e.payload) for e in history(db, cast["officer"], case)}
+    step_of = {p["letter"]: p["step"] for p in said.values() if "sha256" in p}
+    for letter in letters:
+        step_date = date.fromisoformat(said[step_of[letter.id]]["effective_date"])
+        letter_text = text_of(db, cast, letter)
+        assert f"Date: {longdate(step_date)}" in letter_text, letter.kind
+        assert "Date: 20 November 2026" not in letter_text, letter.kind
     contractor_letters = [by_kind["works_order"], by_kind["variation_order"], interim, final]
     for letter in contractor_letters:
         assert (letter.recipient_name, letter.recipient_role) == ("Castle Adaptations", "contractor")
