@@ -180,6 +180,8 @@ def test_every_letter_is_dated_its_steps_date_and_a_copy_the_originals(
     for kind, text in texts.items():
         assert longdate(step_dates[kind]) in text, f"{kind} is not dated {step_dates[kind]}"
         assert "15 July 2026" not in text, f"{kind} is dated the day it was rendered"
+    # The s.34 date the applicant is given is for being told, as the decision clock counts it.
+    assert f"We must tell you our decision by {longdate(DECISION_DUE)}" in texts["valid_application_received"]
     # The approval prints its step's date; its review date runs from it (28 days).
     assert f"by {longdate(date(2026, 7, 6))}" in texts["approval_notice"]
     # The register records the date each letter carries and the day it was produced.
