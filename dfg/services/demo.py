@@ -2,7 +2,8 @@
 
 Every case is opened and advanced through the real services as the user whose role the workflow asks
 for, so the demo exercises the same checks, events and audit chain as live use. Milestones are dated in
-the past with the triggers' ``--date``; the events themselves are stamped with the real time. The
+the past with the triggers' ``--date``; the events themselves are stamped with the real time (but the
+land charge registration, a step dated when it is recorded, is recorded on its day). The
 district's officer produces each step's letters on the step's day, as an office would: so each decision's
 notice goes out in time for the s.34 clock, and the register shows when each letter was produced.
 """
@@ -243,8 +244,12 @@ def approved_contractor(db: Database, actor: Actor, reference: str) -> str:
 def _post(db: Database, officer: Actor, on: date) -> None:
     """Produce the district's pending letters as on the afternoon of ``on`` (the letters wait for
     nothing the demo leaves out; one that did would stay in the queue, as in live use)."""
-    at = min(datetime.combine(on, time(16), tzinfo=ENGLAND), utcnow())  # never later than now
-    render_pending(db, officer, workers=1, now=at)
+    render_pending(db, officer, workers=1, now=_afternoon(on))
+
+
+def _afternoon(on: date) -> datetime:
+    """Four in the afternoon in England on ``on``, or now if that is still to come today."""
+    return min(datetime.combine(on, time(16), tzinfo=ENGLAND), utcnow())
 
 
 def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], today: date) -> None:
@@ -327,7 +332,9 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
                 record_contribution(db, officer, reference, on=on,
                                     amount_pence=money.contribution_pence - money.contribution_collected_pence)  # fmt: skip
             if land_charge_view(db, officer, reference).applies:
-                register_land_charge(db, officer, reference, registered_on=on,
+                # The registration step is dated when it is recorded: recorded on its day, so that its
+                # notice, produced that day, is dated that day too.
+                register_land_charge(db, officer, reference, registered_on=on, now=_afternoon(on),
                                      registry_reference=f"LLC/{reference}")  # fmt: skip
         state = advance(db, actor, reference, trigger, TriggerInput(on=on)).to_state
     _post(db, officer, on)
