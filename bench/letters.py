@@ -43,7 +43,6 @@ if str(ROOT) not in sys.path:
 
 from dfg.letters.render import render_html  # noqa: E402
 from dfg.paths import letter_templates_dir  # noqa: E402
-from dfg.rules.clock import local_day  # noqa: E402
 from dfg.services.assessment import AssessmentInput, record_assessment, run_means_test  # noqa: E402
 from dfg.services.case_opening import NewCase, NewPerson, open_case  # noqa: E402
 from dfg.services.cases import advance  # noqa: E402
@@ -202,9 +201,10 @@ def _walk(db: Database, officer: Actor, ot: Actor, n: int, room: int) -> int:
 def write_html(db: Database, folder: Path) -> int:
     """The HTML of every queued letter, from the contexts ``render --pending`` builds; returns how many."""
     officer = user_actor(db, "officer")
-    now = datetime.now(UTC)  # dated as the letters of the run that follows will be
-    # The service's own queue and builders, so the bare run renders exactly the letters ours renders.
-    built = build_letters(db, officer, read_queue(db, officer), local_day(now))
+    now = datetime.now(UTC)
+    # The service's own queue and builders (each letter dated its step's date), so the bare run renders
+    # exactly the letters ours renders.
+    built = build_letters(db, officer, read_queue(db, officer))
     for number, (_, kind, context) in enumerate(built.ready):
         (folder / f"{number:05d}-{kind}.html").write_text(render_html(kind, context, created_at=now))
     return len(built.ready)

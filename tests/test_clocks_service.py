@@ -166,10 +166,16 @@ def test_a_statutory_deadline_on_a_bank_holiday_stays_there(
         1,
     )
     # Decided on Monday 28 December, the Boxing Day substitute: statutory time is calendar time, so a
-    # bank holiday neither moves the deadline nor excuses the three days.
+    # bank holiday neither moves the deadline nor excuses the days. Its notice is not produced yet, and
+    # s.34 asks for the applicant to be notified: on 4 January the clock is 10 calendar days over.
     step(reference, "approve", "approver", date(2026, 12, 28), amount_pence=9_000_00)
     decision = clocks(db, cast["officer"], reference, date(2027, 1, 4))["decision_due"]
-    assert (decision.stopped, decision.status, decision.days_overdue) == (date(2026, 12, 28), "breached", 3)
+    assert (decision.due, decision.stopped, decision.status, decision.days_overdue) == (
+        date(2026, 12, 25),
+        None,
+        "breached",
+        10,
+    )
 
 
 def test_a_service_target_never_falls_on_a_bank_holiday(

@@ -3,14 +3,18 @@ from today, so the seeds below meet different days of the year as time passes)."
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from dfg.services.audit import verify_audit
+from dfg.services.clocks import case_clocks_for
 from dfg.services.demo import run_demo
 from dfg.services.identity import user_actor
+from dfg.services.letter_batch import pending_letters
 from dfg.store.database import Database
 
 
@@ -40,4 +44,36 @@ def test_the_demo_runs_and_its_figures_hold(tmp_path: Path, seed: int) -> None:
             "  WHERE a.case_id = c.id ORDER BY version DESC LIMIT 1)")).all()  # fmt: skip
     assert mismatched == []
     assert paid_cases == []  # a paid case was paid exactly its approved assistance
+    assert_letters_went_out_on_their_steps_days(db)
     db.dispose()
+
+
+def assert_letters_went_out_on_their_steps_days(db: Database) -> None:
+    """Every step's letters are produced, each dated its step's date; each decision's notice went out
+    on the decision's day, so the s.34 clock stopped then."""
+    manager = user_actor(db, "manager")
+    assert pending_letters(db, manager) == []
+    with db.read_connection() as connection:
+        steps = {
+            row.seq_key: json.loads(row.payload)
+            for row in connection.execute(text(
+                "SELECT case_id || ':' || seq AS seq_key, payload FROM events WHERE kind IN ('transition', 'reminder')"
+            ))
+        }  # fmt: skip
+        letters = connection.execute(text(
+            "SELECT case_id, payload FROM events WHERE kind = 'letter_produced'")).all()  # fmt: skip
+        decided = connection.execute(text(
+            "SELECT reference, coalesce(refusal_date, approval_date) AS decided FROM cases"
+            " WHERE coalesce(refusal_date, approval_date) IS NOT NULL")).all()  # fmt: skip
+    assert letters and decided
+    for case_id, payload in letters:
+        said = json.loads(payload)
+        step = steps[f"{case_id}:{said['step']}"]
+        assert said["letter_date"] == step["effective_date"], said
+        assert said["produced_on"] >= said["letter_date"], said
+    for reference, on in decided:
+        decision = {c.name: c for c in case_clocks_for(db, manager, reference)}["decision_due"]
+        assert (decision.stopped, decision.status) == (
+            on if isinstance(on, date) else date.fromisoformat(on),
+            "met",
+        )

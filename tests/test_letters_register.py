@@ -50,6 +50,12 @@ MAIN_PATH = (
     ("order_works", "officer", date(2026, 4, 10)),
 )
 GRANT = 8_450_00
+STEP_DATES = {
+    "acknowledgement": date(2026, 1, 7),
+    "test_of_resources_result": date(2026, 3, 2),
+    "valid_application_received": date(2026, 3, 20),
+    "approval_notice": date(2026, 4, 1),
+}
 
 
 def walk(db: Database, cast: dict[str, Actor], reference: str, until: str) -> None:
@@ -104,8 +110,10 @@ def test_walked_case_letters_show_the_case_and_enter_the_audit_chain(
     ]  # fmt: skip
     texts = {kind: flat_text(letter_pdf(db, cast["officer"], letter.id)) for kind, letter in produced.items()}
     for kind, letter_text in texts.items():
-        for fact in ("Mrs Margaret Holt", "12 Mill Lane", "WS11 1AA", case, "20 April 2026", "Dear Mrs Holt"):
+        for fact in ("Mrs Margaret Holt", "12 Mill Lane", "WS11 1AA", case, "Dear Mrs Holt"):
             assert fact in letter_text, f"{kind} does not show {fact!r}"
+        # dated its step's date, not the day it was produced
+        assert f"Date: {longdate(STEP_DATES[kind])}" in letter_text and "20 April 2026" not in letter_text
         # who took the step signs its letter
         signer = "Approver" if kind == "approval_notice" else "Officer"
         assert f"Please ask for: {signer}" in letter_text
@@ -114,7 +122,7 @@ def test_walked_case_letters_show_the_case_and_enter_the_audit_chain(
     assert "18 February 2026" in texts["acknowledgement"]  # 30 working days: the stage 1 target
     assert "£10,199.45" in texts["test_of_resources_result"]
     assert "£156.25" in texts["test_of_resources_result"]  # a line of the workings
-    assert "18 May 2026" in texts["test_of_resources_result"]  # query by: the review window from the letter
+    assert "30 March 2026" in texts["test_of_resources_result"]  # query by: the window from its step
     assert "England rates in force from 2 October 2008" in texts["test_of_resources_result"]
     assert "20 March 2026" in texts["valid_application_received"]
     assert "20 September 2026" in texts["valid_application_received"]  # decision due: 6 months
@@ -272,7 +280,8 @@ def test_refusal_states_each_statutory_finding(db: Database, cast: dict[str, Act
     assert "Access to, or provision of, a room used or usable for sleeping" in letter_text  # purpose d
     assert "Cannot climb the stairs or step into the bath safely." in letter_text  # the OT's reasons
     assert "No. Not reasonable and practicable. The stair cannot take a lift" in letter_text
-    assert "18 May 2026" in letter_text  # the review window runs from the letter
+    assert "Date: 2 April 2026" in letter_text  # dated the decision, though produced on 20 April
+    assert "by 30 April 2026" in letter_text  # the review window runs from the decision
 
 
 # ---------------------------------------------------------------------- failure 1: the context cannot be built

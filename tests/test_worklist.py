@@ -183,7 +183,8 @@ def test_tick_records_a_deadline_missed_by_the_step_that_stopped_it(
     step(scene["A"], "approve", "approver", date(2026, 12, 29), amount_pence=9_000_00)  # due Fri 25 Dec
     later = tick(db, cast["manager"], date(2027, 1, 4))
     assert [(b.reference, b.clock, b.due, b.days_overdue) for b in later.recorded] == [
-        (scene["A"], "decision_due", date(2026, 12, 25), 4),  # calendar days: statutory time
+        # Calendar days, statutory time: the decision's notice is not produced yet, so 10 days by 4 Jan.
+        (scene["A"], "decision_due", date(2026, 12, 25), 10),
         # Lichfield's referral passed its stage 0 target on Thu 31 Dec: Fri 1 Jan is a bank holiday, so
         # by Monday 4 January it is 1 working day over.
         (scene["L"], "stage_0_target", date(2026, 12, 31), 1),

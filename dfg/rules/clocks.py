@@ -193,6 +193,11 @@ class CaseTimeline:
     #: The date of the written decision. For an approval it defaults to ``approval_date`` and back.
     decision_date: date | None = None
     approval_date: date | None = None
+    #: The day the written notice of the decision was produced: s.34 is met by notifying the applicant,
+    #: not by recording the decision. None when none was produced (see ``notice_outstanding``).
+    decision_notice: date | None = None
+    #: The decision's step asked for a notice that is not produced yet: the decision clock runs on.
+    notice_outstanding: bool = False
     deferred_payment_date: date | None = None
     completion_extensions: Sequence[CompletionExtension] = ()
     works_completed_date: date | None = None
@@ -239,6 +244,14 @@ class CaseTimeline:
     def decided_on(self) -> date | None:
         """The date of the decision, approval or refusal."""
         return self.decision_date or self.approval_date
+
+    @property
+    def notified_on(self) -> date | None:
+        """The day the applicant was notified of the decision (s.34): its notice's day, or the decision's
+        own date where the case records no notice apart from it; None while the notice is outstanding."""
+        if self.decision_notice is not None:
+            return self.decision_notice
+        return None if self.notice_outstanding else self.decided_on
 
     @property
     def works_completed_on(self) -> date | None:
@@ -390,6 +403,15 @@ def decision_due(valid_application_date: date, policy: ClockPolicy | None = None
     return policy.period("decision_due", valid_application_date).after(valid_application_date)
 
 
+def review_window_end(decided_on: date, policy: ClockPolicy | None = None) -> date:
+    """The last day to ask for a review of a decision made on ``decided_on``: the review window runs from
+    the decision, which is the date its letter carries. The one computation behind the letters' "ask by"
+    date, the ``review_window_open``/``closed`` guards and the review window clock, so they cannot
+    disagree."""
+    policy = policy or default_clock_policy()
+    return policy.period("review_window", decided_on).after(decided_on)
+
+
 def deferred_payment_limit(valid_application_date: date, policy: ClockPolicy | None = None) -> date:
     """The latest date an approval may defer payment to: the application date + 12 months (s.36)."""
     policy = policy or default_clock_policy()
@@ -495,7 +517,8 @@ def case_clocks(
         return _calendar_period(name, label, version.basis, start, end, today)
 
     clocks = [
-        deadline("decision_due", "Decision due", "statutory", application, [decided_on, t.closed_date]),
+        # s.34: the council must *notify* the decision within the period, so its notice stops the clock.
+        deadline("decision_due", "Decision due", "statutory", application, [t.notified_on, t.closed_date]),
     ]
     if application is not None and t.deferred_payment_date is not None:
         # s.36 is a limit on the date the approval names, not a countdown: checked once it is named.
@@ -534,7 +557,17 @@ def case_clocks(
             )
     # Only a refusal can be reviewed: an approval opens no review window.
     refused_on = decided_on if t.decision == "refused" else None
-    clocks.append(runs_out("review_window", "Review window closes", "review_window", refused_on))
+    window = policy.period("review_window", refused_on or today)
+    clocks.append(
+        _calendar_period(
+            "review_window",
+            "Review window closes",
+            window.basis,
+            refused_on,
+            review_window_end(refused_on, policy) if refused_on else None,
+            today,
+        )
+    )
 
     # Service targets: a case keeps the targets in force on its first contact.
     first_contact = t.first_contact or t.stage_entered(0)

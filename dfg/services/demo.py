@@ -2,7 +2,10 @@
 
 Every case is opened and advanced through the real services as the user whose role the workflow asks
 for, so the demo exercises the same checks, events and audit chain as live use. Milestones are dated in
-the past with the triggers' ``--date``; the events themselves are stamped with the real time.
+the past with the triggers' ``--date``; the events themselves are stamped with the real time (but the
+land charge registration, a step dated when it is recorded, is recorded on its day). The
+district's officer produces each step's letters on the step's day, as an office would: so each decision's
+notice goes out in time for the s.34 clock, and the register shows when each letter was produced.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dfg.services.grant import calculate_case_grant, grant_calculation
 from dfg.services.identity import mark_demo, user_actor
 from dfg.services.land_charge import land_charge_view, register_land_charge
 from dfg.services.landlord_grant import decide_landlord_grant
+from dfg.services.letter_batch import render_pending
 from dfg.services.payments import (
     money_view,
     pay_final,
@@ -231,6 +235,17 @@ def approved_contractor(db: Database, actor: Actor, reference: str) -> str:
     return contractor
 
 
+def _post(db: Database, officer: Actor, on: date) -> None:
+    """Produce the district's pending letters as on the afternoon of ``on`` (the letters wait for
+    nothing the demo leaves out; one that did would stay in the queue, as in live use)."""
+    render_pending(db, officer, workers=1, now=_afternoon(on))
+
+
+def _afternoon(on: date) -> datetime:
+    """Four in the afternoon in England on ``on``, or now if that is still to come today."""
+    return min(datetime.combine(on, time(16), tzinfo=ENGLAND), utcnow())
+
+
 def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], today: date) -> None:
     first_contact = today - timedelta(days=rng.randint(10, 420))
     officer = users[f"{code}.officer"]
@@ -244,6 +259,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
     roll = rng.random()
     stop_at = rng.randint(0, len(_PATH))  # how far this case has got, before time runs out
     for number, (trigger, who, slow, fast) in enumerate(_PATH, start=1):
+        _post(db, officer, on)  # the letters of the step before, on its day
         step = max(1, int(rng.gauss(fast if urgent else slow, (fast if urgent else slow) / 3)))
         if on + timedelta(days=step) > today or number > stop_at:
             break
@@ -253,6 +269,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
             advance(db, users["approver"], reference, "refuse",
                     TriggerInput(on=on, code="not_reasonable_practicable",
                                  reason="The structure of the stair cannot take a lift; alternatives offered"))  # fmt: skip
+            _post(db, officer, on)
             return
         if trigger == "record_assessment":
             state = record_assessment(db, actor, reference, _assessment(rng, on, urgent)).to_state
@@ -278,6 +295,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
             if record.total_assistance_pence == 0:  # a nil grant: the household pays for the works itself
                 advance(db, officer, reference, "withdraw",
                         TriggerInput(reason="Nil grant: the contribution covers the cost; the family will fund it"))  # fmt: skip
+                _post(db, officer, today)
                 return
             state = approve_grant(db, actor, reference, on=on).to_state
             continue
@@ -315,9 +333,12 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
                 record_contribution(db, officer, reference, on=on,
                                     amount_pence=money.contribution_pence - money.contribution_collected_pence)  # fmt: skip
             if land_charge_view(db, officer, reference).applies:
-                register_land_charge(db, officer, reference, registered_on=on,
+                # The registration step is dated when it is recorded: recorded on its day, so that its
+                # notice, produced that day, is dated that day too.
+                register_land_charge(db, officer, reference, registered_on=on, now=_afternoon(on),
                                      registry_reference=f"LLC/{reference}")  # fmt: skip
         state = advance(db, actor, reference, trigger, TriggerInput(on=on)).to_state
+    _post(db, officer, on)
     if state == "closed":
         return
     if state == "awaiting_assessment" and roll < 0.6:  # the visit is booked, a few days to weeks ahead
@@ -340,6 +361,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
     elif roll > 0.84:
         advance(db, officer, reference, "hold",
                 TriggerInput(code="hospital", reason="Admitted to Royal Stoke", review_date=today + timedelta(days=21)))  # fmt: skip
+    _post(db, officer, today)
 
 
 def run_demo(

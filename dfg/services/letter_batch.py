@@ -207,6 +207,10 @@ def record_letter(
         "recipient": recipient_role,
         "sha256": digest,
         "template_version": version,
+        # The date the letter carries (its step's), for a copy to carry it too; and the day it was
+        # produced, which for a decision's notice is the day the applicant was notified (s.34).
+        "letter_date": context.letter_date.isoformat(),
+        "produced_on": local_day(created_at).isoformat(),
     }
     if copy_of is not None:
         said["copy_of"] = copy_of
@@ -254,7 +258,7 @@ def pending_letters(db: Database, actor: Actor, reference: str | None = None) ->
     if reference is None:
         require_role(actor, *PRODUCERS)
     queue = read_queue(db, actor, reference)
-    built = build_letters(db, actor, queue, local_day(utcnow()))
+    built = build_letters(db, actor, queue)
     found = (
         [
             replace(step.pending(kind), recipient_name=context.recipient.name)
@@ -285,7 +289,7 @@ def render_pending(
     """
     role = require_role(actor, *PRODUCERS)
     created_at = now or utcnow()
-    built = build_letters(db, actor, read_queue(db, actor), local_day(created_at))
+    built = build_letters(db, actor, read_queue(db, actor))
     ready = built.ready if limit is None else built.ready[: max(limit, 0)]
     jobs = [
         LetterJob(kind, context, pdf_identity(step.event_id, kind), created_at)

@@ -135,7 +135,7 @@ def _test_of_resources_result(src: LetterSource) -> c.LetterContext:
         rates_version=rates,
         assessment_date=result.assessed_on,
         provisional=record.provisional,
-        query_by=src.review_by(),
+        query_by=src.review_by(src.step.effective_date),
     )
 
 
@@ -285,7 +285,7 @@ def _approval_notice(src: LetterSource) -> c.LetterContext:
         # Before any terms were in force no charge applies, and the notice says nothing of one.
         land_charge_years=terms.years if terms else 0,
         land_charge_threshold=terms.floor_pence if terms else None,
-        review_by=src.review_by(),
+        review_by=src.review_by(approval.decided_on),
         assistance=_assistance(figures),
     )
 
@@ -315,7 +315,7 @@ def _reapproval_variation(src: LetterSource) -> c.LetterContext:
         previous_grant=before.grant_pence,
         calculation=_calculation(src, variation, works_how),
         completion_due=src.completion_due(variation),
-        review_by=src.review_by(),
+        review_by=src.review_by(variation.decided_on),
     )
 
 
@@ -383,7 +383,7 @@ def _refusal_notice(src: LetterSource) -> c.LetterContext:
         necessary_and_appropriate=needed,
         reasonable_and_practicable=practicable,
         other_reasons=other,
-        review_by=src.review_by(),
+        review_by=src.review_by(decided_on),
     )
 
 
@@ -746,7 +746,7 @@ def _repayment_demand(src: LetterSource) -> c.LetterContext:
         if decision.decision == "full"
         else f"We have therefore decided to ask you to repay {pounds(demanded)} of the {pounds(repayable)}."
     )
-    review_by = src.review_by()
+    review_by = src.review_by(decision.decided_on)
     return c.RepaymentDemand(
         **src.common(),
         property_address=src.home,
@@ -767,7 +767,7 @@ def _repayment_demand(src: LetterSource) -> c.LetterContext:
             )
         ),
         amount=demanded,
-        # Payment is asked for within the same window as a review: the review window from the letter.
+        # Payment is asked for within the same window as a review: the review window from the decision.
         pay_by=review_by,
         payment_reference=f"{src.case.reference}-LC",
         review_by=review_by,
@@ -806,7 +806,11 @@ class BuiltLetters:
     failed: list[Pending] = field(default_factory=list)
 
 
-def build_letters(db: Database, actor: Actor, queue: LetterQueue, letter_date: date) -> BuiltLetters:
+def build_letters(
+    db: Database, actor: Actor, queue: LetterQueue, letter_date: date | None = None
+) -> BuiltLetters:
+    """Build the context of each letter in ``queue``. Each is dated its step's date, however late it is
+    rendered (a reprint gives the date its original carried, ``letter_date``)."""
     built = BuiltLetters()
     for step, kind in queue.steps:
         build = _BUILDERS.get(kind)
@@ -815,7 +819,8 @@ def build_letters(db: Database, actor: Actor, queue: LetterQueue, letter_date: d
                 raise NotOnRecord(f"{kind!r} is not a kind of letter this version of dfg can produce")
             if step.trigger == REMINDER_EVENT and not contract_for(kind).reminder:
                 raise NotOnRecord(f"{kind!r} is made by a step of the workflow, not by a reminder")
-            context = build(LetterSource(db, actor, step, letter_date, queue.officers))
+            source = LetterSource(db, actor, step, letter_date or step.effective_date, queue.officers)
+            context = build(source)
         except (NotOnRecord, DfgError) as exc:
             # Data the letter needs is not on the case (or is not what the letter allows): it waits.
             built.waiting.append(step.pending(kind, str(exc)))

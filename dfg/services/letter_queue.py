@@ -32,9 +32,7 @@ from dfg.store.personal import personal_values
 from dfg.workflow.actor import Actor
 from dfg.workflow.reminders import REMINDER_EVENT
 from dfg.workflow.roles import require_role
-
-#: The event recorded in the case's audit chain for every letter in the register, with its SHA-256.
-LETTER_PRODUCED = "letter_produced"
+from dfg.workflow.timeline import LETTER_PRODUCED as LETTER_PRODUCED  # the letters' event, re-exported
 
 #: The kinds of event that name letters (``payload.letters``): the queue's entries.
 QUEUE_EVENT_KINDS = ("transition", REMINDER_EVENT)

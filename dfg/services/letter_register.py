@@ -4,7 +4,8 @@ and reprinting a copy, rendered again from the same step's data and dated as the
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, select
@@ -18,6 +19,7 @@ from dfg.services.cases import check_district, normalise_reference
 from dfg.services.letter_batch import pdf_identity, record_letter
 from dfg.services.letter_contexts import build_letters
 from dfg.services.letter_queue import (
+    LETTER_PRODUCED,
     PRODUCERS,
     LetterQueue,
     LetterRecord,
@@ -86,6 +88,22 @@ def letter_pdf(db: Database, actor: Actor, letter_id: int) -> bytes:
     return pdf
 
 
+def _letter_date(connection: Connection, original: LetterRecord) -> date:
+    """The date ``original`` carries, as its ``letter_produced`` event recorded it; a letter produced
+    before letters were dated by their step carried the day it was produced."""
+    events = connection.execute(
+        select(EVENTS.c.payload).where(
+            EVENTS.c.case_id
+            == select(CASES.c.id).where(CASES.c.reference == original.reference).scalar_subquery(),
+            EVENTS.c.kind == LETTER_PRODUCED,
+        )
+    ).scalars()
+    for payload in map(json.loads, events):
+        if payload.get("letter") == original.id and isinstance(payload.get("letter_date"), str):
+            return date.fromisoformat(payload["letter_date"])
+    return local_day(original.created_at)
+
+
 def reprint(db: Database, actor: Actor, letter_id: int, *, now: datetime | None = None) -> LetterRecord:
     """A copy of a letter, marked COPY on every page, recorded as a new letter with ``copy_of``.
 
@@ -101,9 +119,8 @@ def reprint(db: Database, actor: Actor, letter_id: int, *, now: datetime | None 
     with db.read_connection() as connection:
         steps = read_steps(connection, queue_where)
         officers = officer_names(connection, queue_where)
-    built = build_letters(
-        db, actor, LetterQueue([(steps[0], original.kind)], officers), local_day(original.created_at)
-    )
+        dated = _letter_date(connection, original)
+    built = build_letters(db, actor, LetterQueue([(steps[0], original.kind)], officers), dated)
     if not built.ready:
         problem = (built.waiting + built.failed)[0]
         raise InvalidInput(f"letter {original.id} cannot be reprinted: {problem.reason}")

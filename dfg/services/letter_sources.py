@@ -20,7 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import Row, select
 
 from dfg.letters import context as c
-from dfg.rules.clocks import CompletionExtension, clock_policy_for, completion_due
+from dfg.rules.clocks import CompletionExtension, clock_policy_for, completion_due, review_window_end
 from dfg.services.letter_queue import LetterCase, LetterPerson, LetterStep
 from dfg.store.database import Database
 from dfg.store.models import APPROVALS, CONTRACTORS, ESTIMATE_DECISIONS, ESTIMATES, EVENTS, USERS
@@ -63,7 +63,8 @@ _APPROVAL = select(
 #: A UK postcode at the end of an address typed on one line: "Cannock WS11 0BD".
 @dataclass(frozen=True)
 class LetterSource:
-    """Everything a letter's context is built from: its step, its case, and the letter's own date."""
+    """Everything a letter's context is built from: its step, its case, and the letter's own date (its
+    step's date, whenever it is rendered: a letter says what was decided on the day, and dates as such)."""
 
     db: Database
     actor: Actor
@@ -157,10 +158,10 @@ class LetterSource:
             "site_address": self.home,
         }
 
-    def review_by(self) -> date:
-        """The last day to ask for a review: the review window runs from the date of the letter."""
-        policy = clock_policy_for(self.case.district)
-        return policy.period("review_window", self.letter_date).after(self.letter_date)
+    def review_by(self, decided_on: date) -> date:
+        """The last day to ask for a review of the decision of ``decided_on``: the same day the workflow
+        closes the window on (one computation, :func:`~dfg.rules.clocks.review_window_end`)."""
+        return review_window_end(decided_on, clock_policy_for(self.case.district))
 
     def reason(self, lead: str = "") -> str:
         """Why, in sentences: ``lead``, the label of the step's reason code, and the reason as recorded."""

@@ -193,9 +193,12 @@ def _awaits_review_window(flow: Definition, state: str) -> bool:
     return any("review_window_closed" in t.guards for t in flow.triggers_from(state))
 
 
-def _action(clock: Clock, flow: Definition, state: str) -> str:
+def _action(clock: Clock, flow: Definition, state: str, decided: bool) -> str:
     if clock.name == "decision_due":
-        return "decide: approve or refuse"
+        # Decided but not yet notified (s.34): the clock stops when the notice is produced.
+        return (
+            "produce the decision's notice (dfg letters render)" if decided else "decide: approve or refuse"
+        )
     if clock.name == "completion_due":
         return f"{_next_step(flow, state)} (or extend the completion date, with a reason)"
     if clock.name == "review_window":
@@ -227,6 +230,7 @@ def _items(case: Mapping[Any, Any], clocks: Sequence[Clock], today: date) -> lis
             role=state.owner,
         )
 
+    decided = case["approval_date"] is not None or case["refusal_date"] is not None
     found = []
     for clock in clocks:
         listed = clock.name in _LISTED or clock.name.startswith("stage_")
@@ -238,7 +242,14 @@ def _items(case: Mapping[Any, Any], clocks: Sequence[Clock], today: date) -> lis
             continue
         working = clock.days_remaining if clock.kind == "service" else None
         found.append(
-            item(clock.name, clock.label, clock.kind, clock.due, working, _action(clock, flow, state.name))
+            item(
+                clock.name,
+                clock.label,
+                clock.kind,
+                clock.due,
+                working,
+                _action(clock, flow, state.name, decided),
+            )
         )
     review: date | None = case["hold_review_date"]
     if case["hold_since"] is not None and review is not None:

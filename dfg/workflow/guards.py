@@ -193,9 +193,12 @@ def _review_window_end(ctx: GuardContext) -> date | None:
     refused = ctx.case.milestones.get("refusal_date")
     if refused is None:
         return None
-    from dfg.rules.clocks import clock_policy_for  # the clock rules cost ~50 ms to import: only when asked
+    from dfg.rules.clocks import (  # the clock rules cost ~50 ms to import: only when asked
+        clock_policy_for,
+        review_window_end,
+    )
 
-    return clock_policy_for(ctx.case.district).period("review_window", refused).after(refused)
+    return review_window_end(refused, clock_policy_for(ctx.case.district))
 
 
 @guard

@@ -14,6 +14,11 @@ target as it stands that day:
   ``hold``; its last day is the day *before* the case was resumed, because work restarts on the day of
   the resume. A hold resumed on the day it began paused no whole day: it stays in the ledger with 0
   working days. Holds pause service targets only, never statutory or condition clocks.
+- **The notice of the decision** is the original of a letter the deciding step (``approve``, ``refuse``:
+  the triggers that stop ``decision_due``) asked for, from its ``letter_produced`` event: s.34 has the
+  council *notify* the applicant within six months, so the decision clock stops on the day the notice was
+  produced, not on the decision's date. Until it is, the clock runs on; a step that asks for no letter
+  is its own notice.
 - **Completion extensions** are events of kind :data:`COMPLETION_EXTENDED` whose payload gives either
   ``months`` or ``new_date``, with the reason in the event's ``reason``.
 
@@ -44,8 +49,12 @@ from dfg.workflow.definition import Definition, definition_for
 #: The kind of event that extends the 12-month completion period (payload ``months`` or ``new_date``).
 COMPLETION_EXTENDED = "completion_extended"
 
+#: The event recorded in the case's audit chain for every letter in the register, with its SHA-256 (the
+#: letter services write it); a decision's notice stops the decision clock, so the timeline reads it.
+LETTER_PRODUCED = "letter_produced"
+
 #: The kinds of event a timeline is built from; other events (assignments, breaches) never move a clock.
-TIMELINE_EVENT_KINDS = ("case_opened", "transition", COMPLETION_EXTENDED)
+TIMELINE_EVENT_KINDS = ("case_opened", "transition", COMPLETION_EXTENDED, LETTER_PRODUCED)
 
 #: The case columns a timeline needs, for callers that read cases in bulk.
 CASE_COLUMNS = (
@@ -178,6 +187,10 @@ def history_from_log(case: Mapping[Any, Any], events: Iterable[Mapping[Any, Any]
     spells: list[HoldSpell] = []
     extensions: list[CompletionExtension] = []
     definitions: dict[str, Definition] = {}
+    # The steps that recorded a decision, by the milestone they recorded: (seq, the letters asked for).
+    deciding: dict[str, tuple[int, tuple[str, ...]]] = {}
+    # The day each original letter was produced, by (step seq, kind).
+    produced: dict[tuple[int, str], date] = {}
 
     def definition(key: str | None) -> Definition:
         key = key or case["workflow_version"]
@@ -190,6 +203,12 @@ def history_from_log(case: Mapping[Any, Any], events: Iterable[Mapping[Any, Any]
         if kind not in TIMELINE_EVENT_KINDS:
             continue
         payload = _payload(event["payload"])
+        if kind == LETTER_PRODUCED:
+            if "copy_of" not in payload and isinstance(payload.get("step"), int):
+                day = payload.get("produced_on")
+                on_day = date.fromisoformat(day) if isinstance(day, str) else local_day(event["occurred_at"])
+                produced.setdefault((payload["step"], str(payload.get("kind"))), on_day)
+            continue
         if kind == COMPLETION_EXTENDED:
             new_date = payload.get("new_date")
             extensions.append(
@@ -206,6 +225,8 @@ def history_from_log(case: Mapping[Any, Any], events: Iterable[Mapping[Any, Any]
         # The first stage runs from first contact, which may be days before the case was keyed in.
         on = case["first_contact_date"] if kind == "case_opened" else _effective_date(event, payload)
         trigger = flow.triggers.get(event["trigger"] or "")
+        if trigger is not None and trigger.records and "decision_due" in trigger.clocks_stop:
+            deciding[trigger.records] = (event["seq"], tuple(payload.get("letters", ())))
         if trigger is not None and trigger.hold == "start":
             spells.append(
                 HoldSpell(
@@ -245,6 +266,8 @@ def history_from_log(case: Mapping[Any, Any], events: Iterable[Mapping[Any, Any]
     # A refusal overturned on review and then approved is an approval; but the statutory decision was the
     # refusal, made first, so the decision clock and the review window run from it.
     decision: Decision | None = "approved" if approval else "refused" if refusal else None
+    step, letters = deciding.get("refusal_date" if refusal else "approval_date", (0, ()))
+    notices = sorted(produced[step, k] for k in letters if (step, k) in produced)
     timeline = CaseTimeline(
         priority=cast(Priority, case["priority"]),
         first_contact=case["first_contact_date"],
@@ -253,6 +276,8 @@ def history_from_log(case: Mapping[Any, Any], events: Iterable[Mapping[Any, Any]
         decision=decision,
         decision_date=refusal or approval,
         approval_date=approval,
+        decision_notice=notices[0] if notices else None,
+        notice_outstanding=decision is not None and bool(letters) and not notices,
         completion_extensions=extensions,
         works_completed_date=case["works_completed_date"],
         certified_date=case["certified_date"],

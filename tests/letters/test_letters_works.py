@@ -8,13 +8,16 @@ each payment shows that payment.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
 
+from dfg.letters.render import longdate
 from dfg.services.approval import ApprovalTerms, vary_works
+from dfg.services.case_history import history
 from dfg.services.contractors import update_contractor
 from dfg.services.land_charge import record_repayment_decision
 from dfg.services.letter_batch import RenderReport, pending_letters, render_pending
@@ -130,6 +133,14 @@ def test_every_letter_of_the_works_shows_its_own_step(
     ]  # fmt: skip
     by_kind = {x.kind: x for x in letters}
     interim, final = [x for x in letters if x.kind == "interim_payment"]
+    # Rendered on 20 November, each is dated its own step's date.
+    said = {e.seq: json.loads(e.payload) for e in history(db, cast["officer"], case)}
+    step_of = {p["letter"]: p["step"] for p in said.values() if "sha256" in p}
+    for letter in letters:
+        step_date = date.fromisoformat(said[step_of[letter.id]]["effective_date"])
+        letter_text = text_of(db, cast, letter)
+        assert f"Date: {longdate(step_date)}" in letter_text, letter.kind
+        assert "Date: 20 November 2026" not in letter_text, letter.kind
     contractor_letters = [by_kind["works_order"], by_kind["variation_order"], interim, final]
     for letter in contractor_letters:
         assert (letter.recipient_name, letter.recipient_role) == ("Castle Adaptations", "contractor")
@@ -179,7 +190,7 @@ def test_every_letter_of_the_works_shows_its_own_step(
         "Cost of the works £19,849.45",
         "The total cost, £19,849.45, less your contribution, £10,199.45, is £9,650.00.",
         "The work must still be finished by 1 July 2027.",  # 12 months, and the 3-month extension
-        "18 December 2026",  # review by: 28 days from the letter
+        "by 2 June 2026",  # review by: 28 days from the decision of 5 May, the date the letter carries
     )
 
     interim_text = text_of(db, cast, interim)
@@ -228,7 +239,7 @@ def test_every_letter_of_the_works_shows_its_own_step(
         "Mrs Holt sold to pay for residential care.",
         "We have therefore decided to ask you to repay £2,000.00 of the £4,650.00.",
         "Amount to repay: £2,000.00",
-        f"Please pay by 18 December 2026, quoting payment reference {case}-LC.",
+        f"Please pay by 17 November 2026, quoting payment reference {case}-LC.",  # 28 days from 20 October
     )
 
     # A reprint is made again from the same step: it still shows what the letter said then.
@@ -268,7 +279,8 @@ def test_the_approval_notice_names_the_contractor_and_the_recorded_terms(
         "The ramp must be fitted before the shower is used.",
         "for 5 years after",
         "£3,450.00",  # the land charge: an owner, grant over £5,000: £8,450.00 − £5,000.00
-        "18 December 2026",  # review by
+        "Date: 1 April 2026",  # the approval's date, not the day it was produced
+        "by 29 April 2026",  # review by: 28 days from the approval
     )
 
 

@@ -32,6 +32,7 @@ from dfg.rules.clocks import (
     deferred_payment_limit,
     load_clock_policy,
     pause_ledger,
+    review_window_end,
 )
 
 TARGETS = """
@@ -133,6 +134,42 @@ def test_decision_stops_the_decision_clock(
         decision_date=decided,
     )["decision_due"]
     assert (clock.stopped, clock.status, clock.days_remaining) == (decided, status, days_remaining)
+
+
+@pytest.mark.parametrize(
+    ("notice", "outstanding", "stopped", "status"),
+    [
+        (date(2027, 2, 28), False, date(2027, 2, 28), "met"),  # notified on the last day
+        (date(2027, 3, 3), False, date(2027, 3, 3), "breached"),  # decided in time, notified late
+        (None, True, None, "breached"),  # not notified at all by 1 June 2027
+        (None, False, date(2027, 2, 20), "met"),  # no notice recorded apart from the decision
+    ],
+)
+def test_the_notice_of_the_decision_stops_the_decision_clock(
+    policy: ClockPolicy, notice: date | None, outstanding: bool, stopped: date | None, status: str
+) -> None:
+    """s.34: the council must notify the applicant within the period; deciding is not enough."""
+    clocks = clocks_of(
+        policy,
+        date(2027, 6, 1),
+        priority="non_urgent",
+        valid_application_date=date(2026, 8, 31),
+        decision="refused",
+        decision_date=date(2027, 2, 20),
+        decision_notice=notice,
+        notice_outstanding=outstanding,
+    )
+    assert (clocks["decision_due"].stopped, clocks["decision_due"].status) == (stopped, status)
+    # The review window runs from the decision whatever the notice: the date the refusal notice carries.
+    assert (clocks["review_window"].start, clocks["review_window"].due) == (
+        date(2027, 2, 20),
+        date(2027, 3, 13),
+    )
+
+
+def test_the_review_window_ends_by_the_period_in_force_on_the_decision(policy: ClockPolicy) -> None:
+    assert review_window_end(date(2026, 12, 31), policy) == date(2027, 1, 28)  # 28 days
+    assert review_window_end(date(2027, 1, 1), policy) == date(2027, 1, 22)  # revised to 21 days
 
 
 def test_decision_not_made_in_time_is_breached_today(policy: ClockPolicy) -> None:
