@@ -184,9 +184,9 @@ def test_tick_records_a_deadline_missed_by_the_step_that_stopped_it(
     later = tick(db, cast["manager"], date(2027, 1, 4))
     assert [(b.reference, b.clock, b.due, b.days_overdue) for b in later.recorded] == [
         (scene["A"], "decision_due", date(2026, 12, 25), 4),  # calendar days: statutory time
-        # Lichfield's referral passed its stage 0 target on Thu 31 Dec: Fri 1 Jan is a bank holiday, so
-        # by Monday 4 January it is 1 working day over.
-        (scene["L"], "stage_0_target", date(2026, 12, 31), 1),
+        # Lichfield's referral passed its stage 0 target on Wed 30 Dec: Fri 1 Jan is a bank holiday, so
+        # by Monday 4 January it is 2 working days over (Thu 31 Dec and Mon 4 Jan).
+        (scene["L"], "stage_0_target", date(2026, 12, 30), 2),
     ]
 
 
