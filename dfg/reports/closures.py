@@ -31,6 +31,7 @@ _c = CASES.c
 #: listed (a council's own workflow) is shown under its own label.
 OUTCOMES = {
     "close": "Completed",
+    "close_nil_grant": "Nil grant",
     "assess_not_eligible": "Not eligible",
     "close_refused": "Refused",
     "uphold_refusal": "Refused, upheld on review",
