@@ -116,8 +116,9 @@ def report_closures(
 def report_data_return(
     context: Context, /, as_csv: bool, as_json: bool, pdf: Path | None, **options: Any
 ) -> None:
-    """The annual government data return for a financial year (default: the last complete one): counts,
-    values, tenure, age bands and time to complete. Use --csv for the return itself."""
+    """The annual government data return for a financial year (default: the last complete one, or, if
+    no grant was completed in it, the latest year in which one was): counts, values, tenure, age bands
+    and time to complete. Use --csv for the return itself."""
     from dfg.reports.data_return import data_return
 
     period = _period(options)
