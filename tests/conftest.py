@@ -264,7 +264,7 @@ BUDGET_PER_LINE = 1_000_000_00  # each district, funding line and financial year
 
 def prepare_works(db: Database, cast: dict[str, Actor]) -> None:
     """The register and the budgets a case needs from its application on: the contractors above, and
-    an allocation for every district, financial year 2025/26 to 2027/28 and funding line. Idempotent."""
+    an allocation for every district, financial year 2025-26 to 2027-28 and funding line. Idempotent."""
     with db.read_connection() as connection:
         known = set(connection.scalars(text("SELECT name FROM contractors")))
         funded = connection.execute(text("SELECT count(*) FROM budgets")).scalar()

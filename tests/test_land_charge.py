@@ -239,7 +239,7 @@ def test_registration_records_the_charge_and_its_dates(
 def test_a_charge_certified_on_29_february(
     db: Database, cast: dict[str, Actor], certified: Callable[..., str]
 ) -> None:
-    for line in ("mandatory", "top_up"):  # the 2023/24 budget: walk_to's budgets start in 2025
+    for line in ("mandatory", "top_up"):  # the 2023-24 budget: walk_to's budgets start in 2025
         allocate(db, cast["admin"], district="CAN", financial_year=2023, funding_line=line,
                  amount_pence=1_000_000_00, reason="test allocation")  # fmt: skip
     leap_day = date(2024, 2, 29)

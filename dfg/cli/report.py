@@ -130,7 +130,7 @@ def report_data_return(
 @report.command("budget")
 @partial(report_options, period=False, priority=False)
 @click.option("--year", "financial_year",
-              help="The financial year: 2026/27, 2026-27 or 2026 (April 2026 to March 2027); default: this one.")  # fmt: skip
+              help="The financial year: 2026-27, 2026/27 or 2026 (April 2026 to March 2027); default: this one.")  # fmt: skip
 @click.option("--funding-line", "funding_line", help="Only this funding line, e.g. mandatory or top_up.")
 @pass_context
 def report_budget(
@@ -154,7 +154,7 @@ def report_budget(
     \b
     Examples:
       dfg --as mjones report budget
-      dfg --as mjones report budget --district CAN --year 2025/26
+      dfg --as mjones report budget --district CAN --year 2025-26
       dfg --as mjones report budget --funding-line top_up --csv > top-up.csv
       dfg --as mjones report budget --pdf budget-2026-27.pdf
     """

@@ -29,7 +29,8 @@ from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.durations import Summary
 from dfg.reports.performance import COMPLETION
-from dfg.reports.scope import ReportScope, district_names, financial_year_of, report_scope
+from dfg.reports.scope import ReportScope, district_names, report_scope
+from dfg.rules.budget import financial_year_of
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
 from dfg.rules.rates import long_date

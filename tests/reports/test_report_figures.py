@@ -102,7 +102,7 @@ def test_closures_against_the_plan(population: Population) -> None:
 
 
 def test_data_return_against_the_plan(population: Population) -> None:
-    report = data_return(population.db, population.manager, financial_year="2025/26", today=population.today)
+    report = data_return(population.db, population.manager, financial_year="2025-26", today=population.today)
     done = [p for p in population.plans if in_year(completion(p), FY_START, FY_END)]
     assert report.completed.cases == len(done)
     assert report.completed.grant_pence == sum(p.approved_grant_pence or 0 for p in done)

@@ -24,7 +24,7 @@ from dfg.reports.document import ReportDocument, Section
 from dfg.reports.performance import performance
 from dfg.reports.pipeline import pipeline
 from dfg.reports.repayments import repayments
-from dfg.reports.scope import financial_year_label, financial_year_of
+from dfg.rules.budget import financial_year_label, financial_year_of
 from dfg.rules.clock import local_day, utcnow
 from dfg.services.audit import verify_audit
 from dfg.services.database import Database
