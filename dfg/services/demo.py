@@ -26,7 +26,7 @@ from dfg.services.case_reading import count_cases
 from dfg.services.cases import advance
 from dfg.services.contractors import NewContractor, add_contractor
 from dfg.services.estimates import case_estimates, record_estimate, select_estimate
-from dfg.services.grant import calculate_case_grant
+from dfg.services.grant import GrantRecord, calculate_case_grant
 from dfg.services.identity import mark_demo, user_actor
 from dfg.services.land_charge import land_charge_view, register_land_charge
 from dfg.services.payments import (
@@ -231,6 +231,16 @@ def _charges(rng: random.Random) -> list[ChargeRequest]:
     return charges
 
 
+def _calculate(
+    db: Database, officer: Actor, reference: str, charges: list[ChargeRequest], on: date
+) -> GrantRecord:
+    """Select the lowest estimate and calculate the grant on it, as the grant officer does before the
+    approver decides."""
+    lowest = min(case_estimates(db, officer, reference).estimates, key=lambda e: e.price_pence)
+    select_estimate(db, officer, reference, lowest.id, on=on)
+    return calculate_case_grant(db, officer, reference, charges=charges, on=on)
+
+
 def approved_contractor(db: Database, actor: Actor, reference: str) -> str:
     contractor = approval_versions(db, actor, reference)[-1].contractor
     assert contractor is not None  # the demo always selects an estimate
@@ -274,14 +284,12 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
                     db, officer, reference, contractor=contractor[0], price_pence=price, received_on=on
                 )
         if trigger == "approve":
-            lowest = min(case_estimates(db, officer, reference).estimates, key=lambda e: e.price_pence)
-            select_estimate(db, officer, reference, lowest.id, on=on)
-            record = calculate_case_grant(db, officer, reference, charges=_charges(rng), on=on)
-            if record.total_assistance_pence == 0:  # a nil grant: the household pays for the works itself
-                advance(db, officer, reference, "withdraw",
-                        TriggerInput(reason="Nil grant: the contribution covers the cost; the family will fund it"))  # fmt: skip
-                return
+            record = _calculate(db, officer, reference, _charges(rng), on)
             state = approve_grant(db, actor, reference, on=on).to_state
+            if record.total_assistance_pence == 0:  # a nil grant: approved, then closed with nothing to order
+                advance(db, officer, reference, "close_nil_grant",
+                        TriggerInput(on=on, reason="The contribution covers the cost; the family will fund it"))  # fmt: skip
+                return
             continue
         if trigger == "start_on_site" and rng.random() < 0.15:
             vary_works(db, users["approver"], reference, change="Extra grab rails and a lever tap",
@@ -319,6 +327,8 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
         state = advance(db, actor, reference, trigger, TriggerInput(on=on)).to_state
     if state == "closed":
         return
+    if state == "application_valid":  # the officer calculates the grant before the approver decides
+        _calculate(db, officer, reference, [ChargeRequest("agency_fee")], on)
     if state == "awaiting_assessment" and roll < 0.6:  # the visit is booked, a few days to weeks ahead
         visit = datetime.combine(today + timedelta(days=3 + int(roll * 30)), time(9 + int(roll * 10) % 6, 30))
         book_appointment(db, users["ot"], reference, Appointment(
