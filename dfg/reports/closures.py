@@ -241,10 +241,16 @@ def closures(
     terminal = sorted({s.name for d in all_definitions().values() for s in d.states.values() if s.terminal})
     step = EVENTS.alias("closing_step")
     later = EVENTS.alias("later_step")
-    # The last transition into the state the case is in now: no later one into the same state.
+    # The last transition into the state the case is in now, from another state: a step that leaves a
+    # closed case closed (a decision on repaying after a disposal) did not close it.
     last_closing = (
         select(func.max(later.c.seq))
-        .where(later.c.case_id == _c.id, later.c.kind == "transition", later.c.to_state == _c.state)
+        .where(
+            later.c.case_id == _c.id,
+            later.c.kind == "transition",
+            later.c.to_state == _c.state,
+            later.c.from_state != _c.state,
+        )
         .scalar_subquery()
     )
     with db.read_connection() as connection:
