@@ -292,7 +292,8 @@ def take_step(
     if trigger == "record_assessment":
         return record_assessment(db, cast[who], reference, sample_assessment(today), now=now).to_state
     if trigger == "complete_test_of_resources":
-        run_means_test(db, cast[who], reference, HOUSEHOLD, on=given.on, now=now)
+        household = {**HOUSEHOLD, "tenure": show_case(db, cast[who], reference).tenure}  # the case's own
+        run_means_test(db, cast[who], reference, household, on=given.on, now=now)
     if trigger == "validate_application":
         add_estimates(db, cast, reference, who=who, on=today, now=now)
     if trigger == "approve":

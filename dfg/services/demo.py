@@ -202,7 +202,7 @@ def _assessment(rng: random.Random, on: date, urgent: bool) -> AssessmentInput:
     )
 
 
-def _household(rng: random.Random) -> dict[str, object]:
+def _household(rng: random.Random, tenure: str) -> dict[str, object]:
     couple = rng.random() < 0.5
     people = [{"age": rng.randint(66, 90), "benefits": [], "premiums": ["disability"]}]
     if couple:
@@ -213,7 +213,7 @@ def _household(rng: random.Random) -> dict[str, object]:
             rng.choice(("pension_credit_guarantee", "housing_benefit", "universal_credit"))
         ]
     return {
-        "tenure": "owner",
+        "tenure": tenure,  # the case's own kind of application
         "application_for_child": False,
         "couple": couple,
         "relevant_persons": people,
@@ -274,7 +274,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
             state = record_assessment(db, actor, reference, _assessment(rng, on, urgent)).to_state
             continue
         if trigger == "complete_test_of_resources":
-            run_means_test(db, actor, reference, _household(rng), on=on)
+            run_means_test(db, actor, reference, _household(rng, new.tenure), on=on)
         if trigger == "validate_application":
             works = rng.randint(25, 280) * 100_00
             for contractor, price in zip(
