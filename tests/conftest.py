@@ -264,7 +264,7 @@ BUDGET_PER_LINE = 1_000_000_00  # each district, funding line and financial year
 
 def prepare_works(db: Database, cast: dict[str, Actor]) -> None:
     """The register and the budgets a case needs from its application on: the contractors above, and
-    an allocation for every district, financial year 2025/26 to 2027/28 and funding line. Idempotent."""
+    an allocation for every district, financial year 2025-26 to 2027-28 and funding line. Idempotent."""
     with db.read_connection() as connection:
         known = set(connection.scalars(text("SELECT name FROM contractors")))
         funded = connection.execute(text("SELECT count(*) FROM budgets")).scalar()
@@ -292,7 +292,8 @@ def take_step(
     if trigger == "record_assessment":
         return record_assessment(db, cast[who], reference, sample_assessment(today), now=now).to_state
     if trigger == "complete_test_of_resources":
-        run_means_test(db, cast[who], reference, HOUSEHOLD, on=given.on, now=now)
+        household = {**HOUSEHOLD, "tenure": show_case(db, cast[who], reference).tenure}  # the case's own
+        run_means_test(db, cast[who], reference, household, on=given.on, now=now)
     if trigger == "validate_application":
         add_estimates(db, cast, reference, who=who, on=today, now=now)
     if trigger == "approve":

@@ -12,14 +12,14 @@ import pytest
 
 from dfg.errors import GuardFailed
 from dfg.paths import workflows_dir
-from dfg.services.approval import approval_versions, approve_grant
+from dfg.services.approval import approval_versions, approve_grant, vary_works
 from dfg.services.assessment import determination, run_means_test
 from dfg.services.case_reading import show_case
 from dfg.services.grant import calculate_case_grant
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
-from tests.conftest import HOUSEHOLD, HOUSEHOLD_CONTRIBUTION, approve, take_step
+from tests.conftest import HOUSEHOLD, HOUSEHOLD_CONTRIBUTION, approve, take_step, walk_to
 
 OLD, NEW, LATER = "england-2008-10", "england-2026-12", "england-2026-12-03"
 TESTED, APPROVED, REDONE = date(2026, 11, 20), date(2026, 12, 2), date(2026, 12, 3)
@@ -104,3 +104,25 @@ def test_rerun_on_the_approval_date_gives_the_new_contribution(
     )
     assert redone.determination.rates_version == NEW
     assert redone.determination.contribution_pence == rerun.determination.contribution_pence
+
+
+def test_a_variation_redetermines_on_the_maximum_of_the_approval_date(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str], new_tables: None
+) -> None:
+    # From the day after the approval a (hypothetical) lower maximum is in force: the redetermination
+    # of s.34(5) varies the approval, so it keeps the approval's maximum and adds the variation's price.
+    maxima = workflows_dir() / "rates" / "maximum-grant.toml"
+    text = maxima.read_text(encoding="utf-8").replace(
+        "effective_from = 2008-05-22\n", f"effective_from = 2008-05-22\neffective_to = {APPROVED}\n"
+    )
+    lower = f'[[maximum]]\njurisdiction = "england"\neffective_from = {REDONE}\namount = "5000.00"\nsource = "test"\n'
+    maxima.write_text(f"{text}\n{lower}", encoding="utf-8")
+    reference = open_sample()
+    walk_to(db, cast, reference, "approved", on=APPROVED)
+    approved = approval_versions(db, cast["officer"], reference)[-1]
+    assert approved.grant_pence > 5_000_00
+    vary_works(
+        db, cast["approver"], reference, change="A second grab rail", price_change_pence=100_00, on=REDONE
+    )
+    varied = approval_versions(db, cast["officer"], reference)[-1]
+    assert (varied.kind, varied.grant_pence) == ("variation", approved.grant_pence + 100_00)

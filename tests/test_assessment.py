@@ -250,6 +250,17 @@ def test_means_test_on_the_command_line(
         .stdout
     )
     assert (as_json["contribution_pence"], as_json["provisional"]) == (10_199_45, True)
+    household.write_text(json.dumps({**HOUSEHOLD, "tenure": "tenant"}))  # the case is an owner's
+    mismatch = CliRunner().invoke(
+        main,
+        ["--db", db_url, "--as", "officer", "means-test", "run", awaiting, "--household", str(household)],
+    )
+    assert (mismatch.exit_code, mismatch.stderr) == (
+        8,
+        "dfg: tenure: the household is for a tenant's application, but the case is an owner's application: "
+        "a test of resources is for the case's own kind of application\n",
+    )
+    assert len(determinations(db, cast["officer"], awaiting)) == 1  # nothing recorded on refusal
     household.write_text('{"tenure": "castle"}')
     bad = CliRunner().invoke(
         main,

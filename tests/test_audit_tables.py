@@ -130,7 +130,7 @@ def test_a_budgets_committed_figure_zeroed(db: Database, cast: dict[str, Actor],
     _edit(db, "budgets", "UPDATE budgets SET spent_pence = 0 WHERE spent_pence > 0")
     [problem] = _problems(db, cast)
     assert (problem.table, problem.column, problem.held) == ("budgets", "spent_pence", 0)
-    assert problem.row == "CAN 2026/27 mandatory"
+    assert problem.row == "CAN 2026-27 mandatory"
     assert "its ledger sums to" in problem.problem
 
 

@@ -183,7 +183,7 @@ def test_a_reduction_below_what_is_committed_is_allowed_with_a_warning(
     cut = allocate(db, cast, MANDATORY, 5_000)
     assert cut.position.remaining_pence == -3_000_00
     assert cut.warning == (
-        "the CAN 2026/27 mandatory budget is now £3,000.00 less than is already committed (£8,000.00) and spent (£0.00)"
+        "the CAN 2026-27 mandatory budget is now £3,000.00 less than is already committed (£8,000.00) and spent (£0.00)"
     )
     check_ledger(db)
 
@@ -255,7 +255,7 @@ def test_an_over_commitment_is_refused_and_nothing_is_written(
     with pytest.raises(GuardFailed) as refused:
         commit(db, number, {MANDATORY: 7_000_00, "top_up": 1_000_00})  # the top-up fits; all is refused
     assert str(refused.value) == (
-        f"{reference} would over-commit the budget: the CAN 2026/27 mandatory budget has £6,000.00 left and this "
+        f"{reference} would over-commit the budget: the CAN 2026-27 mandatory budget has £6,000.00 left and this "
         f'needs £7,000.00 (£1,000.00 short). A manager may override: dfg budget override {reference} --reason "…"'
     )
     assert snapshot(db) == before
@@ -265,8 +265,8 @@ def test_an_over_commitment_is_refused_and_nothing_is_written(
 def test_a_line_with_no_budget(db: Database, cast: dict[str, Actor], case: tuple[str, int]) -> None:
     allocate(db, cast, MANDATORY, 10_000)
     before = snapshot(db)
-    with pytest.raises(GuardFailed, match=r"there is no CAN 2026/27 top_up budget \(£500.00 short; allocate one with "
-                       r"'dfg budget allocate CAN --year 2026/27 --line top_up --amount …'\)"):  # fmt: skip
+    with pytest.raises(GuardFailed, match=r"there is no CAN 2026-27 top_up budget \(£500.00 short; allocate one with "
+                       r"'dfg budget allocate CAN --year 2026-27 --line top_up --amount …'\)"):  # fmt: skip
         commit(db, case[1], {MANDATORY: 1_000_00, "top_up": 500_00})
     assert snapshot(db) == before
     assert position(db, "top_up") is None
@@ -396,7 +396,7 @@ def test_adjust_up_and_down(db: Database, cast: dict[str, Actor], case: tuple[st
     assert position(db, MANDATORY) == BudgetPosition(10_000_00, 6_500_00, 0)
     before = snapshot(db)
     with pytest.raises(
-        GuardFailed, match=r"the CAN 2026/27 mandatory budget has £3,500\.00 left and this needs £4,000\.00"
+        GuardFailed, match=r"the CAN 2026-27 mandatory budget has £3,500\.00 left and this needs £4,000\.00"
     ):
         write(db, budget.adjust, deltas={MANDATORY: 4_000_00}, **adjust)
     with pytest.raises(
@@ -447,7 +447,7 @@ def test_draw_down_splits_a_payment_across_lines(
     with db.read_connection() as connection:
         assert budget.outstanding(connection, number) == {}
         summary = budget.case_budget(connection, number)
-    assert summary["financial_year_label"] == "2026/27"
+    assert summary["financial_year_label"] == "2026-27"
     assert summary["lines"][0] == {"funding_line": MANDATORY, "committed_pence": 6_000_00, "paid_pence": 6_000_00,
                                    "released_pence": 0, "outstanding_pence": 0}  # fmt: skip
     assert [line["funding_line"] for line in summary["lines"]] == [MANDATORY, "fast_track", "top_up"]
@@ -575,13 +575,13 @@ def test_budget_show_with_pipeline_and_forecast(
     assert mandatory.forecast_remaining_pence == 80_000_00 - expected[MANDATORY]
     assert lines[1].position.pipeline_pence == expected["top_up"]
     assert lines[0].as_dict()["district_name"] == "Cannock Chase"
-    assert lines[0].as_dict()["financial_year_label"] == "2026/27"
+    assert lines[0].as_dict()["financial_year_label"] == "2026-27"
     total = budget_lines.budget_totals(lines)
     assert total.allocation_pence == 160_000_00
     assert total.pipeline_pence == sum(expected.values())
     # another year has no pipeline (it is for the year applications will be decided in)
     assert budget_lines.budget_show(db, cast["manager"], financial_year=2025, today=TODAY) == []
-    next_year = date(2027, 4, 1)  # the applications will be decided in 2027/28 now: 2026/27 has no pipeline
+    next_year = date(2027, 4, 1)  # the applications will be decided in 2027-28 now: 2026-27 has no pipeline
     assert {
         b.position.pipeline_pence
         for b in budget_lines.budget_show(db, cast["manager"], financial_year=YEAR, today=next_year)

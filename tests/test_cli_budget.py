@@ -42,21 +42,21 @@ def test_allocate_show_and_entries(
     allocated = run("budget", "allocate", "can", "--year", "2026/27", "--line", "mandatory", "--amount", "850000.00",
                     "--reason", "Better Care Fund grant letter")  # fmt: skip
     assert (allocated.exit_code, allocated.stderr) == (0, "")
-    assert allocated.stdout == (
-        "CAN 2026/27 mandatory: allocation £850,000.00 (was £0.00); £850,000.00 remaining\n"
+    assert allocated.stdout == (  # typed with a slash, named as everywhere else
+        "CAN 2026-27 mandatory: allocation £850,000.00 (was £0.00); £850,000.00 remaining\n"
     )
     again = run(
         "budget", "allocate", "CAN", "--year", "2026-27", "--line", "mandatory", "--amount", "850,000"
     )
     assert (
-        again.stdout == "CAN 2026/27 mandatory: allocation £850,000.00 (unchanged); £850,000.00 remaining\n"
+        again.stdout == "CAN 2026-27 mandatory: allocation £850,000.00 (unchanged); £850,000.00 remaining\n"
     )
     run("budget", "allocate", "CAN", "--year", "2026", "--line", "top_up", "--amount", "40000")
-    run("budget", "allocate", "LIC", "--year", "2026/27", "--line", "mandatory", "--amount", "500000")
+    run("budget", "allocate", "LIC", "--year", "2026-27", "--line", "mandatory", "--amount", "500000")
     reference = open_sample()
     _commit(db, reference, 12_345_67)
 
-    shown = run("budget", "show", "--year", "2026/27")
+    shown = run("budget", "show", "--year", "2026-27")
     assert shown.exit_code == 0
     assert shown.stdout.splitlines() == [
         "district  line       allocation     committed   spent  remaining      pipeline  forecast    forecast left",
@@ -66,9 +66,9 @@ def test_allocate_show_and_entries(
         "LIC       mandatory  £500,000.00    £0.00       £0.00  £500,000.00    £0.00     £0.00       £500,000.00",
         "total                £1,390,000.00  £12,345.67  £0.00  £1,377,654.33  £0.00     £12,345.67  £1,377,654.33",
     ]
-    assert shown.stderr == "financial year 2026/27\n"
-    data = json.loads(run("budget", "show", "--year", "2026/27", "--district", "CAN", "--json").stdout)
-    assert data["financial_year_label"] == "2026/27"
+    assert shown.stderr == "financial year 2026-27\n"
+    data = json.loads(run("budget", "show", "--year", "2026-27", "--district", "CAN", "--json").stdout)
+    assert data["financial_year_label"] == "2026-27"
     assert [(line["district"], line["funding_line"]) for line in data["lines"]] == [
         ("CAN", "mandatory"),
         ("CAN", "top_up"),
@@ -76,10 +76,10 @@ def test_allocate_show_and_entries(
     assert data["lines"][0]["remaining_pence"] == 837_654_33
     assert data["total"]["allocation_pence"] == 890_000_00
     # a district's officer sees only that district
-    mine = json.loads(run("budget", "show", "--year", "2026/27", "--json", user="officer").stdout)
+    mine = json.loads(run("budget", "show", "--year", "2026-27", "--json", user="officer").stdout)
     assert {line["district"] for line in mine["lines"]} == {"CAN"}
 
-    ledger = run("budget", "entries", "CAN", "--year", "2026/27", "--line", "mandatory")
+    ledger = run("budget", "entries", "CAN", "--year", "2026-27", "--line", "mandatory")
     rows = ledger.stdout.splitlines()
     assert rows[0].split() == [
         "#",
@@ -106,23 +106,23 @@ def test_allocate_show_and_entries(
 
 
 def test_a_cut_below_what_is_committed_warns(run: Callable[..., Result], db: Database, open_sample: Callable[..., str]) -> None:  # fmt: skip
-    run("budget", "allocate", "CAN", "--year", "2026/27", "--line", "mandatory", "--amount", "10000")
+    run("budget", "allocate", "CAN", "--year", "2026-27", "--line", "mandatory", "--amount", "10000")
     _commit(db, open_sample(), 8_000_00)
     cut = run(
-        "budget", "allocate", "CAN", "--year", "2026/27", "--line", "mandatory", "--amount", "5000", "--json"
+        "budget", "allocate", "CAN", "--year", "2026-27", "--line", "mandatory", "--amount", "5000", "--json"
     )
     assert cut.exit_code == 0
     assert json.loads(cut.stdout)["remaining_pence"] == -3_000_00
     assert cut.stderr == (
-        "warning: the CAN 2026/27 mandatory budget is now £3,000.00 less than is already committed (£8,000.00) "
+        "warning: the CAN 2026-27 mandatory budget is now £3,000.00 less than is already committed (£8,000.00) "
         "and spent (£0.00)\n"
     )
 
 
 def test_an_empty_year(run: Callable[..., Result]) -> None:
-    empty = run("budget", "show", "--year", "2031/32")
+    empty = run("budget", "show", "--year", "2031-32")
     assert (empty.exit_code, empty.stdout, empty.stderr) == (
-        0, "", "no budgets for 2031/32: 'dfg budget allocate' sets one\n",
+        0, "", "no budgets for 2031-32: 'dfg budget allocate' sets one\n",
     )  # fmt: skip
     assert json.loads(run("budget", "show", "--year", "2031", "--json").stdout)["lines"] == []
 
@@ -156,20 +156,20 @@ def test_override(run: Callable[..., Result], db: Database, cast: dict[str, Acto
 @pytest.mark.parametrize(
     ("args", "user", "code", "message"),
     [
-        (["allocate", "CAN", "--year", "2026/27", "--line", "mandatory", "--amount", "1"], "officer", 6,
+        (["allocate", "CAN", "--year", "2026-27", "--line", "mandatory", "--amount", "1"], "officer", 6,
          "officer needs the role manager or admin to do this"),
-        (["allocate", "CAN", "--year", "2026/28", "--line", "mandatory", "--amount", "1"], "manager", 8,
-         "financial year '2026/28': 28 does not follow 2026"),
-        (["allocate", "CAN", "--year", "2026/27", "--line", "gold", "--amount", "1"], "manager", 8,
+        (["allocate", "CAN", "--year", "2026-28", "--line", "mandatory", "--amount", "1"], "manager", 8,
+         "financial year '2026-28': 28 does not follow 2026"),
+        (["allocate", "CAN", "--year", "2026-27", "--line", "gold", "--amount", "1"], "manager", 8,
          "--line: CAN has no funding line 'gold' (known: mandatory, fast_track, relocation, small_works, "
          "stairlift_and_shower, top_up)"),
-        (["allocate", "CAN", "--year", "2026/27", "--line", "mandatory", "--amount", "-5"], "manager", 8,
+        (["allocate", "CAN", "--year", "2026-27", "--line", "mandatory", "--amount", "-5"], "manager", 8,
          "--amount: '-5' must not be negative"),
-        (["allocate", "XYZ", "--year", "2026/27", "--line", "mandatory", "--amount", "5"], "manager", 3,
+        (["allocate", "XYZ", "--year", "2026-27", "--line", "mandatory", "--amount", "5"], "manager", 3,
          "no district 'XYZ' (see 'dfg district list')"),
         (["show", "--district", "LIC"], "officer", 6, "officer works for district CAN, not LIC"),
         (["show"], "ot", 6, "ot needs the role manager or grant_officer or approver or admin to do this"),
-        (["entries", "CAN", "--year", "twenty"], "manager", 8, "financial year 'twenty' is not like 2026/27"),
+        (["entries", "CAN", "--year", "twenty"], "manager", 8, "financial year 'twenty' is not like 2026-27"),
     ],
 )  # fmt: skip
 def test_errors_are_one_line(

@@ -185,9 +185,9 @@ def test_a_service_target_never_falls_on_a_bank_holiday(
     to_valid_application(step, reference, date(2026, 11, 27), date(2026, 12, 4))
     stage_3 = clocks(db, cast["officer"], reference, date(2026, 12, 21))["stage_3_target"]
     # Stage 3 (non-urgent, 20 working days) from Fri 27 Nov: 30 Nov–4 Dec (5), 7–11 (10), 14–18 (15),
-    # 21–24 (19); Fri 25 and Mon 28 Dec are bank holidays and Tue 29 Dec is the shipped council
-    # closure (workflows/policy/calendar.toml), so Wed 30 Dec: 4 working days left on Mon 21 Dec.
-    assert (stage_3.start, stage_3.due, stage_3.days_remaining) == (date(2026, 11, 27), date(2026, 12, 30), 4)
+    # 21–24 (19); Fri 25 and Mon 28 Dec are bank holidays (no council closure is shipped), so Tue 29 Dec:
+    # 4 working days left on Mon 21 Dec.
+    assert (stage_3.start, stage_3.due, stage_3.days_remaining) == (date(2026, 11, 27), date(2026, 12, 29), 4)
 
 
 def test_decision_due_clamps_at_month_end(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import String, func, select
 
 from dfg.errors import DfgError, InvalidInput, InvalidTransition, PermissionDenied
+from dfg.reports.closures import closures
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.rates import REPAYMENT_FACTORS as FACTORS
 from dfg.rules.rates import add_years, land_charge_for
@@ -239,7 +240,7 @@ def test_registration_records_the_charge_and_its_dates(
 def test_a_charge_certified_on_29_february(
     db: Database, cast: dict[str, Actor], certified: Callable[..., str]
 ) -> None:
-    for line in ("mandatory", "top_up"):  # the 2023/24 budget: walk_to's budgets start in 2025
+    for line in ("mandatory", "top_up"):  # the 2023-24 budget: walk_to's budgets start in 2025
         allocate(db, cast["admin"], district="CAN", financial_year=2023, funding_line=line,
                  amount_pence=1_000_000_00, reason="test allocation")  # fmt: skip
     leap_day = date(2024, 2, 29)
@@ -363,6 +364,16 @@ def test_a_decision_after_a_disposal(
             "recorded_by": "approver",
         },
     )
+
+
+def test_a_decision_after_a_disposal_leaves_the_closure_as_it_was(
+    db: Database, cast: dict[str, Actor], closed: str
+) -> None:
+    _decide(db, cast["approver"], closed, decision="waive", factors=["care"], reason="Moving into care")()
+    rows = closures(db, cast["manager"], start=today(), end=today(), today=today()).by_reason()
+    assert [(trigger, outcome, cases) for trigger, outcome, _, _, cases, _ in rows] == [
+        ("close", "Completed", 1)
+    ]
 
 
 def test_a_disposal_on_the_day_the_charge_expires_is_within_it(

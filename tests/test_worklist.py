@@ -185,9 +185,9 @@ def test_tick_records_a_deadline_missed_by_the_step_that_stopped_it(
     assert [(b.reference, b.clock, b.due, b.days_overdue) for b in later.recorded] == [
         # Calendar days, statutory time: the decision's notice is not produced yet, so 10 days by 4 Jan.
         (scene["A"], "decision_due", date(2026, 12, 25), 10),
-        # Lichfield's referral passed its stage 0 target on Thu 31 Dec: Fri 1 Jan is a bank holiday, so
-        # by Monday 4 January it is 1 working day over.
-        (scene["L"], "stage_0_target", date(2026, 12, 31), 1),
+        # Lichfield's referral passed its stage 0 target on Wed 30 Dec: Fri 1 Jan is a bank holiday, so
+        # by Monday 4 January it is 2 working days over (Thu 31 Dec and Mon 4 Jan).
+        (scene["L"], "stage_0_target", date(2026, 12, 30), 2),
     ]
 
 
@@ -286,6 +286,27 @@ def test_tick_queues_a_reminder_once_at_the_threshold_and_again_for_an_extended_
     done = tick(db, manager, date(2027, 7, 20), now=noon(date(2027, 7, 20)))
     assert (done.reminders, done.reminders_already_queued) == ((), 0)
     assert len(reminder_events(db)) == 2
+
+
+def test_no_reminder_is_queued_while_the_case_is_on_hold_and_it_follows_the_resumption(
+    db: Database, cast: dict[str, Actor], works: dict[str, str]
+) -> None:
+    manager = cast["manager"]
+    step: Step = make_step(db, cast)
+    hold_from = THRESHOLD - timedelta(days=5)
+    step(works["W"], "hold", "officer", hold_from, review_date=DUE, code="hospital", reason="Admitted")
+    # The completion date is still running (a condition, not a service target), but the case waits.
+    for on_hold in (THRESHOLD, date(2027, 3, 10)):
+        held = tick(db, manager, on_hold, now=noon(on_hold))
+        assert (held.reminders, held.reminders_already_queued) == ((), 0)
+    assert reminder_events(db) == []
+    resumed_on = date(2027, 3, 11)
+    step(works["W"], "resume", "officer", resumed_on)
+    resumed = tick(db, manager, resumed_on, now=noon(resumed_on))
+    assert [(r.reference, r.days_left, r.letters) for r in resumed.reminders] == [
+        (works["W"], 21, ("completion_reminder",))
+    ]
+    assert [code for _, code, _ in reminder_events(db)] == ["completion_due"]
 
 
 def test_a_reminder_is_not_queued_before_its_policy_took_effect_or_when_the_clock_has_passed(

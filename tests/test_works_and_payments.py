@@ -197,7 +197,7 @@ def test_an_over_commitment_is_refused_unless_a_manager_overrides(
 ) -> None:
     from dfg.services.budget import allocate
 
-    approve(db, cast, valid, APPROVED_GRANT, on=date(2026, 3, 2))  # financial year 2025/26
+    approve(db, cast, valid, APPROVED_GRANT, on=date(2026, 3, 2))  # financial year 2025-26
     year = financial_year_of(date(2026, 3, 2))
     allocate(db, cast["manager"], district="CAN", financial_year=year, funding_line="mandatory",
              amount_pence=APPROVED_GRANT + 1_000_00, reason="Cut in year")  # fmt: skip

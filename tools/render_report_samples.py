@@ -1,6 +1,7 @@
-"""Render the first page of the budget and repayments reports to docs/samples/reports/<name>-1.png.
+"""Render the first page of each manager's report to docs/samples/reports/ (budget-1.png,
+repayments-1.png, pipeline.png, performance.png, closures.png, data-return.png).
 
-Run from the repository root after changing either report or the report stylesheet:
+Run from the repository root after changing a report or the report stylesheet:
 
     .venv/bin/python tools/render_report_samples.py                  # a fresh demo database
     .venv/bin/python tools/render_report_samples.py --db sqlite:///dfg-demo.sqlite budget
@@ -28,7 +29,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "samples" / "reports"
 MAX_BYTES = 150_000
-REPORTS = ("budget", "repayments")
+#: Each report, and the name of its sample (the budget's and the repayments' say which page they are).
+REPORTS = {
+    "budget": "budget-1",
+    "repayments": "repayments-1",
+    "pipeline": "pipeline",
+    "performance": "performance",
+    "closures": "closures",
+    "data-return": "data-return",
+}
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -83,22 +92,34 @@ def record_decisions(db: Database) -> int:
 def render(db: Database, names: list[str], folder: Path) -> list[str]:
     """Each report's first page as a PNG in OUT; the names of those larger than MAX_BYTES."""
     from dfg.reports.budget import budget_report
+    from dfg.reports.closures import closures
+    from dfg.reports.data_return import data_return
+    from dfg.reports.performance import performance
+    from dfg.reports.pipeline import pipeline
     from dfg.reports.repayments import repayments
     from dfg.services.identity import user_actor
 
     manager = user_actor(db, "manager")
-    makers: dict[str, Callable[..., Any]] = {"budget": budget_report, "repayments": repayments}
+    makers: dict[str, Callable[..., Any]] = {
+        "budget": budget_report,
+        "repayments": repayments,
+        "pipeline": pipeline,
+        "performance": performance,
+        "closures": closures,
+        "data-return": data_return,
+    }
     too_big = []
     OUT.mkdir(parents=True, exist_ok=True)
     for name in names:
         pdf = folder / f"{name}.pdf"
         pdf.write_bytes(makers[name](db, manager).as_pdf())
+        png = OUT / f"{REPORTS[name]}.png"
         # -singlefile writes <prefix>.png for page 1 only.
         subprocess.run(
-            ["pdftoppm", "-png", "-r", "70", "-singlefile", str(pdf), str(OUT / f"{name}-1")], check=True
+            ["pdftoppm", "-png", "-r", "70", "-singlefile", str(pdf), str(png.with_suffix(""))], check=True
         )
-        size = (OUT / f"{name}-1.png").stat().st_size
-        print(f"{(OUT / f'{name}-1.png').relative_to(ROOT)}  {size // 1000} KB")
+        size = png.stat().st_size
+        print(f"{png.relative_to(ROOT)}  {size // 1000} KB")
         if size > MAX_BYTES:
             too_big.append(name)
     return too_big
@@ -107,7 +128,7 @@ def render(db: Database, names: list[str], folder: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "names", nargs="*", metavar="NAME", help=f"Which reports: {', '.join(REPORTS)} (default: both)."
+        "names", nargs="*", metavar="NAME", help=f"Which reports: {', '.join(REPORTS)} (default: all)."
     )
     parser.add_argument("--db", help="A demo database already made by 'dfg demo' (default: make one).")
     parser.add_argument(

@@ -26,7 +26,7 @@ def _year_option(required: bool) -> Callable[[CommandT], CommandT]:
     return click.option(
         "--year",
         required=required,
-        help="The financial year: 2026/27, 2026-27 or 2026 (April 2026 to March 2027)"
+        help="The financial year: 2026-27, 2026/27 or 2026 (April 2026 to March 2027)"
         + ("." if required else "; default: this one."),
     )
 
@@ -59,7 +59,7 @@ def budget_allocate(
 
     \b
     Example:
-      dfg --as mjones budget allocate CAN --year 2026/27 --line mandatory --amount 850000.00 \\
+      dfg --as mjones budget allocate CAN --year 2026-27 --line mandatory --amount 850000.00 \\
           --reason "Better Care Fund grant letter"
     """
     from dfg.rules.budget import financial_year_label, parse_financial_year
@@ -124,7 +124,7 @@ def budget_show_command(context: Context, district: str | None, year: str | None
 
     \b
     Example:
-      dfg budget show --district CAN --year 2026/27
+      dfg budget show --district CAN --year 2026-27
     """
     from dfg.reports.budget_lines import budget_show, budget_totals
     from dfg.rules.budget import BudgetPosition, financial_year_label, financial_year_of, parse_financial_year
@@ -174,7 +174,7 @@ def budget_entries_command(
 
     \b
     Example:
-      dfg budget entries CAN --year 2026/27 --line mandatory
+      dfg budget entries CAN --year 2026-27 --line mandatory
     """
     from dfg.reports.budget_lines import budget_entries
     from dfg.rules.budget import parse_financial_year

@@ -116,8 +116,9 @@ def report_closures(
 def report_data_return(
     context: Context, /, as_csv: bool, as_json: bool, pdf: Path | None, **options: Any
 ) -> None:
-    """The annual government data return for a financial year (default: the last complete one): counts,
-    values, tenure, age bands and time to complete. Use --csv for the return itself."""
+    """The annual government data return for a financial year (default: the last complete one, or, if
+    no grant was completed in it, the latest year in which one was): counts, values, tenure, age bands
+    and time to complete. Use --csv for the return itself."""
     from dfg.reports.data_return import data_return
 
     period = _period(options)
@@ -129,7 +130,7 @@ def report_data_return(
 @report.command("budget")
 @partial(report_options, period=False, priority=False)
 @click.option("--year", "financial_year",
-              help="The financial year: 2026/27, 2026-27 or 2026 (April 2026 to March 2027); default: this one.")  # fmt: skip
+              help="The financial year: 2026-27, 2026/27 or 2026 (April 2026 to March 2027); default: this one.")  # fmt: skip
 @click.option("--funding-line", "funding_line", help="Only this funding line, e.g. mandatory or top_up.")
 @pass_context
 def report_budget(
@@ -153,7 +154,7 @@ def report_budget(
     \b
     Examples:
       dfg --as mjones report budget
-      dfg --as mjones report budget --district CAN --year 2025/26
+      dfg --as mjones report budget --district CAN --year 2025-26
       dfg --as mjones report budget --funding-line top_up --csv > top-up.csv
       dfg --as mjones report budget --pdf budget-2026-27.pdf
     """

@@ -19,7 +19,7 @@ from typing import Any
 from dfg.errors import InvalidInput
 from dfg.presentation import csv_pounds, csv_text, percent
 from dfg.reports import charts
-from dfg.reports.budget_lines import budget_show
+from dfg.reports.budget_lines import awaiting_without_calculation, budget_show
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, parse_financial_year, report_scope
 from dfg.rules.budget import (
@@ -36,6 +36,8 @@ from dfg.workflow.actor import Actor
 
 #: Spent, committed and pipeline: from certain to likely, so dark to light blue (reads in greyscale too).
 SPENT, COMMITTED, PIPELINE = charts.SEQUENTIAL[4], charts.SEQUENTIAL[2], charts.SEQUENTIAL[0]
+#: The narrowest a part of a bar that has any money is drawn (drawing units, about 0.75 mm printed).
+MIN_BAR = 3.0
 
 
 def share(part: Pence, whole: Pence) -> float | None:
@@ -86,6 +88,8 @@ class BudgetReport:
     #: Only this funding line (None: every line).
     funding_line: str | None
     rows: tuple[BudgetRow, ...]
+    #: Valid applications awaiting a decision with no grant calculated: not in the pipeline yet.
+    uncalculated: int = 0
 
     @property
     def pipeline_counted(self) -> bool:
@@ -125,6 +129,7 @@ class BudgetReport:
             "financial_year": self.financial_year,
             "funding_line": self.funding_line,
             "pipeline_counted": self.pipeline_counted,
+            "awaiting_decision_without_calculation": self.uncalculated if self.pipeline_counted else None,
             "lines": [r.as_dict() for r in self.rows],
             "by_district": [
                 {"district": code, "district_name": name, **_position_dict(position)}
@@ -251,8 +256,8 @@ class BudgetReport:
             note=(
                 "Committed: approved and not yet paid. Remaining = allocation - committed - spent. The "
                 "shares are of the allocation. In the chart the dark tick is the allocation and the "
-                "figure at the end of each bar is the forecast outturn (spent, committed and pipeline) as "
-                "a share of it."
+                "figure beside each bar is the forecast outturn (spent, committed and pipeline) as a share "
+                "of it; a part of a bar is drawn at least a hairline wide, however small."
             ),
         )
 
@@ -284,6 +289,11 @@ class BudgetReport:
                 "Pipeline: the assistance calculated on valid applications awaiting a decision. Forecast "
                 "outturn = spent + committed + pipeline; forecast remaining = allocation - forecast outturn."
             )
+            if self.uncalculated:
+                note += (
+                    f" {self.uncalculated:,} valid application(s) awaiting a decision have no grant "
+                    "calculated yet and are not in the pipeline ('dfg grant calculate')."
+                )
         else:
             note = (
                 "The pipeline counts only in the current financial year (applications awaiting a decision "
@@ -337,7 +347,8 @@ def allocation_chart(
         body.append(charts._text(left - 8, y + 11, charts._fit(category, left - 12), size=10, anchor="end"))
         x = float(left)
         for s in series:
-            w = max(0.0, s.values[i]) * scale
+            # A part of a small budget's spending (1% of the allocation is 4 units) still shows.
+            w = max(MIN_BAR, s.values[i] * scale) if s.values[i] > 0 else 0.0
             if w > 0:
                 body.append(
                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{row - 8}" fill="{s.colour}"/>'
@@ -349,9 +360,20 @@ def allocation_chart(
             f'stroke="{charts.INK}" stroke-width="2.5"/>'
         )
         if allocations[i] > 0:
-            label = f"{round(100 * stacks[i] / allocations[i])}%"
-            body.append(charts._text(max(x, mark) + 5, y + 11, label, size=10))
+            label = share_label(stacks[i], allocations[i])
+            # Beside the bar's end, where it reads with the bar; past the tick when the bar reaches it.
+            room = x + 5 + 6 * len(label) < mark - 4
+            body.append(charts._text((x if room else max(x, mark)) + 5, y + 11, label, size=10))
     return charts._svg(top + plot_h + 34, title, body)
+
+
+def share_label(part: float, whole: float) -> str:
+    """``part`` as a share of ``whole`` for a chart: ``0%``, ``0.4%``, ``7.5%``, ``16%`` (a tenth of a
+    per cent below 10%, so a small figure never reads as none)."""
+    value = 100 * part / whole
+    if value == 0:
+        return "0%"
+    return f"{value:.1f}%" if value < 10 else f"{round(value)}%"
 
 
 def budget_report(
@@ -391,4 +413,5 @@ def budget_report(
         for b in sorted(found, key=lambda b: (names.get(b.district, b.district), line_order(b.funding_line)))
         if funding_line in (None, b.funding_line)
     )
-    return BudgetReport(today, scope, year, funding_line, rows)
+    uncalculated = awaiting_without_calculation(db, actor, district=scope.district)
+    return BudgetReport(today, scope, year, funding_line, rows, uncalculated)

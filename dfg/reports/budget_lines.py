@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, exists, func, select
 
 from dfg.reports.scope import district_name
 from dfg.rules.budget import (
@@ -96,6 +96,25 @@ def _pipeline(connection: Connection, district: str | None) -> dict[tuple[str, s
         for line, amount in funding_by_line(json.loads(result)).items():
             pipeline[code, line] = pipeline.get((code, line), 0) + amount
     return pipeline
+
+
+def awaiting_without_calculation(db: Database, actor: Actor, *, district: str | None = None) -> int:
+    """How many valid applications awaiting a decision have no grant calculated yet: the pipeline,
+    which counts calculations, leaves them out until 'dfg grant calculate' is run on them."""
+    require_role(actor, *READ_ROLES)
+    query = (
+        select(func.count())
+        .select_from(CASES)
+        .where(
+            CASES.c.state == AWAITING_DECISION,
+            ~exists().where(GRANT_CALCULATIONS.c.case_id == CASES.c.id),
+        )
+    )
+    with db.read_connection() as connection:
+        code = _scope(connection, actor, district)
+        if code is not None:
+            query = query.where(CASES.c.district_code == code)
+        return int(connection.scalar(query) or 0)
 
 
 def budget_show(

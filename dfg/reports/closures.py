@@ -31,6 +31,7 @@ _c = CASES.c
 #: listed (a council's own workflow) is shown under its own label.
 OUTCOMES = {
     "close": "Completed",
+    "close_nil_grant": "Nil grant",
     "assess_not_eligible": "Not eligible",
     "close_refused": "Refused",
     "uphold_refusal": "Refused, upheld on review",
@@ -240,10 +241,16 @@ def closures(
     terminal = sorted({s.name for d in all_definitions().values() for s in d.states.values() if s.terminal})
     step = EVENTS.alias("closing_step")
     later = EVENTS.alias("later_step")
-    # The last transition into the state the case is in now: no later one into the same state.
+    # The last transition into the state the case is in now, from another state: a step that leaves a
+    # closed case closed (a decision on repaying after a disposal) did not close it.
     last_closing = (
         select(func.max(later.c.seq))
-        .where(later.c.case_id == _c.id, later.c.kind == "transition", later.c.to_state == _c.state)
+        .where(
+            later.c.case_id == _c.id,
+            later.c.kind == "transition",
+            later.c.to_state == _c.state,
+            later.c.from_state != _c.state,
+        )
         .scalar_subquery()
     )
     with db.read_connection() as connection:

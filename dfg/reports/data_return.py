@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, extract, func, select
+from sqlalchemy import ColumnElement, Connection, Integer, cast, extract, func, select
 from sqlalchemy import case as when
 
 from dfg.presentation import csv_pounds, csv_text, percent
@@ -29,9 +29,11 @@ from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.durations import Summary
 from dfg.reports.performance import COMPLETION
-from dfg.reports.scope import ReportScope, district_names, financial_year_of, report_scope
+from dfg.reports.scope import ReportScope, district_names, report_scope
+from dfg.rules.budget import financial_year_of
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds
+from dfg.rules.rates import long_date
 from dfg.store.database import Database
 from dfg.store.models import CASES, PEOPLE, TENURES
 from dfg.workflow.actor import Actor
@@ -102,10 +104,16 @@ class DataReturn:
     #: Calendar days, by measure (see :data:`TIMES`).
     times: dict[str, Summary]
 
+    @property
+    def in_progress(self) -> bool:
+        """Whether the year is not over on the day of the report (its figures are to date)."""
+        return self.scope.end is not None and self.scope.end >= self.today
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "report": "data_return",
             "financial_year": self.scope.financial_year,
+            "in_progress": self.in_progress,
             "today": self.today.isoformat(),
             "scope": self.scope.as_dict(),
             "completed": self.completed.as_dict(),
@@ -195,7 +203,11 @@ class DataReturn:
             ["", "cases", "grant", "mean grant"],
             [row("Completed", self.completed), row("Approved", self.approved)],
             numeric=(1, 2, 3),
-            note="Completed: works completed in the year. Approved: approved in the year. Values: the approved grant.",
+            note=(
+                "Completed: works completed in the year. Approved: approved in the year. Values: the "
+                "approved grant."
+                + (f" The year is not over: figures to {long_date(self.today)}." if self.in_progress else "")
+            ),
         )
 
     def _breakdown(self, what: str, tallies: dict[str, Tally]) -> Section:
@@ -261,6 +273,20 @@ class DataReturn:
         )
 
 
+def default_year(connection: Connection, scope: ReportScope, today: date) -> int:
+    """The financial year a data return is for when none is given: the last complete one before
+    ``today`` (the year the return is made for); if no grant was completed in it within ``scope`` (a new
+    installation, or a demonstration whose cases date back from today), the latest year in which one
+    was, even the year in progress; with no completion at all, the last complete year still."""
+    last_complete = financial_year_of(today) - 1
+    completed_on = COMPLETION
+    in_year = completed_on.between(date(last_complete, 4, 1), date(last_complete + 1, 3, 31))
+    if connection.scalar(select(func.count()).where(scope.cases(), in_year)):
+        return last_complete
+    latest = connection.scalar(select(func.max(completed_on)).where(scope.cases(), completed_on <= today))
+    return last_complete if latest is None else financial_year_of(latest)
+
+
 def data_return(
     db: Database,
     actor: Actor,
@@ -270,13 +296,14 @@ def data_return(
     priority: str | None = None,
     today: date | None = None,
 ) -> DataReturn:
-    """The data return for ``financial_year`` (``2025-26``; default: the last complete financial year
-    before ``today``). Managers and administrators only; a district user sees their district only."""
+    """The data return for ``financial_year`` (``2025-26``; default: see :func:`default_year`). Managers
+    and administrators only; a district user sees their district only."""
     today = today or local_day(utcnow())
-    year = financial_year if financial_year is not None else financial_year_of(today) - 1
     band = age_band(COMPLETION)
     with db.read_connection() as connection:
         names = district_names(connection)
+        cases = report_scope(actor, district=district, known_districts=names, priority=priority)
+        year = financial_year if financial_year is not None else default_year(connection, cases, today)
         scope = report_scope(
             actor, district=district, known_districts=names, priority=priority, financial_year=year
         )

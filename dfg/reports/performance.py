@@ -3,8 +3,11 @@
 An interval counts in the period in which it *ended* (an assessment in May counts in May, however long
 ago the referral was). Times are in **working days** (Monday to Friday, less England and Wales bank
 holidays and the district's closure days), counted as the clocks count them: the days after the first
-date up to and including the second. Holds are not deducted here (the case's own clocks deduct them:
-``dfg case clocks``); a case's target is the one in force on its first contact, for its priority.
+date up to and including the second. Working days on hold within an interval are deducted, as the
+case's service clocks deduct them (``dfg case clocks``), so a case within its stage target on its clocks
+is within it here; the statutory decision is never paused, and its interval is counted whole. A case's
+target is the one in force on its first contact, for its priority. The holds are read from the event
+log of only the cases that have been on hold (:func:`dfg.workflow.timeline.histories_for`).
 
 Counts per month are SQL aggregates (``GROUP BY`` year and month). Means, medians and 90th percentiles
 are worked out in Python over the interval dates fetched by one query: SQLite has no percentile function,
@@ -13,12 +16,12 @@ and no database knows working days (see :mod:`dfg.reports.durations`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, extract, func, or_, select
+from sqlalchemy import ColumnElement, Connection, exists, extract, func, or_, select
 
 from dfg.presentation import csv_text, percent
 from dfg.reports import charts
@@ -27,10 +30,20 @@ from dfg.reports.durations import Summary, figure
 from dfg.reports.scope import ReportScope, district_names, report_scope
 from dfg.rules.calendar import district_calendar
 from dfg.rules.clock import local_day, utcnow
-from dfg.rules.clocks import PRIORITIES, ClockPolicy, ServiceTargets, clock_policy_for, decision_due
+from dfg.rules.clocks import (
+    PRIORITIES,
+    ClockPolicy,
+    Hold,
+    ServiceTargets,
+    clock_policy_for,
+    decision_due,
+    working_days_on_hold,
+)
 from dfg.store.database import Database
-from dfg.store.models import CASES
+from dfg.store.models import CASES, EVENTS
 from dfg.workflow.actor import Actor
+from dfg.workflow.definition import all_definitions
+from dfg.workflow.timeline import CASE_COLUMNS, histories_for
 
 _c = CASES.c
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -255,9 +268,10 @@ class Performance:
                 label_width=300,
             ),
             note=(
-                "Intervals that ended in the period. Working days: Monday to Friday less bank holidays and "
-                "closure days; holds not deducted. Within target: the stage targets for the case's priority; "
-                "for the decision, the statutory six calendar months from the valid application."
+                "Intervals that ended in the period. Working days: Monday to Friday less bank holidays, "
+                "closure days and working days on hold (as the case's clocks count them); the statutory "
+                "decision is never paused. Within target: the stage targets for the case's priority; for the "
+                "decision, the statutory six calendar months from the valid application."
             ),
         )
 
@@ -294,7 +308,10 @@ class Performance:
                 legend=_PRIORITY_LEGEND,
                 label_width=120,
             ),
-            note="Target: working days from first contact to completion of the works, for the case's priority.",
+            note=(
+                "Target: working days from first contact to completion of the works, for the case's "
+                "priority; working days on hold are not counted."
+            ),
         )
 
     def _throughput(self) -> Section:
@@ -346,6 +363,24 @@ def _target(interval: Interval, row: Any, policy: ClockPolicy) -> Callable[[int,
     return lambda days, _start, _end: limit is not None and days <= limit
 
 
+#: Cases whose holds are read at a time (one query for their events).
+_HOLD_BATCH = 500
+
+
+def _holds(connection: Connection, where: Sequence[ColumnElement[bool]]) -> dict[int, Sequence[Hold]]:
+    """The hold spells of the cases matching ``where`` that have ever been put on hold, by case id."""
+    starts = sorted(
+        {t.name for d in all_definitions().values() for t in d.triggers.values() if t.hold == "start"}
+    )
+    held = exists().where(EVENTS.c.case_id == _c.id, EVENTS.c.trigger.in_(starts))
+    cases = connection.execute(select(*CASE_COLUMNS).where(*where, held).order_by(_c.id)).mappings().all()
+    found: dict[int, Sequence[Hold]] = {}
+    for first in range(0, len(cases), _HOLD_BATCH):
+        histories = histories_for(connection, cases[first : first + _HOLD_BATCH])
+        found.update((case_id, history.timeline.holds) for case_id, history in histories.items())
+    return found
+
+
 def _monthly(
     connection: Connection, column: ColumnElement[date], scope: ReportScope
 ) -> dict[tuple[int, int], int]:
@@ -389,9 +424,10 @@ def performance(
         ended = or_(*(scope.within(_DATES[name]) for name in {i.end for i in INTERVALS}))
         rows = connection.execute(
             select(
-                _c.district_code, _c.priority, *(column.label(name) for name, column in _DATES.items())
+                _c.id, _c.district_code, _c.priority, *(column.label(name) for name, column in _DATES.items())
             ).where(scope.cases(), ended)
         ).all()
+        holds = _holds(connection, [scope.cases(), ended])
         referrals = _monthly(connection, _c.first_contact_date, scope)
         approvals = _monthly(connection, _c.approval_date, scope)
         completions = _monthly(connection, COMPLETION, scope)
@@ -408,6 +444,8 @@ def performance(
             if first is None or last is None or last < first or not scope.covers(last):
                 continue
             working = calendar.working_days_between(first, last)
+            if not interval.statutory and row.id in holds:
+                working -= working_days_on_hold(holds[row.id], first, last, calendar)
             met = _target(interval, row, policy)(working, first, last)
             for key in ((interval.name, row.priority), (interval.name, "all")):
                 days.setdefault(key, []).append(working)

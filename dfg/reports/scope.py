@@ -1,6 +1,7 @@
 """What a report covers: a district, a priority and a period (a financial year or a date range).
 
-Financial years run 1 April to 31 March and are named as councils name them, ``2026-27``. A user who
+Financial years run 1 April to 31 March and are named ``2026-27`` (:func:`dfg.rules.budget.financial_year_label`,
+the one name every report, command and page gives them). A user who
 belongs to one district reports on that district only; asking for another is refused, as everywhere
 else in the engine.
 """
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, select, true
 
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
+from dfg.rules.budget import financial_year_label, financial_year_of
 from dfg.rules.dates import parse_date
 from dfg.rules.rates import long_date
 from dfg.store.models import CASES, PRIORITIES, District
@@ -40,16 +42,6 @@ def district_name(connection: Connection, code: str) -> str:
     if name is None:
         raise NotFound(f"no district '{code}' (see 'dfg district list')")
     return str(name)
-
-
-def financial_year_of(day: date) -> int:
-    """The financial year ``day`` falls in, by its starting year: 31 March 2027 is in 2026 (2026-27)."""
-    return day.year if day.month >= 4 else day.year - 1
-
-
-def financial_year_label(start_year: int) -> str:
-    """``2026-27``."""
-    return f"{start_year}-{(start_year + 1) % 100:02d}"
 
 
 def parse_financial_year(text: str | int) -> int:

@@ -2,7 +2,7 @@
 
 A district has an allocation for each funding line (``mandatory`` for the mandatory DFG, and the codes
 of its discretionary lines) in each financial year, 1 April to 31 March, named by the year it starts
-(2026 is April 2026 to March 2027, written ``2026/27``). Every movement is a ledger entry:
+(2026 is April 2026 to March 2027, written ``2026-27``). Every movement is a ledger entry:
 
 - ``allocation``: the allocation changes by the amount (signed);
 - ``commitment``: an approval commits money (committed goes up);
@@ -44,20 +44,21 @@ _FINANCIAL_YEAR = re.compile(r"(?P<start>[0-9]{4})(?:[/-](?P<end>[0-9]{2}))?", r
 
 
 def financial_year_of(day: date) -> int:
-    """The financial year ``day`` falls in, by the year it starts: 31 March 2027 is in 2026 (2026/27)."""
+    """The financial year ``day`` falls in, by the year it starts: 31 March 2027 is in 2026 (2026-27)."""
     return day.year if day.month >= 4 else day.year - 1
 
 
 def financial_year_label(year: int) -> str:
-    """The financial year as councils write it: 2026 is ``2026/27``."""
-    return f"{year}/{(year + 1) % 100:02d}"
+    """The financial year's one name, in every report, command, page and message: 2026 is ``2026-27``
+    (as the government's statistics write it; safe in a file name, unlike ``2026/27``)."""
+    return f"{year}-{(year + 1) % 100:02d}"
 
 
 def parse_financial_year(text: str | int) -> int:
-    """The starting year of a financial year written ``2026``, ``2026/27`` or ``2026-27``."""
+    """The starting year of a financial year written ``2026``, ``2026-27`` or ``2026/27``."""
     found = _FINANCIAL_YEAR.fullmatch(str(text).strip())
     if found is None:
-        raise InvalidInput(f"financial year '{text}' is not like 2026/27")
+        raise InvalidInput(f"financial year '{text}' is not like 2026-27")
     start = check_financial_year(int(found["start"]))
     if found["end"] is not None and int(found["end"]) != (start + 1) % 100:
         raise InvalidInput(f"financial year '{text}': {found['end']} does not follow {start}")

@@ -354,6 +354,19 @@ def _days(first: date, last: date) -> Iterator[date]:
         d += _ONE_DAY
 
 
+def days_on_hold(holds: Sequence[Hold], start: date, end: date) -> frozenset[date]:
+    """The days on hold after ``start`` up to and including ``end``: the days a service clock (or a
+    working-day interval) from ``start`` to ``end`` does not count."""
+    return frozenset(
+        d for hold in holds for d in _days(max(hold.start, start + _ONE_DAY), min(hold.last_day(end), end))
+    )
+
+
+def working_days_on_hold(holds: Sequence[Hold], start: date, end: date, calendar: WorkingCalendar) -> int:
+    """How many of the days on hold after ``start`` up to ``end`` are working days."""
+    return sum(1 for d in days_on_hold(holds, start, end) if calendar.is_working_day(d))
+
+
 def _service_clock(
     name: str,
     label: str,
@@ -369,11 +382,7 @@ def _service_clock(
     if start is None:
         return _not_started(name, label, "service", basis)
     span_end = stopped or today
-    held = {
-        d
-        for hold in holds
-        for d in _days(max(hold.start, start + _ONE_DAY), min(hold.last_day(today), span_end))
-    }
+    held = days_on_hold(holds, start, span_end)
     # Held days become non-working days for this clock, so the due date moves back by exactly the
     # working days on hold before it, and a hold after the due date cannot undo a breach.
     counting = calendar.with_closures(held) if held else calendar

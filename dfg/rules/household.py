@@ -403,6 +403,21 @@ def _tenure(obj: Mapping[str, Any]) -> str:
     return str(tenure)
 
 
+def check_case_tenure(household: Household, case_tenure: str) -> None:
+    """Refuse a household whose kind of application is not the case's: the test of resources is for
+    the application the case records (an owner's is not a tenant's), never another."""
+    if household.tenure != case_tenure:
+
+        def kind(tenure: str) -> str:
+            words = TENURE_LABELS.get(tenure, tenure)
+            return f"{'an' if words[0] in 'aeiou' else 'a'} {words}"
+
+        raise InvalidInput(
+            f"tenure: the household is for {kind(household.tenure)}, but the case is {kind(case_tenure)}: "
+            "a test of resources is for the case's own kind of application"
+        )
+
+
 def load_household(path: Path) -> Household:
     """Read and validate a household JSON file."""
     return parse_household(read_json(path))

@@ -23,7 +23,7 @@ from dfg.rules.catalogue import catalogue
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.dates import parse_date
 from dfg.rules.files import read_json, read_text
-from dfg.rules.household import Household, household_to_dict, parse_household
+from dfg.rules.household import Household, check_case_tenure, household_to_dict, parse_household
 from dfg.rules.jurisdiction import means_test_rates_in
 from dfg.rules.means_test import (
     Determination,
@@ -590,12 +590,13 @@ def _determine(
     if day > local_day(now):
         raise InvalidInput(f"--on: {day:%d/%m/%Y} is in the future")
     parsed = parse_household(household)
+    case = show_case(db, actor, reference)
+    check_case_tenure(parsed, case.tenure)
     # The rules are those in force when the grant falls to be approved: once it is approved, a
     # redetermination uses the approval date's table, never the table of the day it is run.
-    view = show_case(db, actor, reference)
-    approved_on: date | None = view.milestones.get("approval_date")
+    approved_on: date | None = case.milestones.get("approval_date")
     basis_day = approved_on or day
-    return role, day, parsed, assess(parsed, means_test_rates_in(view.district, basis_day), on=basis_day)
+    return role, day, parsed, assess(parsed, means_test_rates_in(case.district, basis_day), on=basis_day)
 
 
 def determinations(db: Database, actor: Actor, reference: str) -> list[DeterminationRecord]:

@@ -52,7 +52,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from dfg.rules.budget import ENTRY_EFFECTS
+from dfg.rules.budget import ENTRY_EFFECTS, financial_year_label
 from dfg.store.audit import SYSTEM_STREAM, AuditProblem, disposed_cases
 from dfg.store.personal import DISPOSED, SEALED, PersonalValues, digests_in, values_of
 from dfg.store.tables import APPROVALS, BUDGET_ENTRIES, BUDGETS, CASES, EVENTS, LETTERS, USER_ROLES, USERS
@@ -404,7 +404,7 @@ def _letter_problems(
 
 
 def _budget_name(district: str, year: int, line: str) -> str:
-    return f"{district} {year}/{str(year + 1)[-2:]} {line}"
+    return f"{district} {financial_year_label(year)} {line}"
 
 
 def _ledger_problems(

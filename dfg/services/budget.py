@@ -75,7 +75,7 @@ class Place:
     financial_year: int
 
     def name(self, line: str) -> str:
-        """``the CAN 2026/27 mandatory budget``."""
+        """``the CAN 2026-27 mandatory budget``."""
         return f"the {self.district} {financial_year_label(self.financial_year)} {line} budget"
 
 

@@ -27,7 +27,7 @@ from dfg.services.case_reading import count_cases
 from dfg.services.cases import advance
 from dfg.services.contractors import NewContractor, add_contractor
 from dfg.services.estimates import case_estimates, record_estimate, select_estimate
-from dfg.services.grant import calculate_case_grant, grant_calculation
+from dfg.services.grant import GrantRecord, calculate_case_grant, grant_calculation
 from dfg.services.identity import mark_demo, user_actor
 from dfg.services.land_charge import land_charge_view, register_land_charge
 from dfg.services.landlord_grant import decide_landlord_grant
@@ -200,7 +200,7 @@ def _assessment(rng: random.Random, on: date, urgent: bool) -> AssessmentInput:
     )
 
 
-def _household(rng: random.Random) -> dict[str, object]:
+def _household(rng: random.Random, tenure: str) -> dict[str, object]:
     couple = rng.random() < 0.5
     people = [{"age": rng.randint(66, 90), "benefits": [], "premiums": ["disability"]}]
     if couple:
@@ -211,7 +211,7 @@ def _household(rng: random.Random) -> dict[str, object]:
             rng.choice(("pension_credit_guarantee", "housing_benefit", "universal_credit"))
         ]
     return {
-        "tenure": "owner",
+        "tenure": tenure,  # the case's own kind of application
         "application_for_child": False,
         "couple": couple,
         "relevant_persons": people,
@@ -227,6 +227,32 @@ def _charges(rng: random.Random) -> list[ChargeRequest]:
     if rng.random() < 0.3:
         charges.append(ChargeRequest("survey", rng.choice((250, 350, 450)) * 100))
     return charges
+
+
+def _calculate(
+    db: Database,
+    officer: Actor,
+    reference: str,
+    charges: list[ChargeRequest],
+    on: date,
+    *,
+    landlord_decided_by: Actor | None = None,
+) -> GrantRecord:
+    """Select the lowest estimate and calculate the grant on it, as the grant officer does before the
+    approver decides; on a landlord's application, the approver first decides its amount."""
+    lowest = min(case_estimates(db, officer, reference).estimates, key=lambda e: e.price_pence)
+    select_estimate(db, officer, reference, lowest.id, on=on)
+    if landlord_decided_by is not None:  # the council decides a landlord's grant (s.31): here, most of it
+        decide_landlord_grant(
+            db,
+            landlord_decided_by,
+            reference,
+            amount_pence=min(lowest.price_pence * 3 // 4, 30_000_00),
+            factors=["rent", "policy"],
+            on=on,
+            reason="The adapted home may be let at a higher rent; the rest is the landlord's",
+        )
+    return calculate_case_grant(db, officer, reference, charges=charges, on=on)
 
 
 def approved_contractor(db: Database, actor: Actor, reference: str) -> str:
@@ -275,7 +301,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
             state = record_assessment(db, actor, reference, _assessment(rng, on, urgent)).to_state
             continue
         if trigger == "complete_test_of_resources":
-            run_means_test(db, actor, reference, _household(rng), on=on)
+            run_means_test(db, actor, reference, _household(rng, new.tenure), on=on)
         if trigger == "validate_application":
             works = rng.randint(25, 280) * 100_00
             for contractor, price in zip(
@@ -285,19 +311,13 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
                     db, officer, reference, contractor=contractor[0], price_pence=price, received_on=on
                 )
         if trigger == "approve":
-            lowest = min(case_estimates(db, officer, reference).estimates, key=lambda e: e.price_pence)
-            select_estimate(db, officer, reference, lowest.id, on=on)
-            if new.tenure == "landlord":  # the council decides a landlord's grant (s.31): here, most of it
-                decide_landlord_grant(db, users["approver"], reference, amount_pence=min(lowest.price_pence * 3 // 4, 30_000_00),
-                                      factors=["rent", "policy"], on=on,
-                                      reason="The adapted home may be let at a higher rent; the rest is the landlord's")  # fmt: skip
-            record = calculate_case_grant(db, officer, reference, charges=_charges(rng), on=on)
-            if record.total_assistance_pence == 0:  # a nil grant: the household pays for the works itself
-                advance(db, officer, reference, "withdraw",
-                        TriggerInput(reason="Nil grant: the contribution covers the cost; the family will fund it"))  # fmt: skip
-                _post(db, officer, today)
-                return
+            landlord = users["approver"] if new.tenure == "landlord" else None
+            record = _calculate(db, officer, reference, _charges(rng), on, landlord_decided_by=landlord)
             state = approve_grant(db, actor, reference, on=on).to_state
+            if record.total_assistance_pence == 0:  # a nil grant: approved, then closed with nothing to order
+                advance(db, officer, reference, "close_nil_grant",
+                        TriggerInput(on=on, reason="The contribution covers the cost; the family will fund it"))  # fmt: skip
+                return
             continue
         if trigger == "start_on_site" and rng.random() < 0.15:
             vary_works(db, users["approver"], reference, change="Extra grab rails and a lever tap",
@@ -341,6 +361,9 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
     _post(db, officer, on)
     if state == "closed":
         return
+    if state == "application_valid":  # the officer calculates the grant before the approver decides
+        landlord = users["approver"] if new.tenure == "landlord" else None
+        _calculate(db, officer, reference, [ChargeRequest("agency_fee")], on, landlord_decided_by=landlord)
     if state == "awaiting_assessment" and roll < 0.6:  # the visit is booked, a few days to weeks ahead
         visit = datetime.combine(today + timedelta(days=3 + int(roll * 30)), time(9 + int(roll * 10) % 6, 30))
         book_appointment(db, users["ot"], reference, Appointment(

@@ -394,6 +394,10 @@ _CLOSED_BECAUSE = {
     "uphold_refusal": "We looked again at our decision to refuse your application, and the refusal stands.",
     "close_refused": "We refused your application, and the time to ask us to review that decision has passed.",
     "close": "Your adaptation work is finished and the grant has been paid.",
+    "close_nil_grant": (
+        "Your contribution, worked out in the test of resources, is at least the cost of the work, so the "
+        "grant we approved is nil: we will not pay for the work or order it."
+    ),
 }
 _AFTER_CLOSURE = {
     "assess_not_eligible": (
@@ -410,6 +414,10 @@ _AFTER_CLOSURE = {
     "close": (
         "You do not need to do anything.",
         "Keep this letter with your other papers about your home: the conditions of the grant still apply.",
+    ),
+    "close_nil_grant": (
+        "You do not need to do anything.",
+        "You may have the work done yourself, at your own cost: our approval notice lists it.",
     ),
 }
 _AFTER_HOLD = {

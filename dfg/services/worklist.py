@@ -12,6 +12,7 @@ cases, one for their events per batch of :data:`BATCH` cases), never as ORM obje
   breached, and a ``reminder`` event, once for each due date, where the reminder policy
   (``workflows/policy/reminders.toml``, :mod:`dfg.workflow.reminders`) calls for a letter before a clock falls
   due: the event names the letters, which puts them in the letter queue (:mod:`dfg.services.letter_queue`).
+  A case on hold is sent no reminder until it is resumed.
   Run again it records nothing. It is safe to run from a daily scheduler, twice, or in two places at
   once: the events are appended with the case's version check, and a case changed meanwhile is left for
   the next run.
@@ -479,7 +480,7 @@ def _reminders(
         if clock.status != "running" or clock.due is None or clock.name not in policy.clocks:
             continue  # not started, stopped, met, breached, or a service target paused by a hold
         days_left = (clock.due - today).days
-        met = policy.due(clock.name, days_left, state.name, today)
+        met = policy.due(clock.name, days_left, state.name, today, on_hold=case["hold_since"] is not None)
         if met is None:
             continue
         threshold, letters = met

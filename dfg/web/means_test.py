@@ -318,6 +318,8 @@ def _in_words(message: str, entered: _Entered, values: Mapping[str, str]) -> tup
     what_up = what[0].upper() + what[1:]
     row = _ROW.match(path)
     key = row.group(3) if row else path
+    if path == "tenure" and "but the case is" in said:  # the household is not the case's application
+        return f"#{field_id}", sentence(said)
     if key in {"tenure", "couple", "application_for_child", "pension_credit_age"}:
         return f"#{field_id}", f"Choose {what}"
     if key == "age":

@@ -127,7 +127,8 @@ PAGES: tuple[ReportPage, ...] = (
         "The figures for the annual government data return: counts, values, tenure, age bands and the "
         "time to complete.",
         frozenset({"district", "priority", "year"}),
-        "For example, 2026-27. Leave empty for the last complete financial year.",
+        "For example, 2026-27. Leave empty for the last complete financial year (or, if no grant was "
+        "completed in it, the latest year with completions).",
         lambda db, me, o: data_return(
             db, me, financial_year=o.financial_year, district=o.district, priority=o.priority
         ),

@@ -267,6 +267,35 @@ def completion_checks_passed(ctx: GuardContext) -> str | None:
     return None
 
 
+def _approved_assistance(ctx: GuardContext) -> int | None:
+    approval = ctx.case.records.get("approval")
+    return None if approval is None else int(approval["total_assistance_pence"])
+
+
+@guard
+def assistance_approved(ctx: GuardContext) -> str | None:
+    """The approval in force gives some assistance: a nil grant has nothing for the council to order
+    or pay, and is closed instead (``close_nil_grant``)."""
+    assistance = _approved_assistance(ctx)
+    if assistance is None:
+        return "no approval is recorded"
+    if assistance > 0:
+        return None
+    return "the approval in force is a nil grant: nothing is ordered or paid; close it with 'close_nil_grant'"
+
+
+@guard
+def nil_grant_approved(ctx: GuardContext) -> str | None:
+    """The approval in force is a nil grant: no assistance is payable (the contribution is at least the
+    estimated expense)."""
+    assistance = _approved_assistance(ctx)
+    if assistance is None:
+        return "no approval is recorded"
+    if assistance == 0:
+        return None
+    return f"the approval in force gives assistance of {format_pounds(assistance)}: it is not a nil grant"
+
+
 @guard
 def payment_not_deferred(ctx: GuardContext) -> str | None:
     """No payment is made before the deferred payment date the approval set (s.36)."""

@@ -18,6 +18,10 @@ it records anything. The policy lives in the workflow because it names the workf
 and its letter kinds; :func:`dfg.workflow.lint.reminder_problems` checks every reminder file in the
 folder, and the templates of the letters they name, for ``dfg workflow lint``.
 
+No reminder goes out while a case is on hold: a hold says the case waits on something outside the
+works (the applicant in hospital, a decision elsewhere), so a letter pressing for them would be wrong.
+Once the case is resumed, the nearest threshold still met is sent on the next tick.
+
 A clock with several reminders sends the nearest one whose threshold is met: 30 and 7 days before, a
 tick first run 5 days before the due date queues only the 7-day letter. The tick records each reminder
 once for each due date (see :func:`dfg.services.worklist.tick`), so a due date moved by an extension gets
@@ -80,13 +84,18 @@ class ReminderPolicy:
         """The clocks some reminder watches."""
         return frozenset(r.clock for r in self.reminders)
 
-    def due(self, clock: str, days_left: int, state: str, today: date) -> tuple[int, tuple[str, ...]] | None:
+    def due(
+        self, clock: str, days_left: int, state: str, today: date, *, on_hold: bool = False
+    ) -> tuple[int, tuple[str, ...]] | None:
         """The reminder a running ``clock`` calls for ``days_left`` days before its due date, for a case in
-        ``state`` on ``today``: its threshold (``days_before``) and its letters; None if none is met.
+        ``state`` on ``today``: its threshold (``days_before``) and its letters; None if none is met, or if
+        the case is ``on_hold`` (no reminder goes out during a hold).
 
         Of the thresholds met, the nearest to the due date wins, so a tick that missed the 30-day reminder
         does not send it late beside the 7-day one. Reminders with the same clock and threshold share it.
         """
+        if on_hold:
+            return None
         met = [
             r
             for r in self.reminders

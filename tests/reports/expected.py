@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from bench.population import PlannedCase
+from dfg.rules.calendar import WorkingCalendar
 from dfg.workflow.definition import current_definition
 
 FLOW = current_definition()
@@ -61,3 +62,21 @@ def in_year(day: date | None, first: date, last: date) -> bool:
 
 def count(plans: Iterable[PlannedCase]) -> int:
     return sum(1 for _ in plans)
+
+
+def working_days_on_hold(plan: PlannedCase, first: date, last: date, calendar: WorkingCalendar) -> int:
+    """Working days on hold after ``first`` up to ``last``: from each hold's date to the day before its
+    resume (to ``last`` while it is open), as the service clocks leave them out."""
+    held = 0
+    for i, step in enumerate(plan.steps):
+        if step.trigger != "hold":
+            continue
+        resume = next((s.on for s in plan.steps[i + 1 :] if s.trigger == "resume"), None)
+        day, end = (
+            max(step.on, first + timedelta(days=1)),
+            min(last, resume - timedelta(days=1) if resume else last),
+        )
+        while day <= end:
+            held += calendar.is_working_day(day)
+            day += timedelta(days=1)
+    return held

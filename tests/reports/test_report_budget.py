@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,7 +31,7 @@ from dfg.services.approval import vary_works
 from dfg.services.budget import allocate
 from dfg.services.case_opening import open_case
 from dfg.services.cases import advance
-from dfg.services.estimates import record_estimate, select_estimate
+from dfg.services.estimates import case_estimates, record_estimate, select_estimate
 from dfg.services.grant import calculate_case_grant
 from dfg.services.identity import user_actor
 from dfg.services.land_charge import record_repayment_decision
@@ -516,3 +516,41 @@ def test_the_chart() -> None:
     # only an allocation: its tick is drawn
     only = allocation_chart(["Elm"], nothing, [10.0], title="Budget", axis_label="pounds")
     assert only is not None and only.count('stroke-width="2.5"') == 2
+
+
+def test_a_small_share_of_the_allocation_is_drawn_and_labelled_beside_its_bar() -> None:
+    # About 1% of a £1,000,000 allocation spent, a little committed: the bars are a few units wide.
+    series = [Series("spent", [9_000.0, 0.0], "#000"), Series("committed", [1_500.0, 0.0], "#111")]
+    svg = allocation_chart(
+        ["Ash", "Elm"], series, [1_000_000.0, 1_000_000.0], title="Budget", axis_label="pounds"
+    )
+    assert svg is not None
+    bars = [
+        (float(x), float(w))
+        for x, w in re.findall(r'<rect x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)" height="14"', svg)
+    ]
+    assert len(bars) == 2 and all(w >= 3.0 for _, w in bars)  # both parts show, however small
+    end = bars[-1][0] + bars[-1][1]
+    labels = {text: float(x) for x, text in re.findall(r'<text x="([0-9.]+)"[^>]*>([0-9.]+%)</text>', svg)}
+    assert set(labels) == {"1.1%", "0%"}  # 10,500 of 1,000,000, to a tenth of a per cent below 10%
+    assert labels["1.1%"] == pytest.approx(end + 5, abs=0.2)  # beside the bar, not out at the tick
+
+
+def test_an_application_awaiting_a_decision_without_a_calculation_is_said_not_to_be_in_the_pipeline(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample()
+    walk_to(db, cast, reference, "application_valid")
+    before = budget_report(db, cast["manager"])
+    assert (before.uncalculated, before.total.pipeline_pence) == (1, 0)
+    note = (
+        "1 valid application(s) awaiting a decision have no grant calculated yet and are not in the pipeline"
+    )
+    assert note in before.as_text()
+    assert before.as_dict()["awaiting_decision_without_calculation"] == 1
+    lowest = min(case_estimates(db, cast["officer"], reference).estimates, key=lambda e: e.price_pence)
+    select_estimate(db, cast["officer"], reference, lowest.id)
+    calculated = calculate_case_grant(db, cast["officer"], reference)
+    after = budget_report(db, cast["manager"])
+    assert (after.uncalculated, after.total.pipeline_pence) == (0, calculated.total_assistance_pence)
+    assert "not in the pipeline" not in after.as_text()

@@ -41,9 +41,9 @@ def test_financial_year_turns_on_1_april(day: date, year: int) -> None:
 
 
 def test_financial_year_label() -> None:
-    assert financial_year_label(2026) == "2026/27"
-    assert financial_year_label(1999) == "1999/00"
-    assert financial_year_label(2009) == "2009/10"
+    assert financial_year_label(2026) == "2026-27"
+    assert financial_year_label(1999) == "1999-00"
+    assert financial_year_label(2009) == "2009-10"
 
 
 @pytest.mark.parametrize(("text", "year"), [("2026", 2026), ("2026/27", 2026), ("2026-27", 2026), (" 2026/27 ", 2026),

@@ -173,10 +173,18 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_shipped_calendar_policy_loads_with_the_christmas_closure() -> None:
-    policy = load_calendar_policy(calendar_policy_path())
-    assert date(2026, 12, 29) in policy.closure_days()
-    assert not policy.for_district("tamworth").is_working_day(date(2026, 12, 29))
+def test_shipped_calendar_policy_has_no_live_closure(tmp_path: Path) -> None:
+    # A new installation counts working days from bank holidays alone: Tuesday 29 December 2026 is a
+    # working day until the council lists its own closure.
+    shipped = calendar_policy_path()
+    policy = load_calendar_policy(shipped)
+    assert policy.closures == ()
+    assert policy.for_district("tamworth").is_working_day(date(2026, 12, 29))
+    # The commented example is a closure as written once the comment marks are taken off.
+    text = shipped.read_text(encoding="utf-8")
+    example = text[text.index("# [[closure]]") :]
+    uncommented = "\n".join(line.removeprefix("# ") for line in example.splitlines())
+    assert date(2026, 12, 29) in load_calendar_policy(write(tmp_path, uncommented)).closure_days()
 
 
 def test_closures_for_every_district_and_for_one(tmp_path: Path) -> None:

@@ -187,9 +187,26 @@ def test_the_shape_of_the_household_in_words(signed_in: SignedIn, at_test: str) 
     assert status == 422 and "Enter the household's capital, or 0" in page
 
 
-def test_a_landlords_application_needs_no_figures(signed_in: SignedIn, at_test: str) -> None:
-    status, page = _post(signed_in("officer"), at_test, {"tenure": "landlord", "couple": "single"})
+def test_a_landlords_application_needs_no_figures(
+    signed_in: SignedIn, db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    landlords = open_sample(tenure="landlord")
+    walk_to(db, cast, landlords, "test_of_resources")
+    status, page = _post(signed_in("officer"), landlords, {"tenure": "landlord", "couple": "single"})
     assert status == 200 and "Landlord's application: not means-tested" in page
+
+
+def test_a_household_for_another_kind_of_application_is_refused_beside_the_field(
+    signed_in: SignedIn, at_test: str, db: Database, cast: dict[str, Actor]
+) -> None:
+    # The case is an owner's application: a tenant's household is not its test of resources.
+    status, page = _post(signed_in("officer"), at_test, {**COUPLE, "tenure": "tenant"}, action="save")
+    assert status == 422 and 'href="#tenure"' in page
+    assert (
+        "The household is for a tenant's application, but the case is an owner's application: a test of "
+        "resources is for the case's own kind of application." in page
+    )
+    assert determinations(db, cast["officer"], at_test) == []
 
 
 def test_a_conflict_keeps_the_input(

@@ -250,7 +250,7 @@ def test_the_budgets_show_the_services_figures(
 def test_a_bad_year_is_said_beside_its_field(signed_in: SignedIn) -> None:
     response = signed_in("manager").get("/budgets?year=<script>")
     page = response.get_data(as_text=True)
-    assert response.status_code == 422 and 'href="#year"' in page and "is not like 2026/27" in page
+    assert response.status_code == 422 and 'href="#year"' in page and "is not like 2026-27" in page
     assert 'value="&lt;script&gt;"' in page  # kept, escaped
 
 
@@ -286,7 +286,7 @@ def test_every_mistake_in_an_allocation_at_once_and_nothing_written(
 ) -> None:
     client = signed_in("admin")
     response = post_form(client, "/budgets/allocate", {
-        "district": "", "year": "2026/99", "funding_line": "", "amount": "lots" + "9" * 10_000,
+        "district": "", "year": "2026-99", "funding_line": "", "amount": "lots" + "9" * 10_000,
     })  # fmt: skip
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -294,7 +294,7 @@ def test_every_mistake_in_an_allocation_at_once_and_nothing_written(
                        ("Enter the funding line", "#funding_line"), ("Enter the allocation in pounds", "#amount")):  # fmt: skip
         assert text in page and f'href="{href}"' in page, text
     response = post_form(client, "/budgets/allocate", {
-        "district": "CAN", "year": "2026/27", "funding_line": "gold_taps", "amount": "1000",
+        "district": "CAN", "year": "2026-27", "funding_line": "gold_taps", "amount": "1000",
     })  # fmt: skip
     page = response.get_data(as_text=True)
     assert "has no funding line" in page and 'href="#funding_line"' in page and 'value="gold_taps"' in page
