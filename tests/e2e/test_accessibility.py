@@ -69,6 +69,10 @@ SCREENS: tuple[Screen, ...] = (
     Screen("case walked on", "/cases/{walked}"),
     Screen("step form", "/cases/{case}/act/accept_referral", ("can.officer",)),
     Screen("step form, errors", "/cases/{case}/act/hold", OFFICER_AND_OT, submit="Put the case on hold"),
+    Screen("contribution", "/cases/{walked}/contribution", ("can.officer", "manager")),
+    Screen("ceased entitlement", "/cases/{walked}/entitlement", ("can.officer",)),
+    Screen("ceased entitlement decision", "/cases/{walked}/entitlement/decision", ("manager",)),
+    Screen("budget override", "/cases/{walked}/budget-override", ("manager",)),
     Screen("not found (404)", "/cases/CAN-2000-9999"),
 )
 
