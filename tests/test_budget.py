@@ -256,7 +256,8 @@ def test_an_over_commitment_is_refused_and_nothing_is_written(
         commit(db, number, {MANDATORY: 7_000_00, "top_up": 1_000_00})  # the top-up fits; all is refused
     assert str(refused.value) == (
         f"{reference} would over-commit the budget: the CAN 2026-27 mandatory budget has £6,000.00 left and this "
-        f'needs £7,000.00 (£1,000.00 short). A manager may override: dfg budget override {reference} --reason "…"'
+        f"needs £7,000.00 (£1,000.00 short). A manager may override it ('dfg budget override {reference} "
+        '--reason "…"\')'
     )
     assert snapshot(db) == before
     check_ledger(db)
@@ -265,7 +266,7 @@ def test_an_over_commitment_is_refused_and_nothing_is_written(
 def test_a_line_with_no_budget(db: Database, cast: dict[str, Actor], case: tuple[str, int]) -> None:
     allocate(db, cast, MANDATORY, 10_000)
     before = snapshot(db)
-    with pytest.raises(GuardFailed, match=r"there is no CAN 2026-27 top_up budget \(£500.00 short; allocate one with "
+    with pytest.raises(GuardFailed, match=r"there is no CAN 2026-27 top_up budget, so £500.00 is short \(allocate one with "
                        r"'dfg budget allocate CAN --year 2026-27 --line top_up --amount …'\)"):  # fmt: skip
         commit(db, case[1], {MANDATORY: 1_000_00, "top_up": 500_00})
     assert snapshot(db) == before

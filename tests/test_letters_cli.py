@@ -139,8 +139,8 @@ def test_contractor_letters_render_and_go_to_the_contractor(
         ["approval_notice", "Mrs", "Margaret", "Holt"]
     ]
     assert rendered.stderr.splitlines()[-2:] == [
-        f"pending: {acknowledged} works_order: Castle Adaptations has no address on the contractor register: "
-        'record it with \'dfg contractor update "Castle Adaptations" --address "..."\'',
+        f"pending: {acknowledged} works_order: Castle Adaptations has no address on the contractor register "
+        '(record it with \'dfg contractor update "Castle Adaptations" --address "..."\')',
         "1 letter(s) produced, 1 waiting for case data, 0 failed",
     ]
 

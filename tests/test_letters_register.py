@@ -143,8 +143,8 @@ def test_walked_case_letters_show_the_case_and_enter_the_audit_chain(
     assert [(p.kind, p.reason) for p in report.waiting] == [
         (
             "works_order",
-            "Castle Adaptations has no address on the contractor register: record it with "
-            '\'dfg contractor update "Castle Adaptations" --address "..."\'',
+            "Castle Adaptations has no address on the contractor register (record it with "
+            '\'dfg contractor update "Castle Adaptations" --address "..."\')',
         )
     ]
     assert report.failed == ()

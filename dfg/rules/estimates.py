@@ -135,7 +135,7 @@ def choose_estimate(
     reason = reason.strip() if reason and reason.strip() else None
     by_id = {option.estimate_id: option for option in options}
     if not by_id:
-        raise InvalidInput("no estimate is recorded on the case: record one with 'dfg estimate add'")
+        raise InvalidInput("no estimate is recorded on the case yet (record one with 'dfg estimate add')")
     known = ", ".join(str(i) for i in sorted(by_id))
     for estimate_id, why in rejected.items():
         if estimate_id not in by_id:

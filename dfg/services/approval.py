@@ -26,7 +26,15 @@ from dfg.rules.money import format_pounds
 from dfg.rules.policy import load_works_policy
 from dfg.services import budget
 from dfg.services.case_reading import show_case
-from dfg.services.cases import Advanced, Recorded, advance, case_id_of, normalise_reference, record_change
+from dfg.services.cases import (
+    Advanced,
+    Recorded,
+    advance,
+    case_id_of,
+    check_version,
+    normalise_reference,
+    record_change,
+)
 from dfg.services.estimates import selection_in_force
 from dfg.services.grant import (
     GrantRecord,
@@ -72,7 +80,7 @@ def _latest_calculation(connection: Connection, case_id: int) -> Row[Any]:
         .limit(1)
     ).first()
     if row is None:
-        raise InvalidInput("no grant is calculated: run 'dfg grant calculate'")
+        raise InvalidInput("no grant is calculated yet (run 'dfg grant calculate')")
     return row
 
 
@@ -495,29 +503,38 @@ def _version(r: Row[Any]) -> ApprovalVersion:
 VARIATION_STATES = ("approved", "works_ordered", "on_site")
 
 
+def check_override_open(case: CaseFacts) -> None:
+    """InvalidInput, in words, unless a budget override may be recorded on the case now: before approval
+    on a grant calculation, or after it while a variation may still be made."""
+    state = definition_for(case.workflow_version).states[case.state]
+    if case.milestones.get("approval_date") is not None and case.state in VARIATION_STATES:
+        return  # for the next variation
+    if case.milestones.get("approval_date") is not None or state.terminal:
+        raise InvalidInput(
+            f"{case.reference} is {case.state.replace('_', ' ')}: a budget override is for an "
+            "approval or a variation still to be made"
+        )
+    if case.records["calculation"] is None:
+        raise InvalidInput(f"{case.reference} has no grant calculation to override the budget for")
+
+
 def override(
-    db: Database, actor: Actor, reference: str, *, reason: str, now: datetime | None = None
-) -> Recorded:
+    db: Database, actor: Actor, reference: str, *, reason: str, now: datetime | None = None,
+    expected_version: int | None = None,
+) -> Recorded:  # fmt: skip
     """Record a manager's decision that the case may be approved although its budget cannot cover it
     (role: manager). Before approval the override is for the case's latest grant calculation: the
     approval then commits it with this reason on the ledger, and a new calculation needs a new override.
     After approval (while a variation may still be made) it is for the next variation of the approval
-    version in force."""
+    version in force. ``expected_version``: the case's version the manager saw (a form's); Conflict if
+    it changed since."""
     role = require_role(actor, "manager")
     if not reason or not reason.strip():
-        raise InvalidInput("--reason: say why the budget may be over-committed for this case")
+        raise InvalidInput("say why the budget may be over-committed for this case (--reason)")
 
     def check(case: CaseFacts) -> None:
-        state = definition_for(case.workflow_version).states[case.state]
-        if case.milestones.get("approval_date") is not None and case.state in VARIATION_STATES:
-            return  # for the next variation
-        if case.milestones.get("approval_date") is not None or state.terminal:
-            raise InvalidInput(
-                f"{case.reference} is {case.state.replace('_', ' ')}: a budget override is for an "
-                "approval or a variation still to be made"
-            )
-        if case.records["calculation"] is None:
-            raise InvalidInput(f"{case.reference} has no grant calculation to override the budget for")
+        check_version(case.reference, case.version, expected_version)
+        check_override_open(case)
 
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
         version = connection.scalar(

@@ -632,7 +632,9 @@ def determination(
     """One determination of the case: the one in force, or the one with id ``number``."""
     found = determinations(db, actor, reference)
     if not found:
-        raise NotFound(f"{normalise_reference(reference)} has no test of resources: run 'dfg means-test run'")
+        raise NotFound(
+            f"{normalise_reference(reference)} has no test of resources yet (run 'dfg means-test run')"
+        )
     if number is None:
         return found[-1]
     for record in found:

@@ -339,8 +339,8 @@ def _commit_lines(
             if not override_reason:
                 label = financial_year_label(place.financial_year)
                 problems.append(
-                    f"there is no {place.name(line).removeprefix('the ')} ({format_pounds(amount)} short; "
-                    f"allocate one with 'dfg budget allocate {place.district} --year {label} --line {line} "
+                    f"there is no {place.name(line).removeprefix('the ')}, so {format_pounds(amount)} is short "
+                    f"(allocate one with 'dfg budget allocate {place.district} --year {label} --line {line} "
                     "--amount …')"
                 )
                 continue
@@ -359,8 +359,8 @@ def _commit_lines(
     if problems:  # the caller's transaction rolls back what was moved above
         reference = _reference(connection, movement.case_id) if movement.case_id is not None else "the case"
         raise GuardFailed(
-            f"{reference} would over-commit the budget: {'; '.join(problems)}. A manager may override: "
-            f'dfg budget override {reference} --reason "…"'
+            f"{reference} would over-commit the budget: {'; '.join(problems)}. A manager may override it "
+            f"('dfg budget override {reference} --reason \"…\"')"
         )
     return recorded
 

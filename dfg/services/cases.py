@@ -327,6 +327,12 @@ def read_case(
     return rows[0], [_person(r) for r in rows if r.person_id is not None]
 
 
+def read_facts(connection: DriverConnection, reference: str, actor: Actor) -> CaseFacts:
+    """The case's facts as the engine decides on them, its records read when first asked for; NotFound,
+    or PermissionDenied for another district."""
+    return _facts(connection, read_case(connection, reference, actor))
+
+
 _REFERENCE = re.compile(r"(?P<district>[A-Z]{2,8})-(?P<year>[0-9]{4})-(?P<number>[0-9]{1,6})", re.ASCII)
 
 
@@ -677,7 +683,7 @@ def available_actions(
     now = now or utcnow()
     reference = normalise_reference(reference)
     with db.read_connection() as connection:
-        facts = _facts(connection, read_case(connection, reference, actor))
+        facts = read_facts(connection, reference, actor)
         definition = definition_for(facts.workflow_version)
         actions = []
         for trigger in definition.triggers_from(facts.state):
@@ -724,7 +730,7 @@ def check_step(
     now = now or utcnow()
     reference = normalise_reference(reference)
     with db.read_connection() as connection:
-        facts = _facts(connection, read_case(connection, reference, actor))
+        facts = read_facts(connection, reference, actor)
         definition = definition_for(facts.workflow_version)
         trigger = engine.trigger_named(definition, trigger_name)
         found = engine.obstacles(definition, facts, actor, trigger, given, today=local_day(now))

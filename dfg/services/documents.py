@@ -252,7 +252,7 @@ def document_content(
     content = files.read(files.documents_folder(db), str(stored_as))
     if content is None or hashlib.sha256(content).hexdigest() != record.sha256:
         raise NotFound(
-            f"document {document_id}'s file is missing or not the one registered: see 'dfg audit verify'"
+            f"document {document_id}'s file is missing or not the one registered (see 'dfg audit verify')"
         )
     record_access(db, actor, record.reference, "document")
     return record, content

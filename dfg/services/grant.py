@@ -277,13 +277,13 @@ def calculate_case_grant(
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
         determination = _latest_determination(connection, case_id)
         if determination is None:
-            raise InvalidInput(f"{reference} has no test of resources: run 'dfg means-test run' first")
+            raise InvalidInput(f"{reference} has no test of resources yet (run 'dfg means-test run' first)")
         works = works_pence
         if works is None:
             selected = selection_in_force(connection, case_id)
             if selected is None:
                 raise InvalidInput(
-                    f"{reference} has no selected estimate: 'dfg estimate select', or give --works"
+                    f"{reference} has no selected estimate yet (select one with 'dfg estimate select', or give --works)"
                 )
             works = selected.eligible_works_pence
         figures = work_out_calculation(
@@ -331,7 +331,7 @@ def grant_calculation(db: Database, actor: Actor, reference: str, number: int | 
         what = (
             f"grant calculation {number}"
             if number is not None
-            else "grant calculation: run 'dfg grant calculate'"
+            else "grant calculation yet (run 'dfg grant calculate')"
         )
         raise NotFound(f"{reference} has no {what}")
     return GrantRecord(

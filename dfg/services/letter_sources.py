@@ -313,21 +313,21 @@ _POSTCODE = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$", re.IGN
 
 def contractor_recipient(name: str, contact: str | None, address: str | None) -> c.Recipient:
     """A contractor's envelope: the register keeps the address on one line, postcode last."""
-    fix = f'record it with \'dfg contractor update "{name}" --address "..."\''
+    fix = f'(record it with \'dfg contractor update "{name}" --address "..."\')'
     if not address or not address.strip():
-        raise NotOnRecord(f"{name} has no address on the contractor register: {fix}")
+        raise NotOnRecord(f"{name} has no address on the contractor register {fix}")
     parts = [p.strip() for p in re.split(r"[,\n]", address) if p.strip()]
     found = _POSTCODE.search(parts[-1])
     if found is None:
         raise NotOnRecord(
-            f"the address of {name} on the contractor register does not end with a postcode: {fix}"
+            f"the address of {name} on the contractor register does not end with a postcode {fix}"
         )
     last = parts[-1][: found.start()].strip()
     lines = (*parts[:-1], last) if last else tuple(parts[:-1])
     if not lines or len(lines) > c.MAX_ADDRESS_LINES:
         raise NotOnRecord(
             f"the address of {name} on the contractor register needs 1 to {c.MAX_ADDRESS_LINES} lines before "
-            f"the postcode, separated by commas: {fix}"
+            f"the postcode, separated by commas {fix}"
         )
     return c.Recipient(
         name=name,

@@ -399,10 +399,29 @@ def record_invoice(
     )  # fmt: skip
 
 
+def contribution_to_collect(case: CaseFacts) -> int:
+    """What is still to collect of the applicant's contribution (more than nothing); InvalidInput, in
+    words, if none may be recorded as collected on the case now."""
+    _in_states(AFTER_APPROVAL, "a contribution is collected after approval")(case)
+    approval = case.records["approval"]
+    if approval is None:
+        raise GuardFailed(f"{case.reference} has no approval record stating the contribution")
+    asked = int(approval["contribution_pence"])
+    due = asked - int(case.records["contribution_collected_pence"])
+    if due <= 0:
+        raise InvalidInput(
+            f"all of the contribution of {format_pounds(asked)} is collected" if asked
+            else "the approval asks no contribution of the applicant"
+        )  # fmt: skip
+    return due
+
+
 def record_contribution(
-    db: Database, actor: Actor, reference: str, *, amount_pence: int, on: date, now: datetime | None = None
-) -> Recorded:
-    """Record (part of) the applicant's contribution as collected (role: grant officer)."""
+    db: Database, actor: Actor, reference: str, *, amount_pence: int, on: date, now: datetime | None = None,
+    expected_version: int | None = None,
+) -> Recorded:  # fmt: skip
+    """Record (part of) the applicant's contribution as collected (role: grant officer).
+    ``expected_version``: the case's version the officer saw (a form's); Conflict if it changed since."""
     role = require_role(actor, "grant_officer")
     now = now or utcnow()
     if amount_pence <= 0:
@@ -411,12 +430,11 @@ def record_contribution(
         raise InvalidInput(f"the date {on:%d/%m/%Y} is in the future")
 
     def check(case: CaseFacts) -> None:
-        _in_states(AFTER_APPROVAL, "a contribution is collected after approval")(case)
-        approval = case.records["approval"]
-        due = int(approval["contribution_pence"]) - int(case.records["contribution_collected_pence"])
+        check_version(case.reference, case.version, expected_version)
+        due = contribution_to_collect(case)
         if amount_pence > due:
             raise InvalidInput(
-                f"{format_pounds(amount_pence)} is more than the {format_pounds(max(0, due))} of the contribution "
+                f"{format_pounds(amount_pence)} is more than the {format_pounds(due)} of the contribution "
                 "still to collect"
             )
 
@@ -426,30 +444,52 @@ def record_contribution(
     )  # fmt: skip
 
 
+def check_entitlement_may_cease(case: CaseFacts) -> None:
+    """InvalidInput, in words, unless the case may be recorded as no longer entitled: between approval
+    and the certified date, and not while an earlier cessation awaits its decision."""
+    _in_states(BEFORE_CERTIFIED, "entitlement can cease only between approval and the certified date")(case)
+    if case.records["entitlement_stopped"]:
+        raise InvalidInput(
+            f"entitlement on {case.reference} has already ceased: an approver decides what to pay"
+        )
+
+
 def cease_entitlement(
     db: Database, actor: Actor, reference: str, *, code: str, on: date, note: str | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, expected_version: int | None = None,
 ) -> Recorded:  # fmt: skip
     """Record that entitlement ceased between approval and the certified date (role: grant officer):
-    every payment stops until an approver decides what to pay."""
+    every payment stops until an approver decides what to pay. ``expected_version`` as for invoices."""
     role = require_role(actor, "grant_officer")
     now = now or utcnow()
     if code not in CEASED_REASONS:
         raise InvalidInput(f"unknown --code '{code}' (one of: {', '.join(CEASED_REASONS)})")
     if on > local_day(now):
         raise InvalidInput(f"the date {on:%d/%m/%Y} is in the future")
+
+    def check(case: CaseFacts) -> None:
+        check_version(case.reference, case.version, expected_version)
+        check_entitlement_may_cease(case)
+
     return record_change(
-        db, actor, reference, role=role, kind="entitlement_ceased",
-        check=_in_states(BEFORE_CERTIFIED, "entitlement can cease only between approval and the certified date"),
+        db, actor, reference, role=role, kind="entitlement_ceased", check=check,
         payload={"ceased_on": on, "label": CEASED_REASONS[code]}, code=code, reason=note, now=now,
     )  # fmt: skip
 
 
+def check_awaiting_decision(case: CaseFacts) -> None:
+    """InvalidInput, in words, unless the case's entitlement ceased and no one has decided what to pay."""
+    _in_states(BEFORE_CERTIFIED, "the decision is made before the certified date")(case)
+    if not case.records["entitlement_stopped"]:
+        raise InvalidInput(f"{case.reference} has no ceased entitlement awaiting a decision")
+
+
 def decide_ceased_entitlement(
     db: Database, actor: Actor, reference: str, *, decision: str, amount_pence: int | None = None, reason: str,
-    now: datetime | None = None,
+    now: datetime | None = None, expected_version: int | None = None,
 ) -> Recorded:  # fmt: skip
-    """Decide to pay all, part or none of what is due after entitlement ceased (role: approver)."""
+    """Decide to pay all, part or none of what is due after entitlement ceased (role: approver).
+    ``expected_version`` as for invoices."""
     role = require_role(actor, "approver")
     now = now or utcnow()
     if not reason.strip():
@@ -457,16 +497,19 @@ def decide_ceased_entitlement(
     reference = normalise_reference(reference)
     decided: dict[str, int] = {}
 
+    def check(case: CaseFacts) -> None:
+        check_version(case.reference, case.version, expected_version)
+        check_awaiting_decision(case)
+
     def write(connection: Connection, case_id: int) -> Mapping[str, Any]:
-        position = money_position(connection, case_id)
+        position = money_position(connection, case_id)  # again, in the write transaction
         if not position.entitlement_ceased or position.payable_limit_pence is not None:
             raise InvalidInput(f"{reference} has no ceased entitlement awaiting a decision")
         decided["payable"] = decided_amount(position, decision, amount_pence)
         return {"decision": decision, "payable_pence": decided["payable"], "paid_pence": position.paid_pence}
 
     return record_change(
-        db, actor, reference, role=role, kind="ceased_entitlement_decided",
-        check=_in_states(BEFORE_CERTIFIED, "the decision is made before the certified date"),
+        db, actor, reference, role=role, kind="ceased_entitlement_decided", check=check,
         write_details=write, reason=reason.strip(), now=now,
     )  # fmt: skip
 

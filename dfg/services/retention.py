@@ -152,7 +152,7 @@ def dispose(db: Database, actor: Actor, *, now: datetime | None = None) -> list[
             if connection.execute(_CLEAR_EVENTS, {"case_id": case.id}).scalar():
                 raise GuardFailed(
                     f"{found.reference} has events whose personal values could not be sealed (its stream did not "
-                    "verify when the database was upgraded): see 'dfg audit verify' before disposing of it"
+                    "verify when the database was upgraded): check the audit trail before disposing of it ('dfg audit verify')"
                 )
             erase_case(connection, case.id, now=now)
             append_to_system(

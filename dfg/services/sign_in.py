@@ -225,7 +225,9 @@ def give_demo_passwords(db: Database, *, now: datetime | None = None) -> int:
     now = now or utcnow()
     with db.write_connection() as connection:
         if not is_demo(connection):
-            raise PermissionDenied("only a database made by 'dfg demo' has demonstration passwords")
+            raise PermissionDenied(
+                "only a demonstration database (made by 'dfg demo') has demonstration passwords"
+            )
         users = connection.scalars(
             select(USERS.c.id).where(~USERS.c.id.in_(select(WEB_CREDENTIALS.c.user_id)))
         ).all()

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dfg.errors import Conflict, DfgError, GuardFailed, InvalidInput, InvalidTransition, OutsideDistrict
+from dfg.services.case_changes import Change, changes_open
 from dfg.services.case_history import history
 from dfg.services.case_reading import show_case
 from dfg.services.cases import Action, advance, available_actions
@@ -32,6 +33,14 @@ RECORD_PAGES: dict[str, str] = {
     "payment": "payments.pay",
     "land_charge": "payments.land_charge",
     "repayment_decision": "payments.repayment_decision",
+}
+
+#: The pages that record a change beside the workflow's steps, by the change's name.
+CHANGE_PAGES: dict[str, str] = {
+    "contribution": "payments.contribution",
+    "entitlement_ceased": "payments.cease",
+    "ceased_entitlement_decision": "payments.decide",
+    "budget_override": "money.budget_override",
 }
 
 #: The case's own pages, linked from its page where they exist (endpoint, words).
@@ -64,6 +73,7 @@ def show(reference: str) -> str:
         events=list(reversed(events)),
         actions=actions,
         action_page=_action_page,
+        changes=_change_pages(changes_open(db, me, view.reference), view.reference),
         clocks=case_clock_sheet(db, me, view.reference),
         letters=list_letters(db, me, view.reference),
         case_pages=[(e, words) for e, words in CASE_PAGES if e in current_app.view_functions],
@@ -78,6 +88,15 @@ def _action_page(action: Action, reference: str) -> str | None:
             return None
         return url_for(endpoint, reference=reference)
     return url_for("case.act", reference=reference, trigger=action.trigger)
+
+
+def _change_pages(changes: list[Change], reference: str) -> list[tuple[Change, str]]:
+    """The changes open to the user, each with the page that records it (those with one)."""
+    return [
+        (change, url_for(endpoint, reference=reference))
+        for change in changes
+        if (endpoint := CHANGE_PAGES.get(change.name)) in current_app.view_functions
+    ]
 
 
 @case.route("/<reference>/act/<trigger>", methods=["GET", "POST"])

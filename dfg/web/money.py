@@ -15,7 +15,8 @@ from dfg.errors import Conflict, DfgError, GuardFailed, InvalidInput, InvalidTra
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.grant import ChargeRequest
 from dfg.rules.money import format_pounds, parse_pounds
-from dfg.services.approval import WORKS_STATUSES, ApprovalTerms, approval_to_decide, approve_grant
+from dfg.services.approval import WORKS_STATUSES, ApprovalTerms, approval_to_decide, approve_grant, override
+from dfg.services.case_changes import change_refusal
 from dfg.services.case_reading import show_case
 from dfg.services.contractors import list_contractors
 from dfg.services.estimates import (
@@ -28,6 +29,7 @@ from dfg.services.estimates import (
 )
 from dfg.services.grant import GrantOptions, calculate_case_grant, grant_options
 from dfg.services.sign_in import check_password, check_second_factor
+from dfg.web.case import REASON_LONGEST
 from dfg.web.dates import DateProblem, date_from_form
 from dfg.web.forms import Errors, Page, seen_version
 from dfg.web.security import actor, database
@@ -297,6 +299,44 @@ def approve(reference: str) -> Page:
         decision=decision,
         may_approve="approver" in me.roles and decision.calculation is not None,
         ask_second=decision.needs_second_approver or bool(values.get("second_username")),
+        errors=errors,
+        values=values,
+    ), 422 if errors else 200
+
+
+# ------------------------------------------------------------------------------ the budget override
+
+
+@money.route("/<reference>/budget-override", methods=["GET", "POST"])
+def budget_override(reference: str) -> Page:
+    db, me = database(), actor()
+    case = show_case(db, me, reference)
+    values = request.form
+    errors: Errors = []
+    if request.method == "POST":
+        reason = _text(values, "reason")
+        if reason is None:
+            _error(errors, "Enter why the case may be approved over its budget", "reason")
+        elif len(reason) > REASON_LONGEST:
+            _error(errors, f"The reason must be {REASON_LONGEST:,} characters or fewer", "reason")
+        if reason is not None and not errors:
+            try:
+                override(db, me, case.reference, reason=reason, expected_version=seen_version(values))
+            except REFUSALS as refusal:
+                _refused(errors, refusal, "main-form")
+            else:
+                flash(
+                    "Budget override recorded: the approval or variation may now go over the budget.", "done"
+                )
+                return redirect(url_for("case.show", reference=case.reference))
+    return render_template(
+        "money/override.html",
+        title=f"Override the budget – {case.reference}",
+        case=case,
+        approved=case.milestones.get("approval_date") is not None,
+        decision=approval_to_decide(db, me, case.reference),
+        may_override="manager" in me.roles,
+        refusal=change_refusal(db, me, case.reference, "budget_override"),
         errors=errors,
         values=values,
     ), 422 if errors else 200

@@ -22,11 +22,22 @@ from dfg.errors import (
 )
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.money import format_pounds, parse_pounds
+from dfg.rules.payments import CEASED_REASONS
 from dfg.rules.rates import REPAYMENT_FACTORS
 from dfg.services.approval import vary_works
+from dfg.services.case_changes import change_refusal
 from dfg.services.case_reading import CaseView, show_case
 from dfg.services.land_charge import land_charge_view, record_repayment_decision, register_land_charge
-from dfg.services.payments import money_view, pay_final, pay_interim, payment_due, record_invoice
+from dfg.services.payments import (
+    cease_entitlement,
+    decide_ceased_entitlement,
+    money_view,
+    pay_final,
+    pay_interim,
+    payment_due,
+    record_contribution,
+    record_invoice,
+)
 from dfg.services.works import (
     COMPLETION_CHECKS,
     MAX_EXTENSION_MONTHS,
@@ -84,11 +95,15 @@ DECISION_WORDS = {
 FORM_ROLES = {
     "invoice": frozenset({"grant_officer"}),
     "pay": frozenset({"grant_officer"}),
+    "contribution": frozenset({"grant_officer"}),
+    "cease": frozenset({"grant_officer"}),
+    "decide": frozenset({"approver"}),
     "completion": frozenset(COMPLETION_CHECKS.values()),
     "land_charge": frozenset({"grant_officer"}),
     "repayment_decision": frozenset({"approver"}),
     "extend": frozenset({"grant_officer", "technical_officer"}),
     "vary": frozenset({"approver"}),
+    "override": frozenset({"manager"}),
 }
 
 
@@ -304,6 +319,89 @@ def pay(reference: str) -> Page:
     elif request.method == "POST":
         form.errors.append({"text": sentence(due.why_not or "nothing can be paid now"), "href": "#main-form"})
     return _page("pay.html", "Record a payment", view, form, due=due, payee_words=PAYEE_WORDS)
+
+
+# ---------------------------------------------------------------------- the contribution
+
+
+@payments.route("/<reference>/contribution", methods=["GET", "POST"])
+def contribution(reference: str) -> Page:
+    db, me = database(), actor()
+    view = show_case(db, me, reference)
+    form = _Form(request.form)
+    if request.method == "POST":
+        amount = form.pounds("amount", "the amount collected")
+        on = form.date("on", "the date it was collected", required=False)
+        if amount is not None and not form.errors:
+            done = _attempt(
+                form, record_contribution, db, me, view.reference, amount_pence=amount,
+                on=on or local_day(utcnow()), expected_version=seen_version(form.values),
+            )  # fmt: skip
+            if done:
+                return _done(view, f"Contribution of {format_pounds(amount)} collected: recorded.")
+    return _page(
+        "contribution.html", "Record the contribution collected", view, form,
+        money=money_view(db, me, view.reference), refusal=change_refusal(db, me, view.reference, "contribution"),
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------- ceased entitlement
+
+#: What the approver may decide after entitlement ceased, in words.
+PAY_WORDS = {
+    "all": "Pay all of the approved assistance",
+    "part": "Pay part of it",
+    "none": "Pay none of it",
+}
+
+
+@payments.route("/<reference>/entitlement", methods=["GET", "POST"])
+def cease(reference: str) -> Page:
+    db, me = database(), actor()
+    view = show_case(db, me, reference)
+    form = _Form(request.form)
+    if request.method == "POST":
+        code = form.choice("code", CEASED_REASONS, "Choose what happened")
+        on = form.date("on", "the date it happened", required=True)
+        note = form.text("note", "anything else to record", required=False)
+        if code is not None and on is not None and not form.errors:
+            done = _attempt(
+                form, cease_entitlement, db, me, view.reference, code=code, on=on, note=note,
+                expected_version=seen_version(form.values),
+            )  # fmt: skip
+            if done:
+                return _done(
+                    view, "Entitlement ceased: recorded. No payment is made until an approver decides."
+                )
+    return _page(
+        "cease.html", "Record that entitlement ceased", view, form, money=money_view(db, me, view.reference),
+        reasons=CEASED_REASONS, refusal=change_refusal(db, me, view.reference, "entitlement_ceased"),
+    )  # fmt: skip
+
+
+@payments.route("/<reference>/entitlement/decision", methods=["GET", "POST"])
+def decide(reference: str) -> Page:
+    db, me = database(), actor()
+    view = show_case(db, me, reference)
+    form = _Form(request.form)
+    if request.method == "POST":
+        decision = form.choice("decision", PAY_WORDS, "Choose whether to pay all, part or none")
+        amount = form.pounds("amount", "the total to pay") if decision == "part" else None
+        reason = form.text("reason", "the reasons for the decision", required=True)
+        if decision is not None and reason is not None and not form.errors:
+            done = _attempt(
+                form, decide_ceased_entitlement, db, me, view.reference, decision=decision,
+                amount_pence=amount, reason=reason, expected_version=seen_version(form.values),
+            )  # fmt: skip
+            if done:
+                return _done(
+                    view, f"Decision after entitlement ceased recorded: {PAY_WORDS[decision].lower()}."
+                )
+    return _page(
+        "decide.html", "Decide what to pay after entitlement ceased", view, form,
+        money=money_view(db, me, view.reference), pay_words=PAY_WORDS,
+        refusal=change_refusal(db, me, view.reference, "ceased_entitlement_decision"),
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- the land charge

@@ -109,7 +109,7 @@ def grant_calculation_current(ctx: GuardContext) -> str | None:
     in force on the approval date: the approval can never drift from the figures behind it."""
     calculation = _calculation(ctx)
     if calculation is None:
-        return "no grant is calculated: run 'dfg grant calculate'"
+        return "no grant is calculated yet (run 'dfg grant calculate')"
     if calculation["determination_id"] != ctx.case.records.get("latest_determination"):
         return "the test of resources changed after the grant was calculated: calculate the grant again"
     if calculation.get("landlord_decision") != ctx.case.records.get("landlord_decision"):
@@ -186,7 +186,7 @@ def has_determination(ctx: GuardContext) -> str | None:
     """A test of resources has been determined on the case."""
     if ctx.case.records.get("determinations", 0):
         return None
-    return "no test of resources is recorded: run 'dfg means-test run' first"
+    return "no test of resources is recorded yet (run 'dfg means-test run' first)"
 
 
 def _review_window_end(ctx: GuardContext) -> date | None:
@@ -240,7 +240,7 @@ def estimate_selected(ctx: GuardContext) -> str | None:
     acceptable estimate)."""
     eligible = ctx.case.records.get("eligible_works_pence")
     if eligible is None:
-        return "no estimate is selected: 'dfg estimate select'"
+        return "no estimate is selected yet ('dfg estimate select')"
     calculation = _calculation(ctx)
     if calculation is not None and calculation["works_pence"] != eligible:
         return (
@@ -319,7 +319,7 @@ def invoice_received(ctx: GuardContext) -> str | None:
     """An invoice for the works is recorded before the final payment."""
     if ctx.case.records.get("invoices", 0):
         return None
-    return "no invoice is recorded: 'dfg pay invoice'"
+    return "no invoice is recorded yet ('dfg pay invoice')"
 
 
 @guard
@@ -332,7 +332,7 @@ def contribution_collected(ctx: GuardContext) -> str | None:
         return None
     return (
         f"the applicant's contribution of {format_pounds(due)} is not recorded as collected "
-        f"({format_pounds(collected)} so far): 'dfg pay contribution'"
+        f"({format_pounds(collected)} so far) ('dfg pay contribution')"
     )
 
 

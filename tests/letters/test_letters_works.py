@@ -96,8 +96,8 @@ def test_every_letter_of_the_works_shows_its_own_step(
     (waiting,) = first.waiting
     assert waiting.kind == "works_order"
     assert waiting.reason == (
-        "Castle Adaptations has no address on the contractor register: record it with "
-        '\'dfg contractor update "Castle Adaptations" --address "..."\''
+        "Castle Adaptations has no address on the contractor register (record it with "
+        '\'dfg contractor update "Castle Adaptations" --address "..."\')'
     )
     register_castle(db, cast)
 

@@ -16,6 +16,7 @@ from dfg.services.sign_in import accept_invitation, invite
 from dfg.web import create_app
 from dfg.web.settings import WebSettings
 from dfg.workflow.actor import Actor
+from tests.conftest import walk_to
 
 PASSWORD = "correct horse battery staple"
 SECRET = "test-secret-key-that-is-long-enough-for-the-app"
@@ -70,6 +71,18 @@ def signed_in(app: Flask, db: Database, cast: dict[str, Actor]) -> Callable[[str
         return client
 
     return client_for
+
+
+@pytest.fixture
+def case_at(db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]) -> Callable[[str], str]:
+    """A Cannock case walked along the main path to a state, through the real services."""
+
+    def make(state: str) -> str:
+        reference = open_sample()
+        walk_to(db, cast, reference, state)
+        return reference
+
+    return make
 
 
 _HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')

@@ -19,23 +19,11 @@ from dfg.services.land_charge import land_charge_view
 from dfg.services.payments import money_view, payment_due, record_invoice
 from dfg.services.works import completion_checks
 from dfg.workflow.actor import Actor
-from tests.conftest import APPROVED_GRANT, walk_to
+from tests.conftest import APPROVED_GRANT
 from tests.web.conftest import hidden_fields, post_form
 
 SignedIn = Callable[[str], FlaskClient]
 Cast = dict[str, Actor]
-
-
-@pytest.fixture
-def case_at(db: Database, cast: Cast, open_sample: Callable[..., str]) -> Callable[[str], str]:
-    """A Cannock case walked along the main path to a state, through the real services."""
-
-    def make(state: str) -> str:
-        reference = open_sample()
-        walk_to(db, cast, reference, state)
-        return reference
-
-    return make
 
 
 def _page(response: object) -> str:
