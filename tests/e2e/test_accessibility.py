@@ -76,8 +76,6 @@ SCREENS: tuple[Screen, ...] = (
     Screen("step form", "/cases/{case}/act/accept_referral", ("can.officer",)),
     Screen("step form, errors", "/cases/{case}/act/hold", OFFICER_AND_OT, submit="Put the case on hold"),
     Screen("not found (404)", "/cases/CAN-2000-9999"),
-    Screen("open a case", "/cases/new", ("can.officer",)),
-    Screen("open a case, errors", "/cases/new", ("can.officer",), submit="Open the case"),
     Screen("correct a person", "/cases/{case}/people/1", ("can.officer",)),
     Screen(
         "correct a person, errors", "/cases/{case}/people/1", ("can.officer",), submit="Save the correction"
