@@ -71,6 +71,15 @@ def _split_name(name: str, option: str) -> tuple[str, str]:
 )
 @click.option("--first-contact", help="Date of first contact (default: today).")
 @click.option("--large-print", is_flag=True, help="The applicant asks for large-print letters.")
+@click.option(
+    "--contact", help="How the applicant would like to be contacted: post, phone, email or advocate."
+)
+@click.option(
+    "--advocate", help="An advocate or representative for the applicant: name and how to reach them."
+)
+@click.option(
+    "--format-note", help="A format letters must reach the applicant in: Braille, audio, an interpreter."
+)
 @click.option("--postal-address", help="First line of the applicant's own address, if letters should not go to "
               "the home (a landlord's must not); with --postal-town and --postal-postcode.")  # fmt: skip
 @click.option("--postal-address2", help="Second line of the applicant's own address.")
@@ -100,6 +109,7 @@ def _new_case(options: dict[str, Any]) -> NewCase:
     """The case 'case new' was given: the applicant, the occupant if not the applicant, and the home."""
     from dfg.rules.clock import local_day, utcnow
     from dfg.services.case_opening import NewCase, NewPerson
+    from dfg.services.people import LARGE_PRINT
 
     given, family = _split_name(options["applicant"], "--applicant")
     postal = [options[f"postal_{part}"] for part in ("address", "address2", "town", "postcode")]
@@ -112,7 +122,10 @@ def _new_case(options: dict[str, Any]) -> NewCase:
             date_of_birth=optional_date(options["dob"], "--dob"),
             is_applicant=True,
             is_disabled_occupant=occupant_is_applicant,
-            communication_needs="large_print" if options["large_print"] else None,
+            communication_needs=LARGE_PRINT if options["large_print"] else None,
+            preferred_contact=options["contact"],
+            advocate=options["advocate"],
+            format_note=options["format_note"],
             postal_address=_postal_address(*postal) if any(postal) else None,
         )
     ]
@@ -210,6 +223,7 @@ def case_show(context: Context, reference: str, as_json: bool) -> None:
 def _case_text(view: CaseView) -> str:
     """The case as an officer reads it: state, district, people, milestones."""
     from dfg.rules.clock import ENGLAND, local_day
+    from dfg.services.people import contact_lines
 
     stage = "closed" if view.stage is None else f"stage {view.stage}"
     lines = [
@@ -237,6 +251,7 @@ def _case_text(view: CaseView) -> str:
         lines.append(f"  {person['name']} ({', '.join(person['roles']).replace('_', ' ')}{born})")
         if person["postal_address"]:
             lines.append(f"    letters to: {', '.join(person['postal_address'])}")
+        lines += [f"    {line}" for line in contact_lines(person)]
     lines.append("Milestones:")
     for name, value in view.milestones.items():
         if value is not None:
@@ -259,6 +274,12 @@ def _case_text(view: CaseView) -> str:
 @click.option("--nhs-number", help="Their NHS number (943 476 5919).")
 @click.option("--phone", help="Their phone number; '' clears it.")
 @click.option("--email", help="Their e-mail address; '' clears it.")
+@click.option(
+    "--contact", help="How they would like to be contacted: post, phone, email or advocate; '' clears it."
+)
+@click.option("--advocate", help="Their advocate or representative, and how to reach them; '' clears it.")
+@click.option("--format-note", help="A format letters must reach them in (Braille, audio...); '' clears it.")
+@click.option("--large-print", help="Whether their letters are in large print: yes or no.")
 @click.option("--address", help="First line of the home to be adapted.")
 @click.option("--address2", help="Second line of its address; '' clears it.")
 @click.option("--town", help="Its town.")
@@ -281,7 +302,8 @@ def case_correct(
     from dfg.services.corrections import Correction, correct_details
 
     people = {"title": "title", "given_name": "given_name", "family_name": "family_name", "dob": "date_of_birth",
-              "nhs_number": "nhs_number", "phone": "phone", "email": "email"}  # fmt: skip
+              "nhs_number": "nhs_number", "phone": "phone", "email": "email", "contact": "preferred_contact",
+              "advocate": "advocate", "format_note": "format_note", "large_print": "large_print"}  # fmt: skip
     homes = {
         "address": "address_line_1",
         "address2": "address_line_2",

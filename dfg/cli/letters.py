@@ -37,14 +37,19 @@ def letters_list(context: Context, reference: str, as_json: bool) -> None:
     Example:
       dfg letters list CAN-2026-0001
     """
+    from dfg.services.case_reading import show_case
     from dfg.services.letter_batch import pending_letters
     from dfg.services.letter_register import list_letters
+    from dfg.services.people import letter_arrangements
 
     database, actor = context.database(), context.actor()
     produced = list_letters(database, actor, reference)
     pending = pending_letters(database, actor, reference)
+    applicant = next(p for p in show_case(database, actor, reference).people if "applicant" in p["roles"])
+    arrangements = letter_arrangements(applicant)
     if as_json:
-        emit_json({"letters": [x.as_dict() for x in produced], "pending": [p.as_dict() for p in pending]})
+        emit_json({"letters": [x.as_dict() for x in produced], "pending": [p.as_dict() for p in pending],
+                   "arrangements": arrangements})  # fmt: skip
         return
     rows = [
         [x.id, x.kind, x.recipient_name, f"{x.created_at:%Y-%m-%d %H:%M}", x.created_by,
@@ -56,6 +61,8 @@ def letters_list(context: Context, reference: str, as_json: bool) -> None:
         click.echo(
             f"pending: {p.kind} ({p.trigger} on {show_date(p.step_date)}): {p.reason or 'ready to render'}"
         )
+    for note in arrangements:
+        click.echo(f"letters to {applicant['name']}: {note}")
 
 
 @letters.command("show")
@@ -151,10 +158,16 @@ def letters_print(context: Context, batch: bool, since: str, output: Path) -> No
     Example:
       dfg letters print --batch --since 2026-06-01 --output post-2026-06-01.pdf
     """
-    from dfg.services.post_room import print_batch
+    from dfg.services.post_room import batch_arrangements, print_batch
 
     if not batch:
         raise click.UsageError("say --batch: it prints every letter produced since --since in one PDF")
     day = parse_date(since, field="--since")
-    write_output(output, print_batch(context.database(), context.actor(), day))
+    database, actor = context.database(), context.actor()
+    write_output(output, print_batch(database, actor, day))
     click.echo(f"wrote {output}: the letters produced since {show_date(day)}", err=True)
+    for held in batch_arrangements(database, actor, day):
+        # set aside by hand: a format the engine cannot print, or a copy to post to an advocate
+        click.echo(
+            f"letter {held.letter_id} ({held.reference} {held.kind}): {'; '.join(held.notes)}", err=True
+        )

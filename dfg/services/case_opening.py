@@ -89,6 +89,12 @@ class NewPerson:
     phone: str | None = None
     email: str | None = None
     communication_needs: str | None = None
+    #: How they would rather be contacted: one of people.PREFERRED_CONTACTS.
+    preferred_contact: str | None = None
+    #: An advocate or representative who speaks for them: their name and how to reach them.
+    advocate: str | None = None
+    #: A format letters must reach them in beyond large print: Braille, audio, an interpreter's language.
+    format_note: str | None = None
     #: Where letters go if not to the home to be adapted (a landlord applicant needs one).
     postal_address: PostalAddress | None = None
 
@@ -186,6 +192,7 @@ _PERSON_DETAILS = {
     "title": "title", "given_name": "first name", "family_name": "last name",
     "relationship_to_applicant": "relationship to the applicant", "phone": "phone number",
     "email": "e-mail address", "communication_needs": "communication needs",
+    "preferred_contact": "preferred contact", "advocate": "advocate", "format_note": "format note",
 }  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, exists, func, select
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
 from dfg.services.access import record_access
 from dfg.services.cases import check_district, normalise_reference
-from dfg.services.people import full_name, person_roles, postal_lines
+from dfg.services.people import full_name, in_large_print, person_roles, postal_lines
 from dfg.store.database import Database
 from dfg.store.tables import (
     APPOINTMENTS,
@@ -172,6 +172,10 @@ def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
             "roles": person_roles(p),
             "relationship_to_applicant": p.relationship_to_applicant,
             "communication_needs": p.communication_needs,
+            "large_print": in_large_print(p),
+            "preferred_contact": p.preferred_contact,
+            "advocate": p.advocate,
+            "format_note": p.format_note,
             "postal_address": list(postal_lines(p)) or None,
         }
         for p in people_rows

@@ -19,7 +19,7 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.rules.nhs_number import parse_nhs_number
 from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
 from dfg.services.cases import Recorded, check_version, record_change
-from dfg.services.people import detail_problem
+from dfg.services.people import LARGE_PRINT, detail_problem
 from dfg.store.database import Database
 from dfg.store.tables import CASES, PEOPLE, PROPERTIES
 from dfg.workflow.actor import Actor
@@ -27,7 +27,10 @@ from dfg.workflow.roles import require_role
 
 DETAILS_CORRECTED = "details_corrected"
 #: What may be corrected on a person, and on the home to be adapted.
-PERSON_FIELDS = ("title", "given_name", "family_name", "date_of_birth", "nhs_number", "phone", "email")
+PERSON_FIELDS = (
+    "title", "given_name", "family_name", "date_of_birth", "nhs_number", "phone", "email",
+    "preferred_contact", "advocate", "format_note", "large_print",
+)  # fmt: skip
 HOME_FIELDS = ("address_line_1", "address_line_2", "town", "postcode")
 _REQUIRED = {"given_name", "family_name", "address_line_1", "town", "postcode"}
 
@@ -46,7 +49,10 @@ class Correction:
 #: Each field in a person's words, for the problems a form shows beside it.
 FIELD_WORDS = {"title": "title", "given_name": "given name", "family_name": "family name",
                "date_of_birth": "date of birth", "nhs_number": "NHS number", "phone": "phone number",
-               "email": "e-mail address", "address_line_1": "first line of the address",
+               "email": "e-mail address", "preferred_contact": "preferred contact",
+               "advocate": "advocate", "format_note": "format note", "large_print": "large print",
+               "communication_needs": "large print",
+               "address_line_1": "first line of the address",
                "address_line_2": "second line of the address", "town": "town", "postcode": "postcode"}  # fmt: skip
 LONGEST_REASON = 2000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -76,6 +82,13 @@ def _checked(
                 # PostgreSQL refuses a NUL; none of these belong in a name or an address anyway
                 problems.append(f"{name}: holds a control character")
                 words[name] = f"The {said} must not contain hidden characters such as tabs or line breaks"
+            elif name == "large_print":
+                # on or off; kept as communication_needs, which letters read
+                if text not in ("yes", "no", True, False):
+                    problems.append("large_print: say yes or no")
+                    words[name] = "Say whether letters should be in large print"
+                else:
+                    into["communication_needs"] = LARGE_PRINT if text in ("yes", True) else None
             elif text in ("", None):
                 if name in _REQUIRED:
                     problems.append(f"{name}: is required and cannot be cleared")

@@ -22,6 +22,7 @@ from sqlalchemy import Row, select
 from dfg.letters import context as c
 from dfg.rules.clocks import CompletionExtension, clock_policy_for, completion_due, review_window_end
 from dfg.services.letter_queue import LetterCase, LetterPerson, LetterStep
+from dfg.services.people import in_large_print
 from dfg.store.database import Database
 from dfg.store.models import APPROVALS, CONTRACTORS, ESTIMATE_DECISIONS, ESTIMATES, EVENTS, USERS
 from dfg.store.personal import personal_values
@@ -111,7 +112,7 @@ class LetterSource:
             address_lines=tuple(lines),
             postcode=postcode,
             salutation=f"{applicant.title} {applicant.family_name}" if applicant.title else None,
-            large_print="large_print" in (applicant.communication_needs or ""),
+            large_print=in_large_print(applicant),
         )
 
     def disabled_occupant(self) -> LetterPerson:

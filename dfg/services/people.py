@@ -4,6 +4,7 @@ Read by showing a case, by its letters, by opening it and by correcting it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from dfg.rules.plausible import email_problem, phone_problem
@@ -16,8 +17,58 @@ POSTAL_COLUMNS = ("postal_address_line_1", "postal_address_line_2", "postal_town
 DETAIL_LONGEST = {
     "title": 20, "given_name": 80, "family_name": 80, "relationship_to_applicant": 40, "phone": 30,
     "email": 120, "communication_needs": 200, "address_line_1": 120, "address_line_2": 120, "town": 60,
-    "uprn": 12, "referral_source": 60,
+    "uprn": 12, "referral_source": 60, "advocate": 300, "format_note": 200,
 }  # fmt: skip
+
+#: How a person would rather be contacted, and each in words for a page and ``dfg case show``.
+PREFERRED_CONTACTS = ("post", "phone", "email", "advocate")
+CONTACT_WORDS = {
+    "post": "By post",
+    "phone": "By phone",
+    "email": "By e-mail",
+    "advocate": "Through their advocate",
+}
+#: What ``communication_needs`` holds when letters to the person are printed in large print.
+LARGE_PRINT = "large_print"
+
+
+def preferred_contact_problem(choice: str) -> tuple[str, str] | None:
+    """What is wrong with a preferred way of contact as given (trimmed, not empty): the problem, and in
+    a person's words for a form; None if it is one of :data:`PREFERRED_CONTACTS`."""
+    if choice in PREFERRED_CONTACTS:
+        return None
+    return (
+        f"'{choice}' is not one of: {', '.join(PREFERRED_CONTACTS)}",
+        "Choose how they would like to be contacted: post, phone, e-mail or their advocate",
+    )
+
+
+def contact_lines(person: Mapping[str, Any]) -> list[str]:
+    """A shown person's contact preferences in words, one line each (none recorded, none shown): for
+    ``dfg case show`` and the case page."""
+    lines = []
+    if person.get("preferred_contact"):
+        lines.append(
+            f"Contact: {CONTACT_WORDS.get(person['preferred_contact'], person['preferred_contact'])}"
+        )
+    if person.get("advocate"):
+        lines.append(f"Advocate: {person['advocate']}")
+    if person.get("large_print"):
+        lines.append("Letters in large print")
+    if person.get("format_note"):
+        lines.append(f"Format: {person['format_note']}")
+    return lines
+
+
+def in_large_print(person: Any) -> bool:
+    """Whether letters to a person (a row or record with ``communication_needs``) are in large print."""
+    return LARGE_PRINT in (person.communication_needs or "")
+
+
+def copy_to_advocate(person: Mapping[str, Any]) -> bool:
+    """Whether a copy of each letter goes to the person's advocate: they asked to be contacted through
+    one, and one is recorded."""
+    return person.get("preferred_contact") == "advocate" and bool(person.get("advocate"))
 
 
 def detail_problem(name: str, text: str, said: str) -> tuple[str, str] | None:
@@ -31,6 +82,8 @@ def detail_problem(name: str, text: str, said: str) -> tuple[str, str] | None:
         return wrong, "Enter an e-mail address in the right form, like name@example.com"
     if name == "phone" and (wrong := phone_problem(text)):
         return wrong, "Enter a phone number, like 01543 462621"
+    if name == "preferred_contact":
+        return preferred_contact_problem(text)
     return None
 
 
@@ -71,3 +124,15 @@ def person_roles(person: Any) -> list[str]:
         )
         if flag
     ]
+
+
+def letter_arrangements(person: Mapping[str, Any]) -> list[str]:
+    """What the officer must arrange for letters to a person beyond printing them (a ``people`` row's
+    mapping, or a shown person): the format they need (Braille, audio, an interpreter), and a copy to
+    their advocate (text only: the letter is addressed to the person)."""
+    notes = []
+    if person.get("format_note"):
+        notes.append(f"arrange: {person['format_note']}")
+    if copy_to_advocate(person):
+        notes.append(f"a copy goes to their advocate, {person['advocate']}")
+    return notes

@@ -42,7 +42,7 @@ ANSWERERS = ("grant_officer", "manager")
 
 _PERSON_FIELDS = (
     "title", "given_name", "family_name", "date_of_birth", "nhs_number", "phone", "email",
-    "communication_needs", "relationship_to_applicant",
+    "communication_needs", "preferred_contact", "advocate", "format_note", "relationship_to_applicant",
 )  # fmt: skip
 
 

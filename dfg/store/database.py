@@ -28,7 +28,7 @@ DEFAULT_DB = "dfg.sqlite"
 
 # The newest migration this code knows, and every one before it. tests/test_migrations.py checks these
 # against the migration scripts, so the CLI can check a database without importing Alembic.
-SCHEMA_HEAD = "0015"
+SCHEMA_HEAD = "0016"
 KNOWN_REVISIONS = frozenset(
     {
         "0001",
@@ -46,6 +46,7 @@ KNOWN_REVISIONS = frozenset(
         "0013",
         "0014",
         "0015",
+        "0016",
     }
 )
 

@@ -76,6 +76,10 @@ PERSONAL_KEYS = frozenset(
         "address_line_1",
         "address_line_2",
         "town",
+        "communication_needs",
+        "preferred_contact",
+        "advocate",
+        "format_note",
     }
 )
 

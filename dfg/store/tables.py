@@ -193,6 +193,11 @@ PEOPLE = Table(
     Column("phone", String(30), nullable=True),
     Column("email", String(120), nullable=True),
     Column("communication_needs", String(200), nullable=True),  # e.g. "large_print"
+    # How they would be contacted (post, phone, email, advocate), who speaks for them, and a format
+    # letters must reach them in that the engine cannot print (Braille, audio, an interpreter's language).
+    Column("preferred_contact", String(10), nullable=True),
+    Column("advocate", String(300), nullable=True),
+    Column("format_note", String(200), nullable=True),
     # Where letters to this person go when they do not live at the home to be adapted (a landlord).
     Column("postal_address_line_1", String(120), nullable=True),
     Column("postal_address_line_2", String(120), nullable=True),

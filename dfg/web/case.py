@@ -16,6 +16,7 @@ from dfg.services.case_reading import show_case
 from dfg.services.cases import Action, advance, available_actions
 from dfg.services.clocks import case_clock_sheet
 from dfg.services.letter_register import letter_pdf, letter_record, list_letters
+from dfg.services.people import CONTACT_WORDS, letter_arrangements
 from dfg.web.dates import DateProblem, date_from_form
 from dfg.web.forms import seen_version
 from dfg.web.security import actor, database
@@ -76,6 +77,10 @@ def show(reference: str) -> str:
         changes=_change_pages(changes_open(db, me, view.reference), view.reference),
         clocks=case_clock_sheet(db, me, view.reference),
         letters=list_letters(db, me, view.reference),
+        contact_words=CONTACT_WORDS,
+        arrangements=[
+            note for p in view.people if "applicant" in p["roles"] for note in letter_arrangements(p)
+        ],
         case_pages=[(e, words) for e, words in CASE_PAGES if e in current_app.view_functions],
     )
 

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from dfg.errors import Conflict, GuardFailed, InvalidInput, PermissionDenied
 from dfg.services.case_reading import CaseView, show_case
 from dfg.services.corrections import FIELD_WORDS, Correction, correct_details, correction_problems
+from dfg.services.people import CONTACT_WORDS
 from dfg.web.dates import DateProblem, date_from_form
 from dfg.web.forms import Errors, Page, seen_version
 from dfg.web.security import actor, database
@@ -29,7 +30,13 @@ PERSON_INPUTS: tuple[tuple[str, str, str, str, str], ...] = (
     ("nhs_number", "NHS number (optional)", "10 digits, for example 943 476 5919", "off", "govuk-input--width-10"),
     ("phone", "Phone number (optional)", "", "off", "govuk-input--width-20"),
     ("email", "E-mail address (optional)", "", "off", "govuk-!-width-two-thirds"),
+    ("advocate", "Advocate or representative (optional)", "Their name and how to reach them", "off", ""),
+    ("format_note", "Another format letters must reach them in (optional)",
+     "For example, Braille, audio, or an interpreter and the language", "off", ""),
 )  # fmt: skip
+#: The choices on a person's form, each kept as the engine keeps it.
+PREFERRED_CONTACT = "preferred_contact"
+LARGE_PRINT = "large_print"
 HOME_INPUTS: tuple[tuple[str, str, str, str, str], ...] = (
     ("address_line_1", "Address line 1", "", "off", ""),
     ("address_line_2", "Address line 2 (optional)", "", "off", ""),
@@ -41,7 +48,8 @@ DATE_OF_BIRTH = "date_of_birth"
 _ANCHORS = {DATE_OF_BIRTH: f"{DATE_OF_BIRTH}-day", "details": "main-form", "person": "main-form"}
 #: The error summary lists the mistakes in the order of the page.
 _PAGE_ORDER = ("details", "person", "title", "given_name", "family_name", DATE_OF_BIRTH, "nhs_number", "phone",
-               "email", "address_line_1", "address_line_2", "town", "postcode", "reason")  # fmt: skip
+               "email", "preferred_contact", "advocate", "large_print", "communication_needs", "format_note",
+               "address_line_1", "address_line_2", "town", "postcode", "reason")  # fmt: skip
 
 
 @corrections.route("/<reference>/people/<int:number>", methods=["GET", "POST"])
@@ -56,6 +64,10 @@ def person(reference: str, number: int) -> Page:
     errors: Errors = []
     if request.method == "POST":
         changed: dict[str, str | date | None] = {**_changed_text(values, recorded, PERSON_INPUTS)}
+        if (contact := str(values.get(PREFERRED_CONTACT, "")).strip()) != (recorded[PREFERRED_CONTACT] or ""):
+            changed[PREFERRED_CONTACT] = contact
+        if (large := values.get(LARGE_PRINT) == "yes") != recorded[LARGE_PRINT]:
+            changed[LARGE_PRINT] = "yes" if large else "no"
         date_problem = None
         try:
             born = date_from_form(values, DATE_OF_BIRTH, "the date of birth", required=False)
@@ -82,6 +94,7 @@ def person(reference: str, number: int) -> Page:
         person=recorded,
         number=number,
         inputs=PERSON_INPUTS,
+        contacts=CONTACT_WORDS,
         errors=errors,
         values=values,
     ), 422 if errors else 200
@@ -113,6 +126,8 @@ def home(reference: str) -> Page:
 def _person_values(recorded: Mapping[str, Any]) -> dict[str, str]:
     """The form as it starts: what is recorded."""
     values = {name: recorded.get(name) or "" for name, *_ in PERSON_INPUTS}
+    values[PREFERRED_CONTACT] = recorded[PREFERRED_CONTACT] or ""
+    values[LARGE_PRINT] = "yes" if recorded[LARGE_PRINT] else ""
     born: date | None = recorded.get(DATE_OF_BIRTH)
     if born is not None:
         values |= {

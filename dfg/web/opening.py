@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
 from dfg.services.case_opening import NewCase, NewPerson, open_case, opening_problems
+from dfg.services.people import CONTACT_WORDS, LARGE_PRINT
 from dfg.services.users import list_districts
 from dfg.web.dates import DateProblem, date_from_form
 from dfg.web.security import actor, database
@@ -36,6 +37,9 @@ _FIELD_IDS = {
     "applicant.family_name": "family_name",
     "applicant.phone": "phone",
     "applicant.email": "email",
+    "applicant.preferred_contact": "preferred_contact",
+    "applicant.advocate": "advocate",
+    "applicant.format_note": "format_note",
     "occupant.given_name": "occupant_given_name",
     "occupant.family_name": "occupant_family_name",
     "occupant.relationship_to_applicant": "relationship",
@@ -59,6 +63,7 @@ _PAGE_WORDS = {
     "occupant.family_name": "Enter the disabled person's last name",
     "applicant.email": "Enter an e-mail address in the right form, like name@example.com",
     "applicant.phone": "Enter a phone number, like 01543 462621",
+    "applicant.preferred_contact": "Choose how the applicant would like to be contacted",
 }
 
 
@@ -67,7 +72,9 @@ def _page_words(field: str, message: str) -> str:
     service's for the rest (a name too long says so, not 'Enter the name')."""
     words = _PAGE_WORDS.get(field)
     asked = (
-        field in ("priority", "priority_reason", "tenure") or "required" in message or "is not a" in message
+        field in ("priority", "priority_reason", "tenure", "applicant.preferred_contact")
+        or "required" in message
+        or "is not a" in message
     )
     return words if words and asked else message
 
@@ -102,7 +109,10 @@ def open_form() -> str | WerkzeugResponse | tuple[str, int]:
                 is_disabled_occupant=not someone_else,
                 phone=_text("phone"),
                 email=_text("email"),
-                communication_needs="large_print" if form.get("large_print") else None,
+                communication_needs=LARGE_PRINT if form.get("large_print") else None,
+                preferred_contact=_text("preferred_contact"),
+                advocate=_text("advocate"),
+                format_note=_text("format_note"),
             )
         ]
         if someone_else:
@@ -156,6 +166,7 @@ def open_form() -> str | WerkzeugResponse | tuple[str, int]:
         "opening/new.html",
         title="Open a case",
         tenures=TENURE_WORDS,
+        contacts=CONTACT_WORDS,
         districts=list_districts(database()) if me.district is None else [],
         duplicate_of=duplicate_of,
         errors=errors,

@@ -80,6 +80,10 @@ SCREENS: tuple[Screen, ...] = (
     Screen("ceased entitlement decision", "/cases/{walked}/entitlement/decision", ("manager",)),
     Screen("budget override", "/cases/{walked}/budget-override", ("manager",)),
     Screen("not found (404)", "/cases/CAN-2000-9999"),
+    Screen("correct a person", "/cases/{case}/people/1", ("can.officer",)),
+    Screen(
+        "correct a person, errors", "/cases/{case}/people/1", ("can.officer",), submit="Save the correction"
+    ),
     Screen("data protection", "/admin/data-protection", ("can.officer", "manager")),
     Screen("files due for disposal", "/admin/retention", ("manager", "admin")),
     Screen("disposal", "/admin/retention/dispose", ("admin",)),
