@@ -17,6 +17,7 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
 from dfg.services.cases import Recorded, record_change
 from dfg.services.people import POSTAL_COLUMNS, person_roles, postal_lines
+from dfg.services.search_index import index_case
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import (
@@ -308,6 +309,7 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
         )
         session.add(case)
         session.flush()
+        index_case(session.connection(), case.id)
         payload = {
             "district": new.district,
             "priority": new.priority,

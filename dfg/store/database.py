@@ -28,9 +28,24 @@ DEFAULT_DB = "dfg.sqlite"
 
 # The newest migration this code knows, and every one before it. tests/test_migrations.py checks these
 # against the migration scripts, so the CLI can check a database without importing Alembic.
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0014"
 KNOWN_REVISIONS = frozenset(
-    {"0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012", "0013"}
+    {
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+        "0006",
+        "0007",
+        "0008",
+        "0009",
+        "0010",
+        "0011",
+        "0012",
+        "0013",
+        "0014",
+    }
 )
 
 

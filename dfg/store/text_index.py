@@ -1,0 +1,113 @@
+"""The search terms (``search_terms``) and each database's own index for finding a part of one.
+
+An exact term is found through the table's ordinary index on ``term``. A part of a term (``mill lane``
+in ``12 mill lane cannock``) is found through a trigram index, which each database has its own of:
+
+- SQLite: an FTS5 table with the ``trigram`` tokenizer (``search_terms_text``), holding no text of its
+  own (``content='search_terms'``) and kept in step by triggers, so a write to the terms is a write to
+  the index in the same transaction. The terms are folded before they are stored, so the index compares
+  them as they are (``case_sensitive 1``) and a search's ``GLOB`` needs no folding of its own.
+- PostgreSQL: a GIN index with ``pg_trgm``'s operator class on ``term``, which a ``LIKE`` uses.
+
+Either answers a part of fewer than three characters by reading every term (there is no trigram to
+look up): still SQL, in the database, over the terms alone. Measured in ``bench/search.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Connection, column, delete, insert, select, table
+
+from dfg.store.tables import SEARCH_TERMS
+
+_FTS = "search_terms_text"
+_TRIGRAM_INDEX = "ix_search_terms_term_trigram"
+
+#: What the migrations make outside the tables of :mod:`dfg.store.tables`: the FTS5 table (and the shadow
+#: tables SQLite keeps for it) and the trigram index. A schema comparison leaves these names out.
+TEXT_INDEX_NAMES = frozenset(
+    {
+        _FTS,
+        *(f"{_FTS}_{shadow}" for shadow in ("data", "idx", "docsize", "config", "content")),
+        _TRIGRAM_INDEX,
+    }
+)
+
+_SQLITE = [
+    f"CREATE VIRTUAL TABLE {_FTS} USING fts5(term, content='search_terms', content_rowid='id', "
+    "tokenize='trigram case_sensitive 1')",
+    f"CREATE TRIGGER {_FTS}_insert AFTER INSERT ON search_terms BEGIN "
+    f"INSERT INTO {_FTS}(rowid, term) VALUES (new.id, new.term); END",
+    f"CREATE TRIGGER {_FTS}_delete AFTER DELETE ON search_terms BEGIN "
+    f"INSERT INTO {_FTS}({_FTS}, rowid, term) VALUES ('delete', old.id, old.term); END",
+    f"CREATE TRIGGER {_FTS}_update AFTER UPDATE ON search_terms BEGIN "
+    f"INSERT INTO {_FTS}({_FTS}, rowid, term) VALUES ('delete', old.id, old.term); "
+    f"INSERT INTO {_FTS}(rowid, term) VALUES (new.id, new.term); END",
+]
+# pg_trgm is a trusted extension (PostgreSQL 13 on): the database's owner, who runs the migrations, may
+# create it without being a superuser.
+_POSTGRESQL = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    f"CREATE INDEX {_TRIGRAM_INDEX} ON search_terms USING gin (term gin_trgm_ops)",
+]
+
+
+def outside_the_models(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic's ``include_name``: False for the text index's own objects, which no model describes."""
+    return name not in TEXT_INDEX_NAMES
+
+
+def create_text_index(connection: Connection) -> None:
+    """Make the database's trigram index over the terms (run by the migration that made the table)."""
+    sqlite = connection.dialect.name == "sqlite"
+    for statement in _SQLITE if sqlite else _POSTGRESQL:
+        connection.exec_driver_sql(statement)
+    if sqlite:  # index the terms already there
+        connection.exec_driver_sql(f"INSERT INTO {_FTS}({_FTS}) VALUES ('rebuild')")
+
+
+def drop_text_index(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        for name in ("insert", "delete", "update"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {_FTS}_{name}")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_FTS}")
+    else:
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {_TRIGRAM_INDEX}")
+
+
+_fts = table(_FTS, column("rowid"), column("term"))
+
+
+def holds(dialect: str, text: str, *, at_start: bool = False) -> ColumnElement[bool]:
+    """The terms that hold ``text`` (already folded) anywhere, or at their start, through the dialect's
+    own trigram index."""
+    if dialect == "sqlite":
+        escaped = "".join(f"[{c}]" if c in "*?[" else c for c in text)
+        pattern = f"{escaped}*" if at_start else f"*{escaped}*"
+        return SEARCH_TERMS.c.id.in_(select(_fts.c.rowid).where(_fts.c.term.op("GLOB")(pattern)))
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return SEARCH_TERMS.c.term.like(f"{escaped}%" if at_start else f"%{escaped}%", escape="\\")
+
+
+def replace_terms(connection: Connection, case_id: int, terms: Sequence[tuple[str, str]]) -> None:
+    """Make ``terms`` the case's (kind, term) pairs, in the caller's transaction."""
+    forget_terms(connection, case_id)
+    if terms:
+        connection.execute(
+            insert(SEARCH_TERMS), [{"case_id": case_id, "kind": kind, "term": term} for kind, term in terms]
+        )
+
+
+def forget_terms(connection: Connection, case_id: int) -> None:
+    """Take a case's terms out of the table and out of the index over it."""
+    connection.execute(delete(SEARCH_TERMS).where(SEARCH_TERMS.c.case_id == case_id))
+
+
+def compact_text_index(connection: Connection) -> None:
+    """Rewrite SQLite's FTS5 index without the entries deleted from it: until then a deleted term's
+    trigrams stay in the index's older segments (marked deleted, never matched). Disposal runs it, so a
+    disposed-of person's name leaves the index's pages too. PostgreSQL's index needs nothing: a deleted
+    row's entries go with the row, at its next vacuum."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"INSERT INTO {_FTS}({_FTS}) VALUES ('optimize')")
