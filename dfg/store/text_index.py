@@ -34,42 +34,52 @@ TEXT_INDEX_NAMES = frozenset(
     }
 )
 
-_SQLITE = [
-    f"CREATE VIRTUAL TABLE {_FTS} USING fts5(term, content='search_terms', content_rowid='id', "
-    "tokenize='trigram case_sensitive 1')",
-    f"CREATE TRIGGER {_FTS}_insert AFTER INSERT ON search_terms BEGIN "
-    f"INSERT INTO {_FTS}(rowid, term) VALUES (new.id, new.term); END",
-    f"CREATE TRIGGER {_FTS}_delete AFTER DELETE ON search_terms BEGIN "
-    f"INSERT INTO {_FTS}({_FTS}, rowid, term) VALUES ('delete', old.id, old.term); END",
-    f"CREATE TRIGGER {_FTS}_update AFTER UPDATE ON search_terms BEGIN "
-    f"INSERT INTO {_FTS}({_FTS}, rowid, term) VALUES ('delete', old.id, old.term); "
-    f"INSERT INTO {_FTS}(rowid, term) VALUES (new.id, new.term); END",
-]
-# pg_trgm is a trusted extension (PostgreSQL 13 on): the database's owner, who runs the migrations, may
-# create it without being a superuser.
-_POSTGRESQL = [
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    f"CREATE INDEX {_TRIGRAM_INDEX} ON search_terms USING gin (term gin_trgm_ops)",
-]
-
 
 def outside_the_models(name: str | None, type_: str, _parents: object) -> bool:
     """Alembic's ``include_name``: False for the text index's own objects, which no model describes."""
     return name not in TEXT_INDEX_NAMES
 
 
-def create_text_index(connection: Connection) -> None:
-    """Make the database's trigram index over the terms (run by the migration that made the table)."""
+def _sqlite(kinds: str) -> list[str]:
+    # only the terms parts are looked for in are indexed: a reference or a postcode in the index would put
+    # their trigrams ("-20", "st1") in every lookup's way
+    wanted = f"new.kind IN ({kinds})"
+    return [
+        f"CREATE VIRTUAL TABLE {_FTS} USING fts5(term, content='search_terms', content_rowid='id', "
+        "tokenize='trigram case_sensitive 1')",
+        f"CREATE TRIGGER {_FTS}_insert AFTER INSERT ON search_terms WHEN {wanted} BEGIN "
+        f"INSERT INTO {_FTS}(rowid, term) VALUES (new.id, new.term); END",
+        f"CREATE TRIGGER {_FTS}_delete AFTER DELETE ON search_terms WHEN {wanted.replace('new.', 'old.')} BEGIN "
+        f"INSERT INTO {_FTS}({_FTS}, rowid, term) VALUES ('delete', old.id, old.term); END",
+    ]
+
+
+def _postgresql(kinds: str) -> list[str]:
+    # pg_trgm is a trusted extension (PostgreSQL 13 on): the database's owner, who runs the migrations, may
+    # create it without being a superuser.
+    return [
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        f"CREATE INDEX {_TRIGRAM_INDEX} ON search_terms USING gin (term gin_trgm_ops) WHERE kind IN ({kinds})",
+    ]
+
+
+def create_text_index(connection: Connection, kinds: Sequence[str], prefix_kinds: Sequence[str]) -> None:
+    """Make the database's trigram index over the terms of ``kinds`` (those a part is looked for in) and,
+    on PostgreSQL, ``prefix_kinds`` (those a start is looked for in: SQLite uses the ordinary index).
+    Run by the migration that made the table; the terms are never updated, only deleted and inserted."""
     sqlite = connection.dialect.name == "sqlite"
-    for statement in _SQLITE if sqlite else _POSTGRESQL:
+    listed = ", ".join(f"'{kind}'" for kind in (kinds if sqlite else [*kinds, *prefix_kinds]))
+    for statement in _sqlite(listed) if sqlite else _postgresql(listed):
         connection.exec_driver_sql(statement)
     if sqlite:  # index the terms already there
-        connection.exec_driver_sql(f"INSERT INTO {_FTS}({_FTS}) VALUES ('rebuild')")
+        connection.exec_driver_sql(
+            f"INSERT INTO {_FTS}(rowid, term) SELECT id, term FROM search_terms WHERE kind IN ({listed})"
+        )
 
 
 def drop_text_index(connection: Connection) -> None:
     if connection.dialect.name == "sqlite":
-        for name in ("insert", "delete", "update"):
+        for name in ("insert", "delete"):
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {_FTS}_{name}")
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_FTS}")
     else:
@@ -84,8 +94,9 @@ def holds(dialect: str, text: str, *, at_start: bool = False) -> ColumnElement[b
     own trigram index."""
     if dialect == "sqlite":
         escaped = "".join(f"[{c}]" if c in "*?[" else c for c in text)
-        pattern = f"{escaped}*" if at_start else f"*{escaped}*"
-        return SEARCH_TERMS.c.id.in_(select(_fts.c.rowid).where(_fts.c.term.op("GLOB")(pattern)))
+        if at_start:  # a prefix is a range of the ordinary index on term (SQLite's GLOB optimisation)
+            return SEARCH_TERMS.c.term.op("GLOB")(f"{escaped}*")
+        return SEARCH_TERMS.c.id.in_(select(_fts.c.rowid).where(_fts.c.term.op("GLOB")(f"*{escaped}*")))
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return SEARCH_TERMS.c.term.like(f"{escaped}%" if at_start else f"%{escaped}%", escape="\\")
 

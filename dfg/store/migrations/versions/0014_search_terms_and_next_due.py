@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from dfg.rules.search_text import Home, Named, case_terms
+from dfg.rules.search_text import PARTIAL_KINDS, Home, Named, case_terms
 from dfg.store.text_index import create_text_index, drop_text_index
 
 revision: str = "0014"
@@ -74,7 +74,7 @@ def upgrade() -> None:
     _backfill(connection)
     op.create_index(op.f("ix_search_terms_case_id"), "search_terms", ["case_id"], unique=False)
     op.create_index(op.f("ix_search_terms_term"), "search_terms", ["term"], unique=False)
-    create_text_index(connection)
+    create_text_index(connection, PARTIAL_KINDS, prefix_kinds=("postcode",))
     op.add_column("cases", sa.Column("next_due", sa.Date(), nullable=True))
     op.create_index("ix_cases_district_next_due", "cases", ["district_code", "next_due"], unique=False)
 
