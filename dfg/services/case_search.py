@@ -32,6 +32,7 @@ __all__ = ["RANKS", "Found", "find_cases", "folded"]
 RANKS = ("reference", "NHS number", "postcode", "name", "address", "part of a name or address")
 _PARTIAL = RANKS.index("part of a name or address")
 _terms = SEARCH_TERMS
+_POSTCODE_LONGEST = 10  # properties.postcode's width
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def _matches(wanted: str, dialect: str) -> Select[Any]:
             _terms.c.kind.in_(PARTIAL_KINDS), holds(dialect, wanted)
         ),
     ]
-    if len(whole) >= 3:
+    if 3 <= len(whole) <= _POSTCODE_LONGEST:  # no postcode starts with more than the whole of one
         parts.append(
             select(_terms.c.case_id, literal(_PARTIAL).label("rank")).where(
                 _terms.c.kind == "postcode", holds(dialect, whole, at_start=True)

@@ -9,6 +9,9 @@ in ``12 mill lane cannock``) is found through a trigram index, which each databa
   them as they are (``case_sensitive 1``) and a search's ``GLOB`` needs no folding of its own.
 - PostgreSQL: a GIN index with ``pg_trgm``'s operator class on ``term``, which a ``LIKE`` uses.
 
+A start of a term (a postcode's) is a range of an ordinary B-tree index: SQLite's on ``term`` (its
+``GLOB`` optimisation), PostgreSQL's ``text_pattern_ops`` one.
+
 Either answers a part of fewer than three characters by reading every term (there is no trigram to
 look up): still SQL, in the database, over the terms alone. Measured in ``bench/search.py``.
 """
@@ -23,6 +26,7 @@ from dfg.store.tables import SEARCH_TERMS
 
 _FTS = "search_terms_text"
 _TRIGRAM_INDEX = "ix_search_terms_term_trigram"
+_PREFIX_INDEX = "ix_search_terms_term_prefix"
 
 #: What the migrations make outside the tables of :mod:`dfg.store.tables`: the FTS5 table (and the shadow
 #: tables SQLite keeps for it) and the trigram index. A schema comparison leaves these names out.
@@ -31,6 +35,7 @@ TEXT_INDEX_NAMES = frozenset(
         _FTS,
         *(f"{_FTS}_{shadow}" for shadow in ("data", "idx", "docsize", "config", "content")),
         _TRIGRAM_INDEX,
+        _PREFIX_INDEX,
     }
 )
 
@@ -56,19 +61,21 @@ def _sqlite(kinds: str) -> list[str]:
 
 def _postgresql(kinds: str) -> list[str]:
     # pg_trgm is a trusted extension (PostgreSQL 13 on): the database's owner, who runs the migrations, may
-    # create it without being a superuser.
+    # create it without being a superuser. A start of a term is a range of a text_pattern_ops index (the
+    # ordinary one follows the database's collation, which a LIKE cannot use).
     return [
         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
         f"CREATE INDEX {_TRIGRAM_INDEX} ON search_terms USING gin (term gin_trgm_ops) WHERE kind IN ({kinds})",
+        f"CREATE INDEX {_PREFIX_INDEX} ON search_terms (term text_pattern_ops)",
     ]
 
 
-def create_text_index(connection: Connection, kinds: Sequence[str], prefix_kinds: Sequence[str]) -> None:
-    """Make the database's trigram index over the terms of ``kinds`` (those a part is looked for in) and,
-    on PostgreSQL, ``prefix_kinds`` (those a start is looked for in: SQLite uses the ordinary index).
-    Run by the migration that made the table; the terms are never updated, only deleted and inserted."""
+def create_text_index(connection: Connection, kinds: Sequence[str]) -> None:
+    """Make the database's trigram index over the terms of ``kinds`` (those a part is looked for in), and
+    on PostgreSQL the index a start of a term is looked up in (SQLite's ordinary one serves). Run by the
+    migration that made the table; the terms are never updated, only deleted and inserted."""
     sqlite = connection.dialect.name == "sqlite"
-    listed = ", ".join(f"'{kind}'" for kind in (kinds if sqlite else [*kinds, *prefix_kinds]))
+    listed = ", ".join(f"'{kind}'" for kind in kinds)
     for statement in _sqlite(listed) if sqlite else _postgresql(listed):
         connection.exec_driver_sql(statement)
     if sqlite:  # index the terms already there
@@ -84,6 +91,7 @@ def drop_text_index(connection: Connection) -> None:
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_FTS}")
     else:
         connection.exec_driver_sql(f"DROP INDEX IF EXISTS {_TRIGRAM_INDEX}")
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {_PREFIX_INDEX}")
 
 
 _fts = table(_FTS, column("rowid"), column("term"))

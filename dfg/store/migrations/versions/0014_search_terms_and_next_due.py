@@ -74,7 +74,7 @@ def upgrade() -> None:
     _backfill(connection)
     op.create_index(op.f("ix_search_terms_case_id"), "search_terms", ["case_id"], unique=False)
     op.create_index(op.f("ix_search_terms_term"), "search_terms", ["term"], unique=False)
-    create_text_index(connection, PARTIAL_KINDS, prefix_kinds=("postcode",))
+    create_text_index(connection, PARTIAL_KINDS)
     op.add_column("cases", sa.Column("next_due", sa.Date(), nullable=True))
     op.create_index("ix_cases_district_next_due", "cases", ["district_code", "next_due"], unique=False)
 
