@@ -6,11 +6,14 @@ PostgreSQL; tests/test_case_search.py holds what a search finds and how it ranks
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from sqlalchemy import select, text
 
+from dfg.services.assessment import parse_assessment, record_assessment
 from dfg.services.case_opening import NewPerson
 from dfg.services.case_search import find_cases
+from dfg.services.cases import advance
 from dfg.services.corrections import Correction, correct_details
 from dfg.services.identity import user_actor
 from dfg.services.retention import authorise_disposal, dispose
@@ -19,6 +22,8 @@ from dfg.store.database import Database
 from dfg.store.migrate import upgrade
 from dfg.store.tables import SEARCH_TERMS
 from dfg.workflow.actor import Actor
+from dfg.workflow.guards import TriggerInput
+from tests.test_assessment import ROW
 from tests.test_personal_data import (
     FAMILY,
     GIVEN,
@@ -60,6 +65,16 @@ def test_a_correction_is_found_by_what_the_case_now_says(
     assert _found(db, officer, "ws11 1aa") == _found(db, officer, "12 mill") == []
     # no longer her whole name, but part of it
     assert _found(db, officer, "margaret holt") == [(reference, "part of a name or address")]
+
+
+def test_an_nhs_number_the_assessment_records_finds_the_case(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample()
+    advance(db, cast["officer"], reference, "accept_referral", TriggerInput(on=date(2026, 1, 7)))
+    assert _found(db, cast["officer"], "943 476 5919") == []
+    record_assessment(db, cast["ot"], reference, parse_assessment(ROW))  # ROW gives the NHS number
+    assert _found(db, cast["officer"], "943 476 5919") == [(reference, "NHS number")]
 
 
 def test_text_that_the_databases_own_matching_would_read_as_a_pattern_is_only_text(
