@@ -7,16 +7,25 @@ a case by what it no longer says, and a case is findable the moment it is commit
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Connection, select
 
 from dfg.rules.search_text import Home, Named, case_terms
 from dfg.store.tables import CASES, PEOPLE, PROPERTIES
-from dfg.store.text_index import replace_terms
+from dfg.store.text_index import add_terms, replace_terms
 
 _HOME = select(
     CASES.c.reference, *PROPERTIES.c[("address_line_1", "address_line_2", "town", "postcode")]
 ).join(PROPERTIES, PROPERTIES.c.id == CASES.c.property_id)
 _PEOPLE = select(*PEOPLE.c[("title", "given_name", "family_name", "nhs_number")]).order_by(PEOPLE.c.id)
+
+
+def index_opened_case(
+    connection: Connection, case_id: int, reference: str, home: Home, people: Iterable[Named]
+) -> None:
+    """Index a case as it is opened, from what the opening wrote (nothing to read back or delete)."""
+    add_terms(connection, case_id, case_terms(reference, home, people))
 
 
 def index_case(connection: Connection, case_id: int) -> None:

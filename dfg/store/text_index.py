@@ -112,6 +112,11 @@ def holds(dialect: str, text: str, *, at_start: bool = False) -> ColumnElement[b
 def replace_terms(connection: Connection, case_id: int, terms: Sequence[tuple[str, str]]) -> None:
     """Make ``terms`` the case's (kind, term) pairs, in the caller's transaction."""
     forget_terms(connection, case_id)
+    add_terms(connection, case_id, terms)
+
+
+def add_terms(connection: Connection, case_id: int, terms: Sequence[tuple[str, str]]) -> None:
+    """Index a case that has no terms yet (one just opened) by its (kind, term) pairs."""
     if terms:
         connection.execute(
             insert(SEARCH_TERMS), [{"case_id": case_id, "kind": kind, "term": term} for kind, term in terms]
