@@ -1,13 +1,15 @@
 """The search terms (``search_terms``) and each database's own index for finding a part of one.
 
 An exact term is found through the table's ordinary index on ``term``. A part of a term (``mill lane``
-in ``12 mill lane cannock``) is found through a trigram index, which each database has its own of:
+in ``12 mill lane cannock``) is found through a trigram index, which each database has its own of, over
+the kinds of term a part is looked for in only (names with their titles, addresses: a reference's or a
+postcode's trigrams, ``-20`` and ``st1``, would be in every lookup's way):
 
 - SQLite: an FTS5 table with the ``trigram`` tokenizer (``search_terms_text``), holding no text of its
   own (``content='search_terms'``) and kept in step by triggers, so a write to the terms is a write to
   the index in the same transaction. The terms are folded before they are stored, so the index compares
   them as they are (``case_sensitive 1``) and a search's ``GLOB`` needs no folding of its own.
-- PostgreSQL: a GIN index with ``pg_trgm``'s operator class on ``term``, which a ``LIKE`` uses.
+- PostgreSQL: a partial GIN index with ``pg_trgm``'s operator class on ``term``, which a ``LIKE`` uses.
 
 A start of a term (a postcode's) is a range of an ordinary B-tree index: SQLite's on ``term`` (its
 ``GLOB`` optimisation), PostgreSQL's ``text_pattern_ops`` one.
@@ -29,7 +31,7 @@ _TRIGRAM_INDEX = "ix_search_terms_term_trigram"
 _PREFIX_INDEX = "ix_search_terms_term_prefix"
 
 #: What the migrations make outside the tables of :mod:`dfg.store.tables`: the FTS5 table (and the shadow
-#: tables SQLite keeps for it) and the trigram index. A schema comparison leaves these names out.
+#: tables SQLite keeps for it), the trigram and prefix indexes. A schema comparison leaves these out.
 TEXT_INDEX_NAMES = frozenset(
     {
         _FTS,
