@@ -634,7 +634,8 @@ def tick(
     ``letters`` it queues (``dfg letters render --pending`` makes them); a (case, clock, due date,
     threshold, letter) already queued is never queued again, so a due date moved by an extension is
     reminded of afresh. Events are appended with the case's version check: a case changed while the tick
-    ran is left for the next run. Needs the manager or admin role (a scheduler runs it as such a user); a
+    ran is left for the next run. Each case checked keeps its next due day (:func:`next_due`) where it
+    has moved, so the worklists after it rebuild only the cases due. Needs the manager or admin role (a scheduler runs it as such a user); a
     district user ticks only their district. A reminder policy that does not load stops the tick with
     :class:`ConfigurationError` before anything is recorded for that district.
     """
