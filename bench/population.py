@@ -34,12 +34,14 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from dfg.rules.search_text import Home, Named, case_terms  # noqa: E402
 from dfg.services.identity import user_actor  # noqa: E402
 from dfg.services.users import add_district, add_user  # noqa: E402
 from dfg.store.audit import GENESIS, NewEvent, chained  # noqa: E402
 from dfg.store.database import Database  # noqa: E402
 from dfg.store.migrate import upgrade  # noqa: E402
 from dfg.store.models import CASES, EVENTS, PEOPLE, District, Property  # noqa: E402
+from dfg.store.tables import SEARCH_TERMS  # noqa: E402
 
 #: The eight Staffordshire housing authorities, with their rough share of cases.
 DISTRICTS = {
@@ -431,7 +433,8 @@ def _rows(
         "id": plan.id,
         "address_line_1": f"{plan.id % 180 + 1} Mill Lane",
         "town": "Stafford",
-        "postcode": "ST16 1AA",
+        # about twenty homes to a postcode, as in a town (a search by one finds its few cases)
+        "postcode": f"ST{16 + plan.id % 5} {plan.id // 5 % 9 + 1}{chr(65 + plan.id // 45 % 26)}{chr(65 + plan.id // 1170 % 26)}",
         "district_code": plan.district,
     }
     people = [
@@ -462,6 +465,24 @@ def _rows(
     return case, home, people, event_rows
 
 
+def _search_terms(
+    cases: list[dict[str, Any]], homes: list[dict[str, Any]], people: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The search index's rows for these cases, as opening each case would have written them."""
+    named: dict[int, list[Named]] = {}
+    for p in people:
+        named.setdefault(p["case_id"], []).append(Named(None, p["given_name"], p["family_name"], None))
+    return [
+        {"case_id": case["id"], "kind": kind, "term": term}
+        for case, home in zip(cases, homes, strict=True)
+        for kind, term in case_terms(
+            case["reference"],
+            Home(home["address_line_1"], None, home["town"], home["postcode"]),
+            named.get(case["id"], []),
+        )
+    ]
+
+
 def insert_population(
     db: Database, plans: Iterable[PlannedCase], *, events: bool = False, chunk: int = 20_000
 ) -> int:
@@ -482,6 +503,7 @@ def insert_population(
             connection.execute(insert(Property), homes)
             connection.execute(insert(CASES), cases)
             connection.execute(insert(PEOPLE), people)
+            connection.execute(insert(SEARCH_TERMS), _search_terms(cases, homes, people))
             if event_rows:
                 connection.execute(insert(EVENTS), event_rows)
         batch.clear()

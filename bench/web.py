@@ -104,9 +104,9 @@ def main() -> None:
         )
         accept_invitation(db, invite(db, user_actor(db, "admin"), "bench.can").code, PASSWORD)
         with db.read_connection() as connection:
-            reference, postcode = connection.execute(
+            case_id, reference, postcode = connection.execute(
                 text(
-                    "SELECT c.reference, p.postcode FROM cases c JOIN properties p ON p.id = c.property_id "
+                    "SELECT c.id, c.reference, p.postcode FROM cases c JOIN properties p ON p.id = c.property_id "
                     "WHERE c.district_code = 'CAN' ORDER BY c.audit_seq DESC, c.id LIMIT 1"
                 )
             ).one()
@@ -117,11 +117,18 @@ def main() -> None:
             "bare": "/bench/bare",
             "my work": "/work?mine=0",
             "search": f"/search?q={postcode.replace(' ', '+')}",
+            # the applicant's family name (population.py's "Applicant N"), and a part of it (N's first digits)
+            "search name": f"/search?q=applicant+{case_id}",
+            "search part": f"/search?q=plicant+{str(case_id)[:-1]}",
             "case page": f"/cases/{reference}",
         }
         times: dict[str, list[float]] = {name: [] for name in pages}
-        for page in pages.values():  # warm: templates compiled, statements prepared
-            _timed(client, page)
+        first = {name: _timed(client, page) for name, page in pages.items()}  # warm: templates compiled, ...
+        print(
+            f"first requests (templates compiled, statements prepared; My work works out the district's next "
+            f"due days): {', '.join(f'{name} {ms:.0f} ms' for name, ms in first.items())}",
+            file=sys.stderr,
+        )
         for _ in range(args.rounds):
             for name, page in pages.items():
                 times[name].append(_timed(client, page))

@@ -127,6 +127,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         postgres.drop(url)
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database (no tables), on each backend: for tests of the migrations themselves."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    postgres: PostgresDatabases = request.getfixturevalue("postgres")
+    return postgres.fresh(migrated=False)
+
+
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     database = Database.open(db_url)

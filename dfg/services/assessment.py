@@ -45,6 +45,7 @@ from dfg.services.cases import (
     record_change,
 )
 from dfg.services.progress import Progress, unwatched
+from dfg.services.search_index import index_case
 from dfg.store.audit import canonical_json
 from dfg.store.database import Database
 from dfg.store.models import (
@@ -269,6 +270,7 @@ def _assessment_writer(assessment: AssessmentInput, actor: Actor, now: datetime)
             connection.execute(
                 update(PEOPLE).where(PEOPLE.c.id == occupants[0]).values(nhs_number=assessment.nhs_number)
             )
+            index_case(connection, case_id)  # found by the NHS number from now on
         return {
             "assessment": {
                 "id": assessment_id,

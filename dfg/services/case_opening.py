@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
+from dfg.rules.search_text import Home, Named
 from dfg.services.cases import Recorded, record_change
 from dfg.services.people import POSTAL_COLUMNS, detail_problem, person_roles, postal_lines
+from dfg.services.search_index import index_opened_case
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
 from dfg.store.models import (
@@ -349,6 +351,11 @@ def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None 
         )
         session.add(case)
         session.flush()
+        index_opened_case(
+            session.connection(), case.id, reference,
+            Home(home.address_line_1, home.address_line_2, home.town, home.postcode),
+            [Named(p.title, p.given_name, p.family_name, p.nhs_number) for p in case.people],
+        )  # fmt: skip
         payload = {
             "district": new.district,
             "priority": new.priority,

@@ -3,11 +3,12 @@ district, priority and hold (``dfg case list``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, select
+from sqlalchemy import Select, and_, bindparam, exists, func, select
 
 from dfg.errors import InvalidInput, NotFound, PermissionDenied
 from dfg.services.access import record_access
@@ -256,8 +257,15 @@ class CaseSummary:
 
 def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummary]:
     """Cases matching ``where`` that this user may see, oldest first contact first."""
+    query = case_list_query(actor, where)
+    with db.read_connection() as connection:
+        return case_summaries(connection.execute(query))
+
+
+def case_list_query(actor: Actor, where: CaseFilter) -> Select[Any]:
+    """The query :func:`list_cases` runs: its rows are read by :func:`case_summaries`. A search runs it
+    too, joined to what it found, so that it can never show a case the list would not."""
     definition = current_definition()
-    stage_of = {s.name: s.stage for s in definition.states.values()}
     if where.state is not None and where.state not in definition.states:
         raise InvalidInput(f"unknown state '{where.state}' (known: {', '.join(definition.states)})")
     if where.priority is not None and where.priority not in PRIORITIES:
@@ -299,7 +307,8 @@ def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummar
     if where.state:
         query = query.where(_cases.c.state == where.state)
     if where.stage is not None:
-        query = query.where(_cases.c.state.in_([s for s, stage in stage_of.items() if stage == where.stage]))
+        stages = definition.states.values()
+        query = query.where(_cases.c.state.in_([s.name for s in stages if s.stage == where.stage]))
     if where.priority:
         query = query.where(_cases.c.priority == where.priority)
     if where.assigned_to_me:
@@ -312,22 +321,27 @@ def list_cases(db: Database, actor: Actor, where: CaseFilter) -> list[CaseSummar
         query = query.where(
             _cases.c.closed_date.is_not(None) if where.closed else _cases.c.closed_date.is_(None)
         )
-    with db.read_connection() as connection:
-        return [
-            CaseSummary(
-                r.reference,
-                r.district_code,
-                r.state,
-                stage_of.get(r.state),
-                r.priority,
-                r.applicant or "",
-                r.first_contact_date,
-                r.hold_since is not None,
-                r.username,
-                r.approved_grant_pence,
-            )
-            for r in connection.execute(query)
-        ]
+    return query
+
+
+def case_summaries(rows: Iterable[Any]) -> list[CaseSummary]:
+    """Rows of :func:`case_list_query` as case summaries."""
+    stage_of = {s.name: s.stage for s in current_definition().states.values()}
+    return [
+        CaseSummary(
+            r.reference,
+            r.district_code,
+            r.state,
+            stage_of.get(r.state),
+            r.priority,
+            r.applicant or "",
+            r.first_contact_date,
+            r.hold_since is not None,
+            r.username,
+            r.approved_grant_pence,
+        )
+        for r in rows
+    ]
 
 
 def count_cases(db: Database) -> int:

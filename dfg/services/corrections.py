@@ -20,6 +20,7 @@ from dfg.rules.nhs_number import parse_nhs_number
 from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
 from dfg.services.cases import Recorded, check_version, record_change
 from dfg.services.people import LARGE_PRINT, detail_problem
+from dfg.services.search_index import index_case
 from dfg.store.database import Database
 from dfg.store.tables import CASES, PEOPLE, PROPERTIES
 from dfg.workflow.actor import Actor
@@ -192,6 +193,7 @@ def correct_details(
                 "nothing to correct: the details are already as given",
                 fields={"details": "Nothing has changed: the details are already as given"},
             )
+        index_case(connection, case_id)  # found by what it now says, not what it said
         return {"person": correction.person if person else None, "changed": changed}
 
     return record_change(

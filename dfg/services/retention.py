@@ -23,10 +23,12 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.rules.retention import Retention, RetentionPolicy, load_retention_policy, retention
 from dfg.services.cases import normalise_reference
 from dfg.services.documents import forget_files
+from dfg.services.search_index import index_case
 from dfg.store.audit import CASE_DISPOSED, SYSTEM_STREAM, NewEvent, append_to_system, disposed_cases
 from dfg.store.database import Database
 from dfg.store.personal import SEALED_FORMAT, erase_case
 from dfg.store.tables import CASES, EVENTS, LAND_CHARGES
+from dfg.store.text_index import compact_text_index
 from dfg.workflow.actor import Actor
 from dfg.workflow.roles import require_role
 
@@ -155,6 +157,7 @@ def dispose(db: Database, actor: Actor, *, now: datetime | None = None) -> list[
                     "verify when the database was upgraded): check the audit trail before disposing of it ('dfg audit verify')"
                 )
             erase_case(connection, case.id, now=now)
+            index_case(connection, case.id)  # found by its reference still, by nothing personal
             append_to_system(
                 session,
                 NewEvent(
@@ -174,6 +177,9 @@ def dispose(db: Database, actor: Actor, *, now: datetime | None = None) -> list[
             )
         forget_files(db, case.id)  # after the commit: a crash before it leaves files, never a gap
         done.append(Disposal(found.reference, found.authorised_by or "", actor.username, found.rule))
+    if done:  # the disposed-of terms leave the text index's pages too, not only its answers
+        with db.write_connection() as connection:
+            compact_text_index(connection)
     return done
 
 

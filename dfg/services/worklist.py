@@ -5,6 +5,13 @@ Both work from the timelines of :mod:`dfg.workflow.timeline`, rebuilt from each 
 can never disagree with ``dfg case clocks``. Cases are read with Core in batches (one query for the
 cases, one for their events per batch of :data:`BATCH` cases), never as ORM objects.
 
+A worklist rebuilds only the cases that may have something within its horizon: each case keeps the
+earliest day anything on it can fall due (``cases.next_due``, :func:`next_due`), which every event on
+the case empties (:func:`dfg.store.audit.append_to_case`) and the next worklist or tick works out again
+and keeps. It is a day no clock of the case can fall due before, whatever day is asked about: a hold
+only moves service targets later, so it is worked out as if the case had never been on hold. A case
+with nothing that can fall due keeps :data:`NOTHING_DUE`.
+
 - :func:`due` lists, most urgent first, each deadline or target that is overdue or falls due within a
   horizon, with the action that clears it and the role whose desk it is on; a hold's review date is a
   due item too. A service target on a case that is on hold is not listed (the hold's review is).
@@ -22,17 +29,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, or_, select
+from sqlalchemy import Connection, Select, bindparam, or_, select, update
 
 from dfg.errors import Conflict, InvalidInput, PermissionDenied
 from dfg.presentation import day, text_table
-from dfg.rules.calendar import district_calendar
+from dfg.rules.calendar import WorkingCalendar, district_calendar
 from dfg.rules.clock import local_day, utcnow
-from dfg.rules.clocks import Clock, case_clocks, clock_policy_for
+from dfg.rules.clocks import CaseTimeline, Clock, ClockPolicy, case_clocks, clock_policy_for
 from dfg.services.progress import Progress, unwatched
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
@@ -80,6 +87,8 @@ _NEXT_STEP = {
 # The clocks a worklist shows. Condition periods that simply run out (grant condition, land charge)
 # ask nothing of an officer while the case is open, so they are left out.
 _LISTED = ("decision_due", "completion_due", "review_window", "end_to_end_target")
+#: What a case with nothing that can fall due keeps as its next due day (not NULL: that is "work it out").
+NOTHING_DUE = date(9999, 12, 31)
 _KIND_ORDER = {"statutory": 0, "condition": 1, "hold": 2, "service": 3}
 _PRIORITY_ORDER = {"urgent": 0, "non_urgent": 1}
 
@@ -233,14 +242,9 @@ def _items(case: Mapping[Any, Any], clocks: Sequence[Clock], today: date) -> lis
 
     decided = case["approval_date"] is not None or case["refusal_date"] is not None
     found = []
-    for clock in clocks:
-        listed = clock.name in _LISTED or clock.name.startswith("stage_")
-        if not listed or clock.due is None or clock.stopped is not None:
-            continue
-        if clock.status not in ("running", "breached"):
+    for clock in _may_fall_due(clocks, flow, state.name):
+        if clock.due is None or clock.status not in ("running", "breached"):
             continue  # not started, met, or paused by a hold (the hold's review is listed instead)
-        if clock.name == "review_window" and not _awaits_review_window(flow, state.name):
-            continue
         working = clock.days_remaining if clock.kind == "service" else None
         found.append(
             item(
@@ -265,6 +269,42 @@ def _items(case: Mapping[Any, Any], clocks: Sequence[Clock], today: date) -> lis
             )
         )
     return found
+
+
+def _may_fall_due(clocks: Sequence[Clock], flow: Definition, state: str) -> Iterator[Clock]:
+    """The clocks a worklist may list in ``state``: started, not stopped, and asking something of an
+    officer while the case is open."""
+    for clock in clocks:
+        listed = clock.name in _LISTED or clock.name.startswith("stage_")
+        if not listed or clock.due is None or clock.stopped is not None:
+            continue
+        if clock.name == "review_window" and not _awaits_review_window(flow, state):
+            continue
+        yield clock
+
+
+def next_due(
+    case: Mapping[Any, Any],
+    timeline: CaseTimeline,
+    clocks: Sequence[Clock],
+    *,
+    today: date,
+    calendar: WorkingCalendar,
+    policy: ClockPolicy,
+) -> date:
+    """The earliest day anything on an open case can fall due, on any day, until its next event: its
+    ``clocks`` (worked out as if it had never been on hold, which only moves targets later) and its
+    hold's review. :data:`NOTHING_DUE` if nothing can."""
+    flow = definition_for(case["workflow_version"])
+    state = flow.states.get(case["state"])
+    if state is None or state.terminal:
+        return NOTHING_DUE
+    if timeline.holds:
+        clocks = case_clocks(replace(timeline, holds=()), today, calendar=calendar, policy=policy)
+    days = [c.due for c in _may_fall_due(clocks, flow, state.name) if c.due is not None]
+    if case["hold_since"] is not None and case["hold_review_date"] is not None:
+        days.append(case["hold_review_date"])
+    return min(days, default=NOTHING_DUE)
 
 
 def _urgency(item: DueItem) -> tuple[date, int, int, str, str]:
@@ -302,18 +342,21 @@ def due(
     if role is not None and role not in ROLES:
         raise InvalidInput(f"unknown role '{role}' (known: {', '.join(ROLES)})")
     district = _scope(actor, district)
+    horizon = today + timedelta(days=within)
     query = (
-        select(*CASE_COLUMNS, USERS.c.username.label("assigned_username"))
+        select(*CASE_COLUMNS, CASES.c.next_due, USERS.c.username.label("assigned_username"))
         .outerjoin(USERS, USERS.c.id == CASES.c.assigned_to)
         .where(CASES.c.state.in_(list(stage_of_states())))
+        # only the cases something may fall due on by the horizon, or not worked out since their last event
+        .where(or_(CASES.c.next_due <= horizon, CASES.c.next_due.is_(None)))
         .order_by(CASES.c.id)
     )
     if district:
         query = query.where(CASES.c.district_code == district)
     if mine:
         query = query.where(CASES.c.assigned_to == actor.user_id)
-    horizon = today + timedelta(days=within)
     items: list[DueItem] = []
+    worked_out: list[dict[str, Any]] = []
     with db.read_connection() as connection:
         cases = _case_rows(connection, query)
         for batch in _batches(cases):
@@ -321,15 +364,37 @@ def due(
             for case in batch:
                 timeline = histories[case["id"]].timeline
                 district = case["district_code"]
-                clocks = case_clocks(
-                    timeline, today, calendar=district_calendar(district), policy=clock_policy_for(district)
-                )
+                calendar, policy = district_calendar(district), clock_policy_for(district)
+                clocks = case_clocks(timeline, today, calendar=calendar, policy=policy)
+                if case["next_due"] is None:
+                    found = next_due(case, timeline, clocks, today=today, calendar=calendar, policy=policy)
+                    worked_out.append(_kept(case["id"], case["version"], found))
                 items.extend(
                     i
                     for i in _items(case, clocks, today)
                     if i.due <= horizon and (role is None or i.role == role)
                 )
+    if worked_out:
+        with db.write_connection() as connection:
+            _keep_next_due(connection, worked_out)
     return sorted(items, key=_urgency)
+
+
+_KEEP_NEXT_DUE = (
+    update(CASES)
+    .where(CASES.c.id == bindparam("case_id"), CASES.c.version == bindparam("read_version"))
+    .values(next_due=bindparam("due"))
+)
+
+
+def _kept(case_id: int, version: int, due_on: date) -> dict[str, Any]:
+    return {"case_id": case_id, "read_version": version, "due": due_on}
+
+
+def _keep_next_due(connection: Connection, worked_out: Sequence[Mapping[str, Any]]) -> None:
+    """Keep each case's next due day as worked out at its version: a case changed since keeps its empty
+    one (its event emptied it), for the next reader to work out."""
+    connection.execute(_KEEP_NEXT_DUE, list(worked_out))
 
 
 # ---------------------------------------------------------------------- the daily tick
@@ -583,7 +648,8 @@ def tick(
     ``letters`` it queues (``dfg letters render --pending`` makes them); a (case, clock, due date,
     threshold, letter) already queued is never queued again, so a due date moved by an extension is
     reminded of afresh. Events are appended with the case's version check: a case changed while the tick
-    ran is left for the next run. Needs the manager or admin role (a scheduler runs it as such a user); a
+    ran is left for the next run. Each case checked keeps its next due day (:func:`next_due`) where it
+    has moved, so the worklists after it rebuild only the cases due. Needs the manager or admin role (a scheduler runs it as such a user); a
     district user ticks only their district. A reminder policy that does not load stops the tick with
     :class:`ConfigurationError` before anything is recorded for that district.
     """
@@ -619,40 +685,46 @@ def tick(
         with db.read_connection() as connection:
             # Re-read the batch inside one transaction, so versions and histories agree with each other.
             fresh = _case_rows(
-                connection, select(*CASE_COLUMNS).where(CASES.c.id.in_(ids)).order_by(CASES.c.id)
+                connection,
+                select(*CASE_COLUMNS, CASES.c.next_due).where(CASES.c.id.in_(ids)).order_by(CASES.c.id),
             )
             histories = histories_for(connection, fresh)
             done = {(r.case_id, r.code) for r in connection.execute(_SELECT_RECORDED, {"case_ids": ids})}
             sent = _sent(connection, ids)
-        found: list[tuple[Mapping[Any, Any], list[Breach], list[Reminder]]] = []
+        found: list[tuple[Mapping[Any, Any], list[Breach], list[Reminder], date]] = []
+        worked_out: list[dict[str, Any]] = []  # each case's next due day, where it has moved
         for case in fresh:
+            timeline = histories[case["id"]].timeline
             district = case["district_code"]
-            clocks = case_clocks(
-                histories[case["id"]].timeline,
-                today,
-                calendar=district_calendar(district),
-                policy=clock_policy_for(district),
-            )
+            calendar, policy = district_calendar(district), clock_policy_for(district)
+            clocks = case_clocks(timeline, today, calendar=calendar, policy=policy)
             breaches = _breaches(case, clocks)
             new = [b for b in breaches if (case["id"], b.clock) not in done]
             already += len(breaches) - len(new)
             reminders, queued_before = _reminders(case, clocks, policies[case["district_code"]], today, sent)
             reminders_already += queued_before
+            bound = next_due(case, timeline, clocks, today=today, calendar=calendar, policy=policy)
             if new or reminders:
-                found.append((case, new, reminders))
-        if not found:
+                found.append((case, new, reminders, bound))
+            elif bound != case["next_due"]:
+                worked_out.append(_kept(case["id"], case["version"], bound))
+        if not found and not worked_out:
             progress(len(ids), len(case_ids))
             continue
         with db.write_connection() as connection:
-            for case, new, reminders in found:
+            for case, new, reminders, bound in found:
                 events = [_breach_event(b) for b in new] + [_reminder_event(r, today) for r in reminders]
                 try:
                     _record(connection, case, events, actor, role, now)
                 except Conflict:
                     conflicts.append(case["reference"])
                     continue
+                # its own events move no clock: the day worked out stands, at the version they made
+                worked_out.append(_kept(case["id"], case["version"] + len(events), bound))
                 recorded.extend(new)
                 reminded.extend(reminders)
+            if worked_out:
+                _keep_next_due(connection, worked_out)
         progress(len(ids), len(case_ids))
     return TickResult(
         today,

@@ -165,12 +165,14 @@ def append_to_case(
 
     ``version``, ``audit_seq`` and ``audit_head`` are as the caller read them. One UPDATE both applies the
     changes and moves the chain's head, guarded by the version: a concurrent writer makes it match no
-    row, and :class:`Conflict` is raised before anything is written. Returns the new event's hash.
+    row, and :class:`Conflict` is raised before anything is written. The same UPDATE empties the case's
+    ``next_due`` (the worklists work it out again). Returns the new event's hash.
     """
     row, personal = sealed_chained(
         new, stream=reference, seq=audit_seq + 1, prev_hash=audit_head, case_id=case_id
     )
     values = {f"new_{name}": value for name, value in changes.items()}
+    values.setdefault("new_next_due", None)  # any event may move the case's clocks: worked out again
     values.update(
         case_id=case_id,
         read_version=version,
@@ -197,7 +199,7 @@ _INSERT_VALUE = Prepared(insert(PERSONAL_VALUES), column_keys=["digest", "case_i
 def _versioned_update(changed: frozenset[str]) -> Prepared:
     """The UPDATE for one set of changed columns, built once: building and compiling a statement costs
     more than running it on the hot path."""
-    columns = sorted(changed | {"version", "audit_seq", "audit_head", "updated_at"})
+    columns = sorted(changed | {"version", "audit_seq", "audit_head", "updated_at", "next_due"})
     statement = (
         update(_cases)
         .where(_cases.c.id == bindparam("case_id"), _cases.c.version == bindparam("read_version"))

@@ -43,6 +43,7 @@ from dfg.store.tables import (
     PROPERTIES,
     RECOMMENDED_WORKS,
 )
+from dfg.store.text_index import forget_terms
 
 #: The event format whose personal values are sealed. Format 1 events (before it) hold them in the clear.
 SEALED_FORMAT = 2
@@ -237,6 +238,7 @@ def erase_case(connection: Connection, case_id: int, *, now: datetime) -> None:
     connection.execute(insert(DISPOSALS).values(case_id=case_id, disposed_at=now))
     connection.execute(delete(PERSONAL_VALUES).where(PERSONAL_VALUES.c.case_id == case_id))
     connection.execute(delete(PEOPLE).where(PEOPLE.c.case_id == case_id))
+    forget_terms(connection, case_id)  # the names, NHS numbers and address it was found by
     for name, values in _ERASED.items():
         table = METADATA.tables[name]
         key = table.c.id if name == "cases" else table.c.case_id

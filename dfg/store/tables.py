@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -162,6 +163,10 @@ CASES = Table(
     Column("paid_date", Date, nullable=True),
     Column("closed_date", Date, nullable=True),
     Column("approved_grant_pence", BigInteger, nullable=True),
+    # The earliest day any of the case's worklist clocks (or its hold's review) can fall due, as worked
+    # out from its history; NULL until worked out again after each event (dfg.services.worklist). A
+    # worklist reads only the cases it brings within its horizon.
+    Column("next_due", Date, nullable=True),
     # The head of this case's hash-chained audit stream moves with the case row, so appending an event
     # costs no extra statement and the version check serialises writers to the chain.
     Column("audit_seq", Integer, default=0, nullable=False),
@@ -173,6 +178,7 @@ CASES = Table(
     CheckConstraint(_in("priority", PRIORITIES), name="priority"),
     CheckConstraint(_in("tenure", TENURES), name="tenure"),
     CheckConstraint("approved_grant_pence >= 0", name="approved_grant_not_negative"),
+    Index("ix_cases_district_next_due", "district_code", "next_due"),
 )
 
 
@@ -203,6 +209,20 @@ PEOPLE = Table(
     Column("postal_address_line_2", String(120), nullable=True),
     Column("postal_town", String(60), nullable=True),
     Column("postal_postcode", String(10), nullable=True),
+)
+
+
+# What each case is found by (dfg.rules.search_text): its reference, postcode, address and its people's
+# names and NHS numbers, folded, one row a term; rewritten with the case's people and home in the same
+# transaction, and erased with them. Each database's own text index over ``term`` (FTS5 on SQLite,
+# pg_trgm on PostgreSQL: dfg.store.text_index) finds a part of a name or an address.
+SEARCH_TERMS = Table(
+    "search_terms",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", ForeignKey("cases.id"), index=True, nullable=False),
+    Column("kind", String(12), nullable=False),  # dfg.rules.search_text.TERM_KINDS
+    Column("term", String(400), index=True, nullable=False),
 )
 
 

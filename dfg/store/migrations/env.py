@@ -3,6 +3,7 @@
 from alembic import context
 
 from dfg.store.models import Base
+from dfg.store.text_index import outside_the_models
 
 connection = context.config.attributes["connection"]
 context.configure(
@@ -10,6 +11,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=True,  # SQLite alters tables by copying them
     compare_type=True,
+    include_name=outside_the_models,  # the text index is made by its migration, described by no model
 )
 with context.begin_transaction():
     context.run_migrations()
