@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Row, insert, select
 
 from dfg.errors import InvalidInput, NotFound
 from dfg.rules.catalogue import catalogue
@@ -117,7 +117,12 @@ def landlord_decision_in_force(connection: Connection, case_id: int) -> tuple[in
     ).first()
     if row is None:
         return None
-    return row.id, LandlordDecision(row.amount_pence, row.decided_on, tuple(row.factors.split(",")))
+    return row.id, landlord_decision(row)
+
+
+def landlord_decision(row: Row[Any]) -> LandlordDecision:
+    """A recorded decision on a landlord's grant, as the calculation (and the notice) use it."""
+    return LandlordDecision(row.amount_pence, row.decided_on, tuple(row.factors.split(",")))
 
 
 def _landlords_decision(connection: Connection, case_id: int) -> tuple[int, LandlordDecision] | None:

@@ -27,7 +27,7 @@ from dfg.rules.catalogue import catalogue
 from dfg.rules.clock import ENGLAND
 from dfg.rules.clocks import Priority, clock_policy_for, decision_due
 from dfg.rules.estimates import explain_selection
-from dfg.rules.grant import land_charged_lines_pence
+from dfg.rules.grant import LandlordDecision, land_charged_lines_pence
 from dfg.rules.jurisdiction import land_charge_file, land_charge_in, means_test_rates_in
 from dfg.rules.payments import WORKS, entitlement_from
 from dfg.rules.policy import load_works_policy
@@ -40,13 +40,21 @@ from dfg.rules.rates import (
     long_date,
 )
 from dfg.services.assessment import assessments_of, determination, determinations
-from dfg.services.grant import grant_calculation
+from dfg.services.grant import grant_calculation, landlord_decision
 from dfg.services.letter_queue import LetterQueue, LetterStep, Pending
 from dfg.services.letter_sources import LetterSource, NotOnRecord, sentence
 from dfg.services.letter_wording import OUTCOME_SUMMARY, assistance_how, charge_how, grant_how, working_line
 from dfg.services.payments import invoiced_for_works, shares_of
 from dfg.store.database import Database
-from dfg.store.models import APPOINTMENTS, APPROVALS, INVOICES, LAND_CHARGES, PAYMENTS, REPAYMENT_DECISIONS
+from dfg.store.models import (
+    APPOINTMENTS,
+    APPROVALS,
+    INVOICES,
+    LAND_CHARGES,
+    LANDLORD_DECISIONS,
+    PAYMENTS,
+    REPAYMENT_DECISIONS,
+)
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import land_charge_due_pence
 from dfg.workflow.reminders import REMINDER_EVENT
@@ -199,8 +207,19 @@ def _calculation(src: LetterSource, approval: Row[Any], works_how: str | None) -
         contribution_basis=f"From your test of resources of {longdate(tested_on)}.",
         # The amount the version approved, as recorded with it (the calculation's, never typed in).
         grant=approval.grant_pence,
-        grant_basis=grant_how(figures),
+        grant_basis=grant_how(figures, _landlords_decision(src, figures.get("landlord_decision"))),
     )
+
+
+def _landlords_decision(src: LetterSource, decision_id: int | None) -> LandlordDecision | None:
+    """The council's decision on a landlord's grant (s.31) that the calculation used, if it used one."""
+    if decision_id is None:
+        return None
+    row = src.row(
+        select(LANDLORD_DECISIONS).where(LANDLORD_DECISIONS.c.id == decision_id),
+        f"the decision on the landlord's grant (decision {decision_id}) is not recorded",
+    )
+    return landlord_decision(row)
 
 
 def _land_charge(

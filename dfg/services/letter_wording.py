@@ -15,6 +15,8 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from dfg.letters import context as c
+from dfg.letters.render import longdate
+from dfg.rules.grant import LANDLORD_FACTORS, LandlordDecision
 from dfg.rules.means_test import TraceLine, format_factor
 from dfg.rules.money import format_pounds as pounds
 from dfg.services.letter_sources import sentence
@@ -39,16 +41,29 @@ def charge_how(charge: Mapping[str, Any], works_pence: int) -> str:
     return sentence(how)
 
 
-def grant_how(figures: Mapping[str, Any]) -> str:
-    """How the grant follows from the total cost, the contribution and the maximum grant, or which
-    funding line paid instead of it, with every discretionary line the calculation paid."""
-    parts = [_mandatory_how(figures)]
+def grant_how(figures: Mapping[str, Any], landlord: LandlordDecision | None = None) -> str:
+    """How the grant follows from the total cost, the contribution and the maximum grant (or, on a
+    landlord's application, the council's decision on it), or which funding line paid instead of it,
+    with every discretionary line the calculation paid."""
+    parts = [_landlords_how(landlord, figures) if landlord else _mandatory_how(figures)]
     parts += [
         f"{line['label']}: {assistance_how(line, figures)}"
         for line in figures["funding"]
         if line["applies"] and line["amount_pence"]
     ]
     return " ".join(sentence(p) for p in parts)
+
+
+def _landlords_how(decision: LandlordDecision, figures: Mapping[str, Any]) -> str:
+    """s.31: on a landlord's application the council decides the amount, having regard to the rent."""
+    weighed = " and ".join(
+        LANDLORD_FACTORS[code][:1].lower() + LANDLORD_FACTORS[code][1:] for code in decision.factors
+    )
+    return (
+        f"As this is a landlord's application, we decided the amount of the grant on "
+        f"{longdate(decision.decided_on)} under section 31 of the Housing Grants, Construction and "
+        f"Regeneration Act 1996, having regard to {weighed}: {pounds(figures['grant_pence'])}"
+    )
 
 
 def _mandatory_how(figures: Mapping[str, Any]) -> str:
