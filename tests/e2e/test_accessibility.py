@@ -75,6 +75,17 @@ SCREENS: tuple[Screen, ...] = (
     Screen("case walked on", "/cases/{walked}"),
     Screen("step form", "/cases/{case}/act/accept_referral", ("can.officer",)),
     Screen("step form, errors", "/cases/{case}/act/hold", OFFICER_AND_OT, submit="Put the case on hold"),
+    Screen("open a case", "/cases/new", ("can.officer",)),
+    Screen("open a case, errors", "/cases/new", ("can.officer",), submit="Open the case"),
+    Screen("record the assessment", "/cases/{booked}/assessment", ("ot.county",)),
+    Screen(
+        "record the assessment, errors",
+        "/cases/{booked}/assessment",
+        ("ot.county",),
+        submit="Record the assessment",
+    ),
+    Screen("grant calculation", "/cases/{walked}/grant", ("can.officer",)),
+    Screen("approval", "/cases/{walked}/approve", ("manager",)),
     Screen("contribution", "/cases/{walked}/contribution", ("can.officer", "manager")),
     Screen("ceased entitlement", "/cases/{walked}/entitlement", ("can.officer",)),
     Screen("ceased entitlement decision", "/cases/{walked}/entitlement/decision", ("manager",)),
@@ -166,3 +177,21 @@ def test_a_violation_is_reported_with_its_rule_and_place(page: Page) -> None:
         assert_accessible(page)
     assert "image-alt (critical): Images must have alternative text at #bad-image" in str(failure.value)
     assert "label (critical)" in str(failure.value) and "#bad-field" in str(failure.value)
+
+
+def test_only_the_reveals_aria_expanded_is_let_through(page: Page) -> None:
+    """GOV.UK Frontend's conditional radio may carry aria-expanded; any other attribute it is not allowed,
+    or aria-expanded on any other radio, is still a violation."""
+    page.goto("/sign-in")
+    page.locator("h1").evaluate(
+        """h1 => h1.insertAdjacentHTML("afterend", '<fieldset><legend>Which</legend>'
+            + '<input class="govuk-radios__input" id="reveal" name="w" type="radio" aria-controls="more" aria-expanded="false"><label for="reveal">A</label>'
+            + '<input class="govuk-radios__input" id="also" name="w" type="radio" aria-controls="more" aria-expanded="false" aria-selected="true"><label for="also">B</label>'
+            + '<input id="plain" name="w" type="radio" aria-expanded="false"><label for="plain">C</label>'
+            + '<div id="more">More</div></fieldset>')"""
+    )
+    with pytest.raises(AssertionError) as failure:
+        assert_accessible(page)
+    said = str(failure.value)
+    assert "aria-allowed-attr" in said and "#also" in said and "#plain" in said
+    assert "#reveal" not in said
