@@ -84,7 +84,10 @@ class Money(NamedTuple):
 
 
 #: What a spreadsheet's cell holds; None is an empty cell.
-Cell = str | int | date | Money | None
+Cell = str | int | float | date | Money | None
+
+#: A table for a spreadsheet: its column names and its rows.
+Sheet = tuple[list[str], list[list[Cell]]]
 
 #: How text a spreadsheet would read as a formula begins (tab and carriage return too, as OWASP advises).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -168,3 +171,17 @@ def sheet_xlsx(title: str, headers: Sequence[str], rows: Iterable[Sequence[Cell]
 
 def _xlsx_text(text: str) -> str:
     return neutralised(_NOT_IN_XML.sub("", text))
+
+
+class Tabulated:
+    """A report that is also one table for a spreadsheet (:meth:`as_sheet`): CSV and Excel are written
+    from the same rows, so the two never differ."""
+
+    def as_sheet(self) -> Sheet:
+        raise NotImplementedError
+
+    def as_csv(self) -> str:
+        return sheet_csv(*self.as_sheet())
+
+    def as_xlsx(self, title: str) -> bytes:
+        return sheet_xlsx(title, *self.as_sheet())

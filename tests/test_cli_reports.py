@@ -71,6 +71,50 @@ def test_every_report_in_every_format(run: Callable[..., Result], name: str, tmp
     assert "All districts" in words, words[:300]
 
 
+@pytest.mark.parametrize(
+    "name", ["pipeline", "performance", "closures", "data-return", "budget", "repayments"]
+)
+def test_every_report_as_a_workbook_holds_its_csv(
+    run: Callable[..., Result], name: str, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    rows = list(csv.reader(io.StringIO(run("report", name, "--csv").stdout)))
+    book = tmp_path / f"{name}.xlsx"
+    made = run("report", name, "--xlsx", str(book))
+    assert (made.exit_code, made.stdout, made.stderr) == (0, "", f"wrote {book}\n")
+    sheet = load_workbook(book).active
+    assert sheet is not None and sheet.title == name
+    cells = [["" if c.value is None else c.value for c in row] for row in sheet.iter_rows()]
+    assert cells[0] == rows[0] and len(cells) == len(rows)
+    for read, written in zip(cells[1:], rows[1:], strict=True):  # numbers as numbers, the rest as the CSV
+        assert all(_same_cell(v, w) for v, w in zip(read, written, strict=True)), (read, written)
+    money = [i for i, header in enumerate(rows[0]) if header.endswith("_pounds")]
+    assert all(  # money in pounds with the £ format, wherever there is money
+        row[i].number_format.startswith('"£"')
+        for row in sheet.iter_rows(min_row=2)
+        for i in money
+        if row[i].value
+    )
+
+
+def _same_cell(read: object, written: str) -> bool:
+    if isinstance(read, int | float) and not isinstance(read, bool):
+        return abs(float(read) - float(written)) < 0.005
+    return str(read) == written
+
+
+def test_a_report_workbook_is_refused_where_it_cannot_be_written(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    refused = run("report", "budget", "--xlsx", str(tmp_path / "missing" / "budget.xlsx"))
+    assert (
+        refused.exit_code == 8
+        and refused.stderr.count("\n") == 1
+        and "not a folder you may write to" in refused.stderr
+    )
+
+
 def test_pipeline_counts_the_open_case(run: Callable[..., Result]) -> None:
     figures = json.loads(run("report", "pipeline", "--json").stdout)
     assert figures["totals"]["open"] == 1

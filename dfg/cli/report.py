@@ -8,12 +8,13 @@ from typing import Any
 
 import click
 
-from dfg.cli.command import PRIORITY, CommandT, Context, emit_json, pass_context, write_output
+from dfg.cli.command import PRIORITY, CommandT, Context, emit_json, pass_context, writable_file, write_output
 
 
 @click.group()
 def report() -> None:
-    """Reports for managers: as text, --csv, --json, or a printable PDF with charts (--pdf FILE)."""
+    """Reports for managers: as text, --csv, --json, an Excel workbook (--xlsx FILE) or a printable PDF with
+    charts (--pdf FILE)."""
 
 
 def report_options(function: CommandT, *, period: bool = True, priority: bool = True) -> CommandT:
@@ -32,6 +33,14 @@ def report_options(function: CommandT, *, period: bool = True, priority: bool = 
         *(priorities if priority else []),
         *(periods if period else []),
         click.option("--csv", "as_csv", is_flag=True, help="Print CSV for a spreadsheet."),
+        click.option(
+            "--xlsx",
+            "xlsx_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            callback=writable_file,
+            help="Write the table as an Excel workbook to this file.",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print JSON."),
         click.option(
             "--pdf",
@@ -45,11 +54,21 @@ def report_options(function: CommandT, *, period: bool = True, priority: bool = 
     return function
 
 
-def emit_report(result: Any, *, as_csv: bool, as_json: bool, pdf: Path | None) -> None:
-    if pdf is not None:
-        write_output(pdf, result.as_pdf())
-        click.echo(f"wrote {pdf}", err=True)
-    elif as_csv:
+def emit_report(
+    result: Any, *, as_csv: bool, as_json: bool, pdf: Path | None, xlsx: Path | None = None
+) -> None:
+    """The report written to the files asked for (--xlsx: the same table as --csv; --pdf), or else
+    printed as CSV, JSON or text."""
+    title = click.get_current_context().info_name or "report"
+    files = [
+        (path, make) for path, make in ((xlsx, lambda: result.as_xlsx(title)), (pdf, result.as_pdf)) if path
+    ]
+    for path, make in files:
+        write_output(path, make())
+        click.echo(f"wrote {path}", err=True)
+    if files:
+        return
+    if as_csv:
         click.echo(result.as_csv(), nl=False)
     elif as_json:
         emit_json(result.as_dict())
@@ -80,7 +99,7 @@ def report_pipeline(
     result = pipeline(
         context.database(), context.actor(), district=period["district"], priority=period["priority"]
     )
-    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf)
+    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf, xlsx=options["xlsx_file"])
 
 
 @report.command("performance")
@@ -94,7 +113,7 @@ def report_performance(
     from dfg.reports.performance import performance
 
     result = performance(context.database(), context.actor(), **_period(options))
-    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf)
+    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf, xlsx=options["xlsx_file"])
 
 
 @report.command("closures")
@@ -107,7 +126,7 @@ def report_closures(
     from dfg.reports.closures import closures
 
     result = closures(context.database(), context.actor(), **_period(options))
-    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf)
+    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf, xlsx=options["xlsx_file"])
 
 
 @report.command("data-return")
@@ -124,7 +143,7 @@ def report_data_return(
     period = _period(options)
     result = data_return(context.database(), context.actor(), financial_year=period["financial_year"],
                          district=period["district"], priority=period["priority"])  # fmt: skip
-    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf)
+    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf, xlsx=options["xlsx_file"])
 
 
 @report.command("budget")
@@ -163,7 +182,7 @@ def report_budget(
     period = _period(options)
     result = budget_report(context.database(), context.actor(), district=period["district"],
                            financial_year=period["financial_year"], funding_line=funding_line)  # fmt: skip
-    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf)
+    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf, xlsx=options["xlsx_file"])
 
 
 @report.command("repayments")
@@ -189,4 +208,4 @@ def report_repayments(
     from dfg.reports.repayments import repayments
 
     result = repayments(context.database(), context.actor(), **_period(options))
-    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf)
+    emit_report(result, as_csv=as_csv, as_json=as_json, pdf=pdf, xlsx=options["xlsx_file"])

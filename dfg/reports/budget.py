@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from dfg.errors import InvalidInput
-from dfg.presentation import csv_pounds, csv_text, percent
+from dfg.presentation import Cell, Money, Sheet, Tabulated, percent
 from dfg.reports import charts
 from dfg.reports.budget_lines import awaiting_without_calculation, budget_show
 from dfg.reports.document import ReportDocument, Section
@@ -79,7 +79,7 @@ def _sum(positions: Sequence[BudgetPosition]) -> BudgetPosition:
 
 
 @dataclass(frozen=True)
-class BudgetReport:
+class BudgetReport(Tabulated):
     """The budgets of a financial year, by district and funding line, with the totals."""
 
     today: date
@@ -139,18 +139,18 @@ class BudgetReport:
             "total": _position_dict(self.total),
         }
 
-    def as_csv(self) -> str:
+    def as_sheet(self) -> Sheet:
         def pct(value: float | None) -> str:
             return "" if value is None else f"{value:.1f}"
 
-        rows = [
+        rows: list[list[Cell]] = [
             [
                 self.scope.financial_year or "",
                 r.district,
                 r.district_name,
                 r.funding_line,
                 *(
-                    csv_pounds(pence)
+                    Money(pence)
                     for pence in (
                         r.position.allocation_pence,
                         r.position.committed_pence,
@@ -161,7 +161,7 @@ class BudgetReport:
                 pct(share(r.position.spent_pence, r.position.allocation_pence)),
                 pct(share(r.position.committed_pence, r.position.allocation_pence)),
                 *(
-                    csv_pounds(pence)
+                    Money(pence)
                     for pence in (
                         r.position.pipeline_pence,
                         r.position.forecast_outturn_pence,
@@ -171,24 +171,21 @@ class BudgetReport:
             ]
             for r in self.rows
         ]
-        return csv_text(
-            [
-                "financial_year",
-                "district",
-                "district_name",
-                "funding_line",
-                "allocation_pounds",
-                "committed_pounds",
-                "spent_pounds",
-                "remaining_pounds",
-                "spent_percent",
-                "committed_percent",
-                "pipeline_pounds",
-                "forecast_outturn_pounds",
-                "forecast_remaining_pounds",
-            ],
-            rows,
-        )
+        return [
+            "financial_year",
+            "district",
+            "district_name",
+            "funding_line",
+            "allocation_pounds",
+            "committed_pounds",
+            "spent_pounds",
+            "remaining_pounds",
+            "spent_percent",
+            "committed_percent",
+            "pipeline_pounds",
+            "forecast_outturn_pounds",
+            "forecast_remaining_pounds",
+        ], rows
 
     def as_text(self) -> str:
         return self.document().as_text()

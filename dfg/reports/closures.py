@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from dfg.presentation import csv_pounds, csv_text, percent
+from dfg.presentation import Cell, Money, Sheet, Tabulated, percent
 from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, report_scope
@@ -89,7 +89,7 @@ def _order(trigger: str) -> int:
 
 
 @dataclass(frozen=True)
-class Closures:
+class Closures(Tabulated):
     """The cases closed in the period, by district, outcome and reason."""
 
     today: date
@@ -127,14 +127,12 @@ class Closures:
             "groups": [g.as_dict() for g in self.groups],
         }
 
-    def as_csv(self) -> str:
-        rows = [
-            [g.district, g.outcome, g.code or "", g.reason, g.cases, csv_pounds(g.approved_grant_pence)]
+    def as_sheet(self) -> Sheet:
+        rows: list[list[Cell]] = [
+            [g.district, g.outcome, g.code or "", g.reason, g.cases, Money(g.approved_grant_pence)]
             for g in sorted(self.groups, key=lambda g: (g.district, _order(g.trigger), g.code or ""))
         ]
-        return csv_text(
-            ["district", "outcome", "reason_code", "reason", "cases", "approved_grant_pounds"], rows
-        )
+        return ["district", "outcome", "reason_code", "reason", "cases", "approved_grant_pounds"], rows
 
     def as_text(self) -> str:
         return self.document().as_text()

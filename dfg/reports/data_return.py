@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Integer, cast, extract, func, select
 from sqlalchemy import case as when
 
-from dfg.presentation import csv_pounds, csv_text, percent
+from dfg.presentation import Cell, Money, Sheet, Tabulated, percent
 from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.durations import Summary
@@ -92,7 +92,7 @@ class Tally:
 
 
 @dataclass(frozen=True)
-class DataReturn:
+class DataReturn(Tabulated):
     """The figures for one financial year (``scope.financial_year``)."""
 
     today: date
@@ -123,15 +123,15 @@ class DataReturn:
             "time_to_complete_days": {k: v.as_dict() for k, v in self.times.items()},
         }
 
-    def as_csv(self) -> str:
+    def as_sheet(self) -> Sheet:
         """The extract: one figure a row (financial year, district, section, category, measure, value);
         money in pounds, times in calendar days."""
         year, district = self.scope.financial_year or "", self.scope.district or "all"
-        rows: list[list[object]] = []
+        rows: list[list[Cell]] = []
 
         def tally(section: str, category: str, t: Tally) -> None:
             rows.append([year, district, section, category, "cases", t.cases])
-            rows.append([year, district, section, category, "grant_pounds", csv_pounds(t.grant_pence)])
+            rows.append([year, district, section, category, "grant_pounds", Money(t.grant_pence)])
             mean = t.mean_pence
             rows.append(
                 [
@@ -140,7 +140,7 @@ class DataReturn:
                     section,
                     category,
                     "mean_grant_pounds",
-                    "" if mean is None else csv_pounds(mean),
+                    None if mean is None else Money(mean),
                 ]
             )
 
@@ -164,10 +164,10 @@ class DataReturn:
                         "time_to_complete",
                         measure,
                         name,
-                        "" if value is None else round(value, 1),
+                        None if value is None else round(value, 1),
                     ]
                 )
-        return csv_text(["financial_year", "district", "section", "category", "measure", "value"], rows)
+        return ["financial_year", "district", "section", "category", "measure", "value"], rows
 
     def as_text(self) -> str:
         return self.document().as_text()

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, exists, extract, func, or_, select
 
-from dfg.presentation import csv_text, percent
+from dfg.presentation import Cell, Sheet, Tabulated, percent
 from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.durations import Summary, figure
@@ -170,7 +170,7 @@ def _priority_label(priority: str) -> str:
 
 
 @dataclass(frozen=True)
-class Performance:
+class Performance(Tabulated):
     """Times between stage boundaries and throughput, for intervals that ended in the period."""
 
     today: date
@@ -191,9 +191,9 @@ class Performance:
             "months": [m.as_dict() for m in self.months],
         }
 
-    def as_csv(self) -> str:
+    def as_sheet(self) -> Sheet:
         """Tidy rows: section, what, priority, measure, value (times in working days)."""
-        rows: list[list[object]] = []
+        rows: list[list[Cell]] = []
         for f in self.intervals:
             s = f.summary
             for measure, value in (
@@ -209,13 +209,13 @@ class Performance:
                         f.interval.name,
                         f.priority,
                         measure,
-                        "" if value is None else round(value, 1),
+                        None if value is None else round(value, 1),
                     ]
                 )
         for m in self.months:
             for measure in ("referrals", "approvals", "completions"):
                 rows.append(["month", f"{m.year}-{m.month:02d}", "all", measure, getattr(m, measure)])
-        return csv_text(["section", "what", "priority", "measure", "value"], rows)
+        return ["section", "what", "priority", "measure", "value"], rows
 
     def as_text(self) -> str:
         return self.document().as_text()

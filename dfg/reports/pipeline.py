@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, exists, func, or_, select
 from sqlalchemy import case as when
 
-from dfg.presentation import csv_pounds, csv_text, day
+from dfg.presentation import Cell, Money, Sheet, Tabulated, day
 from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, report_scope
@@ -196,7 +196,7 @@ def _sum(cells: Sequence[PipelineCell], field: str) -> int:
 
 
 @dataclass(frozen=True)
-class Pipeline:
+class Pipeline(Tabulated):
     """Open cases on ``today``, in every district of the report's scope."""
 
     today: date
@@ -268,7 +268,7 @@ class Pipeline:
             "longest_open": [c.as_dict() for c in self.longest_open],
         }
 
-    def as_csv(self) -> str:
+    def as_sheet(self) -> Sheet:
         """One row per district, stage and priority with open cases: every figure but the longest open."""
         headers = [
             "district",
@@ -281,21 +281,21 @@ class Pipeline:
             "decision_overdue",
             "completion_overdue",
         ]
-        rows = [
+        rows: list[list[Cell]] = [
             [
                 c.district,
                 c.stage,
                 c.priority,
                 c.cases,
                 c.on_hold,
-                csv_pounds(c.approved_grant_pence),
+                Money(c.approved_grant_pence),
                 *c.ageing,
                 c.decision_overdue,
                 c.completion_overdue,
             ]
             for c in self.cells
         ]
-        return csv_text(headers, rows)
+        return headers, rows
 
     def as_text(self) -> str:
         return self.document().as_text()

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, case, func, literal, select
 
-from dfg.presentation import csv_pounds, csv_text, day, percent
+from dfg.presentation import Cell, Money, Sheet, Tabulated, day, percent
 from dfg.reports import charts
 from dfg.reports.document import ReportDocument, Section
 from dfg.reports.scope import ReportScope, district_names, report_scope
@@ -151,7 +151,7 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Repayments:
+class Repayments(Tabulated):
     """Land charges registered and repayment decisions made in the period, by district."""
 
     today: date
@@ -176,7 +176,7 @@ class Repayments:
             "decisions": [d.as_dict() for d in self.decisions],
         }
 
-    def as_csv(self) -> str:
+    def as_sheet(self) -> Sheet:
         """One row per district: charges, then decisions and amounts by kind, then the factors."""
         headers = ["district", "district_name", "charges_registered", "charges_secured_pounds"]
         for d in DECISIONS:
@@ -184,18 +184,18 @@ class Repayments:
         headers += [f"factor_{f}" for f in REPAYMENT_FACTORS]
         rows = []
         for district in self.districts:
-            row: list[object] = [
+            row: list[Cell] = [
                 district.district,
                 district.district_name,
                 district.charges,
-                csv_pounds(district.secured_pence),
+                Money(district.secured_pence),
             ]
             for d in DECISIONS:
                 tally = district.by_decision[d]
-                row += [tally.decisions, csv_pounds(tally.repayable_pence), csv_pounds(tally.demanded_pence)]
+                row += [tally.decisions, Money(tally.repayable_pence), Money(tally.demanded_pence)]
             row += [district.factors[f] for f in REPAYMENT_FACTORS]
             rows.append(row)
-        return csv_text(headers, rows)
+        return headers, rows
 
     def as_text(self) -> str:
         return self.document().as_text()
