@@ -155,12 +155,7 @@ def new_case_problems(new: NewCase, today: date) -> list[tuple[str, str]]:
     if sum(p.is_applicant for p in new.people) != 1:
         problems.append(("people", "a case needs exactly one applicant"))
     for person in new.people:
-        problems += _person_problems(person)
-        born = person.date_of_birth and date_of_birth_problem(person.date_of_birth, today)
-        if born:
-            problems.append(
-                (f"{_part(person)}.date_of_birth", f"{person.given_name} {person.family_name}: {born}")
-            )
+        problems += person_problems(person, today)
     for text, what, field in ((new.address_line_1, "address", "address_line_1"), (new.town, "town", "town"),
                               (new.postcode, "postcode", "postcode")):  # fmt: skip
         if not text.strip():
@@ -172,12 +167,31 @@ def new_case_problems(new: NewCase, today: date) -> list[tuple[str, str]]:
         if text and (unfit := detail_problem(name, text, said)):
             problems.append((name, f"the {said}: {unfit[0]}"))
     for person in new.people:
-        if person.postal_address is not None:
-            try:
-                person.postal_address.checked()
-            except InvalidInput as error:
-                problems.append((f"{_part(person)}.postal_address", error.message))
+        problems += _postal_problems(person)
     return problems
+
+
+def person_problems(person: NewPerson, today: date) -> list[tuple[str, str]]:
+    """Every mistake in one person's details as given (their names, each detail, their date of birth),
+    each by ``applicant.email``, ``occupant.date_of_birth``: for opening a case and adding a person to
+    one. Their postal address is checked by :func:`_postal_problems`."""
+    problems = _person_problems(person)
+    born = person.date_of_birth and date_of_birth_problem(person.date_of_birth, today)
+    if born:
+        problems.append(
+            (f"{_part(person)}.date_of_birth", f"{person.given_name} {person.family_name}: {born}")
+        )
+    return problems
+
+
+def _postal_problems(person: NewPerson) -> list[tuple[str, str]]:
+    if person.postal_address is None:
+        return []
+    try:
+        person.postal_address.checked()
+    except InvalidInput as error:
+        return [(f"{_part(person)}.postal_address", error.message)]
+    return []
 
 
 def _part(person: NewPerson) -> str:
@@ -202,7 +216,13 @@ def _person_problems(person: NewPerson) -> list[tuple[str, str]]:
     """A person's names (both required), and each detail no longer than the store keeps, an e-mail
     address and phone number in a form they can have; each by ``applicant.email``, ``occupant.given_name``."""
     part, problems = _part(person), []
-    whose = "the applicant's" if person.is_applicant else "the disabled person's"
+    whose = (
+        "the applicant's"
+        if person.is_applicant
+        else "the disabled person's"
+        if person.is_disabled_occupant
+        else "the person's"
+    )
     for name, said in _PERSON_DETAILS.items():
         text = (getattr(person, name) or "").strip()
         if not text:
