@@ -17,9 +17,9 @@ from sqlalchemy import Connection, select, update
 from dfg.errors import InvalidInput, NotFound
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.nhs_number import parse_nhs_number
-from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
+from dfg.rules.plausible import postcode, postcode_problem
 from dfg.services.cases import Recorded, check_version, record_change
-from dfg.services.people import LARGE_PRINT, detail_problem
+from dfg.services.people import LARGE_PRINT, born_problem, detail_problem
 from dfg.services.search_index import index_case
 from dfg.store.database import Database
 from dfg.store.tables import CASES, PEOPLE, PROPERTIES
@@ -99,13 +99,9 @@ def _checked(
                 if not isinstance(text, date):
                     problems.append("date_of_birth: give a date")
                     words[name] = "The date of birth must be a real date, for example 27 3 1950"
-                elif wrong := date_of_birth_problem(text, today):
-                    problems.append(wrong)
-                    words[name] = (
-                        "The date of birth must be in the past"
-                        if text > today
-                        else "The date of birth is too long ago: check the year"
-                    )
+                elif born := born_problem(text, today):
+                    problems.append(born[0])
+                    words[name] = born[1]
                 into[name] = text
             elif name == "nhs_number":
                 try:

@@ -62,8 +62,8 @@ def addition_problems(
             "Choose the part they play in the case",
         ))  # fmt: skip
     found += [
-        (name.split(".", 1)[-1], said, said)
-        for name, said in person_problems(in_role(person, role), local_day(now or utcnow()))
+        (name.split(".", 1)[-1], said, words)
+        for name, said, words in person_problems(in_role(person, role), local_day(now or utcnow()))
     ]
     if wrong := reason_problem(reason, "adding them"):
         found.append(("reason", *wrong))
