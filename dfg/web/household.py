@@ -93,9 +93,7 @@ def remove(reference: str, number: int) -> Page:
         try:
             recorded = remove_person(db, me, view.reference, number, str(values.get("reason", "")),
                                      expected_version=seen_version(values))  # fmt: skip
-        except InvalidInput as refusal:
-            errors = refusal_errors(refusal)
-        except (Conflict, GuardFailed, NotFound, PermissionDenied) as refusal:
+        except (InvalidInput, Conflict, GuardFailed, NotFound, PermissionDenied) as refusal:
             errors = refusal_errors(refusal)
         else:
             flash(f"{recorded.payload['name']} removed from the case.{_means_note(recorded.payload)}", "done")
