@@ -17,6 +17,7 @@ from dfg.cli.command import (
     report_step,
     sheet_options,
     show_date,
+    split_person_name,
     table,
     write_sheets,
 )
@@ -35,15 +36,6 @@ if TYPE_CHECKING:
 @click.group()
 def case() -> None:
     """Open, read and advance cases."""
-
-
-def _split_name(name: str, option: str) -> tuple[str, str]:
-    from dfg.services.people import split_name
-
-    split = split_name(name)
-    if split is None:
-        raise InvalidInput(f"{option}: give a first name and a family name, e.g. 'Margaret Holt'")
-    return split[1], split[2]
 
 
 @case.command("new")
@@ -111,7 +103,7 @@ def _new_case(options: dict[str, Any]) -> NewCase:
     from dfg.services.case_opening import NewCase, NewPerson
     from dfg.services.people import LARGE_PRINT
 
-    given, family = _split_name(options["applicant"], "--applicant")
+    given, family = split_person_name(options["applicant"], "--applicant")
     postal = [options[f"postal_{part}"] for part in ("address", "address2", "town", "postcode")]
     occupant_is_applicant = not options["occupant"]
     people = [
@@ -130,7 +122,7 @@ def _new_case(options: dict[str, Any]) -> NewCase:
         )
     ]
     if not occupant_is_applicant:
-        o_given, o_family = _split_name(options["occupant"], "--occupant")
+        o_given, o_family = split_person_name(options["occupant"], "--occupant")
         people.append(
             NewPerson(
                 given_name=o_given,
@@ -601,3 +593,13 @@ def case_clocks(context: Context, reference: str, as_json: bool) -> None:
         emit_json(sheet.as_dict())
     else:
         click.echo(sheet.as_text())
+
+
+def _add_person_commands() -> None:
+    # 'dfg case person add/remove' live in their own module; the group is part of 'dfg case'
+    from dfg.cli.case_people import case_person
+
+    case.add_command(case_person)
+
+
+_add_person_commands()

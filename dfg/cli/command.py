@@ -362,6 +362,17 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return text_table(headers, [[str(c) if c is not None else "" for c in row] for row in rows])
 
 
+def split_person_name(name: str, option: str) -> tuple[str, str]:
+    """A person's name as typed ('Margaret Holt') as their given and family names."""
+    from dfg.errors import InvalidInput
+    from dfg.services.people import split_name
+
+    split = split_name(name)
+    if split is None:
+        raise InvalidInput(f"{option}: give a first name and a family name, e.g. 'Margaret Holt'")
+    return split[1], split[2]
+
+
 def optional_date(text: str | None, field: str) -> date | None:
     """A date option as typed (2026-03-31 or 31/03/2026), or None if it was not given."""
     if text is None:

@@ -45,6 +45,9 @@ class HistoryEntry:
         }
         if self.kind == "details_corrected":
             return "corrected: " + ", ".join(str(k).replace("_", " ") for k in said.get("changed", {}))
+        if self.kind in ("person_added", "person_removed"):
+            roles = ", ".join(str(r).replace("_", " ") for r in said.get("roles", [])) or "household member"
+            return f"{self.kind.removeprefix('person_')} {said.get('name')} ({roles})"
         if self.kind == "note_recorded":
             return f"{str(said['contact']).replace('_', ' ')} with {said['with']}"
         if self.kind == "completion_checked":

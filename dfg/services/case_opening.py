@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from dfg.errors import GuardFailed, InvalidInput, NotFound, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
-from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
+from dfg.rules.plausible import postcode, postcode_problem
 from dfg.rules.search_text import Home, Named
 from dfg.services.cases import Recorded, record_change
-from dfg.services.people import POSTAL_COLUMNS, detail_problem, person_roles, postal_lines
+from dfg.services.people import POSTAL_COLUMNS, born_problem, detail_problem, person_roles, postal_lines
 from dfg.services.search_index import index_opened_case
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
@@ -155,12 +155,7 @@ def new_case_problems(new: NewCase, today: date) -> list[tuple[str, str]]:
     if sum(p.is_applicant for p in new.people) != 1:
         problems.append(("people", "a case needs exactly one applicant"))
     for person in new.people:
-        problems += _person_problems(person)
-        born = person.date_of_birth and date_of_birth_problem(person.date_of_birth, today)
-        if born:
-            problems.append(
-                (f"{_part(person)}.date_of_birth", f"{person.given_name} {person.family_name}: {born}")
-            )
+        problems += [(field, problem) for field, problem, _ in person_problems(person, today)]
     for text, what, field in ((new.address_line_1, "address", "address_line_1"), (new.town, "town", "town"),
                               (new.postcode, "postcode", "postcode")):  # fmt: skip
         if not text.strip():
@@ -172,12 +167,32 @@ def new_case_problems(new: NewCase, today: date) -> list[tuple[str, str]]:
         if text and (unfit := detail_problem(name, text, said)):
             problems.append((name, f"the {said}: {unfit[0]}"))
     for person in new.people:
-        if person.postal_address is not None:
-            try:
-                person.postal_address.checked()
-            except InvalidInput as error:
-                problems.append((f"{_part(person)}.postal_address", error.message))
+        problems += _postal_problems(person)
     return problems
+
+
+def person_problems(person: NewPerson, today: date) -> list[tuple[str, str, str]]:
+    """Every mistake in one person's details as given (their names, each detail, their date of birth):
+    each by the input it is about (``applicant.email``, ``occupant.date_of_birth``), the problem, and the
+    problem in a person's words for a form. For opening a case and adding a person to one; their postal
+    address is checked by :func:`_postal_problems`."""
+    problems = _person_problems(person)
+    born = person.date_of_birth and born_problem(person.date_of_birth, today)
+    if born:
+        problems.append((
+            f"{_part(person)}.date_of_birth", f"{person.given_name} {person.family_name}: {born[0]}", born[1],
+        ))  # fmt: skip
+    return problems
+
+
+def _postal_problems(person: NewPerson) -> list[tuple[str, str]]:
+    if person.postal_address is None:
+        return []
+    try:
+        person.postal_address.checked()
+    except InvalidInput as error:
+        return [(f"{_part(person)}.postal_address", error.message)]
+    return []
 
 
 def _part(person: NewPerson) -> str:
@@ -198,19 +213,25 @@ _PERSON_DETAILS = {
 }  # fmt: skip
 
 
-def _person_problems(person: NewPerson) -> list[tuple[str, str]]:
+def _person_problems(person: NewPerson) -> list[tuple[str, str, str]]:
     """A person's names (both required), and each detail no longer than the store keeps, an e-mail
     address and phone number in a form they can have; each by ``applicant.email``, ``occupant.given_name``."""
     part, problems = _part(person), []
-    whose = "the applicant's" if person.is_applicant else "the disabled person's"
+    whose = (
+        "the applicant's"
+        if person.is_applicant
+        else "the disabled person's"
+        if person.is_disabled_occupant
+        else "the person's"
+    )
     for name, said in _PERSON_DETAILS.items():
         text = (getattr(person, name) or "").strip()
         if not text:
             if name in ("given_name", "family_name"):
-                problems.append((f"{part}.{name}", f"{whose} {said} is required"))
+                problems.append((f"{part}.{name}", f"{whose} {said} is required", f"Enter their {said}"))
             continue
         if wrong := detail_problem(name, text, said):
-            problems.append((f"{part}.{name}", f"{whose} {said}: {wrong[0]}"))
+            problems.append((f"{part}.{name}", f"{whose} {said}: {wrong[0]}", wrong[1]))
     return problems
 
 

@@ -17,9 +17,9 @@ from sqlalchemy import Connection, select, update
 from dfg.errors import InvalidInput, NotFound
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.nhs_number import parse_nhs_number
-from dfg.rules.plausible import date_of_birth_problem, postcode, postcode_problem
+from dfg.rules.plausible import postcode, postcode_problem
 from dfg.services.cases import Recorded, check_version, record_change
-from dfg.services.people import LARGE_PRINT, detail_problem
+from dfg.services.people import LARGE_PRINT, born_problem, detail_problem
 from dfg.services.search_index import index_case
 from dfg.store.database import Database
 from dfg.store.tables import CASES, PEOPLE, PROPERTIES
@@ -99,13 +99,9 @@ def _checked(
                 if not isinstance(text, date):
                     problems.append("date_of_birth: give a date")
                     words[name] = "The date of birth must be a real date, for example 27 3 1950"
-                elif wrong := date_of_birth_problem(text, today):
-                    problems.append(wrong)
-                    words[name] = (
-                        "The date of birth must be in the past"
-                        if text > today
-                        else "The date of birth is too long ago: check the year"
-                    )
+                elif born := born_problem(text, today):
+                    problems.append(born[0])
+                    words[name] = born[1]
                 into[name] = text
             elif name == "nhs_number":
                 try:
@@ -129,17 +125,26 @@ def _checked(
     if not person and not home and not problems:
         problems.append("nothing to correct: give at least one new value")
         words["details"] = "Nothing has changed: change at least one detail before saving"
-    reason = correction.reason.strip()
-    if not reason:
-        problems.append("reason: say why (for example 'spelt wrongly on the referral')")
-        words["reason"] = "Enter the reason for the correction"
-    elif "\x00" in reason:
-        problems.append("reason: holds a NUL character")
-        words["reason"] = "The reason must not contain hidden characters"
-    elif len(reason) > LONGEST_REASON:
-        problems.append(f"reason: at most {LONGEST_REASON:,} characters")
-        words["reason"] = f"The reason must be {LONGEST_REASON:,} characters or fewer"
+    if unfit_reason := reason_problem(correction.reason, "the correction"):
+        problems.append(unfit_reason[0])
+        words["reason"] = unfit_reason[1]
     return person, home, InvalidInput("; ".join(problems), fields=words) if problems else None
+
+
+def reason_problem(reason: str, what: str) -> tuple[str, str] | None:
+    """What is wrong with the reason given for a change to a case's details (``what``: "the
+    correction"): the problem for the command line and in a person's words for a form; None if fine."""
+    reason = reason.strip()
+    if not reason:
+        return "reason: say why (for example 'spelt wrongly on the referral')", f"Enter the reason for {what}"
+    if "\x00" in reason:
+        return "reason: holds a NUL character", "The reason must not contain hidden characters"
+    if len(reason) > LONGEST_REASON:
+        return (
+            f"reason: at most {LONGEST_REASON:,} characters",
+            f"The reason must be {LONGEST_REASON:,} characters or fewer",
+        )
+    return None
 
 
 def correction_problems(correction: Correction, *, now: datetime | None = None) -> InvalidInput | None:

@@ -5,9 +5,10 @@ Read by showing a case, by its letters, by opening it and by correcting it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from dfg.rules.plausible import email_problem, phone_problem
+from dfg.rules.plausible import date_of_birth_problem, email_problem, phone_problem
 
 #: The ``people`` columns of a postal address, in the order it is printed (postcode last).
 POSTAL_COLUMNS = ("postal_address_line_1", "postal_address_line_2", "postal_town", "postal_postcode")
@@ -85,6 +86,17 @@ def detail_problem(name: str, text: str, said: str) -> tuple[str, str] | None:
     if name == "preferred_contact":
         return preferred_contact_problem(text)
     return None
+
+
+def born_problem(born: date, today: date) -> tuple[str, str] | None:
+    """What is wrong with a date of birth (in the future, or too long ago): the problem, and in a
+    person's words for a form; None if it could be one."""
+    wrong = date_of_birth_problem(born, today)
+    if wrong is None:
+        return None
+    if born > today:
+        return wrong, "The date of birth must be in the past"
+    return wrong, "The date of birth is too long ago: check the year"
 
 
 #: Titles a name written whole may begin with ("Mrs Margaret Holt", as a list of cases shows an applicant).

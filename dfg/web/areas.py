@@ -13,6 +13,7 @@ from dfg.web.checkpoints import checkpoints
 from dfg.web.contractors import contractors
 from dfg.web.corrections import corrections
 from dfg.web.data_protection import data_protection
+from dfg.web.household import household
 from dfg.web.letters import letters
 from dfg.web.means_test import means_test
 from dfg.web.money import money
@@ -26,5 +27,5 @@ from dfg.web.work import work
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     auth, sso, work, search, opening, case, records, assessment, means_test, money, payments, reports, admin,
-    data_protection, checkpoints, corrections, letters, contractors, budgets,
+    data_protection, checkpoints, corrections, household, letters, contractors, budgets,
 )  # fmt: skip

@@ -95,6 +95,9 @@ SCREENS: tuple[Screen, ...] = (
     Screen(
         "correct a person, errors", "/cases/{case}/people/1", ("can.officer",), submit="Save the correction"
     ),
+    Screen("add a person", "/cases/{case}/people/new", ("can.officer",)),
+    Screen("add a person, errors", "/cases/{case}/people/new", ("can.officer",), submit="Add the person"),
+    Screen("remove a person", "/cases/{case}/people/1/remove", ("can.officer",)),
     Screen("data protection", "/admin/data-protection", ("can.officer", "manager")),
     Screen("files due for disposal", "/admin/retention", ("manager", "admin")),
     Screen("disposal", "/admin/retention/dispose", ("admin",)),
