@@ -317,6 +317,7 @@ def _walk(db: Database, rng: random.Random, code: str, users: dict[str, Actor], 
             if record.total_assistance_pence == 0:  # a nil grant: approved, then closed with nothing to order
                 advance(db, officer, reference, "close_nil_grant",
                         TriggerInput(on=on, reason="The contribution covers the cost; the family will fund it"))  # fmt: skip
+                _post(db, officer, on)  # the approval and the closure notice, on their day
                 return
             continue
         if trigger == "start_on_site" and rng.random() < 0.15:
