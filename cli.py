@@ -37,7 +37,7 @@ GROUPS = {
     "note": GroupEntry("dfg.cli.note", "note", "Notes and the contact log: calls, e-mails, visits and letters received on a case, with whom."),
     "pay": GroupEntry("dfg.cli.pay", "pay", "Money on a case: interim and final payments, invoices, the applicant's contribution."),
     "person": GroupEntry("dfg.cli.person", "person", "What the engine holds about a person: for a subject access request (UK GDPR Article 15)."),
-    "report": GroupEntry("dfg.cli.report", "report", "Reports for managers: as text, --csv, --json, or a printable PDF with charts (--pdf FILE)."),
+    "report": GroupEntry("dfg.cli.report", "report", "Reports for managers: as text, --csv, --json, --xlsx FILE, or a printable PDF (--pdf FILE)."),
     "retention": GroupEntry("dfg.cli.retention", "retention", "Closed files due for disposal under the retention policy, and their disposal."),
     "serve": GroupEntry("dfg.cli.serve", "serve", "Run the browser application for officers, OTs and managers."),
     "tick": GroupEntry("dfg.cli.worklist", "tick", "Record every statutory or service deadline missed since the last run, once each, and queue the reminder letters workflows/policy/reminders.toml calls for (for a daily scheduler; running it twice records nothing new)."),

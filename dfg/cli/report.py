@@ -13,8 +13,7 @@ from dfg.cli.command import PRIORITY, CommandT, Context, emit_json, pass_context
 
 @click.group()
 def report() -> None:
-    """Reports for managers: as text, --csv, --json, an Excel workbook (--xlsx FILE) or a printable PDF with
-    charts (--pdf FILE)."""
+    """Reports for managers: as text, --csv, --json, --xlsx FILE, or a printable PDF (--pdf FILE)."""
 
 
 def report_options(function: CommandT, *, period: bool = True, priority: bool = True) -> CommandT:
@@ -46,6 +45,7 @@ def report_options(function: CommandT, *, period: bool = True, priority: bool = 
             "--pdf",
             "pdf",
             type=click.Path(dir_okay=False, path_type=Path),
+            callback=writable_file,  # checked before the report is made, as --xlsx is
             help="Write a printable PDF with charts to this file.",
         ),
     ]

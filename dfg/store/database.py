@@ -131,7 +131,11 @@ class Database:
             )
         database = cls(url)
         if check:
-            database.check_schema()
+            try:
+                database.check_schema()
+            except BaseException:
+                database.dispose()  # a database refused keeps no connection open behind it
+                raise
         return database
 
     @property
