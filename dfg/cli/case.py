@@ -227,6 +227,8 @@ def _case_text(view: CaseView) -> str:
         f"Address:      {', '.join(view.address)}",
         f"Assigned to:  {view.assigned_to or '-'}",
     ]
+    if view.legacy_reference:
+        lines.append(f"Brought in:   from another system, where it was {view.legacy_reference}")
     if view.on_hold_since:
         lines.append(
             f"ON HOLD since {local_day(view.on_hold_since):%d/%m/%Y}, review by {show_date(view.hold_review_date)}"

@@ -54,14 +54,16 @@ class Named:
     nhs_number: str | None
 
 
-def case_terms(reference: str, home: Home, people: Iterable[Named]) -> list[tuple[str, str]]:
-    """The (kind, term) pairs a case is found by, without repeats, in a fixed order."""
+def case_terms(
+    reference: str, home: Home, people: Iterable[Named], legacy_reference: str | None = None
+) -> list[tuple[str, str]]:
+    """The (kind, term) pairs a case is found by, without repeats, in a fixed order: its reference (and
+    the one it had in a system it was brought in from) first."""
     address = " ".join(p for p in (home.address_line_1, home.address_line_2, home.town) if p)
-    terms = [
-        ("reference", reference.casefold()),
-        ("postcode", compact(home.postcode)),
-        ("address", folded(address)),
-    ]
+    terms = [("reference", reference.casefold())]
+    if legacy_reference:
+        terms.append(("reference", compact(legacy_reference)))
+    terms += [("postcode", compact(home.postcode)), ("address", folded(address))]
     for person in people:
         if person.nhs_number:
             terms.append(("nhs", person.nhs_number))

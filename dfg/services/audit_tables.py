@@ -12,7 +12,8 @@ What each table is checked against:
 - **cases**: replaying the case's stream. ``case_opened`` gives the district, priority, tenure, referral
   source and first contact date; each ``transition`` gives the state (its ``to_state``) and every
   column it changed (its payload carries them: milestone dates, ``approved_grant_pence``,
-  ``closed_date``, ``hold_review_date``, priority); ``assigned`` gives the officer (as does
+  ``closed_date``, ``hold_review_date``, priority), as does ``migrated`` for a case brought in from
+  another system; ``assigned`` gives the officer (as does
   ``case_opened``, for a case opened onto its officer's list); ``hold_since`` is
   the instant of the step that began the hold (the workflow says which triggers do). A column no event
   set must be empty.
@@ -57,6 +58,7 @@ from dfg.store.audit import SYSTEM_STREAM, AuditProblem, disposed_cases
 from dfg.store.personal import DISPOSED, SEALED, PersonalValues, digests_in, values_of
 from dfg.store.tables import APPROVALS, BUDGET_ENTRIES, BUDGETS, CASES, EVENTS, LETTERS, USER_ROLES, USERS
 from dfg.workflow.definition import MILESTONES, all_definitions
+from dfg.workflow.timeline import MIGRATED
 
 # The case columns the events set, with the key of case_opened's payload that gives each one first.
 _OPENED_WITH = {
@@ -73,6 +75,7 @@ _SET_BY_STEPS = (
     "approved_grant_pence",
     "priority",
     "priority_reason",
+    "legacy_reference",
 )
 _STEPS_SET = frozenset(_SET_BY_STEPS)
 _CASE_COLUMNS = (
@@ -112,7 +115,7 @@ _EVENT_COLUMNS = (
     "workflow_version",
 )
 # The events whose payloads say something of a table; the others' are not parsed.
-_READ_KINDS = ("case_opened", "transition", "assigned", "letter_produced", "budget_allocated")
+_READ_KINDS = ("case_opened", "transition", MIGRATED, "assigned", "letter_produced", "budget_allocated")
 _USER_FIELDS = {
     "full_name": "full_name",
     "district": "district_code",

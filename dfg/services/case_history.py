@@ -18,6 +18,7 @@ from dfg.store.models import Event
 from dfg.store.personal import personal_values
 from dfg.workflow.actor import Actor
 from dfg.workflow.definition import Definition, definition_for
+from dfg.workflow.timeline import MIGRATED
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class HistoryEntry:
         if self.kind in ("person_added", "person_removed"):
             roles = ", ".join(str(r).replace("_", " ") for r in said.get("roles", [])) or "household member"
             return f"{self.kind.removeprefix('person_')} {said.get('name')} ({roles})"
+        if self.kind == MIGRATED:
+            legacy = said.get("legacy_reference")
+            return f"brought in from {said.get('source')}" + (f" (was {legacy})" if legacy else "")
         if self.kind == "note_recorded":
             return f"{str(said['contact']).replace('_', ' ')} with {said['with']}"
         if self.kind == "completion_checked":

@@ -1,30 +1,48 @@
-"""Opening many cases at once from a spreadsheet (CSV or .xlsx), one row per case.
+"""Opening many cases at once from a spreadsheet (CSV or .xlsx), one row per case: new referrals, or open
+cases brought in from another system at the state they stand in there.
 
 Every row is checked first, through the checks opening one case makes (:func:`opening_problems`), and
 against the rows above it (the same applicant or home twice). If any row is wrong nothing is opened and
 every problem is reported, by the row number the spreadsheet shows and the column's name as the file
-writes it. Otherwise each case is opened in its own transaction, as ``dfg case new`` opens one.
+writes it. Otherwise every case is opened in one transaction, all or none, as ``dfg case new`` opens one;
+a row with a state past the referral is then moved to it by one ``migrated`` event with the dates the
+other system kept (:class:`~dfg.services.case_opening.Migration`).
+
+Another system's spreadsheet is read through a **column mapping** (:func:`read_mapping`, a TOML file):
+its headers for the import's columns, its values for the import's (a status for a state), and the
+columns to pass over.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import pairwise
 from pathlib import Path
 
 from dfg.errors import DfgError, InvalidInput
 from dfg.presentation import unneutralised
 from dfg.rules.clock import local_day, utcnow
 from dfg.rules.dates import parse_date
-from dfg.rules.files import SheetValue, read_sheet
+from dfg.rules.files import SheetValue, read_sheet, read_text
 from dfg.rules.nhs_number import parse_nhs_number
 from dfg.rules.plausible import postcode
-from dfg.services.case_opening import NewCase, NewPerson, PostalAddress, open_case, opening_problems
+from dfg.services.case_opening import (
+    Migration,
+    NewCase,
+    NewPerson,
+    PostalAddress,
+    open_cases,
+    opening_problems,
+)
 from dfg.services.people import split_name
 from dfg.services.progress import Progress, unwatched
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
+from dfg.workflow.definition import Definition, current_definition
 from dfg.workflow.roles import require_role
 
 #: The columns read, by their name written in lower case with underscores ("First contact" is
@@ -58,9 +76,26 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "postal_town": (),
     "postal_postcode": (),
     "duplicate": (),
+    "state": ("status",),
+    "legacy_reference": ("old_reference", "their_reference"),
+    "referral_accepted": (),
+    "assessment_date": (),
+    "test_of_resources_date": (),
+    "application_received_date": (),
+    "valid_application_date": (),
 }
+#: The states a case may be brought in at, in the order of the main path: those before the decision. A
+#: decided case carries records a row cannot give (the approval, the budget's commitment, payments).
+MIGRATABLE = (
+    "referral",
+    "awaiting_assessment",
+    "test_of_resources",
+    "scheme_design",
+    "application_incomplete",
+    "application_valid",
+)
 #: Columns 'dfg case list --csv' writes that say nothing about a case to be opened: passed over.
-PASSED_OVER = ("reference", "stage", "state", "on_hold", "assigned_to", "approved_grant")
+PASSED_OVER = ("reference", "stage", "on_hold", "assigned_to", "approved_grant")
 REQUIRED = ("district", "tenure", "address", "town", "postcode")
 
 _NAMES = {alias: name for name, aliases in COLUMNS.items() for alias in (name, *aliases)}
@@ -94,6 +129,84 @@ _YES = {"yes", "y", "true", "1", "x"}
 _NO = {"no", "n", "false", "0"}
 
 
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How another system's spreadsheet is read: which of its columns is which of the import's, the
+    values it writes for the import's (``"With OT" = "awaiting_assessment"``), and its columns to pass
+    over. Headers and values are matched whatever their case and spacing."""
+
+    #: Their header (as :func:`column_key` makes it) to the import's column.
+    columns: Mapping[str, str] = field(default_factory=dict)
+    #: The import's column to {their value, in lower case: the import's value}.
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: Their headers (as :func:`column_key` makes them) to pass over.
+    ignore: frozenset[str] = frozenset()
+
+
+#: No mapping: the spreadsheet names the import's own columns.
+OWN_COLUMNS = ColumnMapping()
+
+
+def read_mapping(path: Path) -> ColumnMapping:
+    """The column mapping in a TOML file, every mistake in it said at once (:class:`InvalidInput`)::
+
+    [columns]             # the import's column = their header
+    applicant = "Client name"
+    state = "Status"
+    [values.state]        # their value = the import's
+    "With OT" = "awaiting_assessment"
+    [ignore]
+    columns = ["Notes", "Officer"]
+    """
+    try:
+        data = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{path.name}: not a TOML file: {exc}") from None
+    problems = [f"[{k}] is not a part of a mapping (columns, values, ignore)" for k in data
+                if k not in ("columns", "values", "ignore")]  # fmt: skip
+    columns: dict[str, str] = {}
+    for ours, theirs in _table(data, "columns", problems).items():
+        if ours not in COLUMNS:
+            problems.append(
+                f"[columns] '{ours}' is not a column the import reads (see 'dfg import cases --help')"
+            )
+        elif not isinstance(theirs, str) or not column_key(theirs):
+            problems.append(f"[columns] {ours}: give their column's header as text")
+        elif column_key(theirs) in columns:
+            problems.append(
+                f"[columns] '{theirs}' is given for both {columns[column_key(theirs)]} and {ours}"
+            )
+        else:
+            columns[column_key(theirs)] = ours
+    values: dict[str, dict[str, str]] = {}
+    for ours, table in _table(data, "values", problems).items():
+        if ours not in COLUMNS:
+            problems.append(f"[values.{ours}] '{ours}' is not a column the import reads")
+        elif not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            problems.append(f"[values.{ours}] give each of their values with the import's, as text")
+        else:
+            values[ours] = {_value_key(theirs): value for theirs, value in table.items()}
+    ignored = _table(data, "ignore", problems).get("columns", [])
+    if not isinstance(ignored, list) or not all(isinstance(c, str) for c in ignored):
+        problems.append("[ignore] columns: give a list of their headers")
+        ignored = []
+    if problems:
+        raise InvalidInput("; ".join(f"{path.name}: {p}" for p in problems))
+    return ColumnMapping(columns=columns, values=values, ignore=frozenset(column_key(c) for c in ignored))
+
+
+def _table(data: Mapping[str, object], name: str, problems: list[str]) -> dict[str, object]:
+    table = data.get(name, {})
+    if isinstance(table, dict):
+        return table
+    problems.append(f"[{name}] must be a table")
+    return {}
+
+
+def _value_key(value: str) -> str:
+    return " ".join(value.split()).lower()
+
+
 @dataclass
 class CaseImport:
     """What an import found and did: the rows read, every problem, and the references opened."""
@@ -111,8 +224,14 @@ def column_key(header: str) -> str:
 class _Row:
     """One row's cells by column, and its problems, each said with the column's name as the file has it."""
 
-    def __init__(self, number: int, cells: dict[str, SheetValue], headers: dict[str, str]) -> None:
-        self.number, self.cells, self.headers = number, cells, headers
+    def __init__(
+        self,
+        number: int,
+        cells: dict[str, SheetValue],
+        headers: dict[str, str],
+        values: Mapping[str, Mapping[str, str]],
+    ) -> None:
+        self.number, self.cells, self.headers, self.values = number, cells, headers, values
         self.problems: list[str] = []
         self.wrong: set[str | None] = set()
 
@@ -132,6 +251,8 @@ class _Row:
         if isinstance(value, date):
             value = value.isoformat()
         text = unneutralised(str(value).strip())
+        if column in self.values:  # another system's word for one of the import's values
+            text = self.values[column].get(_value_key(text), text)
         return text or None
 
     def day(self, column: str) -> date | None:
@@ -170,7 +291,9 @@ def _filled(value: SheetValue) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def _header_problems(headers: list[SheetValue]) -> tuple[dict[int, str], dict[str, str], list[str]]:
+def _header_problems(
+    headers: list[SheetValue], mapping: ColumnMapping
+) -> tuple[dict[int, str], dict[str, str], list[str]]:
     """Which column each position holds, each column's name as written, and what is wrong with the header."""
     at: dict[int, str] = {}
     written: dict[str, str] = {}
@@ -179,12 +302,13 @@ def _header_problems(headers: list[SheetValue]) -> tuple[dict[int, str], dict[st
         if not _filled(header):
             continue
         key = column_key(str(header))
-        name = _NAMES.get(key)
+        if key in mapping.ignore:
+            continue
+        name = mapping.columns.get(key) or _NAMES.get(key)
         if name is None:
             if key not in PASSED_OVER:
-                problems.append(
-                    f"row 1: column '{header}' is not one the import reads (see 'dfg import cases --help')"
-                )
+                where = "the mapping" if mapping.columns else "'dfg import cases --help'"
+                problems.append(f"row 1: column '{header}' is not one the import reads (see {where})")
             continue
         if name in written:
             problems.append(f"row 1: columns '{written[name]}' and '{header}' are the same column")
@@ -278,7 +402,85 @@ def _new_case(row: _Row, today: date, unassigned: bool) -> NewCase:
         row.problem("district", "the district is required")
     if not new.tenure:
         row.problem("tenure", "the tenure is required (owner, tenant, occupier or landlord)")
-    return new
+    return replace(new, migration=_migration(row, new, today))
+
+
+def _migration(row: _Row, new: NewCase, today: date) -> Migration | None:
+    """Where the row's case stands in the system it comes from, if past the referral: its state, and
+    every date the main path records on the way there, each after the one before and none in the future."""
+    definition = current_definition()
+    written = row.text("state")
+    legacy_reference = row.text("legacy_reference")
+    state = _state(definition, written) if written is not None else "referral"
+    if state is None:
+        row.problem(
+            "state",
+            f"'{written}' is not a state a case may be brought in at: {_migratable_states(definition)}",
+        )
+        return None
+    on_path = MIGRATABLE[: MIGRATABLE.index(state) + 1]
+    steps = _path_steps(definition)
+    dates: dict[str, date] = {}
+    entries: dict[int, date] = {}
+    before, before_column = new.first_contact_date, "first_contact"
+    for into in on_path[1:]:
+        milestone = steps[into]
+        column = milestone or "referral_accepted"
+        day = row.day(column)
+        if day is None and milestone is not None and column not in row.wrong:
+            row.problem(
+                column if column in row.headers else "state",
+                f"a case at '{definition.states[state].label}' needs its {column.replace('_', ' ')}",
+            )
+        if day is None and milestone is None:  # an acceptance the other system did not keep
+            entries.setdefault(definition.states[into].stage or 0, before)  # stage 1 from first contact
+            continue
+        if day is None:
+            continue
+        if day > today:
+            row.problem(column, f"{day:%d/%m/%Y} is in the future")
+        elif day < before:
+            row.problem(
+                column, f"{day:%d/%m/%Y} is before the {before_column.replace('_', ' ')} ({before:%d/%m/%Y})"
+            )
+        if milestone is not None:
+            dates[milestone] = day
+        entries.setdefault(definition.states[into].stage or 0, day)
+        before, before_column = day, column
+    for later in steps.values():  # a date for a step the case has not reached is a mistake in the row
+        if later and later not in dates and row.text(later) and later not in row.wrong:
+            row.problem(
+                later, f"the case is {state.replace('_', ' ')}: it has no {later.replace('_', ' ')} yet"
+            )
+    if state == "referral":
+        if legacy_reference:
+            return Migration(state, {}, {}, legacy_reference, source=f"row {row.number}")
+        return None
+    return Migration(state, dates, entries, legacy_reference, source=f"row {row.number}")
+
+
+def _state(definition: Definition, written: str) -> str | None:
+    """The state a row names by its code or its label (``awaiting_assessment``, 'Awaiting OT assessment')."""
+    key = re.sub(r"[\s-]+", "_", written.strip().lower())
+    for name in MIGRATABLE:
+        if key == name or _value_key(written) == definition.states[name].label.lower():
+            return name
+    return None
+
+
+def _migratable_states(definition: Definition) -> str:
+    return ", ".join(f"{name} ({definition.states[name].label})" for name in MIGRATABLE) + (
+        "; a decided case's approval, commitment and payments are records a row cannot carry"
+    )
+
+
+def _path_steps(definition: Definition) -> dict[str, str | None]:
+    """For each state after the first a case may be brought in at, the milestone the step into it records."""
+    steps: dict[str, str | None] = {}
+    for before, after in pairwise(MIGRATABLE):
+        step = next(t for t in definition.triggers.values() if before in t.sources and t.dest == after)
+        steps[after] = step.records
+    return steps
 
 
 def _same_as(new: NewCase) -> list[tuple[str, ...]]:
@@ -300,16 +502,19 @@ def import_cases(
     actor: Actor,
     rows: list[list[SheetValue]],
     *,
+    mapping: ColumnMapping = OWN_COLUMNS,
+    source: str = "a spreadsheet",
     dry_run: bool = False,
     unassigned: bool = False,
     progress: Progress = unwatched,
     now: datetime | None = None,
 ) -> CaseImport:
-    """Check every row of a spreadsheet of new cases (its header first), then, if none is wrong and this
-    is not a dry run, open them all, each in its own transaction, in the order of the rows."""
+    """Check every row of a spreadsheet of cases (its header first, read through ``mapping``), then, if
+    none is wrong and this is not a dry run, open them all in one transaction, in the order of the rows;
+    ``source`` (the file's name) is kept on each case brought in from another system."""
     require_role(actor, "grant_officer")
     today = local_day(now or utcnow())
-    at, written, problems = _header_problems(rows[0])
+    at, written, problems = _header_problems(rows[0], mapping)
     report = CaseImport(rows=sum(1 for r in rows[1:] if any(_filled(v) for v in r)), problems=problems)
     if problems:
         return report
@@ -318,7 +523,9 @@ def import_cases(
     for number, cells in enumerate(rows[1:], start=2):  # numbered as the spreadsheet shows them
         if not any(_filled(v) for v in cells):
             continue
-        row = _Row(number, {name: cells[p] for p, name in at.items() if p < len(cells)}, written)
+        row = _Row(
+            number, {name: cells[p] for p, name in at.items() if p < len(cells)}, written, mapping.values
+        )
         if len(cells) > len(rows[0]) and any(_filled(v) for v in cells[len(rows[0]) :]):
             row.problem(None, "it has more values than the first row has columns")
         new = _new_case(row, today, unassigned)
@@ -340,15 +547,13 @@ def import_cases(
             for key in _same_as(new):
                 seen.setdefault(key, number)
         report.problems.extend(row.problems)
+        if new.migration is not None:
+            new = replace(new, migration=replace(new.migration, source=f"{source} {new.migration.source}"))
         checked.append((number, new))
     if report.problems or dry_run:
         return report
-    progress(0, len(checked))
-    for number, new in checked:
-        try:
-            report.opened.append(open_case(db, actor, new, now=now))
-        except DfgError as error:  # changed since it was checked (another officer opened it meanwhile)
-            report.problems.append(f"row {number}: {error.message}")
-            break
-        progress(1, len(checked))
+    try:
+        report.opened = open_cases(db, actor, [new for _, new in checked], progress=progress, now=now)
+    except DfgError as error:  # changed since it was checked (another officer opened one meanwhile)
+        report.problems.append(f"nothing was opened: {error.message}")
     return report

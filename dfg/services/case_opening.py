@@ -3,7 +3,7 @@ applicant go; and whose list it is on."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +18,7 @@ from dfg.rules.plausible import postcode, postcode_problem
 from dfg.rules.search_text import Home, Named
 from dfg.services.cases import Recorded, record_change
 from dfg.services.people import POSTAL_COLUMNS, born_problem, detail_problem, person_roles, postal_lines
+from dfg.services.progress import Progress, unwatched
 from dfg.services.search_index import index_opened_case
 from dfg.store.audit import NewEvent, append_to_case
 from dfg.store.database import Database
@@ -35,9 +36,10 @@ from dfg.store.models import (
     User,
 )
 from dfg.workflow.actor import Actor
-from dfg.workflow.definition import current_definition
+from dfg.workflow.definition import Definition, current_definition
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.roles import require_role
+from dfg.workflow.timeline import MIGRATED
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,61 @@ class NewCase:
     allow_duplicate: bool = False
     #: Leave it on no one's list; by default it is on the list of the grant officer who opens it.
     unassigned: bool = False
+    #: Where it stands in the system it is brought in from; None for a new referral.
+    migration: Migration | None = None
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Where a case brought in from another system stands: its state, the milestone dates it reached that
+    state by, the stages' first days, and where the record came from (recorded as :data:`MIGRATED`)."""
+
+    state: str
+    #: Milestone columns of the case (``assessment_date``...) with the dates the other system kept.
+    dates: Mapping[str, date]
+    #: The day each stage (0–4) was entered, as far as the dates tell; the clocks count from them.
+    stage_entries: Mapping[int, date]
+    legacy_reference: str | None = None
+    #: Where it was read: the file's name and the row.
+    source: str = ""
+
+    def record(
+        self,
+        connection: Connection,
+        case_id: int,
+        reference: str,
+        version: int,
+        audit_head: str,
+        actor: Actor,
+        role: str,
+        definition: Definition,
+        now: datetime,
+    ) -> None:
+        """Move the case just opened (its first event ``audit_head``) to its state, with its dates."""
+        append_to_case(
+            connection,
+            case_id=case_id,
+            reference=reference,
+            version=version,
+            audit_seq=1,
+            audit_head=audit_head,
+            changes={"state": self.state, **self.dates, "legacy_reference": self.legacy_reference},
+            new=NewEvent(
+                occurred_at=now,
+                actor=actor.username,
+                role=role,
+                kind=MIGRATED,
+                from_state=definition.initial,
+                to_state=self.state,
+                payload={
+                    **{column: day.isoformat() for column, day in self.dates.items()},
+                    "stage_entries": {str(k): d.isoformat() for k, d in sorted(self.stage_entries.items())},
+                    "legacy_reference": self.legacy_reference,
+                    "source": self.source,
+                },
+                workflow_version=definition.key,
+            ),
+        )
 
 
 #: No grant file still open began before this: an earlier first contact is a typing mistake.
@@ -331,94 +388,125 @@ def _next_reference(session: Session, district: str, year: int) -> str:
 def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None = None) -> str:
     """Open a case at the workflow's initial state, on the opening officer's list unless
     ``new.unassigned``; return its reference."""
+    return open_cases(db, actor, [new], now=now)[0]
+
+
+def open_cases(
+    db: Database,
+    actor: Actor,
+    cases: Sequence[NewCase],
+    *,
+    progress: Progress = unwatched,
+    now: datetime | None = None,
+) -> list[str]:
+    """Open every case in one transaction, all or none, in order; return their references. A case with a
+    :class:`Migration` is then brought to the state it stands in elsewhere (:data:`MIGRATED`)."""
     now = now or utcnow()
     today = local_day(now)
     role = require_role(actor, "grant_officer")
-    _validate_new_case(new, today)
-    if not actor.may_act_in(new.district):
-        raise PermissionDenied(_not_your_district(actor, new))
+    for new in cases:
+        _validate_new_case(new, today)
+        if not actor.may_act_in(new.district):
+            raise PermissionDenied(_not_your_district(actor, new))
     definition = current_definition()
+    references: list[str] = []
+    progress(0, len(cases))
     with db.writing() as session:
-        if session.get(District, new.district) is None:
-            raise NotFound(_no_district(new))
-        if not new.allow_duplicate and (open_already := _already_open(session, new)):
-            raise GuardFailed(_open_already(open_already))
-        reference = _next_reference(session, new.district, today.year)
-        home = Property(
-            address_line_1=new.address_line_1,
-            address_line_2=new.address_line_2,
-            town=new.town,
-            postcode=postcode(new.postcode),
-            uprn=new.uprn,
-            district_code=new.district,
-        )
-        case = Case(
-            reference=reference,
-            district_code=new.district,
-            property=home,
+        for new in cases:
+            references.append(_open(session, actor, role, definition, new, now))
+            progress(1, len(cases))
+    return references
+
+
+def _open(
+    session: Session, actor: Actor, role: str, definition: Definition, new: NewCase, now: datetime
+) -> str:
+    """Write one new case, its search terms and its first event (and its migration) in ``session``."""
+    if session.get(District, new.district) is None:
+        raise NotFound(_no_district(new))
+    if not new.allow_duplicate and (open_already := _already_open(session, new)):
+        raise GuardFailed(_open_already(open_already))
+    reference = _next_reference(session, new.district, local_day(now).year)
+    home = Property(
+        address_line_1=new.address_line_1,
+        address_line_2=new.address_line_2,
+        town=new.town,
+        postcode=postcode(new.postcode),
+        uprn=new.uprn,
+        district_code=new.district,
+    )
+    case = Case(
+        reference=reference,
+        district_code=new.district,
+        property=home,
+        workflow_version=definition.key,
+        state=definition.initial,
+        priority=new.priority,
+        priority_reason=new.priority_reason,
+        referral_source=new.referral_source,
+        tenure=new.tenure,
+        first_contact_date=new.first_contact_date,
+        assigned_to=None if new.unassigned else actor.user_id,
+        audit_seq=0,
+        audit_head="",
+        created_at=now,
+        updated_at=now,
+        people=[Person(**p.row()) for p in new.people],
+    )
+    session.add(case)
+    session.flush()
+    index_opened_case(
+        session.connection(), case.id, reference,
+        Home(home.address_line_1, home.address_line_2, home.town, home.postcode),
+        [Named(p.title, p.given_name, p.family_name, p.nhs_number) for p in case.people],
+        new.migration.legacy_reference if new.migration else None,
+    )  # fmt: skip
+    payload = {
+        "district": new.district,
+        "priority": new.priority,
+        "priority_reason": new.priority_reason,
+        "tenure": new.tenure,
+        "referral_source": new.referral_source,
+        "first_contact_date": new.first_contact_date,
+        "property": {
+            "address": [new.address_line_1, new.address_line_2, new.town],
+            "postcode": home.postcode,
+        },
+        "people": [
+            {
+                "name": p.full_name,
+                "date_of_birth": p.date_of_birth,
+                "roles": person_roles(p),
+                **({"postal_address": list(postal_lines(p))} if p.postal_postcode else {}),
+            }
+            for p in case.people
+        ],
+        **({} if new.unassigned else {"assigned_to": actor.username}),
+    }
+    head = append_to_case(
+        session.connection(),
+        case_id=case.id,
+        reference=reference,
+        version=case.version,
+        audit_seq=0,
+        audit_head="",
+        changes={},
+        new=NewEvent(
+            occurred_at=now,
+            actor=actor.username,
+            role=role,
+            kind="case_opened",
+            to_state=definition.initial,
+            payload=payload,
             workflow_version=definition.key,
-            state=definition.initial,
-            priority=new.priority,
-            priority_reason=new.priority_reason,
-            referral_source=new.referral_source,
-            tenure=new.tenure,
-            first_contact_date=new.first_contact_date,
-            assigned_to=None if new.unassigned else actor.user_id,
-            audit_seq=0,
-            audit_head="",
-            created_at=now,
-            updated_at=now,
-            people=[Person(**p.row()) for p in new.people],
+        ),
+    )
+    if new.migration is not None:
+        new.migration.record(
+            session.connection(), case.id, reference, case.version + 1, head, actor, role, definition, now
         )
-        session.add(case)
-        session.flush()
-        index_opened_case(
-            session.connection(), case.id, reference,
-            Home(home.address_line_1, home.address_line_2, home.town, home.postcode),
-            [Named(p.title, p.given_name, p.family_name, p.nhs_number) for p in case.people],
-        )  # fmt: skip
-        payload = {
-            "district": new.district,
-            "priority": new.priority,
-            "priority_reason": new.priority_reason,
-            "tenure": new.tenure,
-            "referral_source": new.referral_source,
-            "first_contact_date": new.first_contact_date,
-            "property": {
-                "address": [new.address_line_1, new.address_line_2, new.town],
-                "postcode": home.postcode,
-            },
-            "people": [
-                {
-                    "name": p.full_name,
-                    "date_of_birth": p.date_of_birth,
-                    "roles": person_roles(p),
-                    **({"postal_address": list(postal_lines(p))} if p.postal_postcode else {}),
-                }
-                for p in case.people
-            ],
-            **({} if new.unassigned else {"assigned_to": actor.username}),
-        }
-        append_to_case(
-            session.connection(),
-            case_id=case.id,
-            reference=reference,
-            version=case.version,
-            audit_seq=0,
-            audit_head="",
-            changes={},
-            new=NewEvent(
-                occurred_at=now,
-                actor=actor.username,
-                role=role,
-                kind="case_opened",
-                to_state=definition.initial,
-                payload=payload,
-                workflow_version=definition.key,
-            ),
-        )
-        session.expunge(case)  # the row's version moved on underneath the ORM: never flush it again
-        return reference
+    session.expunge(case)  # the row's version moved on underneath the ORM: never flush it again
+    return reference
 
 
 def set_postal_address(

@@ -62,6 +62,8 @@ class CaseView:
     #: The home's address line by line as recorded (``address`` leaves out the empty ones), for a form
     #: that corrects it.
     home: dict[str, str | None] = field(default_factory=dict)
+    #: Its reference in the system it was brought in from (``dfg import cases``), if any.
+    legacy_reference: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         def iso(value: Any) -> Any:
@@ -94,6 +96,7 @@ class CaseView:
             if self.booked_visit is None
             else {k: iso(v) for k, v in self.booked_visit.items()},
             "home": dict(self.home),
+            "legacy_reference": self.legacy_reference,
         }
 
 
@@ -193,6 +196,7 @@ def show_case(db: Database, actor: Actor, reference: str) -> CaseView:
         priority_reason=case.priority_reason,
         tenure=case.tenure,
         referral_source=case.referral_source,
+        legacy_reference=case.legacy_reference,
         workflow_version=case.workflow_version,
         version=case.version,
         assigned_to=case.assignee,

@@ -16,16 +16,23 @@ from dfg.store.tables import CASES, PEOPLE, PROPERTIES
 from dfg.store.text_index import add_terms, replace_terms
 
 _HOME = select(
-    CASES.c.reference, *PROPERTIES.c[("address_line_1", "address_line_2", "town", "postcode")]
+    CASES.c.reference,
+    CASES.c.legacy_reference,
+    *PROPERTIES.c[("address_line_1", "address_line_2", "town", "postcode")],
 ).join(PROPERTIES, PROPERTIES.c.id == CASES.c.property_id)
 _PEOPLE = select(*PEOPLE.c[("title", "given_name", "family_name", "nhs_number")]).order_by(PEOPLE.c.id)
 
 
 def index_opened_case(
-    connection: Connection, case_id: int, reference: str, home: Home, people: Iterable[Named]
+    connection: Connection,
+    case_id: int,
+    reference: str,
+    home: Home,
+    people: Iterable[Named],
+    legacy_reference: str | None = None,
 ) -> None:
     """Index a case as it is opened, from what the opening wrote (nothing to read back or delete)."""
-    add_terms(connection, case_id, case_terms(reference, home, people))
+    add_terms(connection, case_id, case_terms(reference, home, people, legacy_reference))
 
 
 def index_case(connection: Connection, case_id: int) -> None:
@@ -36,5 +43,6 @@ def index_case(connection: Connection, case_id: int) -> None:
         home.reference,
         Home(home.address_line_1, home.address_line_2, home.town, home.postcode),
         [Named(p.title, p.given_name, p.family_name, p.nhs_number) for p in people],
+        home.legacy_reference,
     )
     replace_terms(connection, case_id, terms)

@@ -28,7 +28,7 @@ DEFAULT_DB = "dfg.sqlite"
 
 # The newest migration this code knows, and every one before it. tests/test_migrations.py checks these
 # against the migration scripts, so the CLI can check a database without importing Alembic.
-SCHEMA_HEAD = "0017"
+SCHEMA_HEAD = "0018"
 KNOWN_REVISIONS = frozenset(
     {
         "0001",
@@ -48,6 +48,7 @@ KNOWN_REVISIONS = frozenset(
         "0015",
         "0016",
         "0017",
+        "0018",
     }
 )
 

@@ -185,6 +185,7 @@ class Case(Base):
     priority: Mapped[str]
     priority_reason: Mapped[str | None]
     referral_source: Mapped[str | None]
+    legacy_reference: Mapped[str | None]
     tenure: Mapped[str]
     assigned_to: Mapped[int | None]
     hold_since: Mapped[datetime | None]

@@ -145,6 +145,8 @@ CASES = Table(
     Column("priority", String(12), nullable=False),
     Column("priority_reason", Text, nullable=True),
     Column("referral_source", String(60), nullable=True),
+    #: Its reference in the system it was brought in from, if any (``dfg import cases``).
+    Column("legacy_reference", String(40), nullable=True),
     Column("tenure", String(12), nullable=False),
     Column("assigned_to", ForeignKey("users.id"), nullable=True),
     Column("hold_since", UTCDateTime, nullable=True),

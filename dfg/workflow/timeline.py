@@ -19,6 +19,8 @@ target as it stands that day:
   council *notify* the applicant within six months, so the decision clock stops on the day the notice was
   produced, not on the decision's date. Until it is, the clock runs on; a step that asks for no letter
   is its own notice.
+- **A case brought in from another system** (:data:`MIGRATED`) entered its stages on the days its
+  payload gives, worked out from the dates that system kept.
 - **Completion extensions** are events of kind :data:`COMPLETION_EXTENDED` whose payload gives either
   ``months`` or ``new_date``, with the reason in the event's ``reason``.
 
@@ -53,8 +55,13 @@ COMPLETION_EXTENDED = "completion_extended"
 #: letter services write it); a decision's notice stops the decision clock, so the timeline reads it.
 LETTER_PRODUCED = "letter_produced"
 
+#: The event that brings a case opened from another system's record to the state it stands in there. The
+#: clocks and the audit check read it as a transition's: its ``to_state``, the milestone dates in its
+#: payload by their column names, and the day each stage was entered (``stage_entries``).
+MIGRATED = "migrated"
+
 #: The kinds of event a timeline is built from; other events (assignments, breaches) never move a clock.
-TIMELINE_EVENT_KINDS = ("case_opened", "transition", COMPLETION_EXTENDED, LETTER_PRODUCED)
+TIMELINE_EVENT_KINDS = ("case_opened", "transition", MIGRATED, COMPLETION_EXTENDED, LETTER_PRODUCED)
 
 #: The case columns a timeline needs, for callers that read cases in bulk.
 CASE_COLUMNS = (
@@ -218,6 +225,9 @@ def history_from_log(case: Mapping[Any, Any], events: Iterable[Mapping[Any, Any]
                     new_date=date.fromisoformat(new_date) if isinstance(new_date, str) else None,
                 )
             )
+            continue
+        if kind == MIGRATED:  # the stages it passed through elsewhere, on the days that system kept
+            stage_entries.update({int(k): date.fromisoformat(v) for k, v in payload["stage_entries"].items()})
             continue
         flow = definition(event["workflow_version"])
         source = flow.states.get(event["from_state"] or "")
