@@ -327,6 +327,18 @@ def test_a_bad_landlord_decision_is_refused_and_changes_nothing(
     assert landlord_decisions(db, cast["officer"], reference) == []
 
 
+def test_every_mistake_in_a_landlord_decision_is_said_at_once(
+    db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    reference = open_sample(tenure="landlord")
+    with pytest.raises(InvalidInput) as refused:
+        decide_landlord_grant(db, cast["approver"], reference, amount_pence=0, factors=["policy"], reason=" ",
+                              on=date(2099, 1, 1))  # fmt: skip
+    assert list(refused.value.fields) == ["amount", "factors", "reason", "on"]
+    assert refused.value.message.startswith("--amount: the amount must be more than £0.00")
+    assert "; --factor: the council must have regard to the rent" in refused.value.message
+
+
 def test_only_an_approver_decides_and_only_on_a_landlords_application(
     db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
 ) -> None:

@@ -36,7 +36,7 @@ from dfg.services.case_opening import (
     NewPerson,
     PostalAddress,
     open_cases,
-    opening_problems,
+    openings_problems,
 )
 from dfg.services.people import split_name
 from dfg.services.progress import Progress, unwatched
@@ -518,8 +518,7 @@ def import_cases(
     report = CaseImport(rows=sum(1 for r in rows[1:] if any(_filled(v) for v in r)), problems=problems)
     if problems:
         return report
-    checked: list[tuple[int, NewCase]] = []
-    seen: dict[tuple[str, ...], int] = {}
+    read: list[tuple[_Row, NewCase]] = []
     for number, cells in enumerate(rows[1:], start=2):  # numbered as the spreadsheet shows them
         if not any(_filled(v) for v in cells):
             continue
@@ -528,13 +527,14 @@ def import_cases(
         )
         if len(cells) > len(rows[0]) and any(_filled(v) for v in cells[len(rows[0]) :]):
             row.problem(None, "it has more values than the first row has columns")
-        new = _new_case(row, today, unassigned)
-        # a row already wrong is still checked for everything else; for an open case of the same applicant
-        # only once its cells are right (a blank name matches nothing worth saying)
-        unread = bool(row.problems)
-        for input_name, message in opening_problems(
-            db, actor, replace(new, allow_duplicate=new.allow_duplicate or unread), now=now
-        ):
+        read.append((row, _new_case(row, today, unassigned)))
+    # a row already wrong is still checked for everything else; for an open case of the same applicant
+    # only once its cells are right (a blank name matches nothing worth saying)
+    asked = [replace(new, allow_duplicate=new.allow_duplicate or bool(row.problems)) for row, new in read]
+    checked: list[NewCase] = []
+    seen: dict[tuple[str, ...], int] = {}
+    for (row, new), found in zip(read, openings_problems(db, actor, asked, now=now), strict=True):
+        for input_name, message in found:
             row.problem(_INPUT_COLUMNS.get(input_name), message)
         if not row.problems and not new.allow_duplicate:
             for key in _same_as(new):
@@ -545,15 +545,15 @@ def import_cases(
                     )
                     break
             for key in _same_as(new):
-                seen.setdefault(key, number)
+                seen.setdefault(key, row.number)
         report.problems.extend(row.problems)
         if new.migration is not None:
             new = replace(new, migration=replace(new.migration, source=f"{source} {new.migration.source}"))
-        checked.append((number, new))
+        checked.append(new)
     if report.problems or dry_run:
         return report
     try:
-        report.opened = open_cases(db, actor, [new for _, new in checked], progress=progress, now=now)
+        report.opened = open_cases(db, actor, checked, progress=progress, now=now)
     except DfgError as error:  # changed since it was checked (another officer opened one meanwhile)
         report.problems.append(f"nothing was opened: {error.message}")
     return report

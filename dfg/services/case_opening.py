@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,26 +18,30 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.rules.plausible import postcode, postcode_problem
 from dfg.rules.search_text import Home, Named
 from dfg.services.cases import Recorded, record_change
-from dfg.services.people import POSTAL_COLUMNS, born_problem, detail_problem, person_roles, postal_lines
+from dfg.services.people import (
+    POSTAL_COLUMNS,
+    born_problem,
+    detail_problem,
+    full_name,
+    person_roles,
+    postal_lines,
+)
 from dfg.services.progress import Progress, unwatched
-from dfg.services.search_index import index_opened_case
-from dfg.store.audit import NewEvent, append_to_case
+from dfg.services.search_index import index_opened_cases
+from dfg.store.audit import NewEvent, begin_streams
 from dfg.store.database import Database
 from dfg.store.models import (
     CASES,
+    DISTRICTS,
     PEOPLE,
     PRIORITIES,
     PROPERTIES,
     TENURES,
-    Case,
-    District,
-    Person,
-    Property,
     ReferenceCounter,
     User,
 )
 from dfg.workflow.actor import Actor
-from dfg.workflow.definition import Definition, current_definition
+from dfg.workflow.definition import MILESTONES, Definition, current_definition
 from dfg.workflow.facts import CaseFacts
 from dfg.workflow.roles import require_role
 from dfg.workflow.timeline import MIGRATED
@@ -147,42 +152,27 @@ class Migration:
     #: Where it was read: the file's name and the row.
     source: str = ""
 
-    def record(
-        self,
-        connection: Connection,
-        case_id: int,
-        reference: str,
-        version: int,
-        audit_head: str,
-        actor: Actor,
-        role: str,
-        definition: Definition,
-        now: datetime,
-    ) -> None:
-        """Move the case just opened (its first event ``audit_head``) to its state, with its dates."""
-        append_to_case(
-            connection,
-            case_id=case_id,
-            reference=reference,
-            version=version,
-            audit_seq=1,
-            audit_head=audit_head,
-            changes={"state": self.state, **self.dates, "legacy_reference": self.legacy_reference},
-            new=NewEvent(
-                occurred_at=now,
-                actor=actor.username,
-                role=role,
-                kind=MIGRATED,
-                from_state=definition.initial,
-                to_state=self.state,
-                payload={
-                    **{column: day.isoformat() for column, day in self.dates.items()},
-                    "stage_entries": {str(k): d.isoformat() for k, d in sorted(self.stage_entries.items())},
-                    "legacy_reference": self.legacy_reference,
-                    "source": self.source,
-                },
-                workflow_version=definition.key,
-            ),
+    @property
+    def changes(self) -> dict[str, Any]:
+        """The case's columns as the migration leaves them."""
+        return {"state": self.state, **self.dates, "legacy_reference": self.legacy_reference}
+
+    def event(self, actor: Actor, role: str, definition: Definition, now: datetime) -> NewEvent:
+        """The event that moves the case just opened to its state, with its dates."""
+        return NewEvent(
+            occurred_at=now,
+            actor=actor.username,
+            role=role,
+            kind=MIGRATED,
+            from_state=definition.initial,
+            to_state=self.state,
+            payload={
+                **{column: day.isoformat() for column, day in self.dates.items()},
+                "stage_entries": {str(k): d.isoformat() for k, d in sorted(self.stage_entries.items())},
+                "legacy_reference": self.legacy_reference,
+                "source": self.source,
+            },
+            workflow_version=definition.key,
         )
 
 
@@ -305,16 +295,33 @@ def opening_problems(
     in it, a district that is not the actor's or does not exist, and an open case of the district for the
     same applicant or home (unless ``allow_duplicate``). Each with the input it is about, as
     :func:`new_case_problems` names them. The actor must be a grant officer (:class:`PermissionDenied`)."""
+    return openings_problems(db, actor, [new], now=now)[0]
+
+
+def openings_problems(
+    db: Database, actor: Actor, cases: Sequence[NewCase], *, now: datetime | None = None
+) -> list[list[tuple[str, str]]]:
+    """:func:`opening_problems` of each case, read in a few queries for the lot (an import of thousands)."""
     require_role(actor, "grant_officer")
-    problems = new_case_problems(new, local_day(now or utcnow()))
-    if not actor.may_act_in(new.district):
-        return [*problems, ("district", _not_your_district(actor, new))]
-    with db.reading() as session:
-        if session.get(District, new.district) is None:
-            problems.append(("district", _no_district(new)))
-        elif not problems and not new.allow_duplicate and (open_already := _already_open(session, new)):
-            problems.append(("allow_duplicate", _open_already(open_already)))
-    return problems
+    today = local_day(now or utcnow())
+    found = [new_case_problems(new, today) for new in cases]
+    with db.read_connection() as connection:
+        known = _districts(connection, {new.district for new in cases})
+        for new, problems in zip(cases, found, strict=True):
+            if not actor.may_act_in(new.district):
+                problems.append(("district", _not_your_district(actor, new)))
+            elif new.district not in known:
+                problems.append(("district", _no_district(new)))
+        asked = [i for i, new in enumerate(cases) if not found[i] and not new.allow_duplicate]
+        for i, open_already in zip(asked, _open_already(connection, [cases[i] for i in asked]), strict=True):
+            if open_already:
+                found[i].append(("allow_duplicate", _already_open_for(open_already)))
+    return found
+
+
+def _districts(connection: Connection, codes: set[str]) -> set[str]:
+    """Which of the district codes exist."""
+    return set(connection.scalars(select(DISTRICTS.c.code).where(DISTRICTS.c.code.in_(sorted(codes)))))
 
 
 def _not_your_district(actor: Actor, new: NewCase) -> str:
@@ -325,49 +332,65 @@ def _no_district(new: NewCase) -> str:
     return f"no district '{new.district}' (see 'dfg district list')"
 
 
-def _open_already(reference: str) -> str:
+def _already_open_for(reference: str) -> str:
     return f"{reference} is already open for this applicant or home: add to it, or give --duplicate to open another"
 
 
-def _already_open(session: Session, new: NewCase) -> str | None:
-    """An open case of the district for the same home or the same applicant (the same NHS number, or name
-    and date of birth), if any: the same person referred twice is usually one case, not two."""
-    home = (
-        select(CASES.c.reference)
-        .join(PROPERTIES, PROPERTIES.c.id == CASES.c.property_id)
-        .where(
-            CASES.c.district_code == new.district,
-            CASES.c.closed_date.is_(None),
-            PROPERTIES.c.postcode == postcode(new.postcode),
-            func.lower(PROPERTIES.c.address_line_1) == new.address_line_1.strip().lower(),
-        )
-    )
-    at_home: str | None = session.scalar(home.order_by(CASES.c.id).limit(1))
-    if at_home is not None:
-        return at_home
-    applicant = next(p for p in new.people if p.is_applicant)
-    same: ColumnElement[bool] = (func.lower(PEOPLE.c.given_name) == applicant.given_name.strip().lower()) & (
-        func.lower(PEOPLE.c.family_name) == applicant.family_name.strip().lower()
-    )
-    same = same & (PEOPLE.c.date_of_birth == applicant.date_of_birth) if applicant.date_of_birth else same
-    if applicant.nhs_number:
-        same = or_(same, PEOPLE.c.nhs_number == applicant.nhs_number)
-    found: str | None = session.scalar(
-        select(CASES.c.reference)
-        .join(PEOPLE, PEOPLE.c.case_id == CASES.c.id)
-        .where(
-            CASES.c.district_code == new.district,
-            CASES.c.closed_date.is_(None),
-            PEOPLE.c.is_applicant.is_(True),
-            same,
-        )
-        .order_by(CASES.c.id)
-        .limit(1)
-    )
+#: How many new cases one query checks for an open case of the same home or applicant.
+_CHECKED_AT_ONCE = 500
+
+
+def _open_already(connection: Connection, cases: Sequence[NewCase]) -> list[str | None]:
+    """For each case, an open case of its district with the same home or the same applicant (the same NHS
+    number, or name and date of birth), if any, the earliest opened: the same person referred twice is
+    usually one case, not two. A home matches first. Two queries for each few hundred cases."""
+    found: list[str | None] = []
+    for at in range(0, len(cases), _CHECKED_AT_ONCE):
+        chunk = cases[at : at + _CHECKED_AT_ONCE]
+        districts = sorted({new.district for new in chunk})
+        homes: dict[tuple[str, str, str], str] = {}
+        for reference, district, code, line in connection.execute(
+            select(CASES.c.reference, CASES.c.district_code, PROPERTIES.c.postcode,
+                   func.lower(PROPERTIES.c.address_line_1))
+            .join(PROPERTIES, PROPERTIES.c.id == CASES.c.property_id)
+            .where(CASES.c.district_code.in_(districts), CASES.c.closed_date.is_(None),
+                   PROPERTIES.c.postcode.in_(sorted({postcode(new.postcode) for new in chunk})))
+            .order_by(CASES.c.id.desc())
+        ):  # fmt: skip
+            homes[district, code, line] = reference  # the earliest opened is written last
+        applicants = [next(p for p in new.people if p.is_applicant) for new in chunk]
+        families = sorted({a.family_name.strip().lower() for a in applicants})
+        numbers = sorted({a.nhs_number for a in applicants if a.nhs_number})
+        people = connection.execute(
+            select(CASES.c.reference, CASES.c.district_code, func.lower(PEOPLE.c.given_name),
+                   func.lower(PEOPLE.c.family_name), PEOPLE.c.date_of_birth, PEOPLE.c.nhs_number)
+            .join(PEOPLE, PEOPLE.c.case_id == CASES.c.id)
+            .where(CASES.c.district_code.in_(districts), CASES.c.closed_date.is_(None),
+                   PEOPLE.c.is_applicant.is_(True),
+                   or_(func.lower(PEOPLE.c.family_name).in_(families), PEOPLE.c.nhs_number.in_(numbers)))
+            .order_by(CASES.c.id)
+        ).all()  # fmt: skip
+        for new, applicant in zip(chunk, applicants, strict=True):
+            home = homes.get((new.district, postcode(new.postcode), new.address_line_1.strip().lower()))
+            given, family = applicant.given_name.strip().lower(), applicant.family_name.strip().lower()
+            same = (
+                reference
+                for reference, district, their_given, their_family, born, number in people
+                if district == new.district
+                and (
+                    (
+                        (their_given, their_family) == (given, family)
+                        and (applicant.date_of_birth is None or born == applicant.date_of_birth)
+                    )
+                    or (applicant.nhs_number is not None and number == applicant.nhs_number)
+                )
+            )
+            found.append(home or next(same, None))
     return found
 
 
-def _next_reference(session: Session, district: str, year: int) -> str:
+def _next_references(session: Session, district: str, year: int, count: int) -> list[str]:
+    """The next ``count`` references of a district's year, taken at once from its counter (locked)."""
     counter = session.get(ReferenceCounter, (district, year), with_for_update=True)
     if counter is None:
         # The first case of a district's year: two officers may both find no counter. Create it in a
@@ -381,8 +404,10 @@ def _next_reference(session: Session, district: str, year: int) -> str:
             ReferenceCounter, (district, year), with_for_update=True, populate_existing=True
         )
         assert counter is not None
-    counter.last_number += 1
-    return f"{district}-{year}-{counter.last_number:04d}"
+    first = counter.last_number + 1
+    counter.last_number += count
+    session.flush()
+    return [f"{district}-{year}-{number:04d}" for number in range(first, first + count)]
 
 
 def open_case(db: Database, actor: Actor, new: NewCase, *, now: datetime | None = None) -> str:
@@ -400,7 +425,10 @@ def open_cases(
     now: datetime | None = None,
 ) -> list[str]:
     """Open every case in one transaction, all or none, in order; return their references. A case with a
-    :class:`Migration` is then brought to the state it stands in elsewhere (:data:`MIGRATED`)."""
+    :class:`Migration` is brought to the state it stands in elsewhere by its second event (:data:`MIGRATED`).
+
+    Each is checked against the open cases as :func:`open_case` checks one, not against the others being
+    opened with it (an import checks its rows against each other first)."""
     now = now or utcnow()
     today = local_day(now)
     role = require_role(actor, "grant_officer")
@@ -412,55 +440,102 @@ def open_cases(
     references: list[str] = []
     progress(0, len(cases))
     with db.writing() as session:
+        connection = session.connection()
+        known = _districts(connection, {new.district for new in cases})
         for new in cases:
-            references.append(_open(session, actor, role, definition, new, now))
-            progress(1, len(cases))
+            if new.district not in known:
+                raise NotFound(_no_district(new))
+        for new, open_already in zip(cases, _open_already(connection, cases), strict=True):
+            if open_already and not new.allow_duplicate:
+                raise GuardFailed(_already_open_for(open_already))
+        by_district: dict[str, list[str]] = {}
+        for district in sorted(known):  # counters taken in one order: two imports never wait on each other
+            wanted = sum(1 for new in cases if new.district == district)
+            by_district[district] = _next_references(session, district, today.year, wanted)[::-1]
+        for at in range(0, len(cases), _WRITTEN_AT_ONCE):
+            chunk = cases[at : at + _WRITTEN_AT_ONCE]
+            written = [by_district[new.district].pop() for new in chunk]
+            _write(connection, actor, role, definition, chunk, written, now)
+            references.extend(written)
+            progress(len(chunk), len(cases))
     return references
 
 
-def _open(
-    session: Session, actor: Actor, role: str, definition: Definition, new: NewCase, now: datetime
-) -> str:
-    """Write one new case, its search terms and its first event (and its migration) in ``session``."""
-    if session.get(District, new.district) is None:
-        raise NotFound(_no_district(new))
-    if not new.allow_duplicate and (open_already := _already_open(session, new)):
-        raise GuardFailed(_open_already(open_already))
-    reference = _next_reference(session, new.district, local_day(now).year)
-    home = Property(
-        address_line_1=new.address_line_1,
-        address_line_2=new.address_line_2,
-        town=new.town,
-        postcode=postcode(new.postcode),
-        uprn=new.uprn,
-        district_code=new.district,
-    )
-    case = Case(
-        reference=reference,
-        district_code=new.district,
-        property=home,
-        workflow_version=definition.key,
-        state=definition.initial,
-        priority=new.priority,
-        priority_reason=new.priority_reason,
-        referral_source=new.referral_source,
-        tenure=new.tenure,
-        first_contact_date=new.first_contact_date,
-        assigned_to=None if new.unassigned else actor.user_id,
-        audit_seq=0,
-        audit_head="",
-        created_at=now,
-        updated_at=now,
-        people=[Person(**p.row()) for p in new.people],
-    )
-    session.add(case)
-    session.flush()
-    index_opened_case(
-        session.connection(), case.id, reference,
-        Home(home.address_line_1, home.address_line_2, home.town, home.postcode),
-        [Named(p.title, p.given_name, p.family_name, p.nhs_number) for p in case.people],
-        new.migration.legacy_reference if new.migration else None,
-    )  # fmt: skip
+#: How many cases one round of statements writes.
+_WRITTEN_AT_ONCE = 500
+
+
+def _write(
+    connection: Connection,
+    actor: Actor,
+    role: str,
+    definition: Definition,
+    cases: Sequence[NewCase],
+    references: Sequence[str],
+    now: datetime,
+) -> None:
+    """Insert the cases' homes, rows, people, search terms and first events, a statement for each kind."""
+    homes = connection.execute(
+        insert(PROPERTIES).returning(PROPERTIES.c.id, sort_by_parameter_order=True),
+        [{"address_line_1": new.address_line_1, "address_line_2": new.address_line_2, "town": new.town,
+          "postcode": postcode(new.postcode), "uprn": new.uprn, "district_code": new.district}
+         for new in cases],
+    ).scalars().all()  # fmt: skip
+    ids = connection.execute(
+        insert(CASES).returning(CASES.c.id, sort_by_parameter_order=True),
+        [_case_row(actor, definition, new, reference, home, now)
+         for new, reference, home in zip(cases, references, homes, strict=True)],
+    ).scalars().all()  # fmt: skip
+    people = [[p.row() for p in new.people] for new in cases]
+    connection.execute(insert(PEOPLE), [{**row, "case_id": i} for i, rows in zip(ids, people, strict=True)
+                                        for row in rows])  # fmt: skip
+    index_opened_cases(connection, [
+        (case_id, reference, Home(new.address_line_1, new.address_line_2, new.town, postcode(new.postcode)),
+         [Named(r["title"], r["given_name"], r["family_name"], r["nhs_number"]) for r in rows],
+         new.migration.legacy_reference if new.migration else None)
+        for case_id, reference, new, rows in zip(ids, references, cases, people, strict=True)
+    ])  # fmt: skip
+    streams = []
+    for case_id, reference, new, rows in zip(ids, references, cases, people, strict=True):
+        opened = _opened_event(actor, role, definition, new, [SimpleNamespace(**row) for row in rows], now)
+        migrated = [new.migration.event(actor, role, definition, now)] if new.migration else []
+        streams.append((case_id, reference, [opened, *migrated]))
+    begin_streams(connection, streams)
+
+
+def _case_row(
+    actor: Actor, definition: Definition, new: NewCase, reference: str, home: int, now: datetime
+) -> dict[str, Any]:
+    """A new case's row, at the state its events leave it in (the head and version move with them)."""
+    row: dict[str, Any] = {
+        "reference": reference,
+        "district_code": new.district,
+        "property_id": home,
+        "workflow_version": definition.key,
+        "state": definition.initial,
+        "priority": new.priority,
+        "priority_reason": new.priority_reason,
+        "referral_source": new.referral_source,
+        "tenure": new.tenure,
+        "first_contact_date": new.first_contact_date,
+        "assigned_to": None if new.unassigned else actor.user_id,
+        "audit_seq": 0,
+        "audit_head": "",
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # every row the same columns: one INSERT of many rows takes its columns from the first
+    row.update(dict.fromkeys(m for m in MILESTONES if m != "first_contact_date"), legacy_reference=None)
+    if new.migration is not None:
+        row.update(new.migration.changes)
+    return row
+
+
+def _opened_event(
+    actor: Actor, role: str, definition: Definition, new: NewCase, people: Sequence[Any], now: datetime
+) -> NewEvent:
+    """A case's first event: what it was opened with (its people as their rows, ``people``)."""
     payload = {
         "district": new.district,
         "priority": new.priority,
@@ -470,43 +545,28 @@ def _open(
         "first_contact_date": new.first_contact_date,
         "property": {
             "address": [new.address_line_1, new.address_line_2, new.town],
-            "postcode": home.postcode,
+            "postcode": postcode(new.postcode),
         },
         "people": [
             {
-                "name": p.full_name,
+                "name": full_name(p),
                 "date_of_birth": p.date_of_birth,
                 "roles": person_roles(p),
                 **({"postal_address": list(postal_lines(p))} if p.postal_postcode else {}),
             }
-            for p in case.people
+            for p in people
         ],
         **({} if new.unassigned else {"assigned_to": actor.username}),
     }
-    head = append_to_case(
-        session.connection(),
-        case_id=case.id,
-        reference=reference,
-        version=case.version,
-        audit_seq=0,
-        audit_head="",
-        changes={},
-        new=NewEvent(
-            occurred_at=now,
-            actor=actor.username,
-            role=role,
-            kind="case_opened",
-            to_state=definition.initial,
-            payload=payload,
-            workflow_version=definition.key,
-        ),
+    return NewEvent(
+        occurred_at=now,
+        actor=actor.username,
+        role=role,
+        kind="case_opened",
+        to_state=definition.initial,
+        payload=payload,
+        workflow_version=definition.key,
     )
-    if new.migration is not None:
-        new.migration.record(
-            session.connection(), case.id, reference, case.version + 1, head, actor, role, definition, now
-        )
-    session.expunge(case)  # the row's version moved on underneath the ORM: never flush it again
-    return reference
 
 
 def set_postal_address(

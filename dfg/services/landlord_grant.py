@@ -32,6 +32,9 @@ DECIDED_EVENT = "landlord_grant_decided"
 #: The longest reason kept: a few paragraphs, as a decision's reasons are.
 REASON_LENGTH = 4000
 
+#: The command's option for each input a problem is about.
+_OPTIONS = {"amount": "--amount", "factors": "--factor", "reason": "--reason", "on": "--on"}
+
 
 @dataclass(frozen=True)
 class LandlordDecisionRecord:
@@ -64,15 +67,15 @@ class LandlordDecisionRecord:
         )
 
 
-def _weighed(factors: Sequence[str]) -> tuple[str, ...]:
+def _weighed(factors: Sequence[str], problems: dict[str, str]) -> tuple[str, ...]:
     """The factors as codes, each once, in the order given; the rent must be among them (s.31)."""
     codes = tuple(dict.fromkeys(f.strip().lower() for f in factors))
     unknown = [code for code in codes if code not in LANDLORD_FACTORS]
     if unknown:
-        raise InvalidInput(f"--factor: {unknown[0]!r} is not one of {', '.join(LANDLORD_FACTORS)}")
-    if "rent" not in codes:
-        raise InvalidInput(
-            "--factor: the council must have regard to the rent the landlord can charge because of the "
+        problems["factors"] = f"{unknown[0]!r} is not one of {', '.join(LANDLORD_FACTORS)}"
+    elif "rent" not in codes:
+        problems["factors"] = (
+            "the council must have regard to the rent the landlord can charge because of the "
             "works (s.31): give --factor rent, with any others it weighed"
         )
     return codes
@@ -100,23 +103,29 @@ def decide_landlord_grant(
     now = now or utcnow()
     role = require_role(actor, "approver")
     reference = normalise_reference(reference)
+    view = show_case(db, actor, reference)  # NotFound, the district check
     day = on or local_day(now)
-    if day > local_day(now):
-        raise InvalidInput(f"--on: {day:%d/%m/%Y} is in the future")
-    weighed = _weighed(factors)
+    problems: dict[str, str] = {}  # every mistake at once, each by the input it is about
+    if amount_pence <= 0:
+        problems["amount"] = "the amount must be more than £0.00 (a landlord's grant of nil is a refusal)"
+    elif day <= local_day(now):
+        maximum = maximum_grant_in(view.district, day)
+        if amount_pence > maximum.amount_pence:
+            problems["amount"] = (
+                f"{format_pounds(amount_pence)} is more than the maximum grant of "
+                f"{format_pounds(maximum.amount_pence)} in force on {day:%d/%m/%Y} (s.33)"
+            )
+    weighed = _weighed(factors, problems)
     said = reason.strip()
     if not said:
-        raise InvalidInput("--reason: give the reasons for the amount decided")
-    if len(said) > REASON_LENGTH:
-        raise InvalidInput(f"--reason: {len(said)} characters long: at most {REASON_LENGTH}")
-    if amount_pence <= 0:
-        raise InvalidInput("--amount: must be more than £0.00 (a landlord's grant of nil is a refusal)")
-    view = show_case(db, actor, reference)  # NotFound, the district check
-    maximum = maximum_grant_in(view.district, day)
-    if amount_pence > maximum.amount_pence:
+        problems["reason"] = "give the reasons for the amount decided"
+    elif len(said) > REASON_LENGTH:
+        problems["reason"] = f"{len(said)} characters long: at most {REASON_LENGTH}"
+    if day > local_day(now):
+        problems["on"] = f"{day:%d/%m/%Y} is in the future"
+    if problems:
         raise InvalidInput(
-            f"--amount: {format_pounds(amount_pence)} is more than the maximum grant of "
-            f"{format_pounds(maximum.amount_pence)} in force on {day:%d/%m/%Y} (s.33)"
+            "; ".join(f"{_OPTIONS[k]}: {text}" for k, text in problems.items()), fields=problems
         )
     if view.tenure != "landlord":
         raise InvalidInput(

@@ -7,13 +7,13 @@ a case by what it no longer says, and a case is findable the moment it is commit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, select
 
 from dfg.rules.search_text import Home, Named, case_terms
 from dfg.store.tables import CASES, PEOPLE, PROPERTIES
-from dfg.store.text_index import add_terms, replace_terms
+from dfg.store.text_index import add_many_terms, replace_terms
 
 _HOME = select(
     CASES.c.reference,
@@ -23,16 +23,18 @@ _HOME = select(
 _PEOPLE = select(*PEOPLE.c[("title", "given_name", "family_name", "nhs_number")]).order_by(PEOPLE.c.id)
 
 
-def index_opened_case(
-    connection: Connection,
-    case_id: int,
-    reference: str,
-    home: Home,
-    people: Iterable[Named],
-    legacy_reference: str | None = None,
+def index_opened_cases(
+    connection: Connection, cases: Sequence[tuple[int, str, Home, Iterable[Named], str | None]]
 ) -> None:
-    """Index a case as it is opened, from what the opening wrote (nothing to read back or delete)."""
-    add_terms(connection, case_id, case_terms(reference, home, people, legacy_reference))
+    """Index cases as they are opened (id, reference, home, people, the reference in a system they were
+    brought in from), from what the opening wrote: nothing to read back or delete."""
+    add_many_terms(
+        connection,
+        [
+            (case_id, case_terms(reference, home, people, legacy))
+            for case_id, reference, home, people, legacy in cases
+        ],
+    )
 
 
 def index_case(connection: Connection, case_id: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -193,6 +193,38 @@ def append_to_case(
 _EVENT_COLUMNS = [*HASHED_FIELDS, "format", "hash"]
 _INSERT_EVENT = Prepared(insert(_events), column_keys=_EVENT_COLUMNS)
 _INSERT_VALUE = Prepared(insert(PERSONAL_VALUES), column_keys=["digest", "case_id", "salt", "value"])
+_BEGIN_STREAM = (
+    update(_cases)
+    .where(_cases.c.id == bindparam("case_id"), _cases.c.audit_seq == 0)
+    .values(
+        audit_seq=bindparam("seq"),
+        audit_head=bindparam("head"),
+        version=_cases.c.version + bindparam("seq"),
+    )
+)
+
+
+def begin_streams(connection: Connection, streams: Sequence[tuple[int, str, Sequence[NewEvent]]]) -> None:
+    """Write the first events of cases just inserted (``case_id``, reference, events), each case's chained
+    from the start of its own stream, with a few statements for the lot; then move each case row's head
+    and version on by its events, as :func:`append_to_case` would have one event at a time."""
+    rows: list[dict[str, Any]] = []
+    values: list[dict[str, Any]] = []
+    heads: list[dict[str, Any]] = []
+    for case_id, reference, events in streams:
+        head = ""
+        for seq, new in enumerate(events, start=1):
+            row, personal = sealed_chained(new, stream=reference, seq=seq, prev_hash=head, case_id=case_id)
+            rows.append(row)
+            values.extend(personal)
+            head = row["hash"]
+        heads.append({"case_id": case_id, "seq": len(events), "head": head})
+    if rows:
+        connection.execute(insert(_events), rows)
+    if values:
+        connection.execute(insert(PERSONAL_VALUES), values)
+    if heads and connection.execute(_BEGIN_STREAM, heads).rowcount not in (len(heads), -1):
+        raise Conflict("a case being opened already has events: nothing was opened")
 
 
 @cache

@@ -119,10 +119,16 @@ def replace_terms(connection: Connection, case_id: int, terms: Sequence[tuple[st
 
 def add_terms(connection: Connection, case_id: int, terms: Sequence[tuple[str, str]]) -> None:
     """Index a case that has no terms yet (one just opened) by its (kind, term) pairs."""
-    if terms:
-        connection.execute(
-            insert(SEARCH_TERMS), [{"case_id": case_id, "kind": kind, "term": term} for kind, term in terms]
-        )
+    add_many_terms(connection, [(case_id, terms)])
+
+
+def add_many_terms(connection: Connection, cases: Sequence[tuple[int, Sequence[tuple[str, str]]]]) -> None:
+    """Index cases that have no terms yet (just opened), each by its (kind, term) pairs, in one statement."""
+    rows = [
+        {"case_id": case_id, "kind": kind, "term": term} for case_id, terms in cases for kind, term in terms
+    ]
+    if rows:
+        connection.execute(insert(SEARCH_TERMS), rows)
 
 
 def forget_terms(connection: Connection, case_id: int) -> None:

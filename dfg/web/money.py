@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from dfg.errors import Conflict, DfgError, GuardFailed, InvalidInput, InvalidTransition, PermissionDenied
 from dfg.rules.clock import local_day, utcnow
-from dfg.rules.grant import ChargeRequest
+from dfg.rules.grant import LANDLORD_FACTORS, ChargeRequest
 from dfg.rules.money import format_pounds, parse_pounds
 from dfg.services.approval import WORKS_STATUSES, ApprovalTerms, approval_to_decide, approve_grant, override
 from dfg.services.case_changes import change_refusal
@@ -28,10 +28,11 @@ from dfg.services.estimates import (
     waive_estimates,
 )
 from dfg.services.grant import GrantOptions, calculate_case_grant, grant_options
+from dfg.services.landlord_grant import decide_landlord_grant, landlord_decisions
 from dfg.services.sign_in import check_password, check_second_factor
 from dfg.web.case import REASON_LONGEST
 from dfg.web.dates import DateProblem, date_from_form
-from dfg.web.forms import Errors, Page, seen_version
+from dfg.web.forms import Errors, Page, refusal_errors, seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
 
@@ -301,6 +302,49 @@ def approve(reference: str) -> Page:
         ask_second=decision.needs_second_approver or bool(values.get("second_username")),
         errors=errors,
         values=values,
+    ), 422 if errors else 200
+
+
+# ------------------------------------------------------------------- a landlord's grant (s.31)
+
+#: The inputs of a landlord decision by the service's names, for the error summary's links.
+_LANDLORD_FIELDS = {"amount": "amount", "factors": "factor", "reason": "reason", "on": "on-day"}
+
+
+@money.route("/<reference>/landlord-decision", methods=["GET", "POST"])
+def landlord_decision(reference: str) -> Page:
+    db, me = database(), actor()
+    case = show_case(db, me, reference)
+    values = request.form
+    errors: Errors = []
+    if request.method == "POST" and case.tenure == "landlord":
+        amount = _amount(values, "amount", "the amount of the grant", errors, required=True)
+        on = _date(values, "on", "the date of the decision", errors)
+        if amount is not None and not errors:
+            try:
+                record = decide_landlord_grant(
+                    db, me, case.reference, amount_pence=amount, factors=values.getlist("factor"),
+                    reason=values.get("reason", ""), on=on, expected_version=seen_version(values),
+                )  # fmt: skip
+            except REFUSALS as refusal:
+                errors.extend(refusal_errors(refusal, _LANDLORD_FIELDS))
+            else:
+                flash(
+                    f"The landlord's grant is decided at {format_pounds(record.amount_pence)}. Calculate the "
+                    "grant again: the calculation uses the amount decided.",
+                    "done",
+                )
+                return redirect(url_for("money.calculate", reference=case.reference))
+    return render_template(
+        "money/landlord.html",
+        title=f"A landlord's grant – {case.reference}",
+        case=case,
+        decisions=landlord_decisions(db, me, case.reference),
+        factors=LANDLORD_FACTORS,
+        may_decide="approver" in me.roles and case.milestones.get("approval_date") is None,
+        errors=errors,
+        values=values,
+        posted=request.method == "POST",
     ), 422 if errors else 200
 
 

@@ -361,3 +361,37 @@ def test_a_second_approver_with_a_second_factor_gives_its_code(
     response = post_form(client, url, {**proof, "second_code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302
     assert approval_versions(db, cast["officer"], reference)[0].second_approver == "senior"
+
+
+# ------------------------------------------------------------------------- a landlord's grant (s.31)
+
+
+def test_an_approver_decides_a_landlords_grant_with_every_mistake_at_once(
+    signed_in: SignedIn, open_sample: Callable[..., str], db: Database, cast: Cast
+) -> None:
+    reference = open_sample(tenure="landlord")
+    url = f"/cases/{reference}/landlord-decision"
+    officer_page = signed_in("officer").get(url).get_data(as_text=True)
+    assert "No decision on the amount is recorded yet." in officer_page
+    assert "is an approver's decision" in officer_page and "Record the decision" not in officer_page
+    client = signed_in("approver")
+    version = show_case(db, cast["officer"], reference).version
+    wrong = post_form(client, url, {"amount": "0", "factor": ["policy"], "reason": " ",
+                                    "on-day": "1", "on-month": "1", "on-year": "2099"})  # fmt: skip
+    page = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "There is a problem" in page
+    for said in ("The amount must be more than £0.00", "The council must have regard to the rent",
+                 "Give the reasons for the amount decided", "01/01/2099 is in the future"):  # fmt: skip
+        assert said in page, said
+    assert show_case(db, cast["officer"], reference).version == version  # nothing written
+    done = post_form(client, url, {"amount": "9,000", "factor": ["rent", "policy"],
+                                   "reason": "The rent rises by £15 a week"}, follow_redirects=True)  # fmt: skip
+    assert done.status_code == 200
+    assert "The landlord&#39;s grant is decided at £9,000.00" in done.get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert "£9,000.00" in page and "(in force)" in page and "The rent rises by £15 a week" in page
+    assert "The council&#39;s published housing assistance policy" in page
+    owner = open_sample()
+    assert "its grant is calculated, not decided" in client.get(f"/cases/{owner}/landlord-decision").get_data(
+        as_text=True
+    )
