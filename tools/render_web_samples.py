@@ -76,6 +76,18 @@ def _means_test_workings(page: Page, site: DemoSite) -> None:
     expect(page.get_by_role("heading", name="The workings")).to_be_visible()
 
 
+def _landlord_decision_with_errors(page: Page, site: DemoSite) -> None:
+    from dfg.services.case_opening import open_case
+    from tests.conftest import sample_case
+
+    reference = open_case(site.database, site.actor("can.officer"), sample_case("CAN", tenure="landlord"))
+    page.goto(f"/cases/{reference}/landlord-decision")
+    page.get_by_label("Amount of the grant").fill("0")
+    page.get_by_label("The extent to which the landlord can charge a higher rent because of the works").uncheck()
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.locator(".govuk-error-summary")).to_be_focused()
+
+
 #: (file name, the demo user signed in (None: signed out), how to reach the page)
 SAMPLES: tuple[tuple[str, str | None, Callable[[Page, DemoSite], object]], ...] = (
     ("sign-in", None, lambda page, site: page.goto("/sign-in")),
@@ -86,6 +98,8 @@ SAMPLES: tuple[tuple[str, str | None, Callable[[Page, DemoSite], object]], ...] 
     ("assessment-form-with-errors", "ot.county", _assessment_form_with_errors),
     ("means-test-workings", "can.officer", _means_test_workings),
     ("pipeline-report", "manager", lambda page, site: page.goto("/reports/pipeline")),
+    ("landlord-decision-with-errors", "approver", _landlord_decision_with_errors),
+    ("post-room", "can.officer", lambda page, site: page.goto("/letters/post")),
 )
 
 

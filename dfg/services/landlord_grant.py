@@ -76,7 +76,7 @@ def _weighed(factors: Sequence[str], problems: dict[str, str]) -> tuple[str, ...
     elif "rent" not in codes:
         problems["factors"] = (
             "the council must have regard to the rent the landlord can charge because of the "
-            "works (s.31): give --factor rent, with any others it weighed"
+            "works (s.31), with any other matters it weighed"
         )
     return codes
 

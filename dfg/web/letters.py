@@ -4,16 +4,18 @@ reprint``)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from dfg.errors import Conflict, InvalidInput, NotFound, OutsideDistrict, PermissionDenied
+from dfg.rules.clock import local_day, utcnow
 from dfg.services.letter_batch import pending_letters, render_pending
 from dfg.services.letter_queue import may_produce, require_producer
 from dfg.services.letter_register import letter_record, reprint
-from dfg.services.post_room import print_batch
+from dfg.services.post_room import batch_arrangements, print_batch
 from dfg.web.dates import DateProblem, date_from_form
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
@@ -23,6 +25,9 @@ letters = Blueprint("letters", __name__, url_prefix="/letters")
 #: How many letters one press of the button renders: each takes a few hundred milliseconds, and a page
 #: must answer before a person gives up (or a proxy times out); the rest wait for the next press.
 RENDER_AT_ONCE = 20
+
+#: The post page lists the letters of the last fortnight that need more than printing and posting.
+ARRANGEMENTS_DAYS = 14
 
 
 @letters.app_context_processor
@@ -88,8 +93,14 @@ def post() -> Response | tuple[str, int]:
                 return response
     else:
         require_producer(me)
+    recent = local_day(utcnow()) - timedelta(days=ARRANGEMENTS_DAYS - 1)
     return render_template(
-        "letters/post.html", title="Print letters for the post", errors=errors, values=values
+        "letters/post.html",
+        title="Print letters for the post",
+        errors=errors,
+        values=values,
+        arrangements=batch_arrangements(db, me, recent),
+        arrangements_since=recent,
     ), 422 if errors else 200
 
 

@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from dfg.rules.clock import local_day, utcnow
+from dfg.services.case_opening import NewPerson
 from dfg.services.cases import advance
 from dfg.services.database import Database
 from dfg.services.letter_batch import pending_letters
@@ -231,3 +232,23 @@ def test_those_who_do_not_produce_letters_are_refused(
     response = client.post(f"/letters/{letter.id}/reprint", data={"csrf_token": csrf_token(case_page)})
     assert response.status_code == 403
     assert list_letters(db, cast["officer"], referred) == [letter]
+
+
+def test_the_post_page_lists_the_letters_to_set_aside(
+    signed_in: SignedIn, db: Database, cast: dict[str, Actor], open_sample: Callable[..., str]
+) -> None:
+    officer = signed_in("officer")
+    assert "No letter produced since" in officer.get("/letters/post").get_data(as_text=True)
+    helped = NewPerson(given_name="Ron", family_name="Salt", title="Mr", is_applicant=True,
+                       is_disabled_occupant=True, format_note="Braille, Grade 2", preferred_contact="advocate",
+                       advocate="Priya Wexford-Lunn, Age UK")  # fmt: skip
+    reference = open_sample(people=(helped,))
+    advance(db, cast["officer"], reference, "accept_referral")
+    render(officer)
+    page = officer.get("/letters/post").get_data(as_text=True)
+    assert f">{reference}</a>" in page
+    assert (
+        "Arrange: Braille, Grade 2." in page
+        and "A copy goes to their advocate, Priya Wexford-Lunn, Age UK." in page
+    )
+    assert reference not in signed_in("lichfield").get("/letters/post").get_data(as_text=True)
