@@ -278,3 +278,37 @@ def test_the_case_list_reads_back_as_an_import(
     view = view_case(db, cast["officer"], reference)
     assert view.people[0]["name"] == "Mrs Margaret Holt" and view.priority == "non_urgent"
     assert view.milestones["first_contact_date"] == date(2026, 1, 5)
+
+
+def test_import_takes_contact_preferences(
+    run: Callable[..., Result], db: Database, cast: dict[str, Actor], tmp_path: Path
+) -> None:
+    header = [
+        "district",
+        "tenure",
+        "address",
+        "town",
+        "postcode",
+        "applicant",
+        "contact",
+        "advocate",
+        "format note",
+    ]
+    rows = [header, ["CAN", "owner", "12 Mill Lane", "Cannock", "WS11 1AA", "Ron Salt", "Advocate",
+                     "Priya Shah, Age UK, 01785 223344", "Braille, Grade 2"]]  # fmt: skip
+    wrong = [
+        *rows,
+        ["CAN", "owner", "3 Church Street", "Hednesford", "WS12 4DL", "Ann Lee", "pigeon", "", ""],
+    ]
+    refused = run("import", "cases", str(_csv_file(tmp_path / "wrong.csv", wrong)))
+    assert refused.exit_code == 8
+    assert refused.stderr.splitlines()[0] == (
+        "dfg: row 3, column contact: the applicant's preferred contact: 'pigeon' is not one of: post, phone, email, "
+        "advocate"
+    )
+    result = run("import", "cases", str(_csv_file(tmp_path / "referrals.csv", rows)))
+    assert result.exit_code == 0, result.stderr
+    (person,) = view_case(db, cast["officer"], result.stdout.strip()).people
+    assert (person["preferred_contact"], person["advocate"], person["format_note"]) == (
+        "advocate", "Priya Shah, Age UK, 01785 223344", "Braille, Grade 2",
+    )  # fmt: skip

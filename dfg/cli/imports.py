@@ -57,6 +57,9 @@ def import_cases(
       first_contact      the date of first contact (default: today)
       source             where the referral came from (or referral_source)
       large_print        yes if the applicant asks for large-print letters
+      contact            how the applicant would like to be contacted: post, phone, email or
+                         advocate; advocate, who speaks for them and how to reach them;
+                         format_note, a format letters must reach them in (Braille, audio...)
       occupant           the disabled occupant's whole name, if not the applicant; with
                          occupant_date_of_birth and relationship
       postal_address, postal_address2, postal_town, postal_postcode
