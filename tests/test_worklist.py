@@ -470,3 +470,37 @@ def test_reminder_problems_lists_every_file_that_does_not_load_and_every_templat
         + ")",
         "letter template: completion_reminder: template does not show required field 'complete_by'",
     ]
+
+
+def test_a_page_of_the_most_urgent_is_the_head_of_the_whole_list_and_reads_fewer_cases(
+    db: Database, cast: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dfg.services import worklist
+    from dfg.services.case_opening import open_cases
+    from dfg.services.worklist import due_page
+
+    opened = [
+        sample_case(first_contact_date=date(2026, 1, 5) + timedelta(days=7 * n), postcode=f"WS11 {n % 9 + 1}AA",
+                    address_line_1=f"{n} Mill Lane", unassigned=True, allow_duplicate=True)
+        for n in range(45)
+    ]  # fmt: skip
+    open_cases(db, cast["officer"], opened, now=noon(date(2026, 12, 1)))
+    whole = due(db, cast["manager"], today=TODAY)  # works out and keeps each case's next due day
+    assert len(whole) > 45
+    read: list[int] = []
+    counted = worklist.histories_for
+
+    def counting(connection: Any, cases: Any) -> Any:
+        read.append(len(cases))
+        return counted(connection, cases)
+
+    monkeypatch.setattr(worklist, "histories_for", counting)
+    for limit in (1, 5, 20, len(whole) - 1, len(whole), len(whole) + 5):
+        read.clear()
+        page = due_page(db, cast["manager"], limit=limit, today=TODAY)
+        assert page.items == whole[:limit], limit
+        assert page.more == (limit < len(whole)), limit
+        if limit == 1:
+            assert sum(read) == 20 < 45  # one batch: no case after it can come first
+    with pytest.raises(InvalidInput, match="must be 1 or more"):
+        due_page(db, cast["manager"], limit=0, today=TODAY)

@@ -317,6 +317,14 @@ def _urgency(item: DueItem) -> tuple[date, int, int, str, str]:
     )
 
 
+@dataclass(frozen=True)
+class DuePage:
+    """The most urgent items due, as many as were asked for, and whether more are due."""
+
+    items: list[DueItem]
+    more: bool
+
+
 def due(
     db: Database,
     actor: Actor,
@@ -335,12 +343,34 @@ def due(
     otherwise). Sorted most urgent first: earliest due date (so the longest overdue leads), then
     statutory before condition, hold reviews and service targets, then urgent cases first.
     """
+    return due_page(
+        db, actor, mine=mine, role=role, district=district, within_days=within_days, today=today
+    ).items
+
+
+def due_page(
+    db: Database,
+    actor: Actor,
+    *,
+    mine: bool = False,
+    role: str | None = None,
+    district: str | None = None,
+    within_days: int | None = None,
+    limit: int | None = None,
+    today: date | None = None,
+) -> DuePage:
+    """The ``limit`` most urgent items of :func:`due` (all of them when None), working out the clocks of
+    as few cases as that needs: the cases are read in the order of their kept next due day, a day no item
+    of theirs falls due before, so once ``limit`` items fall due before the next case's day, no case not
+    yet read can come among them."""
     today = today or local_day(utcnow())
     within = DEFAULT_WITHIN_DAYS if within_days is None else within_days
     if within < 0:
         raise InvalidInput(f"--within must be 0 or more days, not {within}")
     if role is not None and role not in ROLES:
         raise InvalidInput(f"unknown role '{role}' (known: {', '.join(ROLES)})")
+    if limit is not None and limit < 1:
+        raise InvalidInput(f"the number of items to show must be 1 or more, not {limit}")
     district = _scope(actor, district)
     horizon = today + timedelta(days=within)
     query = (
@@ -349,7 +379,8 @@ def due(
         .where(CASES.c.state.in_(list(stage_of_states())))
         # only the cases something may fall due on by the horizon, or not worked out since their last event
         .where(or_(CASES.c.next_due <= horizon, CASES.c.next_due.is_(None)))
-        .order_by(CASES.c.id)
+        # those not worked out first (any day is theirs), then the soonest
+        .order_by(CASES.c.next_due.asc().nulls_first(), CASES.c.id)
     )
     if district:
         query = query.where(CASES.c.district_code == district)
@@ -357,9 +388,12 @@ def due(
         query = query.where(CASES.c.assigned_to == actor.user_id)
     items: list[DueItem] = []
     worked_out: list[dict[str, Any]] = []
+    stopped = False
+    size = BATCH if limit is None else min(BATCH, max(limit, 20))
     with db.read_connection() as connection:
         cases = _case_rows(connection, query)
-        for batch in _batches(cases):
+        for start in range(0, len(cases), size):
+            batch = cases[start : start + size]
             histories = histories_for(connection, batch)
             for case in batch:
                 timeline = histories[case["id"]].timeline
@@ -374,10 +408,17 @@ def due(
                     for i in _items(case, clocks, today)
                     if i.due <= horizon and (role is None or i.role == role)
                 )
+            following = cases[start + size]["next_due"] if start + size < len(cases) else None
+            if limit is not None and following is not None and sum(i.due < following for i in items) >= limit:
+                stopped = True
+                break
     if worked_out:
         with db.write_connection() as connection:
             _keep_next_due(connection, worked_out)
-    return sorted(items, key=_urgency)
+    items.sort(key=_urgency)
+    if limit is None:
+        return DuePage(items, more=False)
+    return DuePage(items[:limit], more=stopped or len(items) > limit)
 
 
 _KEEP_NEXT_DUE = (

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from dfg.errors import InvalidInput
-from dfg.services.worklist import DEFAULT_WITHIN_DAYS, due
+from dfg.services.worklist import DEFAULT_WITHIN_DAYS, DuePage, due_page
 from dfg.web.security import actor, database
 
 work = Blueprint("work", __name__)
 
 _WITHIN = (7, 14, 28, 56, 91)
+
+#: How many items the page shows at first, and how many more each "Show more" adds (up to LONGEST): the
+#: most urgent come first, and working out the rest would make an officer wait for what they never read.
+PAGE = 50
+LONGEST = 1000
 
 
 @work.route("/")
@@ -36,16 +43,25 @@ def my_work() -> tuple[str, int] | str:
         )
     if role is not None and role not in me.roles:
         role = None
+    shown_text = request.args.get("show", str(PAGE))
+    shown = int(shown_text) if shown_text.isdigit() and 0 < int(shown_text) <= LONGEST else PAGE
     try:
-        items = due(database(), me, mine=mine, role=role, within_days=within)
+        page = due_page(database(), me, mine=mine, role=role, within_days=within, limit=shown)
     except InvalidInput as problem:
         errors.append({"text": problem.message, "href": "#filters"})
-        items = []
+        page = DuePage([], more=False)
+    more: dict[str, Any] = {
+        "mine": "1" if mine else "0",
+        "role": role or "",
+        "within": within,
+        "show": shown + PAGE,
+    }
     return render_template(
         "my_work.html",
         title="My work",
-        items=items,
-        overdue=sum(1 for i in items if i.overdue),
+        items=page.items,
+        more=url_for("work.my_work", **more) if page.more and shown < LONGEST else None,
+        overdue=sum(1 for i in page.items if i.overdue),
         mine=mine,
         role=role,
         within=within,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
+from dfg.services.case_opening import open_cases
 from dfg.services.case_reading import show_case
 from dfg.services.cases import advance
 from dfg.services.database import Database
 from dfg.workflow.actor import Actor
 from dfg.workflow.guards import TriggerInput
+from tests.conftest import sample_case
 from tests.web.conftest import csrf_token, hidden_fields, post_form
 
 SignedIn = Callable[[str], FlaskClient]
@@ -20,6 +23,28 @@ def test_my_work_lists_what_is_coming_due(signed_in: SignedIn, open_sample: Call
     reference = open_sample()
     page = signed_in("officer").get("/work?mine=0").get_data(as_text=True)
     assert "My work" in page and reference in page and "Accept the referral" in page
+
+
+def test_my_work_shows_the_most_urgent_first_and_more_on_asking(
+    signed_in: SignedIn, db: Database, cast: dict[str, Actor]
+) -> None:
+    opened = [sample_case(address_line_1=f"{n} Mill Lane", allow_duplicate=True) for n in range(55)]
+    open_cases(db, cast["officer"], opened)  # two items each within a year: 110
+    client = signed_in("officer")
+    page = client.get("/work?mine=0&within=366").get_data(as_text=True)
+    assert (
+        "The 50 most urgent items, 50 of them overdue" in page
+        and page.count('<tr class="govuk-table__row">') == 51
+    )
+    more = re.search(r'<a class="govuk-link" href="([^"]+)">Show more</a>', page)
+    assert more is not None and "show=100" in more.group(1)
+    page = client.get(more.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "The 100 most urgent items" in page
+    page = client.get("/work?mine=0&within=366&show=150").get_data(as_text=True)
+    assert re.search(r">110 items, \d+ overdue<", page) and "Show more" not in page
+    assert "The 50 most urgent items" in client.get("/work?mine=0&within=366&show=many").get_data(
+        as_text=True
+    )
 
 
 def test_my_work_refuses_a_bad_filter_in_words(signed_in: SignedIn) -> None:
