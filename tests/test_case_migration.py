@@ -153,6 +153,20 @@ def test_a_case_brought_in_goes_on_along_the_path(
     assert verify_audit(db, cast["manager"]).problems == ()
 
 
+def test_a_case_brought_in_with_a_valid_application_is_approved_once_its_records_are_made(
+    run: Callable[..., Result], db: Database, cast: dict[str, Actor], tmp_path: Path
+) -> None:
+    from dfg.services.assessment import run_means_test
+    from tests.conftest import APPROVED_GRANT, HOUSEHOLD, approve
+
+    sheet, rules = _files(tmp_path, LEGACY_ROWS[2:])
+    reference = run("import", "cases", sheet, "--mapping", rules).stdout.strip()
+    run_means_test(db, cast["officer"], reference, HOUSEHOLD)
+    assert approve(db, cast, reference, APPROVED_GRANT) == "approved"
+    assert view_case(db, cast["officer"], reference).milestones["valid_application_date"] == date(2026, 3, 9)
+    assert verify_audit(db, cast["manager"]).problems == ()
+
+
 def test_every_problem_is_said_and_nothing_is_opened(
     run: Callable[..., Result], db: Database, cast: dict[str, Actor], tmp_path: Path
 ) -> None:
@@ -160,7 +174,10 @@ def test_every_problem_is_said_and_nothing_is_opened(
     no_valid_date = [*LEGACY_ROWS[2][:13], "", ""]
     out_of_order = [*LEGACY_ROWS[1][:10], "01/01/2026", "05/03/2026", "", "", ""]
     too_far = [*LEGACY_ROWS[0][:12], "03/03/2026", "", ""]
-    sheet, rules = _files(tmp_path, [LEGACY_ROWS[1], approved, no_valid_date, out_of_order, too_far])
+    bad = [approved, no_valid_date, out_of_order, too_far]
+    for n, row in enumerate(bad):
+        row[0] = f"BAD-{n}"  # each its own old reference
+    sheet, rules = _files(tmp_path, [LEGACY_ROWS[1], *bad])
     before = _counts(db)
     result = run("import", "cases", sheet, "--mapping", rules)
     assert result.exit_code == 8 and result.stdout == ""
@@ -212,3 +229,76 @@ def test_a_dry_run_brings_nothing_in(
     result = run("import", "cases", sheet, "--mapping", rules, "--dry-run")
     assert (result.exit_code, result.stderr) == (0, "would open 3 case(s)\n")
     assert _counts(db) == before
+
+
+def test_the_file_name_is_sealed_on_the_chain(
+    run: Callable[..., Result], db: Database, cast: dict[str, Actor], tmp_path: Path
+) -> None:
+    sheet, rules = _files(tmp_path, LEGACY_ROWS[2:])
+    named = Path(sheet).rename(tmp_path / "Tom Baker.csv")
+    assert run("import", "cases", str(named), "--mapping", rules).exit_code == 0
+    with db.reading() as session:
+        payload = session.scalars(select(Event.payload).where(Event.kind == "migrated")).one()
+    assert "Tom Baker" not in payload and '"row":2' in payload.replace(" ", "")
+
+
+def test_rows_of_one_file_are_checked_against_each_other_and_the_old_references(
+    run: Callable[..., Result], db: Database, cast: dict[str, Actor], tmp_path: Path
+) -> None:
+    header = ["district", "tenure", "address", "town", "postcode", "applicant", "date of birth", "duplicate",
+              "legacy reference"]  # fmt: skip
+    rows = [
+        header,
+        ["CAN", "owner", "1 Elm Road", "Cannock", "WS11 1AA", "Ann Lee", "01/02/1950", "yes", "A-1"],
+        ["CAN", "owner", "2 Elm Road", "Cannock", "WS11 1AB", "Ann Lee", "", "", "a-1"],  # no date of birth
+        ["CAN", "owner", "3 Elm Road", "Cannock", "WS11 1AD", "Bob Day", "", "", "X" * 41],
+    ]
+    with (tmp_path / "f.csv").open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows(rows)
+    result = run("import", "cases", str(tmp_path / "f.csv"))
+    assert result.exit_code == 8
+    assert result.stderr.splitlines()[:-1] == [
+        "dfg: row 3: the same applicant as row 2: put yes in its duplicate column if it is a separate need",
+        "dfg: row 3, column legacy reference: 'a-1' is also the old reference of row 2",
+        "dfg: row 4, column legacy reference: longer than 40 characters",
+    ]
+    assert _counts(db)[0] == 0
+
+
+def test_a_case_list_read_back_opens_new_referrals_whatever_its_state_column_says(
+    run: Callable[..., Result], db: Database, cast: dict[str, Actor], tmp_path: Path
+) -> None:
+    header = ["reference", "state", "district", "tenure", "address", "town", "postcode", "applicant"]
+    rows = [header, ["CAN-2025-0001", "awaiting_assessment", "CAN", "owner", "1 Elm Road", "Cannock", "WS11 1AA",
+                     "Ann Lee"]]  # fmt: skip
+    with (tmp_path / "list.csv").open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows(rows)
+    result = run("import", "cases", str(tmp_path / "list.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert view_case(db, cast["officer"], result.stdout.strip()).state == "referral"
+
+
+def test_many_cases_of_two_districts_open_at_once_with_their_references_in_order(
+    db: Database, cast: dict[str, Actor]
+) -> None:
+    from dfg.services.case_opening import open_cases
+    from dfg.services.identity import user_actor
+    from dfg.services.users import add_user
+    from tests.conftest import sample_case
+
+    add_user(db, "admin", username="county", full_name="County Officer", roles=["grant_officer"])
+    both = [
+        sample_case(district, address_line_1=f"{n} Mill Lane", allow_duplicate=True, unassigned=True)
+        for n in range(1_100)
+        for district in ("CAN", "LIC")
+        if (n + (district == "LIC")) % 2 == 0 or n < 10
+    ]  # more than two chunks of 500, the districts interleaved
+    references = open_cases(db, user_actor(db, "county"), both)
+    for district in ("CAN", "LIC"):
+        numbers = [int(r.rsplit("-", 1)[1]) for r in references if r.startswith(district)]
+        assert numbers == list(range(1, len(numbers) + 1))
+    assert len(set(references)) == len(both) > 1_000
+    assert [view_case(db, cast["manager"], r).address[0] for r in (references[0], references[-1])] == [
+        both[0].address_line_1, both[-1].address_line_1,
+    ]  # fmt: skip
+    assert verify_audit(db, cast["manager"]).problems == ()

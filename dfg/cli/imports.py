@@ -20,7 +20,7 @@ def import_group() -> None:
     "--mapping",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A TOML file saying how another system's spreadsheet is read: which of its columns is which, "
-    "its values for ours, and its columns to pass over (see docs/samples/import-mapping.toml).",
+    "its values for ours, and its columns to pass over (see docs/samples/import/legacy-mapping.toml).",
 )
 @click.option("--dry-run", is_flag=True, help="Check every row and report; open nothing.")
 @click.option(

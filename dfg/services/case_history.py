@@ -51,7 +51,9 @@ class HistoryEntry:
             return f"{self.kind.removeprefix('person_')} {said.get('name')} ({roles})"
         if self.kind == MIGRATED:
             legacy = said.get("legacy_reference")
-            return f"brought in from {said.get('source')}" + (f" (was {legacy})" if legacy else "")
+            return f"brought in from {said.get('file_name')} row {said.get('row')}" + (
+                f" (was {legacy})" if legacy else ""
+            )
         if self.kind == "note_recorded":
             return f"{str(said['contact']).replace('_', ' ')} with {said['with']}"
         if self.kind == "completion_checked":

@@ -87,6 +87,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "application_received_date": (),
     "valid_application_date": (),
 }
+#: The longest reference from another system kept (the column's width).
+LEGACY_REFERENCE_LENGTH = 40
+
 #: The states a case may be brought in at, in the order of the main path: those before the decision. A
 #: decided case carries records a row cannot give (the approval, the budget's commitment, payments).
 MIGRATABLE = (
@@ -420,6 +423,9 @@ def _migration(row: _Row, new: NewCase, today: date) -> Migration | None:
     definition = current_definition()
     written = row.text("state")
     legacy_reference = row.text("legacy_reference")
+    if legacy_reference and len(legacy_reference) > LEGACY_REFERENCE_LENGTH:
+        row.problem("legacy_reference", f"longer than {LEGACY_REFERENCE_LENGTH} characters")
+        legacy_reference = None
     state = _state(definition, written) if written is not None else "referral"
     if state is None:
         row.problem(
@@ -463,9 +469,9 @@ def _migration(row: _Row, new: NewCase, today: date) -> Migration | None:
             )
     if state == "referral":
         if legacy_reference:
-            return Migration(state, {}, {}, legacy_reference, source=f"row {row.number}")
+            return Migration(state, {}, {}, legacy_reference, row=row.number)
         return None
-    return Migration(state, dates, entries, legacy_reference, source=f"row {row.number}")
+    return Migration(state, dates, entries, legacy_reference, row=row.number)
 
 
 def _state(definition: Definition, written: str) -> str | None:
@@ -492,18 +498,47 @@ def _path_steps(definition: Definition) -> dict[str, str | None]:
     return steps
 
 
-def _same_as(new: NewCase) -> list[tuple[str, ...]]:
-    """What makes two rows the same case (as :func:`opening_problems` judges against open cases): the same
-    home, or the same applicant by name and date of birth, or by NHS number, in one district."""
-    applicant = next(p for p in new.people if p.is_applicant)
-    keys = [
-        ("home", new.district, postcode(new.postcode), new.address_line_1.strip().lower()),
-        ("applicant", new.district, applicant.given_name.strip().lower(), applicant.family_name.strip().lower(),
-         str(applicant.date_of_birth)),
-    ]  # fmt: skip
-    if applicant.nhs_number:
-        keys.append(("nhs", new.district, applicant.nhs_number))
-    return keys
+class _Earlier:
+    """The rows above, by what makes two of them the same case, as :func:`opening_problems` judges a row
+    against the open cases: the same home, the same NHS number, or the same applicant's name with the
+    same date of birth (any, when the row gives none), in one district."""
+
+    def __init__(self) -> None:
+        self.keys: dict[tuple[str, ...], int] = {}
+        self.applicants: dict[tuple[str, str, str], list[tuple[date | None, int]]] = {}
+
+    @staticmethod
+    def _keys(new: NewCase) -> list[tuple[str, ...]]:
+        applicant = next(p for p in new.people if p.is_applicant)
+        keys: list[tuple[str, ...]] = [
+            ("home", new.district, postcode(new.postcode), new.address_line_1.strip().lower())
+        ]
+        if applicant.nhs_number:
+            keys.append(("NHS number", new.district, applicant.nhs_number))
+        return keys
+
+    @staticmethod
+    def _name(new: NewCase) -> tuple[tuple[str, str, str], date | None]:
+        applicant = next(p for p in new.people if p.is_applicant)
+        name = (new.district, applicant.given_name.strip().lower(), applicant.family_name.strip().lower())
+        return name, applicant.date_of_birth
+
+    def same_as(self, new: NewCase) -> tuple[str, int] | None:
+        """What an earlier row shares with this one, and that row's number, if any."""
+        for key in self._keys(new):
+            if key in self.keys:
+                return key[0], self.keys[key]
+        name, born = self._name(new)
+        for their_born, number in self.applicants.get(name, ()):
+            if born is None or their_born == born:
+                return "applicant", number
+        return None
+
+    def add(self, new: NewCase, number: int) -> None:
+        for key in self._keys(new):
+            self.keys.setdefault(key, number)
+        name, born = self._name(new)
+        self.applicants.setdefault(name, []).append((born, number))
 
 
 def import_cases(
@@ -524,6 +559,10 @@ def import_cases(
     require_role(actor, "grant_officer")
     today = local_day(now or utcnow())
     at, written, problems = _header_problems(rows[0], mapping)
+    if "reference" in {column_key(str(h)) for h in rows[0] if _filled(h)} and not mapping.columns:
+        # a list 'dfg case list --csv' wrote (with the cases' own references) is read back as new referrals
+        at = {p: name for p, name in at.items() if name != "state"}
+        written.pop("state", None)
     report = CaseImport(rows=sum(1 for r in rows[1:] if any(_filled(v) for v in r)), problems=problems)
     if problems:
         return report
@@ -541,23 +580,27 @@ def import_cases(
     # only once its cells are right (a blank name matches nothing worth saying)
     asked = [replace(new, allow_duplicate=new.allow_duplicate or bool(row.problems)) for row, new in read]
     checked: list[NewCase] = []
-    seen: dict[tuple[str, ...], int] = {}
+    earlier = _Earlier()
+    legacy: dict[str, int] = {}
     for (row, new), found in zip(read, openings_problems(db, actor, asked, now=now), strict=True):
         for input_name, message in found:
             row.problem(_INPUT_COLUMNS.get(input_name), message)
-        if not row.problems and not new.allow_duplicate:
-            for key in _same_as(new):
-                if key in seen:
-                    row.problem(
-                        None,
-                        f"the same {key[0]} as row {seen[key]}: put yes in its duplicate column if it is a separate need",
-                    )
-                    break
-            for key in _same_as(new):
-                seen.setdefault(key, row.number)
+        if not row.problems and not new.allow_duplicate and (same := earlier.same_as(new)):
+            row.problem(
+                None,
+                f"the same {same[0]} as row {same[1]}: put yes in its duplicate column if it is a separate need",
+            )
+        if not row.problems:
+            earlier.add(new, row.number)  # a row marked as a duplicate is still one for the rows below
+        if new.migration is not None and (old := new.migration.legacy_reference):
+            if old.casefold() in legacy:
+                row.problem(
+                    "legacy_reference", f"'{old}' is also the old reference of row {legacy[old.casefold()]}"
+                )
+            legacy.setdefault(old.casefold(), row.number)
         report.problems.extend(row.problems)
         if new.migration is not None:
-            new = replace(new, migration=replace(new.migration, source=f"{source} {new.migration.source}"))
+            new = replace(new, migration=replace(new.migration, file_name=source))
         checked.append(new)
     if report.problems or dry_run:
         return report

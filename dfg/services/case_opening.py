@@ -149,8 +149,10 @@ class Migration:
     #: The day each stage (0–4) was entered, as far as the dates tell; the clocks count from them.
     stage_entries: Mapping[int, date]
     legacy_reference: str | None = None
-    #: Where it was read: the file's name and the row.
-    source: str = ""
+    #: Where it was read: the file's name (sealed on the chain: a file may be named after a person) and
+    #: the row.
+    file_name: str = ""
+    row: int = 0
 
     @property
     def changes(self) -> dict[str, Any]:
@@ -170,7 +172,8 @@ class Migration:
                 **{column: day.isoformat() for column, day in self.dates.items()},
                 "stage_entries": {str(k): d.isoformat() for k, d in sorted(self.stage_entries.items())},
                 "legacy_reference": self.legacy_reference,
-                "source": self.source,
+                "file_name": self.file_name,
+                "row": self.row,
             },
             workflow_version=definition.key,
         )
@@ -382,7 +385,7 @@ def _open_already(connection: Connection, cases: Sequence[NewCase]) -> list[str 
                         (their_given, their_family) == (given, family)
                         and (applicant.date_of_birth is None or born == applicant.date_of_birth)
                     )
-                    or (applicant.nhs_number is not None and number == applicant.nhs_number)
+                    or (bool(applicant.nhs_number) and number == applicant.nhs_number)
                 )
             )
             found.append(home or next(same, None))

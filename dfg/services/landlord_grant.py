@@ -81,6 +81,37 @@ def _weighed(factors: Sequence[str], problems: dict[str, str]) -> tuple[str, ...
     return codes
 
 
+def landlord_decision_problems(
+    district: str,
+    amount_pence: int | None,
+    factors: Sequence[str],
+    reason: str,
+    day: date | None,
+    today: date,
+) -> dict[str, str]:
+    """Every mistake in a decision on a landlord's grant, each by the input it is about (``amount``,
+    ``factors``, ``reason``, ``on``); an amount or a day the form could not read is None, and not judged."""
+    problems: dict[str, str] = {}
+    if amount_pence is not None and amount_pence <= 0:
+        problems["amount"] = "the amount must be more than £0.00 (a landlord's grant of nil is a refusal)"
+    elif amount_pence is not None and day is not None and day <= today:
+        maximum = maximum_grant_in(district, day)
+        if amount_pence > maximum.amount_pence:
+            problems["amount"] = (
+                f"{format_pounds(amount_pence)} is more than the maximum grant of "
+                f"{format_pounds(maximum.amount_pence)} in force on {day:%d/%m/%Y} (s.33)"
+            )
+    _weighed(factors, problems)
+    said = reason.strip()
+    if not said:
+        problems["reason"] = "give the reasons for the amount decided"
+    elif len(said) > REASON_LENGTH:
+        problems["reason"] = f"{len(said)} characters long: at most {REASON_LENGTH}"
+    if day is not None and day > today:
+        problems["on"] = f"{day:%d/%m/%Y} is in the future"
+    return problems
+
+
 def decide_landlord_grant(
     db: Database,
     actor: Actor,
@@ -105,28 +136,13 @@ def decide_landlord_grant(
     reference = normalise_reference(reference)
     view = show_case(db, actor, reference)  # NotFound, the district check
     day = on or local_day(now)
-    problems: dict[str, str] = {}  # every mistake at once, each by the input it is about
-    if amount_pence <= 0:
-        problems["amount"] = "the amount must be more than £0.00 (a landlord's grant of nil is a refusal)"
-    elif day <= local_day(now):
-        maximum = maximum_grant_in(view.district, day)
-        if amount_pence > maximum.amount_pence:
-            problems["amount"] = (
-                f"{format_pounds(amount_pence)} is more than the maximum grant of "
-                f"{format_pounds(maximum.amount_pence)} in force on {day:%d/%m/%Y} (s.33)"
-            )
-    weighed = _weighed(factors, problems)
-    said = reason.strip()
-    if not said:
-        problems["reason"] = "give the reasons for the amount decided"
-    elif len(said) > REASON_LENGTH:
-        problems["reason"] = f"{len(said)} characters long: at most {REASON_LENGTH}"
-    if day > local_day(now):
-        problems["on"] = f"{day:%d/%m/%Y} is in the future"
+    problems = landlord_decision_problems(view.district, amount_pence, factors, reason, day, local_day(now))
     if problems:
         raise InvalidInput(
             "; ".join(f"{_OPTIONS[k]}: {text}" for k, text in problems.items()), fields=problems
         )
+    weighed = _weighed(factors, {})
+    said = reason.strip()
     if view.tenure != "landlord":
         raise InvalidInput(
             f"{reference} is {view.tenure}'s application, not a landlord's: its grant is calculated, not decided"

@@ -28,7 +28,7 @@ from dfg.services.estimates import (
     waive_estimates,
 )
 from dfg.services.grant import GrantOptions, calculate_case_grant, grant_options
-from dfg.services.landlord_grant import decide_landlord_grant, landlord_decisions
+from dfg.services.landlord_grant import decide_landlord_grant, landlord_decision_problems, landlord_decisions
 from dfg.services.sign_in import check_password, check_second_factor
 from dfg.web.case import REASON_LONGEST
 from dfg.web.dates import DateProblem, date_from_form
@@ -320,6 +320,13 @@ def landlord_decision(reference: str) -> Page:
     if request.method == "POST" and case.tenure == "landlord":
         amount = _amount(values, "amount", "the amount of the grant", errors, required=True)
         on = _date(values, "on", "the date of the decision", errors)
+        if errors:  # what the form could not read, with everything else the service finds wrong
+            found = landlord_decision_problems(
+                case.district, amount, values.getlist("factor"), values.get("reason", ""),
+                None if "#on-day" in {e["href"] for e in errors} else on or local_day(utcnow()),
+                local_day(utcnow()),
+            )  # fmt: skip
+            errors.extend(refusal_errors(InvalidInput("", fields=found), _LANDLORD_FIELDS) if found else [])
         if amount is not None and not errors:
             try:
                 record = decide_landlord_grant(

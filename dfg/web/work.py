@@ -54,7 +54,7 @@ def my_work() -> tuple[str, int] | str:
         "mine": "1" if mine else "0",
         "role": role or "",
         "within": within,
-        "show": shown + PAGE,
+        "show": min(shown + PAGE, LONGEST),
     }
     return render_template(
         "my_work.html",

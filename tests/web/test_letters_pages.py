@@ -249,6 +249,7 @@ def test_the_post_page_lists_the_letters_to_set_aside(
     assert f">{reference}</a>" in page
     assert (
         "Arrange: Braille, Grade 2." in page
+        and "Grade 2.." not in page
         and "A copy goes to their advocate, Priya Wexford-Lunn, Age UK." in page
     )
     assert reference not in signed_in("lichfield").get("/letters/post").get_data(as_text=True)

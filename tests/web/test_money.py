@@ -383,6 +383,10 @@ def test_an_approver_decides_a_landlords_grant_with_every_mistake_at_once(
     for said in ("The amount must be more than £0.00", "The council must have regard to the rent",
                  "Give the reasons for the amount decided", "01/01/2099 is in the future"):  # fmt: skip
         assert said in page, said
+    blank = post_form(client, url, {"amount": "", "factor": ["policy"], "reason": ""}).get_data(as_text=True)
+    for said in ("Enter the amount of the grant", "The council must have regard to the rent",
+                 "Give the reasons for the amount decided"):  # fmt: skip
+        assert said in blank, said  # what the form cannot read, and everything else, at once
     assert show_case(db, cast["officer"], reference).version == version  # nothing written
     done = post_form(client, url, {"amount": "9,000", "factor": ["rent", "policy"],
                                    "reason": "The rent rises by £15 a week"}, follow_redirects=True)  # fmt: skip
