@@ -57,11 +57,13 @@ _WHOLE = (
 def _hand_written(sqlite: bool) -> dict[str, tuple[str, Callable[[str], str]]]:
     from dfg.rules.search_text import compact, folded
 
+    # the pattern bound whole, as the search binds it: a pattern built in SQL hides it from the planner
     part = (
-        "t.id IN (SELECT rowid FROM search_terms_text WHERE term GLOB '*' || :term || '*')"
+        "t.id IN (SELECT rowid FROM search_terms_text WHERE term GLOB :term)"
         if sqlite
-        else "t.term LIKE '%' || :term || '%'"
+        else "t.term LIKE :term"
     )
+    around = "*{}*" if sqlite else "%{}%"
     return {
         "reference": (_WHOLE.format(kinds="'reference'"), compact),
         "postcode": (_WHOLE.format(kinds="'postcode'"), compact),
@@ -69,7 +71,7 @@ def _hand_written(sqlite: bool) -> dict[str, tuple[str, Callable[[str], str]]]:
         "part of a name": (
             "SELECT DISTINCT t.case_id FROM search_terms t JOIN cases c ON c.id = t.case_id "
             f"WHERE t.kind IN ('titled', 'address') AND {part} AND c.district_code = 'CAN' LIMIT 200",
-            folded,
+            lambda words: around.format(folded(words)),
         ),
     }
 

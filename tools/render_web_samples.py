@@ -83,7 +83,9 @@ def _landlord_decision_with_errors(page: Page, site: DemoSite) -> None:
     reference = open_case(site.database, site.actor("can.officer"), sample_case("CAN", tenure="landlord"))
     page.goto(f"/cases/{reference}/landlord-decision")
     page.get_by_label("Amount of the grant").fill("0")
-    page.get_by_label("The extent to which the landlord can charge a higher rent because of the works").uncheck()
+    page.get_by_label(
+        "The extent to which the landlord can charge a higher rent because of the works"
+    ).uncheck()
     page.get_by_role("button", name="Record the decision").click()
     expect(page.locator(".govuk-error-summary")).to_be_focused()
 
