@@ -15,8 +15,10 @@ from playwright.sync_api import Page, expect
 
 from dfg.rules.clock import utcnow
 from dfg.services.appointments import Appointment, book_appointment
+from dfg.services.case_opening import open_case
 from dfg.services.cases import advance
 from dfg.services.documents import add_document
+from tests.conftest import sample_case
 from tests.e2e.conftest import WITH_SECOND_FACTOR, AsUser, assert_accessible
 from tests.e2e.demo_server import PASSWORD, DemoSite
 
@@ -43,8 +45,8 @@ def _without_csrf_token(page: Page) -> None:
 @dataclass(frozen=True)
 class Screen:
     """A page as someone sees it. ``path`` may name ``{case}``, a new case at referral, ``{walked}``, the
-    demo's Cannock case with its history and letters, or ``{booked}``, a case awaiting its assessment with
-    a visit booked and a document attached (``{document}``)."""
+    demo's Cannock case with its history and letters, ``{booked}``, a case awaiting its assessment with
+    a visit booked and a document attached (``{document}``), or ``{landlord}``, a landlord's application."""
 
     name: str
     path: str
@@ -90,6 +92,14 @@ SCREENS: tuple[Screen, ...] = (
     Screen("ceased entitlement", "/cases/{walked}/entitlement", ("can.officer",)),
     Screen("ceased entitlement decision", "/cases/{walked}/entitlement/decision", ("manager",)),
     Screen("budget override", "/cases/{walked}/budget-override", ("manager",)),
+    Screen("a landlord's grant", "/cases/{landlord}/landlord-decision", ("approver", "can.officer")),
+    Screen(
+        "a landlord's grant, errors",
+        "/cases/{landlord}/landlord-decision",
+        ("approver",),
+        submit="Record the decision",
+    ),
+    Screen("print for the post", "/letters/post", ("can.officer",)),
     Screen("not found (404)", "/cases/CAN-2000-9999"),
     Screen("correct a person", "/cases/{case}/people/1", ("can.officer",)),
     Screen(
@@ -151,14 +161,20 @@ def case_booked(site: DemoSite) -> tuple[str, int]:
     return reference, added.id
 
 
+@pytest.fixture(scope="module")
+def case_of_a_landlord(site: DemoSite) -> str:
+    return open_case(site.database, site.actor("can.officer"), sample_case("CAN", tenure="landlord"))
+
+
 @pytest.mark.parametrize(("screen", "user"), _cases())
 def test_page_is_accessible(
     screen: Screen, user: str | None, page: Page, as_user: AsUser, site: DemoSite, case_at_referral: str,
-    case_booked: tuple[str, int],
+    case_booked: tuple[str, int], case_of_a_landlord: str,
 ) -> None:  # fmt: skip
     seen = page if user is None else as_user(user)
     booked, document = case_booked
-    path = screen.path.format(case=case_at_referral, walked=site.walked, booked=booked, document=document)
+    path = screen.path.format(case=case_at_referral, walked=site.walked, booked=booked, document=document,
+                              landlord=case_of_a_landlord)  # fmt: skip
     response = seen.goto(path)
     assert response is not None
     if screen.submit is not None:
