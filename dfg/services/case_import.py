@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
@@ -29,12 +30,12 @@ from dfg.rules.clock import local_day, utcnow
 from dfg.rules.dates import parse_date
 from dfg.rules.files import SheetValue, read_sheet, read_text
 from dfg.rules.nhs_number import parse_nhs_number
-from dfg.rules.plausible import postcode
 from dfg.services.case_opening import (
     Migration,
     NewCase,
     NewPerson,
     PostalAddress,
+    SameCases,
     open_cases,
     openings_problems,
 )
@@ -42,7 +43,7 @@ from dfg.services.people import split_name
 from dfg.services.progress import Progress, unwatched
 from dfg.store.database import Database
 from dfg.workflow.actor import Actor
-from dfg.workflow.definition import Definition, current_definition
+from dfg.workflow.definition import Definition, current_definition, definition_for
 from dfg.workflow.roles import require_role
 
 #: The columns read, by their name written in lower case with underscores ("First contact" is
@@ -434,7 +435,7 @@ def _migration(row: _Row, new: NewCase, today: date) -> Migration | None:
         )
         return None
     on_path = MIGRATABLE[: MIGRATABLE.index(state) + 1]
-    steps = _path_steps(definition)
+    steps = _path_steps(definition.key)
     dates: dict[str, date] = {}
     entries: dict[int, date] = {}
     before, before_column = new.first_contact_date, "first_contact"
@@ -489,56 +490,16 @@ def _migratable_states(definition: Definition) -> str:
     )
 
 
-def _path_steps(definition: Definition) -> dict[str, str | None]:
-    """For each state after the first a case may be brought in at, the milestone the step into it records."""
+@cache
+def _path_steps(key: str) -> dict[str, str | None]:
+    """For each state after the first a case may be brought in at, the milestone the step into it records
+    (worked out once for each workflow version, not for each row)."""
+    definition = definition_for(key)
     steps: dict[str, str | None] = {}
     for before, after in pairwise(MIGRATABLE):
         step = next(t for t in definition.triggers.values() if before in t.sources and t.dest == after)
         steps[after] = step.records
     return steps
-
-
-class _Earlier:
-    """The rows above, by what makes two of them the same case, as :func:`opening_problems` judges a row
-    against the open cases: the same home, the same NHS number, or the same applicant's name with the
-    same date of birth (any, when the row gives none), in one district."""
-
-    def __init__(self) -> None:
-        self.keys: dict[tuple[str, ...], int] = {}
-        self.applicants: dict[tuple[str, str, str], list[tuple[date | None, int]]] = {}
-
-    @staticmethod
-    def _keys(new: NewCase) -> list[tuple[str, ...]]:
-        applicant = next(p for p in new.people if p.is_applicant)
-        keys: list[tuple[str, ...]] = [
-            ("home", new.district, postcode(new.postcode), new.address_line_1.strip().lower())
-        ]
-        if applicant.nhs_number:
-            keys.append(("NHS number", new.district, applicant.nhs_number))
-        return keys
-
-    @staticmethod
-    def _name(new: NewCase) -> tuple[tuple[str, str, str], date | None]:
-        applicant = next(p for p in new.people if p.is_applicant)
-        name = (new.district, applicant.given_name.strip().lower(), applicant.family_name.strip().lower())
-        return name, applicant.date_of_birth
-
-    def same_as(self, new: NewCase) -> tuple[str, int] | None:
-        """What an earlier row shares with this one, and that row's number, if any."""
-        for key in self._keys(new):
-            if key in self.keys:
-                return key[0], self.keys[key]
-        name, born = self._name(new)
-        for their_born, number in self.applicants.get(name, ()):
-            if born is None or their_born == born:
-                return "applicant", number
-        return None
-
-    def add(self, new: NewCase, number: int) -> None:
-        for key in self._keys(new):
-            self.keys.setdefault(key, number)
-        name, born = self._name(new)
-        self.applicants.setdefault(name, []).append((born, number))
 
 
 def import_cases(
@@ -580,7 +541,7 @@ def import_cases(
     # only once its cells are right (a blank name matches nothing worth saying)
     asked = [replace(new, allow_duplicate=new.allow_duplicate or bool(row.problems)) for row, new in read]
     checked: list[NewCase] = []
-    earlier = _Earlier()
+    earlier = SameCases()  # the rows above
     legacy: dict[str, int] = {}
     for (row, new), found in zip(read, openings_problems(db, actor, asked, now=now), strict=True):
         for input_name, message in found:

@@ -343,52 +343,89 @@ def _already_open_for(reference: str) -> str:
 _CHECKED_AT_ONCE = 500
 
 
+class SameCases:
+    """Cases known so far (open ones of the districts, or the rows above in an import), by what makes a
+    new case the same one: the same home, or the same applicant by NHS number, or by name and date of
+    birth (any date, when the new case gives none), in one district. The same person referred twice is
+    usually one case, not two. Each is known by ``who`` (a reference, a row number); the first added is
+    the one named."""
+
+    def __init__(self) -> None:
+        self._homes: dict[tuple[str, str, str], Any] = {}
+        self._numbers: dict[tuple[str, str], tuple[int, Any]] = {}
+        self._names: dict[tuple[str, str, str], list[tuple[date | None, int, Any]]] = {}
+        self._added = 0
+
+    def add_home(self, district: str, code: str, line_1: str, who: Any) -> None:
+        self._homes.setdefault((district, postcode(code), line_1.strip().lower()), who)
+
+    def add_applicant(
+        self, district: str, given: str, family: str, born: date | None, nhs_number: str | None, who: Any
+    ) -> None:
+        self._added += 1  # the order added, so the first of a name and an NHS number match is named
+        if nhs_number:
+            self._numbers.setdefault((district, nhs_number), (self._added, who))
+        name = (district, given.strip().lower(), family.strip().lower())
+        self._names.setdefault(name, []).append((born, self._added, who))
+
+    def add(self, new: NewCase, who: Any) -> None:
+        applicant = _applicant(new)
+        self.add_home(new.district, new.postcode, new.address_line_1, who)
+        self.add_applicant(new.district, applicant.given_name, applicant.family_name,
+                           applicant.date_of_birth, applicant.nhs_number, who)  # fmt: skip
+
+    def same_as(self, new: NewCase) -> tuple[str, Any] | None:
+        """What a known case shares with ``new`` (``home``, ``applicant``) and who it is; a home first."""
+        home = self._homes.get((new.district, postcode(new.postcode), new.address_line_1.strip().lower()))
+        if home is not None:
+            return "home", home
+        applicant = _applicant(new)
+        name = (new.district, applicant.given_name.strip().lower(), applicant.family_name.strip().lower())
+        found = [(order, who) for born, order, who in self._names.get(name, ())
+                 if applicant.date_of_birth is None or born == applicant.date_of_birth]  # fmt: skip
+        if applicant.nhs_number and (number := self._numbers.get((new.district, applicant.nhs_number))):
+            found.append(number)
+        return ("applicant", min(found, key=lambda f: f[0])[1]) if found else None
+
+
+def _applicant(new: NewCase) -> NewPerson:
+    return next(p for p in new.people if p.is_applicant)
+
+
+#: How many new cases one query checks for an open case of the same home or applicant.
+_CHECKED_AT_ONCE = 500
+
+
 def _open_already(connection: Connection, cases: Sequence[NewCase]) -> list[str | None]:
-    """For each case, an open case of its district with the same home or the same applicant (the same NHS
-    number, or name and date of birth), if any, the earliest opened: the same person referred twice is
-    usually one case, not two. A home matches first. Two queries for each few hundred cases."""
+    """For each case, the earliest opened case of its district still open that is the same one
+    (:class:`SameCases`), if any. Two queries for each few hundred cases."""
     found: list[str | None] = []
     for at in range(0, len(cases), _CHECKED_AT_ONCE):
         chunk = cases[at : at + _CHECKED_AT_ONCE]
         districts = sorted({new.district for new in chunk})
-        homes: dict[tuple[str, str, str], str] = {}
+        known = SameCases()
         for reference, district, code, line in connection.execute(
-            select(CASES.c.reference, CASES.c.district_code, PROPERTIES.c.postcode,
-                   func.lower(PROPERTIES.c.address_line_1))
+            select(CASES.c.reference, CASES.c.district_code, PROPERTIES.c.postcode, PROPERTIES.c.address_line_1)
             .join(PROPERTIES, PROPERTIES.c.id == CASES.c.property_id)
             .where(CASES.c.district_code.in_(districts), CASES.c.closed_date.is_(None),
                    PROPERTIES.c.postcode.in_(sorted({postcode(new.postcode) for new in chunk})))
-            .order_by(CASES.c.id.desc())
+            .order_by(CASES.c.id)
         ):  # fmt: skip
-            homes[district, code, line] = reference  # the earliest opened is written last
-        applicants = [next(p for p in new.people if p.is_applicant) for new in chunk]
+            known.add_home(district, code, line, reference)
+        applicants = [_applicant(new) for new in chunk]
         families = sorted({a.family_name.strip().lower() for a in applicants})
         numbers = sorted({a.nhs_number for a in applicants if a.nhs_number})
-        people = connection.execute(
-            select(CASES.c.reference, CASES.c.district_code, func.lower(PEOPLE.c.given_name),
-                   func.lower(PEOPLE.c.family_name), PEOPLE.c.date_of_birth, PEOPLE.c.nhs_number)
+        for reference, district, given, family, born, number in connection.execute(
+            select(CASES.c.reference, CASES.c.district_code, PEOPLE.c.given_name, PEOPLE.c.family_name,
+                   PEOPLE.c.date_of_birth, PEOPLE.c.nhs_number)
             .join(PEOPLE, PEOPLE.c.case_id == CASES.c.id)
             .where(CASES.c.district_code.in_(districts), CASES.c.closed_date.is_(None),
                    PEOPLE.c.is_applicant.is_(True),
                    or_(func.lower(PEOPLE.c.family_name).in_(families), PEOPLE.c.nhs_number.in_(numbers)))
             .order_by(CASES.c.id)
-        ).all()  # fmt: skip
-        for new, applicant in zip(chunk, applicants, strict=True):
-            home = homes.get((new.district, postcode(new.postcode), new.address_line_1.strip().lower()))
-            given, family = applicant.given_name.strip().lower(), applicant.family_name.strip().lower()
-            same = (
-                reference
-                for reference, district, their_given, their_family, born, number in people
-                if district == new.district
-                and (
-                    (
-                        (their_given, their_family) == (given, family)
-                        and (applicant.date_of_birth is None or born == applicant.date_of_birth)
-                    )
-                    or (bool(applicant.nhs_number) and number == applicant.nhs_number)
-                )
-            )
-            found.append(home or next(same, None))
+        ):  # fmt: skip
+            known.add_applicant(district, given, family, born, number, reference)
+        found.extend(same[1] if (same := known.same_as(new)) else None for new in chunk)
     return found
 
 
