@@ -27,6 +27,11 @@ def refusal_errors(
     fields = getattr(problem, "fields", None)
     if not fields:
         return [{"text": sentence(problem.message), "href": default}]
+    return field_errors(fields, ids)
+
+
+def field_errors(fields: Mapping[str, str], ids: Mapping[str, str] | None = None) -> Errors:
+    """Problems by the input they are about, each beside its field (``ids`` maps names to field ids)."""
     ids = ids or {}
     return [{"text": sentence(text), "href": f"#{ids.get(name, name)}"} for name, text in fields.items()]
 

@@ -32,7 +32,7 @@ from dfg.services.landlord_grant import decide_landlord_grant, landlord_decision
 from dfg.services.sign_in import check_password, check_second_factor
 from dfg.web.case import REASON_LONGEST
 from dfg.web.dates import DateProblem, date_from_form
-from dfg.web.forms import Errors, Page, refusal_errors, seen_version
+from dfg.web.forms import Errors, Page, field_errors, refusal_errors, seen_version
 from dfg.web.security import actor, database
 from dfg.web.templating import sentence
 
@@ -326,7 +326,7 @@ def landlord_decision(reference: str) -> Page:
                 None if "#on-day" in {e["href"] for e in errors} else on or local_day(utcnow()),
                 local_day(utcnow()),
             )  # fmt: skip
-            errors.extend(refusal_errors(InvalidInput("", fields=found), _LANDLORD_FIELDS) if found else [])
+            errors.extend(field_errors(found, _LANDLORD_FIELDS))
         if amount is not None and not errors:
             try:
                 record = decide_landlord_grant(
