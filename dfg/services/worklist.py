@@ -186,11 +186,6 @@ def _case_rows(connection: Connection, query: Select[Any]) -> list[Mapping[Any, 
     return list(connection.execute(query).mappings())
 
 
-def _batches(rows: Sequence[Mapping[Any, Any]]) -> Iterator[Sequence[Mapping[Any, Any]]]:
-    for start in range(0, len(rows), BATCH):
-        yield rows[start : start + BATCH]
-
-
 def _next_step(flow: Definition, state: str) -> str:
     if state in _NEXT_STEP:
         return _NEXT_STEP[state]

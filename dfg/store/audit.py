@@ -212,7 +212,7 @@ def begin_streams(connection: Connection, streams: Sequence[tuple[int, str, Sequ
     values: list[dict[str, Any]] = []
     heads: list[dict[str, Any]] = []
     for case_id, reference, events in streams:
-        head = ""
+        head = GENESIS
         for seq, new in enumerate(events, start=1):
             row, personal = sealed_chained(new, stream=reference, seq=seq, prev_hash=head, case_id=case_id)
             rows.append(row)
